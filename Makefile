@@ -1,0 +1,52 @@
+# Front door: wraps CMake + ninja. See README.md.
+BUILD_DIR ?= build
+BUILD_TYPE ?= Release
+JOBS ?= $(shell nproc)
+LLVM_ROOT := /usr/lib/llvm-22
+CUDA_ROOT ?= /usr/local/cuda
+
+DEB_PACKAGES := libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools lld-22 ccache \
+  cmake ninja-build g++ pkg-config python3 \
+  libflatbuffers-dev flatbuffers-compiler nlohmann-json3-dev libpcre2-dev \
+  libjpeg62-turbo-dev libpng-dev libopenmpi-dev openmpi-bin \
+  libgtest-dev libgmock-dev libbenchmark-dev
+
+CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
+  -DMLIR_DIR=$(LLVM_ROOT)/lib/cmake/mlir \
+  -DCMAKE_CUDA_COMPILER=$(CUDA_ROOT)/bin/nvcc \
+  -DCMAKE_CUDA_RUNTIME_LIBRARY=Shared \
+  -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld -DCMAKE_SHARED_LINKER_FLAGS=-fuse-ld=lld \
+  -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
+  -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache
+
+.PHONY: deps configure build check demo clean format
+
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "make deps: all Debian packages present"; fi
+
+$(BUILD_DIR)/build.ninja:
+	cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS)
+
+configure: $(BUILD_DIR)/build.ninja
+
+build: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+	@ln -sf $(BUILD_DIR)/compile_commands.json compile_commands.json
+
+check: deps build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+demo: deps build
+	@echo "make demo: no end-to-end model has landed yet (see docs/ARCHITECTURE.md, 'Status')." >&2
+	@exit 1
+
+format:
+	git ls-files '*.cpp' '*.h' '*.cu' '*.cuh' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD_DIR)

@@ -1,0 +1,68 @@
+#ifndef FATHOM_ATTRS_TD
+#define FATHOM_ATTRS_TD
+
+include "FathomDialect.td"
+include "mlir/IR/EnumAttr.td"
+
+// Storage and compute element types. Names follow the safetensors spellings, lower-cased.
+def Fathom_DType : I32EnumAttr<"DType", "element type of stored or computed tensors", [
+    I32EnumAttrCase<"f32", 0>,
+    I32EnumAttrCase<"f16", 1>,
+    I32EnumAttrCase<"bf16", 2>,
+    I32EnumAttrCase<"f8e4m3", 3>,
+    I32EnumAttrCase<"f8e5m2", 4>,
+    I32EnumAttrCase<"i64", 5>,
+    I32EnumAttrCase<"i32", 6>,
+    I32EnumAttrCase<"i8", 7>,
+  ]> {
+  let cppNamespace = "::mlir::fathom";
+  let genSpecializedAttr = 0;
+}
+
+def Fathom_DTypeAttr : EnumAttr<Fathom_Dialect, Fathom_DType, "dtype"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def Fathom_RopeScaling : I32EnumAttr<"RopeScaling", "rotary embedding frequency scaling", [
+    I32EnumAttrCase<"none", 0>,
+    I32EnumAttrCase<"linear", 1>,
+    I32EnumAttrCase<"yarn", 2>,
+  ]> {
+  let cppNamespace = "::mlir::fathom";
+}
+
+def Fathom_BlockQuantAttr : Fathom_Attr<"BlockQuant", "block_quant"> {
+  let summary = "block-wise quantization of a 2-D weight with one fp32 scale per block";
+  let description = [{
+    DeepSeek's FP8 format: the weight is stored in `storage` (e.g. f8e4m3) and each
+    `rows x cols` block carries one fp32 scale; dequantized = stored * scale. Edge blocks are
+    partial, so the scale tensor has ceil(M/rows) x ceil(N/cols) entries.
+
+    Example: `#fathom.block_quant<storage = f8e4m3, rows = 128, cols = 128>`
+  }];
+  let parameters = (ins "::mlir::fathom::DType":$storage, "int64_t":$rows, "int64_t":$cols);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
+def Fathom_RopeAttr : Fathom_Attr<"Rope", "rope"> {
+  let summary = "rotary position embedding parameters";
+  let description = [{
+    Everything needed to compute the cos/sin tables at compile time: base `theta`, rotary
+    `dim`, whether pairs are interleaved (DeepSeek-V3's rope_interleave), the frequency scaling
+    (none, linear or YaRN with its factor, original context and beta range) and the factor that
+    multiplies cos and sin (YaRN's mscale ratio).
+
+    Example: `#fathom.rope<theta = 10000.0, dim = 64, interleaved = true, scaling = yarn,
+    factor = 40.0, original_max_positions = 4096, beta_fast = 32.0, beta_slow = 1.0,
+    attention_factor = 1.0>`
+  }];
+  let parameters = (ins APFloatParameter<"">:$theta, "int64_t":$dim, "bool":$interleaved,
+                        "::mlir::fathom::RopeScaling":$scaling, APFloatParameter<"">:$factor,
+                        "int64_t":$original_max_positions, APFloatParameter<"">:$beta_fast,
+                        APFloatParameter<"">:$beta_slow, APFloatParameter<"">:$attention_factor);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
+#endif // FATHOM_ATTRS_TD

@@ -1,0 +1,150 @@
+#ifndef FATHOM_OPS_TD
+#define FATHOM_OPS_TD
+
+include "FathomDialect.td"
+include "FathomAttrs.td"
+include "mlir/IR/SymbolInterfaces.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+
+//===----------------------------------------------------------------------===//
+// Weights
+//===----------------------------------------------------------------------===//
+
+def Fathom_ParamOp : Fathom_Op<"param", [Symbol]> {
+  let summary = "a model weight, named by symbol";
+  let description = [{
+    Declares a weight of the model. `type` is the tensor the artifact stores; `source` names
+    the checkpoint tensor it comes from (absent for weights that compile-time weight work
+    creates) and `source_dtype` its element type there when the artifact stores another one
+    (a bf16 checkpoint compiled for fp32, say). A block-quantized weight names the symbol of its scale tensor, which must be an
+    f32 `fathom.param` with one entry per block.
+
+    Example:
+    ```mlir
+    fathom.param @model.layers.0.self_attn.kv_b_proj.weight : tensor<4096x512xbf16>
+        {source = "model.layers.0.self_attn.kv_b_proj.weight"}
+    ```
+  }];
+  let arguments = (ins SymbolNameAttr:$sym_name, TypeAttrOf<AnyStaticShapeTensor>:$type,
+                       OptionalAttr<StrAttr>:$source,
+                       OptionalAttr<Fathom_DTypeAttr>:$source_dtype,
+                       OptionalAttr<Fathom_BlockQuantAttr>:$quantization,
+                       OptionalAttr<FlatSymbolRefAttr>:$scale);
+  let assemblyFormat = [{
+    $sym_name `:` $type (`quantized` $quantization^ `scale` $scale)? attr-dict
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    ::mlir::RankedTensorType getTensorType() {
+      return ::llvm::cast<::mlir::RankedTensorType>(getType());
+    }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Model-level tensor ops
+//===----------------------------------------------------------------------===//
+
+def Fathom_EmbeddingOp : Fathom_Op<"embedding", [Pure,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "gathers rows of an embedding table";
+  let description = [{
+    `result[..., :] = table[ids[...], :]`; the result has the ids' shape plus the hidden
+    dimension. Ids outside the table are a runtime error.
+  }];
+  let arguments = (ins TensorOf<[AnySignlessInteger]>:$ids, FlatSymbolRefAttr:$table);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$ids `,` $table attr-dict `:` type($ids) `->` type($result)";
+}
+
+def Fathom_RmsNormOp : Fathom_Op<"rms_norm", [Pure,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>, AllTypesMatch<["input", "result"]>]> {
+  let summary = "root-mean-square normalization over the last dimension";
+  let description = [{
+    `result = weight * (x * rsqrt(mean(x^2) + epsilon))`, statistics in fp32. In bf16 the
+    normalized value is rounded to bf16 before the multiply by the weight, as HF does.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, FlatSymbolRefAttr:$weight, F32Attr:$epsilon);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `,` $weight `eps` $epsilon attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Fathom_LinearOp : Fathom_Op<"linear", [Pure,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "x @ weight^T (+ bias), weight stored [out, in] as in nn.Linear";
+  let arguments = (ins AnyRankedTensor:$input, FlatSymbolRefAttr:$weight,
+                       OptionalAttr<FlatSymbolRefAttr>:$bias);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`bias` $bias^)? attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Fathom_RopeOp : Fathom_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "rotary position embedding applied to the last dimension";
+  let description = [{
+    `input` is [batch, seq, heads, dim] (or [batch, seq, dim]); `positions` is [batch, seq].
+    With `interleaved`, pairs (x[2i], x[2i+1]) rotate together and the result is left in the
+    de-interleaved layout [even..., odd...] exactly as HF's DeepSeek-V3 does; otherwise the
+    halves (x[i], x[i + dim/2]) rotate together.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, TensorOf<[AnySignlessInteger]>:$positions,
+                       Fathom_RopeAttr:$rope);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $positions $rope attr-dict `:` type($input) `,` type($positions)
+  }];
+  let hasVerifier = 1;
+}
+
+def Fathom_AttentionOp : Fathom_Op<"attention", [Pure]> {
+  let summary = "scaled dot-product attention with optional causal and padding masks";
+  let description = [{
+    query [batch, q_len, heads, qk_dim], key [batch, kv_len, kv_heads, qk_dim],
+    value [batch, kv_len, kv_heads, v_dim] -> [batch, q_len, heads, v_dim]. heads must be a
+    multiple of kv_heads (grouped-query attention). `key_mask` [batch, kv_len] marks the keys
+    that exist (left padding); with `causal`, query i of a q_len block attends to keys up to
+    kv_len - q_len + i. Scores are `scale * q.k`, softmax in fp32.
+  }];
+  let arguments = (ins AnyRankedTensor:$query, AnyRankedTensor:$key, AnyRankedTensor:$value,
+                       Optional<TensorOf<[I1]>>:$key_mask, F32Attr:$scale, UnitAttr:$causal);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value (`mask` $key_mask^)? `scale` $scale attr-dict `:`
+    type($query) `,` type($key) `,` type($value) (`,` type($key_mask)^)? `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Fathom_SiluMulOp : Fathom_Op<"silu_mul", [Pure, SameOperandsAndResultType]> {
+  let summary = "silu(gate) * up, the gated MLP activation";
+  let arguments = (ins AnyRankedTensor:$gate, AnyRankedTensor:$up);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$gate `,` $up attr-dict `:` type($result)";
+}
+
+def Fathom_AddOp : Fathom_Op<"add", [Pure, SameOperandsAndResultType, Commutative]> {
+  let summary = "elementwise sum (residual connections)";
+  let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($result)";
+}
+
+def Fathom_LmHeadOp : Fathom_Op<"lm_head", [Pure,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "projects final hidden states to vocabulary logits";
+  let description = [{
+    hidden [..., hidden] -> logits [..., vocab] with weight [vocab, hidden] (the embedding
+    table when tied). Kept apart from `fathom.linear` because it is where logits leave the
+    model: sharding splits it by vocabulary and decode keeps only the last position.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, FlatSymbolRefAttr:$weight);
+  let results = (outs AnyRankedTensor:$logits);
+  let assemblyFormat = "$input `,` $weight attr-dict `:` type($input) `->` type($logits)";
+  let hasVerifier = 1;
+}
+
+#endif // FATHOM_OPS_TD

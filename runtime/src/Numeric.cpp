@@ -1,0 +1,71 @@
+#include "fathom/runtime/Numeric.h"
+
+#include <limits>
+
+namespace fathom {
+
+float f16ToFloat(uint16_t bits) {
+  uint32_t sign = uint32_t(bits & 0x8000u) << 16;
+  uint32_t exponent = (bits >> 10) & 0x1fu;
+  uint32_t mantissa = bits & 0x3ffu;
+  if (exponent == 0) {
+    float magnitude = std::ldexp(float(mantissa), -24);
+    return sign ? -magnitude : magnitude;
+  }
+  if (exponent == 31)
+    return bitsToFloat(sign | 0x7f800000u | (mantissa << 13));
+  return bitsToFloat(sign | ((exponent + 112) << 23) | (mantissa << 13));
+}
+
+uint16_t floatToF16(float value) {
+  uint32_t bits = floatBits(value);
+  uint16_t sign = uint16_t((bits >> 16) & 0x8000u);
+  float magnitude = std::fabs(value);
+  if (std::isnan(value))
+    return uint16_t(sign | 0x7e00u);
+  if (magnitude >= 65520.0f)
+    return uint16_t(sign | 0x7c00u);
+  if (magnitude < 6.103515625e-05f) { // subnormal: quantum 2^-24, round half to even
+    float scaled = magnitude * 16777216.0f;
+    return uint16_t(sign | uint16_t(std::nearbyint(scaled)));
+  }
+  uint32_t abs = bits & 0x7fffffffu;
+  uint32_t rounded = abs + 0xfffu + ((abs >> 13) & 1u);
+  return uint16_t(sign | ((rounded - (112u << 23)) >> 13));
+}
+
+float f8e4m3ToFloat(uint8_t bits) {
+  float sign = (bits & 0x80u) ? -1.0f : 1.0f;
+  int exponent = (bits >> 3) & 0xf;
+  int mantissa = bits & 0x7;
+  if (exponent == 0xf && mantissa == 0x7)
+    return std::numeric_limits<float>::quiet_NaN();
+  if (exponent == 0)
+    return sign * std::ldexp(float(mantissa), -9);
+  return sign * std::ldexp(1.0f + float(mantissa) / 8.0f, exponent - 7);
+}
+
+uint8_t floatToF8e4m3(float value) {
+  if (std::isnan(value))
+    return 0x7f;
+  uint8_t sign = std::signbit(value) ? 0x80 : 0x00;
+  float magnitude = std::fmin(std::fabs(value), 448.0f);
+  // Search the 127 non-negative finite codes for the nearest; ties go to the even code.
+  uint8_t best = 0;
+  float bestError = std::numeric_limits<float>::infinity();
+  for (uint8_t code = 0; code < 0x7f; ++code) {
+    float error = std::fabs(f8e4m3ToFloat(code) - magnitude);
+    if (error < bestError || (error == bestError && (code & 1u) == 0)) {
+      best = code;
+      bestError = error;
+    }
+  }
+  return uint8_t(sign | best);
+}
+
+float f8e5m2ToFloat(uint8_t bits) {
+  // e5m2 is the top byte of an IEEE binary16.
+  return f16ToFloat(uint16_t(bits) << 8);
+}
+
+} // namespace fathom

@@ -1,0 +1,48 @@
+// RUN: fathom-opt %s -split-input-file -verify-diagnostics
+
+// expected-error @below {{scale @s must be tensor<2x2xf32> (one per 128x128 block), got 'tensor<1x2xf32>'}}
+fathom.param @w : tensor<200x160xf8E4M3FN> quantized <storage = f8e4m3, rows = 128, cols = 128> scale @s
+fathom.param @s : tensor<1x2xf32>
+
+// -----
+
+// expected-error @below {{element type 'bf16' does not match the quantized storage f8e4m3}}
+fathom.param @w : tensor<128x128xbf16> quantized <storage = f8e4m3, rows = 128, cols = 128> scale @s
+fathom.param @s : tensor<1x1xf32>
+
+// -----
+
+// expected-error @below {{scale @missing does not name a fathom.param}}
+fathom.param @w : tensor<128x128xf8E4M3FN> quantized <storage = f8e4m3, rows = 128, cols = 128> scale @missing
+
+// -----
+
+// expected-error @below {{block quantization applies to 2-D weights, got rank 1}}
+fathom.param @w : tensor<128xf8E4M3FN> quantized <storage = f8e4m3, rows = 128, cols = 128> scale @s
+fathom.param @s : tensor<1x1xf32>
+
+// -----
+
+// expected-error @below {{source_dtype needs a source tensor name}}
+fathom.param @w : tensor<4xf32> {source_dtype = #fathom.dtype<bf16>}
+
+// -----
+
+// expected-error @below {{expected ::mlir::fathom::DType to be one of: f32, f16, bf16, f8e4m3, f8e5m2, i64, i32, i8}}
+// expected-error @below {{failed to parse Fathom_DTypeAttr parameter 'value' which is to be a `::mlir::fathom::DType`}}
+fathom.param @w : tensor<4xf32> {source = "w", source_dtype = #fathom.dtype<bf17>}
+
+// -----
+
+// expected-error @below {{block quantization stores f8e4m3, f8e5m2 or i8, not bf16}}
+fathom.param @w : tensor<128x128xbf16> quantized <storage = bf16, rows = 128, cols = 128> scale @s
+
+// -----
+
+// expected-error @below {{block sizes must be positive, got 0x128}}
+fathom.param @w : tensor<128x128xf8E4M3FN> quantized <storage = f8e4m3, rows = 0, cols = 128> scale @s
+
+// -----
+
+// expected-error @below {{'fathom.param' op attribute 'type' failed to satisfy constraint: type attribute of statically shaped tensor of any type values}}
+fathom.param @w : tensor<?x4xf32>

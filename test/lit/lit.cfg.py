@@ -1,0 +1,22 @@
+# lit configuration for Fathom. Tests are .mlir (dialect, passes) and .test (tools) files.
+import os
+import lit.formats
+
+config.name = "fathom"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.fathom_obj_root, "test", "lit")
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py.in", "Inputs"]
+
+path = os.pathsep.join([config.fathom_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ.get("PATH", ""))])
+config.environment["PATH"] = path
+
+config.substitutions.append(("%fathom_src", config.fathom_src_root))
+config.substitutions.append(("%reference", os.path.join(config.fathom_src_root, "test", "reference")))
+config.substitutions.append(("%shared_testdata", config.shared_testdata_dir))
+
+if config.fathom_compiler_enabled:
+    config.available_features.add("compiler")
+if os.path.isdir(config.shared_testdata_dir):
+    config.available_features.add("shared-testdata")
