@@ -39,6 +39,10 @@ build: configure
 	@ln -sf $(BUILD_DIR)/compile_commands.json compile_commands.json
 
 check: deps build
+	@# ctest hides why a test skipped: say it for the GPU tests before the summary.
+	@if [ -x $(BUILD_DIR)/bin/fathom_cuda_tests ]; then \
+	  $(BUILD_DIR)/bin/fathom_cuda_tests --gtest_brief=1 2>&1 | grep -A1 ': Skipped$$' | grep -v -- '--' | \
+	  sed 's/^/GPU tests: /' || true; fi
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
 demo: deps build
