@@ -1,0 +1,147 @@
+#include "compiler/artifact/ArtifactWriter.h"
+
+#include "Artifact_generated.h"
+#include "fathom/artifact/ArtifactFile.h"
+#include "fathom/artifact/Checksum.h"
+#include "fathom/runtime/Error.h"
+
+#include <cerrno>
+#include <cstring>
+#include <unistd.h>
+
+namespace fathom::artifact {
+
+struct ArtifactWriter::SectionHasher {
+  Xxh64 hash;
+};
+
+ArtifactWriter::ArtifactWriter(std::string path)
+    : path_(std::move(path)), partialPath_(path_ + ".partial") {
+  file_ = std::fopen(partialPath_.c_str(), "wb");
+  if (!file_)
+    throw Error(partialPath_ + ": cannot create artifact: " + std::strerror(errno));
+  ArtifactHeader placeholder{};
+  writeRaw(&placeholder, sizeof placeholder);
+}
+
+ArtifactWriter::~ArtifactWriter() {
+  delete hasher_;
+  if (file_)
+    std::fclose(file_);
+  if (!finished_)
+    std::remove(partialPath_.c_str());
+}
+
+void ArtifactWriter::writeRaw(const void* data, size_t size) {
+  if (size > 0 && std::fwrite(data, 1, size, file_) != size)
+    throw Error(partialPath_ + ": write failed: " + std::strerror(errno));
+  position_ += size;
+  if (inSection_)
+    hasher_->hash.update(data, size);
+}
+
+void ArtifactWriter::padTo(uint64_t alignment) {
+  static const uint8_t zeros[kAlignment] = {};
+  uint64_t target = alignUp(position_, alignment);
+  writeRaw(zeros, target - position_);
+}
+
+void ArtifactWriter::beginSection(std::string name) {
+  if (inSection_)
+    throw Error(path_ + ": section '" + name + "' begun inside section '" +
+                sections_.back().name + "'");
+  padTo(kAlignment);
+  sections_.push_back({std::move(name), position_, 0, 0});
+  hasher_ = new SectionHasher();
+  inSection_ = true;
+}
+
+uint32_t ArtifactWriter::addTensor(TensorInfo info,
+                                   const std::function<void(const ByteSink&)>& produce) {
+  if (!inSection_)
+    throw Error(path_ + ": tensor '" + info.name + "' written outside a section");
+  padTo(kAlignment);
+  uint64_t count = 1;
+  for (int64_t dim : info.shape)
+    count *= uint64_t(dim);
+  uint64_t expected = count * dtypeSize(info.dtype);
+  uint64_t start = position_;
+  produce([this](const void* data, size_t size) { writeRaw(data, size); });
+  if (position_ - start != expected)
+    throw Error(path_ + ": tensor '" + info.name + "' produced " +
+                std::to_string(position_ - start) + " bytes, expected " +
+                std::to_string(expected));
+  tensors_.push_back({std::move(info), uint32_t(sections_.size() - 1),
+                      start - sections_.back().offset, expected});
+  return uint32_t(tensors_.size() - 1);
+}
+
+uint32_t ArtifactWriter::addTensorBytes(TensorInfo info, const void* data, size_t size) {
+  return addTensor(std::move(info), [&](const ByteSink& sink) { sink(data, size); });
+}
+
+void ArtifactWriter::endSection() {
+  SectionRecord& section = sections_.back();
+  section.size = position_ - section.offset;
+  section.checksum = hasher_->hash.digest();
+  delete hasher_;
+  hasher_ = nullptr;
+  inSection_ = false;
+}
+
+void ArtifactWriter::finish(const ArtifactContents& contents) {
+  if (inSection_)
+    throw Error(path_ + ": finish() inside section '" + sections_.back().name + "'");
+  flatbuffers::FlatBufferBuilder builder(1 << 16);
+  std::vector<flatbuffers::Offset<fb::Section>> sections;
+  for (const SectionRecord& s : sections_)
+    sections.push_back(fb::CreateSectionDirect(builder, s.name.c_str(), s.offset, s.size, s.checksum));
+  std::vector<flatbuffers::Offset<fb::Tensor>> tensors;
+  for (const TensorRecord& t : tensors_)
+    tensors.push_back(fb::CreateTensorDirect(
+        builder, t.info.name.c_str(), static_cast<fb::ElementType>(t.info.dtype), &t.info.shape,
+        t.section, t.offset, t.size, t.info.scale.empty() ? nullptr : t.info.scale.c_str(),
+        t.info.blockRows, t.info.blockCols));
+  std::vector<flatbuffers::Offset<fb::EntryPoint>> entries;
+  for (const EntryPointDesc& entry : contents.entryPoints) {
+    std::vector<flatbuffers::Offset<fb::KernelCall>> calls;
+    for (const KernelCallDesc& call : entry.calls)
+      calls.push_back(fb::CreateKernelCallDirect(builder, call.kernel.c_str(), &call.inputs,
+                                                 &call.outputs, &call.weights, &call.intAttrs,
+                                                 &call.floatAttrs));
+    entries.push_back(fb::CreateEntryPointDirect(builder, entry.name.c_str(), &calls));
+  }
+  std::vector<flatbuffers::Offset<fb::Buffer>> buffers;
+  for (const BufferDesc& buffer : contents.buffers)
+    buffers.push_back(fb::CreateBufferDirect(builder, buffer.name.c_str(), buffer.offset, buffer.size));
+  auto plan = fb::CreateMemoryPlanDirect(builder, contents.arenaSize, &buffers);
+  const GenerationDesc& g = contents.generation;
+  auto generation = fb::CreateGenerationDefaultsDirect(builder, g.bosTokenId, &g.eosTokenIds,
+                                                       g.padTokenId, g.doSample, g.temperature,
+                                                       g.topK, g.topP, g.maxNewTokens);
+  auto root = fb::CreateArtifactDirect(
+      builder, contents.producer.c_str(), contents.target.c_str(),
+      contents.modelConfigJson.c_str(), static_cast<fb::ElementType>(contents.computeDtype),
+      contents.maxSeqLen, contents.maxBatch, &entries, plan, &tensors, &sections,
+      contents.tokenizerJson.c_str(), contents.tokenizerConfigJson.c_str(), generation);
+  fb::FinishArtifactBuffer(builder, root);
+
+  padTo(kAlignment);
+  ArtifactHeader header{};
+  std::memcpy(header.magic, kMagic, sizeof kMagic);
+  header.formatVersion = kFormatVersion;
+  header.metadataOffset = position_;
+  header.metadataSize = builder.GetSize();
+  header.metadataXxh64 = xxh64(builder.GetBufferPointer(), builder.GetSize());
+  writeRaw(builder.GetBufferPointer(), builder.GetSize());
+  if (std::fseek(file_, 0, SEEK_SET) != 0 || std::fwrite(&header, sizeof header, 1, file_) != 1 ||
+      std::fflush(file_) != 0 || fsync(fileno(file_)) != 0)
+    throw Error(partialPath_ + ": cannot finish artifact: " + std::strerror(errno));
+  std::fclose(file_);
+  file_ = nullptr;
+  if (std::rename(partialPath_.c_str(), path_.c_str()) != 0)
+    throw Error(path_ + ": cannot move the finished artifact into place: " + std::strerror(errno));
+  finished_ = true;
+}
+
+} // namespace fathom::artifact

@@ -1,0 +1,112 @@
+#pragma once
+// Streams a Fathom artifact to disk: weight bytes go straight to the file as they are produced
+// (bounded memory however big the checkpoint), checksummed on the way, and the FlatBuffer
+// metadata is written last. The file appears under its name only when finish() succeeds; until
+// then it is `<path>.partial`, removed if the writer is destroyed unfinished.
+#include "fathom/runtime/DType.h"
+
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace fathom::artifact {
+
+struct TensorInfo {
+  std::string name;
+  DType dtype;
+  std::vector<int64_t> shape;
+  std::string scale; // block-quantized weights: name of the f32 scale tensor
+  uint32_t blockRows = 0;
+  uint32_t blockCols = 0;
+};
+
+struct KernelCallDesc {
+  std::string kernel;
+  std::vector<int32_t> inputs, outputs, weights;
+  std::vector<int64_t> intAttrs;
+  std::vector<double> floatAttrs;
+};
+
+struct EntryPointDesc {
+  std::string name;
+  std::vector<KernelCallDesc> calls;
+};
+
+struct BufferDesc {
+  std::string name;
+  uint64_t offset = 0;
+  uint64_t size = 0;
+};
+
+struct GenerationDesc {
+  int64_t bosTokenId = -1;
+  std::vector<int64_t> eosTokenIds;
+  int64_t padTokenId = -1;
+  bool doSample = false;
+  float temperature = 1.0f;
+  int32_t topK = 0;
+  float topP = 1.0f;
+  int32_t maxNewTokens = 0;
+};
+
+struct ArtifactContents {
+  std::string producer;
+  std::string target;
+  std::string modelConfigJson;
+  DType computeDtype = DType::F32;
+  uint32_t maxSeqLen = 0;
+  uint32_t maxBatch = 0;
+  std::vector<EntryPointDesc> entryPoints;
+  uint64_t arenaSize = 0;
+  std::vector<BufferDesc> buffers;
+  std::string tokenizerJson;
+  std::string tokenizerConfigJson;
+  GenerationDesc generation;
+};
+
+// Receives a tensor's bytes in any number of chunks.
+using ByteSink = std::function<void(const void* data, size_t size)>;
+
+class ArtifactWriter {
+public:
+  explicit ArtifactWriter(std::string path);
+  ~ArtifactWriter();
+  ArtifactWriter(const ArtifactWriter&) = delete;
+  ArtifactWriter& operator=(const ArtifactWriter&) = delete;
+
+  void beginSection(std::string name);
+  // `produce` must hand exactly numel * dtypeSize bytes to the sink; returns the tensor index.
+  uint32_t addTensor(TensorInfo info, const std::function<void(const ByteSink&)>& produce);
+  uint32_t addTensorBytes(TensorInfo info, const void* data, size_t size);
+  void endSection();
+  void finish(const ArtifactContents& contents);
+
+private:
+  struct SectionRecord {
+    std::string name;
+    uint64_t offset = 0, size = 0, checksum = 0;
+  };
+  struct TensorRecord {
+    TensorInfo info;
+    uint32_t section = 0;
+    uint64_t offset = 0, size = 0;
+  };
+
+  void writeRaw(const void* data, size_t size);
+  void padTo(uint64_t alignment);
+
+  std::string path_;
+  std::string partialPath_;
+  std::FILE* file_ = nullptr;
+  uint64_t position_ = 0;
+  bool inSection_ = false;
+  bool finished_ = false;
+  std::vector<SectionRecord> sections_;
+  std::vector<TensorRecord> tensors_;
+  struct SectionHasher;
+  SectionHasher* hasher_ = nullptr;
+};
+
+} // namespace fathom::artifact

@@ -1,0 +1,151 @@
+#include "fathom/artifact/Artifact.h"
+
+#include "Artifact_generated.h"
+#include "fathom/artifact/Checksum.h"
+#include "fathom/runtime/Error.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace fathom::artifact {
+namespace {
+
+[[noreturn]] void fail(const std::string& path, const std::string& problem) {
+  throw Error(path + ": " + problem);
+}
+
+uint64_t elementCount(const flatbuffers::Vector<int64_t>* shape) {
+  uint64_t count = 1;
+  if (shape)
+    for (int64_t dim : *shape) {
+      if (dim < 0)
+        return UINT64_MAX;
+      count *= uint64_t(dim);
+    }
+  return count;
+}
+
+} // namespace
+
+std::unique_ptr<Artifact> Artifact::open(const std::string& path, Verify verify) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    fail(path, std::string("cannot open artifact: ") + std::strerror(errno));
+  struct stat info {};
+  if (fstat(fd, &info) != 0) {
+    ::close(fd);
+    fail(path, std::string("cannot stat artifact: ") + std::strerror(errno));
+  }
+  size_t size = size_t(info.st_size);
+  if (size < kHeaderSize) {
+    ::close(fd);
+    fail(path, "not a Fathom artifact: " + std::to_string(size) +
+                   " bytes, shorter than the 64-byte header (truncated?)");
+  }
+  void* mapping = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (mapping == MAP_FAILED)
+    fail(path, std::string("cannot map artifact: ") + std::strerror(errno));
+  std::unique_ptr<Artifact> artifact(new Artifact(path, static_cast<const uint8_t*>(mapping), size));
+  artifact->verifyLayout(verify);
+  return artifact;
+}
+
+Artifact::Artifact(std::string path, const uint8_t* base, size_t size)
+    : path_(std::move(path)), base_(base), size_(size) {}
+
+Artifact::~Artifact() { munmap(const_cast<uint8_t*>(base_), size_); }
+
+void Artifact::verifyLayout(Verify verify) {
+  ArtifactHeader header;
+  std::memcpy(&header, base_, sizeof header);
+  if (std::memcmp(header.magic, kMagic, sizeof kMagic) != 0)
+    fail(path_, "not a Fathom artifact (bad magic bytes)");
+  if (header.formatVersion != kFormatVersion)
+    fail(path_, "artifact format version " + std::to_string(header.formatVersion) +
+                    ", but this runtime reads version " + std::to_string(kFormatVersion) +
+                    "; recompile the checkpoint with a matching fathom-compile");
+  if (header.metadataOffset < kHeaderSize || header.metadataOffset > size_ ||
+      header.metadataSize > size_ - header.metadataOffset)
+    fail(path_, "metadata range [" + std::to_string(header.metadataOffset) + ", +" +
+                    std::to_string(header.metadataSize) + ") lies outside the " +
+                    std::to_string(size_) + "-byte file (truncated?)");
+  const uint8_t* metadataBytes = base_ + header.metadataOffset;
+  if (xxh64(metadataBytes, header.metadataSize) != header.metadataXxh64)
+    fail(path_, "metadata checksum mismatch: the file is corrupted");
+  flatbuffers::Verifier verifier(metadataBytes, header.metadataSize);
+  if (!fb::VerifyArtifactBuffer(verifier))
+    fail(path_, "metadata does not verify as a Fathom artifact FlatBuffer");
+  metadata_ = fb::GetArtifact(metadataBytes);
+
+  const auto* sections = metadata_->sections();
+  size_t sectionCount = sections ? sections->size() : 0;
+  for (size_t i = 0; i < sectionCount; ++i) {
+    const fb::Section* section = sections->Get(i);
+    std::string name = section->name()->str();
+    if (section->offset() % kAlignment != 0 || section->offset() < kHeaderSize ||
+        section->offset() > header.metadataOffset ||
+        section->size() > header.metadataOffset - section->offset())
+      fail(path_, "section '" + name + "' range is misaligned or outside the data area");
+    if (verify == Verify::Everything &&
+        xxh64(base_ + section->offset(), section->size()) != section->xxh64())
+      fail(path_, "section '" + name + "' checksum mismatch: the file is corrupted");
+  }
+  const auto* tensors = metadata_->tensors();
+  size_t tensorCount = tensors ? tensors->size() : 0;
+  for (size_t i = 0; i < tensorCount; ++i) {
+    const fb::Tensor* tensor = tensors->Get(i);
+    std::string name = tensor->name()->str();
+    if (tensor->section() >= sectionCount)
+      fail(path_, "tensor '" + name + "' names section " + std::to_string(tensor->section()) +
+                      " of " + std::to_string(sectionCount));
+    const fb::Section* section = sections->Get(tensor->section());
+    if (tensor->offset() % kAlignment != 0 || tensor->offset() > section->size() ||
+        tensor->size() > section->size() - tensor->offset())
+      fail(path_, "tensor '" + name + "' lies outside its section or is misaligned");
+    if (uint8_t(tensor->dtype()) > uint8_t(fb::ElementType::MAX))
+      fail(path_, "tensor '" + name + "' has an unknown element type");
+    uint64_t count = elementCount(tensor->shape());
+    if (count == UINT64_MAX ||
+        count * dtypeSize(static_cast<DType>(tensor->dtype())) != tensor->size())
+      fail(path_, "tensor '" + name + "' size " + std::to_string(tensor->size()) +
+                      " does not match its shape and dtype");
+    if (!tensorIndex_.emplace(tensor->name()->string_view(), i).second)
+      fail(path_, "tensor '" + name + "' appears twice");
+  }
+}
+
+size_t Artifact::tensorCount() const {
+  return metadata_->tensors() ? metadata_->tensors()->size() : 0;
+}
+
+WeightView Artifact::tensor(size_t index) const {
+  const fb::Tensor* tensor = metadata_->tensors()->Get(flatbuffers::uoffset_t(index));
+  const fb::Section* section = metadata_->sections()->Get(tensor->section());
+  WeightView view{tensor->name()->string_view(), static_cast<DType>(tensor->dtype()), {},
+                  base_ + section->offset() + tensor->offset(), tensor->size()};
+  if (tensor->shape())
+    view.shape.assign(tensor->shape()->begin(), tensor->shape()->end());
+  return view;
+}
+
+WeightView Artifact::tensor(std::string_view name) const {
+  auto found = tensorIndex_.find(name);
+  if (found == tensorIndex_.end())
+    fail(path_, "artifact has no tensor '" + std::string(name) + "'");
+  return tensor(found->second);
+}
+
+const fb::EntryPoint* Artifact::entryPoint(std::string_view name) const {
+  if (const auto* entries = metadata_->entry_points())
+    for (const fb::EntryPoint* entry : *entries)
+      if (entry->name()->string_view() == name)
+        return entry;
+  return nullptr;
+}
+
+} // namespace fathom::artifact

@@ -1,0 +1,58 @@
+#pragma once
+// Loads a Fathom artifact: maps the file, checks the header, the metadata checksum, the
+// FlatBuffer, every section's checksum and every tensor's bounds before anything is used.
+#include "fathom/artifact/ArtifactFile.h"
+#include "fathom/runtime/DType.h"
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace fathom::artifact {
+namespace fb {
+struct Artifact;
+struct EntryPoint;
+} // namespace fb
+
+struct WeightView {
+  std::string_view name;
+  DType dtype;
+  std::vector<int64_t> shape;
+  const uint8_t* data;
+  uint64_t size;
+};
+
+class Artifact {
+public:
+  enum class Verify { Everything, MetadataOnly };
+
+  // Throws fathom::Error naming `path` and the problem when the file is not a valid artifact.
+  static std::unique_ptr<Artifact> open(const std::string& path, Verify verify = Verify::Everything);
+  ~Artifact();
+  Artifact(const Artifact&) = delete;
+  Artifact& operator=(const Artifact&) = delete;
+
+  const fb::Artifact& metadata() const { return *metadata_; }
+  const std::string& path() const { return path_; }
+  size_t tensorCount() const;
+  WeightView tensor(size_t index) const;
+  // nullptr-free lookup: throws fathom::Error naming the tensor when absent.
+  WeightView tensor(std::string_view name) const;
+  const fb::EntryPoint* entryPoint(std::string_view name) const;
+
+private:
+  Artifact(std::string path, const uint8_t* base, size_t size);
+  void verifyLayout(Verify verify);
+
+  std::string path_;
+  const uint8_t* base_;
+  size_t size_;
+  const fb::Artifact* metadata_ = nullptr;
+  std::unordered_map<std::string_view, size_t> tensorIndex_;
+};
+
+} // namespace fathom::artifact

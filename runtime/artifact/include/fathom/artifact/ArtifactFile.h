@@ -1,0 +1,32 @@
+#pragma once
+// On-disk layout of a Fathom artifact:
+//   [0, 64)            ArtifactHeader
+//   64-byte aligned    data sections (weights), each checksummed
+//   metadataOffset     the Artifact FlatBuffer (Artifact.fbs), checksummed in the header
+// Little-endian only. Readers refuse any other kFormatVersion.
+#include <cstddef>
+#include <cstdint>
+
+namespace fathom::artifact {
+
+inline constexpr char kMagic[8] = {'F', 'A', 'T', 'H', 'O', 'M', 'A', 'F'};
+inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr size_t kHeaderSize = 64;
+inline constexpr size_t kAlignment = 64;
+
+struct ArtifactHeader {
+  char magic[8];
+  uint32_t formatVersion;
+  uint32_t reserved;
+  uint64_t metadataOffset;
+  uint64_t metadataSize;
+  uint64_t metadataXxh64;
+  uint8_t padding[24];
+};
+static_assert(sizeof(ArtifactHeader) == kHeaderSize);
+
+inline uint64_t alignUp(uint64_t value, uint64_t alignment = kAlignment) {
+  return (value + alignment - 1) / alignment * alignment;
+}
+
+} // namespace fathom::artifact

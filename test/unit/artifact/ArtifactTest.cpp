@@ -1,0 +1,182 @@
+// Writes artifacts with the streaming writer, reads them back with the runtime loader, and
+// checks that every kind of damage is refused with a message naming the file and the problem.
+#include "Artifact_generated.h"
+#include "compiler/artifact/ArtifactWriter.h"
+#include "fathom/artifact/Artifact.h"
+#include "fathom/artifact/Checksum.h"
+#include "fathom/runtime/Error.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+
+namespace fathom::artifact {
+namespace {
+
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+class ArtifactTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("fathom-artifact-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+    path_ = (dir_ / "model.fathom").string();
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  void writeSample() {
+    ArtifactWriter writer(path_);
+    writer.beginSection("weights");
+    std::vector<float> embedding(16 * 4);
+    std::iota(embedding.begin(), embedding.end(), 0.0f);
+    writer.addTensorBytes({"model.embed_tokens.weight", DType::F32, {16, 4}}, embedding.data(),
+                          embedding.size() * sizeof(float));
+    // Streamed in three chunks, as the weight transformer does for big tensors.
+    writer.addTensor({"model.norm.weight", DType::BF16, {3}}, [](const ByteSink& sink) {
+      uint16_t values[3] = {0x3f80, 0x4000, 0x4040};
+      for (uint16_t& value : values)
+        sink(&value, sizeof value);
+    });
+    writer.endSection();
+    ArtifactContents contents;
+    contents.producer = "fathom-compile test";
+    contents.target = "cpu";
+    contents.modelConfigJson = R"({"model_type": "deepseek_v3"})";
+    contents.computeDtype = DType::BF16;
+    contents.maxSeqLen = 128;
+    contents.maxBatch = 2;
+    contents.entryPoints = {{"prefill", {{"rms_norm", {0}, {1}, {1}, {3}, {1e-6}}}}};
+    contents.arenaSize = 4096;
+    contents.buffers = {{"hidden", 0, 2048}, {"normed", 2048, 2048}};
+    contents.tokenizerJson = "{}";
+    contents.generation.bosTokenId = 0;
+    contents.generation.eosTokenIds = {1};
+    writer.finish(contents);
+  }
+
+  std::vector<char> readFile() {
+    std::ifstream in(path_, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+  void writeFile(const std::vector<char>& bytes) {
+    std::ofstream out(path_, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), std::streamsize(bytes.size()));
+  }
+  std::string openError() {
+    try {
+      Artifact::open(path_);
+    } catch (const Error& error) {
+      return error.what();
+    }
+    return "opened without error";
+  }
+
+  fs::path dir_;
+  std::string path_;
+};
+
+TEST(Xxh64, MatchesReferenceVectors) {
+  // Reference values from the python `xxhash` package (xxh64, seed 0).
+  EXPECT_EQ(xxh64("", 0), 0xef46db3751d8e999ull);
+  EXPECT_EQ(xxh64("a", 1), 0xd24ec4f1a98c6e5bull);
+  EXPECT_EQ(xxh64("abc", 3), 0x44bc2cf5ad770999ull);
+  std::string long_text;
+  for (int i = 0; i < 10; ++i)
+    long_text += "Fathom artifact section";
+  EXPECT_EQ(xxh64(long_text.data(), long_text.size()), 0x65dfddcd3aa1dd4bull);
+  Xxh64 chunked; // the same bytes fed in uneven pieces
+  for (size_t at = 0; at < long_text.size(); at += 7)
+    chunked.update(long_text.data() + at, std::min<size_t>(7, long_text.size() - at));
+  EXPECT_EQ(chunked.digest(), 0x65dfddcd3aa1dd4bull);
+}
+
+TEST_F(ArtifactTest, RoundTripsMetadataAndWeights) {
+  writeSample();
+  auto artifact = Artifact::open(path_);
+  EXPECT_EQ(artifact->metadata().target()->str(), "cpu");
+  EXPECT_EQ(artifact->metadata().max_seq_len(), 128u);
+  EXPECT_EQ(artifact->metadata().compute_dtype(), fb::ElementType::BF16);
+  ASSERT_EQ(artifact->tensorCount(), 2u);
+  WeightView embedding = artifact->tensor("model.embed_tokens.weight");
+  EXPECT_EQ(embedding.shape, (std::vector<int64_t>{16, 4}));
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(embedding.data) % kAlignment, 0u);
+  EXPECT_EQ(reinterpret_cast<const float*>(embedding.data)[63], 63.0f);
+  WeightView norm = artifact->tensor("model.norm.weight");
+  EXPECT_EQ(norm.dtype, DType::BF16);
+  EXPECT_EQ(reinterpret_cast<const uint16_t*>(norm.data)[2], 0x4040);
+  const fb::EntryPoint* prefill = artifact->entryPoint("prefill");
+  ASSERT_NE(prefill, nullptr);
+  EXPECT_EQ(prefill->calls()->Get(0)->kernel()->str(), "rms_norm");
+  EXPECT_DOUBLE_EQ(prefill->calls()->Get(0)->float_attrs()->Get(0), 1e-6);
+  EXPECT_EQ(artifact->entryPoint("decode"), nullptr);
+  EXPECT_EQ(artifact->metadata().generation()->eos_token_ids()->Get(0), 1);
+  EXPECT_THAT([&] { artifact->tensor("lm_head.weight"); },
+              ::testing::ThrowsMessage<Error>(HasSubstr("artifact has no tensor 'lm_head.weight'")));
+}
+
+TEST_F(ArtifactTest, RefusesAFlippedWeightByte) {
+  writeSample();
+  std::vector<char> bytes = readFile();
+  bytes[kHeaderSize + 5] ^= 0x10; // inside the embedding's data
+  writeFile(bytes);
+  EXPECT_THAT(openError(), HasSubstr("model.fathom: section 'weights' checksum mismatch"));
+}
+
+TEST_F(ArtifactTest, RefusesAFlippedMetadataByte) {
+  writeSample();
+  std::vector<char> bytes = readFile();
+  bytes[bytes.size() - 9] ^= 0x01;
+  writeFile(bytes);
+  EXPECT_THAT(openError(), HasSubstr("metadata checksum mismatch: the file is corrupted"));
+}
+
+TEST_F(ArtifactTest, RefusesATruncatedFile) {
+  writeSample();
+  std::vector<char> bytes = readFile();
+  bytes.resize(bytes.size() - 100);
+  writeFile(bytes);
+  EXPECT_THAT(openError(), HasSubstr("lies outside the"));
+  bytes.resize(40);
+  writeFile(bytes);
+  EXPECT_THAT(openError(), HasSubstr("40 bytes, shorter than the 64-byte header"));
+}
+
+TEST_F(ArtifactTest, RefusesAnotherFormatVersion) {
+  writeSample();
+  std::vector<char> bytes = readFile();
+  uint32_t version = kFormatVersion + 1;
+  std::memcpy(bytes.data() + 8, &version, sizeof version);
+  writeFile(bytes);
+  EXPECT_THAT(openError(), HasSubstr("artifact format version 2, but this runtime reads version 1"));
+}
+
+TEST_F(ArtifactTest, RefusesOtherFiles) {
+  writeFile(std::vector<char>(200, 'x'));
+  EXPECT_THAT(openError(), HasSubstr("not a Fathom artifact (bad magic bytes)"));
+  fs::remove(path_);
+  EXPECT_THAT(openError(), HasSubstr("model.fathom: cannot open artifact: No such file"));
+}
+
+TEST_F(ArtifactTest, LeavesNothingBehindWhenWritingFails) {
+  {
+    ArtifactWriter writer(path_);
+    writer.beginSection("weights");
+    EXPECT_THAT([&] {
+      writer.addTensor({"short", DType::F32, {4}}, [](const ByteSink& sink) {
+        float value = 1.0f;
+        sink(&value, sizeof value);
+      });
+    }, ::testing::ThrowsMessage<Error>(HasSubstr("tensor 'short' produced 4 bytes, expected 16")));
+  }
+  EXPECT_FALSE(fs::exists(path_));
+  EXPECT_FALSE(fs::exists(path_ + ".partial"));
+}
+
+} // namespace
+} // namespace fathom::artifact
