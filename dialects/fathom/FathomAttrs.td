@@ -31,6 +31,18 @@ def Fathom_RopeScaling : I32EnumAttr<"RopeScaling", "rotary embedding frequency 
   let cppNamespace = "::mlir::fathom";
 }
 
+def Fathom_RouterScoring : I32EnumAttr<"RouterScoring", "how router logits become scores", [
+    I32EnumAttrCase<"sigmoid", 0>,
+    I32EnumAttrCase<"softmax", 1>,
+  ]> {
+  let cppNamespace = "::mlir::fathom";
+  let genSpecializedAttr = 0;
+}
+
+def Fathom_RouterScoringAttr : EnumAttr<Fathom_Dialect, Fathom_RouterScoring, "scoring"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
 def Fathom_BlockQuantAttr : Fathom_Attr<"BlockQuant", "block_quant"> {
   let summary = "block-wise quantization of a 2-D weight with one fp32 scale per block";
   let description = [{

@@ -1,59 +1,15 @@
-// Verifiers of the fathom ops. Shape rules compare dimensions only where both are static: batch
-// and sequence lengths stay dynamic until the runtime sees a prompt.
+// Verifiers of the model-level fathom ops (the DeepSeek blocks are in FathomBlockOps.cpp).
 #include "dialects/fathom/FathomDialect.h"
+#include "dialects/fathom/VerifyUtils.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 
 using namespace mlir;
 using namespace mlir::fathom;
+using namespace mlir::fathom::verify;
 
 namespace {
-
-bool dimsCompatible(int64_t a, int64_t b) {
-  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
-}
-
-RankedTensorType rankedType(Value value) { return cast<RankedTensorType>(value.getType()); }
-
-// Resolves `symbol` to a fathom.param, reporting on `op` when it names something else.
-FailureOr<ParamOp> lookupParam(Operation* op, SymbolTableCollection& tables,
-                               FlatSymbolRefAttr symbol, StringRef role) {
-  auto param = tables.lookupNearestSymbolFrom<ParamOp>(op, symbol);
-  if (!param)
-    return op->emitOpError() << role << " " << symbol << " does not name a fathom.param";
-  return param;
-}
-
-// All dimensions but the last must agree between two tensors of the same rank.
-LogicalResult verifyLeadingDims(Operation* op, RankedTensorType input, RankedTensorType result) {
-  if (input.getRank() != result.getRank())
-    return op->emitOpError() << "result rank " << result.getRank() << " differs from input rank "
-                             << input.getRank();
-  for (int64_t i = 0; i + 1 < input.getRank(); ++i)
-    if (!dimsCompatible(input.getDimSize(i), result.getDimSize(i)))
-      return op->emitOpError() << "result dimension " << i << " is " << result.getDimSize(i)
-                               << " but the input's is " << input.getDimSize(i);
-  return success();
-}
-
-// A [out, in] weight projecting input [..., in] to result [..., out].
-LogicalResult verifyProjection(Operation* op, ParamOp weight, RankedTensorType input,
-                               RankedTensorType result) {
-  RankedTensorType weightType = weight.getTensorType();
-  if (weightType.getRank() != 2)
-    return op->emitOpError() << "weight @" << weight.getSymName()
-                             << " must have rank 2 [out, in], got rank " << weightType.getRank();
-  if (!dimsCompatible(input.getDimSize(input.getRank() - 1), weightType.getDimSize(1)))
-    return op->emitOpError() << "input hidden size " << input.getDimSize(input.getRank() - 1)
-                             << " does not match weight @" << weight.getSymName()
-                             << " input size " << weightType.getDimSize(1);
-  if (!dimsCompatible(result.getDimSize(result.getRank() - 1), weightType.getDimSize(0)))
-    return op->emitOpError() << "result size " << result.getDimSize(result.getRank() - 1)
-                             << " does not match weight @" << weight.getSymName()
-                             << " output size " << weightType.getDimSize(0);
-  return success();
-}
 
 Type storageElementType(MLIRContext* context, DType dtype) {
   switch (dtype) {

@@ -147,4 +147,92 @@ def Fathom_LmHeadOp : Fathom_Op<"lm_head", [Pure,
   let hasVerifier = 1;
 }
 
+
+//===----------------------------------------------------------------------===//
+// DeepSeek blocks
+//===----------------------------------------------------------------------===//
+
+def Fathom_MlaAttentionOp : Fathom_Op<"mla_attention", [
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>, AllTypesMatch<["input", "result"]>]> {
+  let summary = "DeepSeek multi-head latent attention of one decoder layer, with its KV cache";
+  let description = [{
+    The whole MLA block of decoder layer `layer` in the naive (HF) form, model-spec A3:
+    q = q_b_proj(rms_norm(q_a_proj(x))) (or q_proj(x) without a q LoRA), the compressed KV
+    c = kv_a_layernorm(kv_a_proj_with_mqa(x)[:kv_lora_rank]) with one shared rope key, keys
+    and values decompressed by kv_b_proj, rope on the rope halves, causal attention over the
+    cached and new positions (keys absent in `key_mask` are skipped), o_proj. The op owns the
+    layer's KV cache, which persists across entry-point calls (prefill, then decode); MLA
+    absorption rewrites it into the latent-cache form.
+
+    `input` is [batch, seq, hidden]; `positions` [batch, seq]; `key_mask` [batch, keys]
+    covers the cached keys followed by the new ones.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, TensorOf<[AnySignlessInteger]>:$positions,
+                       TensorOf<[I1]>:$key_mask,
+                       I64Attr:$layer, I64Attr:$num_heads, I64Attr:$qk_nope_head_dim,
+                       I64Attr:$qk_rope_head_dim, I64Attr:$v_head_dim, I64Attr:$kv_lora_rank,
+                       F32Attr:$scale, F32Attr:$lora_norm_epsilon, Fathom_RopeAttr:$rope,
+                       OptionalAttr<FlatSymbolRefAttr>:$q_proj,
+                       OptionalAttr<FlatSymbolRefAttr>:$q_a_proj,
+                       OptionalAttr<FlatSymbolRefAttr>:$q_a_layernorm,
+                       OptionalAttr<FlatSymbolRefAttr>:$q_b_proj,
+                       FlatSymbolRefAttr:$kv_a_proj_with_mqa,
+                       FlatSymbolRefAttr:$kv_a_layernorm,
+                       FlatSymbolRefAttr:$kv_b_proj,
+                       FlatSymbolRefAttr:$o_proj,
+                       OptionalAttr<FlatSymbolRefAttr>:$q_a_proj_bias,
+                       OptionalAttr<FlatSymbolRefAttr>:$kv_a_proj_with_mqa_bias,
+                       OptionalAttr<FlatSymbolRefAttr>:$o_proj_bias);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $positions `,` $key_mask attr-dict `:` type($input) `,` type($positions) `,`
+    type($key_mask)
+  }];
+  let hasVerifier = 1;
+}
+
+def Fathom_MoeRouterOp : Fathom_Op<"moe_router", [Pure,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "picks each token's experts and their weights";
+  let description = [{
+    Router logits in fp32 from `gate` [experts, hidden]; scores by `scoring` (sigmoid for
+    V3, softmax for V2). With `score_bias` (V3's e_score_correction_bias) the bias steers the
+    selection only. With n_group > 1, tokens first keep their top `topk_group` groups (group
+    score: sum of the top two for sigmoid routers, max for softmax ones), then the top `top_k`
+    experts among those. Weights come from the unbiased scores, renormalised when
+    `norm_topk_prob`, times `routed_scaling_factor`. Results: weights [tokens..., top_k] f32
+    and expert indices [tokens..., top_k] i32.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, FlatSymbolRefAttr:$gate,
+                       OptionalAttr<FlatSymbolRefAttr>:$score_bias,
+                       Fathom_RouterScoringAttr:$scoring, I64Attr:$top_k, I64Attr:$n_group,
+                       I64Attr:$topk_group, BoolAttr:$norm_topk_prob,
+                       F32Attr:$routed_scaling_factor);
+  let results = (outs TensorOf<[F32]>:$weights, TensorOf<[I32]>:$indices);
+  let assemblyFormat = [{
+    $input `,` $gate attr-dict `:` type($input) `->` type($weights) `,` type($indices)
+  }];
+  let hasVerifier = 1;
+}
+
+def Fathom_ExpertFfnOp : Fathom_Op<"expert_ffn", [Pure,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>, AllTypesMatch<["input", "result"]>]> {
+  let summary = "the weighted sum of each token's routed experts' gated MLPs";
+  let description = [{
+    result[t] = sum_k weights[t, k] * down_e(silu(gate_e(x_t)) * up_e(x_t)), e = indices[t, k].
+    `gate_proj`, `up_proj` and `down_proj` list every expert's weights in expert order
+    ([moe_intermediate, hidden], [moe_intermediate, hidden], [hidden, moe_intermediate]).
+    Expert-grouped GEMM rewrites this into permute / grouped GEMM / combine.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, TensorOf<[F32]>:$weights,
+                       TensorOf<[I32]>:$indices, FlatSymbolRefArrayAttr:$gate_proj,
+                       FlatSymbolRefArrayAttr:$up_proj, FlatSymbolRefArrayAttr:$down_proj);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weights `,` $indices attr-dict `:` type($input) `,` type($weights) `,`
+    type($indices)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // FATHOM_OPS_TD

@@ -1,0 +1,29 @@
+#pragma once
+// Shape checks shared by the fathom op verifiers. Dimensions are compared only where both are
+// static: batch and sequence lengths stay dynamic until the runtime sees a prompt.
+#include "dialects/fathom/FathomDialect.h"
+
+namespace mlir::fathom::verify {
+
+inline bool dimsCompatible(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+inline RankedTensorType rankedType(Value value) { return cast<RankedTensorType>(value.getType()); }
+
+// Resolves `symbol` to a fathom.param, reporting on `op` when it names something else.
+FailureOr<ParamOp> lookupParam(Operation* op, SymbolTableCollection& tables,
+                               FlatSymbolRefAttr symbol, StringRef role);
+
+// All dimensions but the last must agree between two tensors of the same rank.
+LogicalResult verifyLeadingDims(Operation* op, RankedTensorType input, RankedTensorType result);
+
+// A [out, in] weight projecting input [..., in] to result [..., out].
+LogicalResult verifyProjection(Operation* op, ParamOp weight, RankedTensorType input,
+                               RankedTensorType result);
+
+// The param behind `symbol` must have exactly `shape` (`role` names it in the message).
+LogicalResult verifyParamShape(Operation* op, SymbolTableCollection& tables,
+                               FlatSymbolRefAttr symbol, ArrayRef<int64_t> shape, StringRef role);
+
+} // namespace mlir::fathom::verify
