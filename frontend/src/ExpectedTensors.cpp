@@ -1,0 +1,228 @@
+#include "fathom/frontend/ExpectedTensors.h"
+
+namespace fathom::frontend {
+namespace {
+class TensorList {
+public:
+  explicit TensorList(std::vector<ExpectedTensor>& tensors) : tensors_(tensors) {}
+
+  void add(std::string name, std::vector<int64_t> shape, const char* rule) {
+    tensors_.push_back({std::move(name), std::move(shape), rule});
+  }
+  // A linear layer [out, in] and, when `bias`, its bias [out].
+  void linear(const std::string& prefix, int64_t out, int64_t in, const char* rule, bool bias,
+              const char* biasRule) {
+    add(prefix + ".weight", {out, in}, rule);
+    if (bias)
+      add(prefix + ".bias", {out}, biasRule);
+  }
+
+private:
+  std::vector<ExpectedTensor>& tensors_;
+};
+
+void addMlaAttention(TensorList& list, const DeepseekConfig& model, const std::string& prefix) {
+  const int64_t hidden = model.hiddenSize;
+  const int64_t heads = model.numAttentionHeads;
+  const bool bias = model.attentionBias;
+  if (model.qLoraRank) {
+    list.linear(prefix + "q_a_proj", *model.qLoraRank, hidden, "[q_lora_rank, hidden_size]",
+                bias, "[q_lora_rank]");
+    list.add(prefix + "q_a_layernorm.weight", {*model.qLoraRank}, "[q_lora_rank]");
+    list.add(prefix + "q_b_proj.weight", {heads * model.qkHeadDim(), *model.qLoraRank},
+             "[num_attention_heads * (qk_nope_head_dim + qk_rope_head_dim), q_lora_rank]");
+  } else {
+    list.add(prefix + "q_proj.weight", {heads * model.qkHeadDim(), hidden},
+             "[num_attention_heads * (qk_nope_head_dim + qk_rope_head_dim), hidden_size]");
+  }
+  list.linear(prefix + "kv_a_proj_with_mqa", model.kvLoraRank + model.qkRopeHeadDim, hidden,
+              "[kv_lora_rank + qk_rope_head_dim, hidden_size]", bias,
+              "[kv_lora_rank + qk_rope_head_dim]");
+  list.add(prefix + "kv_a_layernorm.weight", {model.kvLoraRank}, "[kv_lora_rank]");
+  list.add(prefix + "kv_b_proj.weight",
+           {heads * (model.qkNopeHeadDim + model.vHeadDim), model.kvLoraRank},
+           "[num_attention_heads * (qk_nope_head_dim + v_head_dim), kv_lora_rank]");
+  list.linear(prefix + "o_proj", hidden, heads * model.vHeadDim,
+              "[hidden_size, num_attention_heads * v_head_dim]", bias, "[hidden_size]");
+}
+
+// gate/up/down of a SwiGLU MLP of width `width`.
+void addGatedMlp(TensorList& list, const std::string& prefix, int64_t hidden, int64_t width,
+                 const char* upRule, const char* downRule, bool bias, const char* widthRule,
+                 const char* hiddenRule) {
+  list.linear(prefix + "gate_proj", width, hidden, upRule, bias, widthRule);
+  list.linear(prefix + "up_proj", width, hidden, upRule, bias, widthRule);
+  list.linear(prefix + "down_proj", hidden, width, downRule, bias, hiddenRule);
+}
+
+void addMoe(TensorList& list, const DeepseekConfig& model, const std::string& prefix,
+            bool fused) {
+  const int64_t hidden = model.hiddenSize;
+  const int64_t experts = model.nRoutedExperts;
+  const int64_t width = model.moeIntermediateSize;
+  list.add(prefix + "gate.weight", {experts, hidden}, "[n_routed_experts, hidden_size]");
+  if (model.routerHasScoreBias)
+    list.add(prefix + "gate.e_score_correction_bias", {experts}, "[n_routed_experts]");
+  if (fused) {
+    list.add(prefix + "experts.gate_up_proj", {experts, 2 * width, hidden},
+             "[n_routed_experts, 2 * moe_intermediate_size, hidden_size]");
+    list.add(prefix + "experts.down_proj", {experts, hidden, width},
+             "[n_routed_experts, hidden_size, moe_intermediate_size]");
+  } else {
+    for (int64_t expert = 0; expert < experts; ++expert)
+      addGatedMlp(list, prefix + "experts." + std::to_string(expert) + ".", hidden, width,
+                  "[moe_intermediate_size, hidden_size]", "[hidden_size, moe_intermediate_size]",
+                  false, nullptr, nullptr);
+  }
+  if (model.nSharedExperts > 0)
+    addGatedMlp(list, prefix + "shared_experts.", hidden, width * model.nSharedExperts,
+                "[moe_intermediate_size * n_shared_experts, hidden_size]",
+                "[hidden_size, moe_intermediate_size * n_shared_experts]", model.mlpBias,
+                "[moe_intermediate_size * n_shared_experts]", "[hidden_size]");
+}
+
+void addDeepseek(TensorList& list, const ModelConfig& config, const DeepseekConfig& model,
+                 const ExpectedTensorOptions& options) {
+  const int64_t hidden = model.hiddenSize;
+  list.add("model.embed_tokens.weight", {model.vocabSize, hidden}, "[vocab_size, hidden_size]");
+  for (int64_t layer = 0; layer < model.numHiddenLayers; ++layer) {
+    const std::string prefix = decoderLayerPrefix(config, layer);
+    list.add(prefix + "input_layernorm.weight", {hidden}, "[hidden_size]");
+    addMlaAttention(list, model, prefix + "self_attn.");
+    list.add(prefix + "post_attention_layernorm.weight", {hidden}, "[hidden_size]");
+    if (model.isMoeLayer(layer))
+      addMoe(list, model, prefix + "mlp.", options.fusedExperts && options.fusedExperts(layer));
+    else
+      addGatedMlp(list, prefix + "mlp.", hidden, model.intermediateSize,
+                  "[intermediate_size, hidden_size]", "[hidden_size, intermediate_size]",
+                  model.mlpBias, "[intermediate_size]", "[hidden_size]");
+  }
+  list.add("model.norm.weight", {hidden}, "[hidden_size]");
+}
+
+void addLlama(TensorList& list, const ModelConfig& config, const LlamaConfig& text) {
+  const int64_t hidden = text.hiddenSize;
+  const int64_t qWidth = text.numAttentionHeads * text.headDim;
+  const int64_t kvWidth = text.numKeyValueHeads * text.headDim;
+  const bool bias = text.attentionBias;
+  list.add("model.language_model.embed_tokens.weight", {text.vocabSize, hidden},
+           "[vocab_size, hidden_size]");
+  for (int64_t layer = 0; layer < text.numHiddenLayers; ++layer) {
+    const std::string prefix = decoderLayerPrefix(config, layer);
+    list.add(prefix + "input_layernorm.weight", {hidden}, "[hidden_size]");
+    list.linear(prefix + "self_attn.q_proj", qWidth, hidden,
+                "[num_attention_heads * head_dim, hidden_size]", bias,
+                "[num_attention_heads * head_dim]");
+    list.linear(prefix + "self_attn.k_proj", kvWidth, hidden,
+                "[num_key_value_heads * head_dim, hidden_size]", bias,
+                "[num_key_value_heads * head_dim]");
+    list.linear(prefix + "self_attn.v_proj", kvWidth, hidden,
+                "[num_key_value_heads * head_dim, hidden_size]", bias,
+                "[num_key_value_heads * head_dim]");
+    list.linear(prefix + "self_attn.o_proj", hidden, qWidth,
+                "[hidden_size, num_attention_heads * head_dim]", bias, "[hidden_size]");
+    list.add(prefix + "post_attention_layernorm.weight", {hidden}, "[hidden_size]");
+    addGatedMlp(list, prefix + "mlp.", hidden, text.intermediateSize,
+                "[intermediate_size, hidden_size]", "[hidden_size, intermediate_size]",
+                text.mlpBias, "[intermediate_size]", "[hidden_size]");
+  }
+  list.add("model.language_model.norm.weight", {hidden}, "[hidden_size]");
+}
+
+void addLayerNorm(TensorList& list, const std::string& prefix, int64_t width) {
+  list.add(prefix + ".weight", {width}, "[vision hidden_size]");
+  list.add(prefix + ".bias", {width}, "[vision hidden_size]");
+}
+
+void addSiglip(TensorList& list, const SiglipVisionConfig& vision, const std::string& prefix) {
+  const int64_t width = vision.hiddenSize;
+  const int64_t inner = vision.intermediateSize;
+  const char* square = "[vision hidden_size, vision hidden_size]";
+  const char* widthRule = "[vision hidden_size]";
+  list.add(prefix + "embeddings.patch_embedding.weight",
+           {width, vision.numChannels, vision.patchSize, vision.patchSize},
+           "[hidden_size, num_channels, patch_size, patch_size]");
+  list.add(prefix + "embeddings.patch_embedding.bias", {width}, widthRule);
+  list.add(prefix + "embeddings.position_embedding.weight", {vision.numPatches(), width},
+           "[(image_size / patch_size)^2, hidden_size]");
+  for (int64_t layer = 0; layer < vision.numHiddenLayers; ++layer) {
+    const std::string layerPrefix = prefix + "encoder.layers." + std::to_string(layer) + ".";
+    for (const char* projection : {"q_proj", "k_proj", "v_proj", "out_proj"})
+      list.linear(layerPrefix + "self_attn." + projection, width, width, square, true, widthRule);
+    addLayerNorm(list, layerPrefix + "layer_norm1", width);
+    addLayerNorm(list, layerPrefix + "layer_norm2", width);
+    list.linear(layerPrefix + "mlp.fc1", inner, width, "[intermediate_size, hidden_size]", true,
+                "[intermediate_size]");
+    list.linear(layerPrefix + "mlp.fc2", width, inner, "[hidden_size, intermediate_size]", true,
+                widthRule);
+  }
+  addLayerNorm(list, prefix + "post_layernorm", width);
+  if (!vision.visionUseHead)
+    return;
+  list.add(prefix + "head.probe", {1, 1, width}, "[1, 1, hidden_size]");
+  list.add(prefix + "head.attention.in_proj_weight", {3 * width, width},
+           "[3 * hidden_size, hidden_size]");
+  list.add(prefix + "head.attention.in_proj_bias", {3 * width}, "[3 * hidden_size]");
+  list.linear(prefix + "head.attention.out_proj", width, width, square, true, widthRule);
+  addLayerNorm(list, prefix + "head.layernorm", width);
+  list.linear(prefix + "head.mlp.fc1", inner, width, "[intermediate_size, hidden_size]", true,
+              "[intermediate_size]");
+  list.linear(prefix + "head.mlp.fc2", width, inner, "[hidden_size, intermediate_size]", true,
+              widthRule);
+}
+
+void addHead(TensorList& list, const ModelConfig& config) {
+  const int64_t hidden = config.textHiddenSize();
+  switch (config.head) {
+  case HeadKind::CausalLM:
+  case HeadKind::VisionLanguage:
+    if (!config.tieWordEmbeddings)
+      list.add("lm_head.weight", {config.textVocabSize(), hidden}, "[vocab_size, hidden_size]");
+    break;
+  case HeadKind::SequenceClassification:
+  case HeadKind::TokenClassification:
+    list.linear("score", config.numLabels, hidden, "[num_labels, hidden_size]",
+                config.scoreHasBias, "[num_labels]");
+    break;
+  }
+}
+} // namespace
+
+std::string_view expertLayoutName(ExpertLayout layout) {
+  switch (layout) {
+  case ExpertLayout::None:
+    return "none";
+  case ExpertLayout::PerExpert:
+    return "per-expert";
+  case ExpertLayout::Fused:
+    return "fused";
+  case ExpertLayout::Mixed:
+    return "mixed";
+  }
+  return "unknown";
+}
+
+std::string decoderLayerPrefix(const ModelConfig& config, int64_t layer) {
+  const char* base = config.deepseekVl() ? "model.language_model.layers." : "model.layers.";
+  return base + std::to_string(layer) + ".";
+}
+
+std::vector<ExpectedTensor> expectedTensors(const ModelConfig& config,
+                                            const ExpectedTensorOptions& options) {
+  std::vector<ExpectedTensor> tensors;
+  TensorList list(tensors);
+  if (const DeepseekConfig* model = config.deepseek()) {
+    addDeepseek(list, config, *model, options);
+  } else if (const DeepseekVlConfig* vl = config.deepseekVl()) {
+    addSiglip(list, vl->vision, options.visionPrefix);
+    list.linear("model.aligner.linear1", vl->text.hiddenSize, vl->vision.hiddenSize,
+                "[text hidden_size, vision hidden_size]", true, "[text hidden_size]");
+    list.linear("model.aligner.linear2", vl->text.hiddenSize, vl->text.hiddenSize,
+                "[text hidden_size, text hidden_size]", true, "[text hidden_size]");
+    addLlama(list, config, vl->text);
+  }
+  addHead(list, config);
+  return tensors;
+}
+
+} // namespace fathom::frontend
