@@ -23,8 +23,8 @@ fs::path locate(const fs::path& folder, const char* name) {
 nlohmann::json loadJsonObject(const fs::path& path) {
   nlohmann::json json = loadJsonFile(path);
   if (!json.is_object())
-    throw Error(singleLine(path.string() + ": must be a JSON object, got " +
-                           describeJsonValue(json)));
+    throw Error(
+        singleLine(path.string() + ": must be a JSON object, got " + describeJsonValue(json)));
   return json;
 }
 

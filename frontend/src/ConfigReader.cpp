@@ -94,16 +94,15 @@ std::optional<int64_t> ConfigReader::nullableInteger(std::string_view key,
   return checkedInteger(key, *value, range);
 }
 
-std::optional<double> ConfigReader::optionalNumber(std::string_view key,
-                                                   NumberRange range) const {
+std::optional<double> ConfigReader::optionalNumber(std::string_view key, NumberRange range) const {
   const Json* value = find(key);
   if (!value || value->is_null())
     return std::nullopt;
   bool inRange = value->is_number();
   if (inRange) {
     double number = value->get<double>();
-    inRange = std::isfinite(number) && (range.minExclusive ? number > range.min
-                                                           : number >= range.min) &&
+    inRange = std::isfinite(number) &&
+              (range.minExclusive ? number > range.min : number >= range.min) &&
               number <= range.max;
   }
   if (!inRange)

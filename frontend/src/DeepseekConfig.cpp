@@ -25,12 +25,12 @@ struct DeepseekDefaults {
 // DeepseekV3Config: q_lora_rank 1536, n_shared_experts 1, top-8 of 8 groups keeping 4, scale
 // 2.5, 3 dense layers, 4096 positions, num_mtp_layers 1. topk_method and scoring_func are not
 // HF fields (HF always routes sigmoid + noaux_tc); the defaults say what HF does.
-constexpr DeepseekDefaults kV3Defaults{1536,  1,     8,   8, 4, "noaux_tc", "sigmoid",
-                                       true,  2.5,   3,   4096, 1};
+constexpr DeepseekDefaults kV3Defaults{1536,      1,    8,   8, 4,    "noaux_tc",
+                                       "sigmoid", true, 2.5, 3, 4096, 1};
 // DeepseekV2Config: num_experts_per_tok and the groups default to None, greedy softmax routing,
 // no renormalisation, scale 1.0, first_k_dense_replace 0, 2048 positions, no MTP.
-constexpr DeepseekDefaults kV2Defaults{1536,  2,   std::nullopt, std::nullopt, std::nullopt,
-                                       "greedy", "softmax", false, 1.0, 0, 2048, 0};
+constexpr DeepseekDefaults kV2Defaults{
+    1536, 2, std::nullopt, std::nullopt, std::nullopt, "greedy", "softmax", false, 1.0, 0, 2048, 0};
 
 std::string keyAndValue(std::string_view key, int64_t value) {
   return "\"" + std::string(key) + "\" (" + std::to_string(value) + ")";
@@ -64,18 +64,19 @@ void readRouting(const ConfigReader& config, ModelType type, const DeepseekDefau
                  DeepseekConfig& model) {
   const bool isV3 = type == ModelType::DeepseekV3;
   model.nRoutedExperts = config.integer("n_routed_experts", kPositive);
-  model.nSharedExperts = config.integerOr("n_shared_experts", defaults.nSharedExperts,
-                                          kNonNegative);
+  model.nSharedExperts =
+      config.integerOr("n_shared_experts", defaults.nSharedExperts, kNonNegative);
   std::optional<int64_t> topK =
       config.nullableInteger("num_experts_per_tok", defaults.numExpertsPerTok, kPositive);
   if (!topK)
     config.failRelation("missing required key \"num_experts_per_tok\" (a positive integer; "
-                        "HF's " + std::string(modelTypeName(type)) + " default is None)");
+                        "HF's " +
+                        std::string(modelTypeName(type)) + " default is None)");
   model.numExpertsPerTok = *topK;
-  model.topkMethod =
-      isV3 ? config.choiceOr("topk_method", defaults.topkMethod,
-                             {"noaux_tc", "greedy", "group_limited_greedy"})
-           : config.choiceOr("topk_method", defaults.topkMethod, {"greedy", "group_limited_greedy"});
+  model.topkMethod = isV3 ? config.choiceOr("topk_method", defaults.topkMethod,
+                                            {"noaux_tc", "greedy", "group_limited_greedy"})
+                          : config.choiceOr("topk_method", defaults.topkMethod,
+                                            {"greedy", "group_limited_greedy"});
   model.scoringFunc = config.choiceOr("scoring_func", defaults.scoringFunc, {"sigmoid", "softmax"});
   model.normTopkProb = config.booleanOr("norm_topk_prob", defaults.normTopkProb);
   model.routedScalingFactor =
@@ -100,8 +101,8 @@ void readRouting(const ConfigReader& config, ModelType type, const DeepseekDefau
     config.failRelation(keyAndValue("n_routed_experts", model.nRoutedExperts) +
                         " must be divisible by " + keyAndValue("n_group", groups));
   if (*model.topkGroup > groups)
-    config.failRelation(keyAndValue("topk_group", *model.topkGroup) + " must be <= " +
-                        keyAndValue("n_group", groups));
+    config.failRelation(keyAndValue("topk_group", *model.topkGroup) +
+                        " must be <= " + keyAndValue("n_group", groups));
   const int64_t expertsPerGroup = model.nRoutedExperts / groups;
   if (isV3 && expertsPerGroup < 2)
     config.failRelation("each of the " + keyAndValue("n_group", groups) +

@@ -12,8 +12,8 @@ std::string keyAndValue(std::string_view key, int64_t value) {
 void checkSubConfigType(const ConfigReader& config, std::string_view expected) {
   if (std::optional<std::string> type = config.optionalString("model_type");
       type && *type != expected)
-    config.fail("model_type", "must be \"" + std::string(expected) + "\" for deepseek_vl, got \"" +
-                                  *type + "\"");
+    config.fail("model_type",
+                "must be \"" + std::string(expected) + "\" for deepseek_vl, got \"" + *type + "\"");
 }
 
 LlamaConfig parseLlamaConfig(const ConfigReader& config) {
@@ -36,10 +36,11 @@ LlamaConfig parseLlamaConfig(const ConfigReader& config) {
                         " must be a multiple of " +
                         keyAndValue("num_key_value_heads", text.numKeyValueHeads));
   const int64_t defaultHeadDim = text.hiddenSize / text.numAttentionHeads;
-  text.headDim = config.nullableInteger("head_dim", defaultHeadDim, kPositive)
-                     .value_or(defaultHeadDim);
+  text.headDim =
+      config.nullableInteger("head_dim", defaultHeadDim, kPositive).value_or(defaultHeadDim);
   if (text.headDim % 2 != 0)
-    config.failRelation(keyAndValue("head_dim", text.headDim) + " must be even (RoPE rotates pairs)");
+    config.failRelation(keyAndValue("head_dim", text.headDim) +
+                        " must be even (RoPE rotates pairs)");
   text.hiddenAct = parseActivation(config, "hidden_act", "silu");
   text.rmsNormEps = config.numberOr("rms_norm_eps", 1e-6, kPositiveNumber);
   text.maxPositionEmbeddings = config.integerOr("max_position_embeddings", 2048, kPositive);

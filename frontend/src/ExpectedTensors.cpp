@@ -26,8 +26,8 @@ void addMlaAttention(TensorList& list, const DeepseekConfig& model, const std::s
   const int64_t heads = model.numAttentionHeads;
   const bool bias = model.attentionBias;
   if (model.qLoraRank) {
-    list.linear(prefix + "q_a_proj", *model.qLoraRank, hidden, "[q_lora_rank, hidden_size]",
-                bias, "[q_lora_rank]");
+    list.linear(prefix + "q_a_proj", *model.qLoraRank, hidden, "[q_lora_rank, hidden_size]", bias,
+                "[q_lora_rank]");
     list.add(prefix + "q_a_layernorm.weight", {*model.qLoraRank}, "[q_lora_rank]");
     list.add(prefix + "q_b_proj.weight", {heads * model.qkHeadDim(), *model.qLoraRank},
              "[num_attention_heads * (qk_nope_head_dim + qk_rope_head_dim), q_lora_rank]");
@@ -55,8 +55,7 @@ void addGatedMlp(TensorList& list, const std::string& prefix, int64_t hidden, in
   list.linear(prefix + "down_proj", hidden, width, downRule, bias, hiddenRule);
 }
 
-void addMoe(TensorList& list, const DeepseekConfig& model, const std::string& prefix,
-            bool fused) {
+void addMoe(TensorList& list, const DeepseekConfig& model, const std::string& prefix, bool fused) {
   const int64_t hidden = model.hiddenSize;
   const int64_t experts = model.nRoutedExperts;
   const int64_t width = model.moeIntermediateSize;
@@ -181,8 +180,8 @@ void addHead(TensorList& list, const ModelConfig& config) {
     break;
   case HeadKind::SequenceClassification:
   case HeadKind::TokenClassification:
-    list.linear("score", config.numLabels, hidden, "[num_labels, hidden_size]",
-                config.scoreHasBias, "[num_labels]");
+    list.linear("score", config.numLabels, hidden, "[num_labels, hidden_size]", config.scoreHasBias,
+                "[num_labels]");
     break;
   }
 }

@@ -8,7 +8,9 @@
 
 namespace fathom::frontend {
 namespace {
-int64_t ceilDiv(int64_t value, int64_t divisor) { return (value + divisor - 1) / divisor; }
+int64_t ceilDiv(int64_t value, int64_t divisor) {
+  return (value + divisor - 1) / divisor;
+}
 
 // The rows of one weight matrix mapped to rows of its scale grid: one grid over all M rows,
 // or (fused gate_up) one grid per half.
@@ -55,8 +57,7 @@ RowBlocks checkOperands(const TensorView& weight, const TensorView& scaleInv, Bl
                 formatShape(fp8ScaleShape(weight.shape, block)) + ")");
   if (outputSize != size_t(weight.numel()))
     throw Error("FP8 dequantization: output for " + describe(weight) + " holds " +
-                std::to_string(outputSize) + " values, expected " +
-                std::to_string(weight.numel()));
+                std::to_string(outputSize) + " values, expected " + std::to_string(weight.numel()));
   const int64_t rows = weight.shape[weight.rank() - 2];
   const int64_t scaleRows = scaleInv.shape[scaleInv.rank() - 2];
   return RowBlocks{rows, block[0], scaleRows != ceilDiv(rows, block[0])};
@@ -69,8 +70,8 @@ void forEachDequantized(const TensorView& weight, const TensorView& scaleInv, Bl
   const RowBlocks rowBlocks = checkOperands(weight, scaleInv, block, outputSize);
   float decoded[256];
   for (int code = 0; code < 256; ++code)
-    decoded[code] = weight.dtype == DType::F8E4M3 ? f8e4m3ToFloat(uint8_t(code))
-                                                  : f8e5m2ToFloat(uint8_t(code));
+    decoded[code] =
+        weight.dtype == DType::F8E4M3 ? f8e4m3ToFloat(uint8_t(code)) : f8e5m2ToFloat(uint8_t(code));
   const int64_t rows = rowBlocks.rows;
   const int64_t columns = weight.shape.back();
   const int64_t scaleRows = scaleInv.shape[scaleInv.rank() - 2];
@@ -96,7 +97,9 @@ std::string fp8ScaleName(std::string_view weightName) {
   return std::string(weightName) + "_scale_inv";
 }
 
-bool isFusedGateUp(std::string_view weightName) { return weightName.ends_with("gate_up_proj"); }
+bool isFusedGateUp(std::string_view weightName) {
+  return weightName.ends_with("gate_up_proj");
+}
 
 std::vector<int64_t> fp8ScaleShape(std::span<const int64_t> weightShape, BlockSize block) {
   std::vector<int64_t> shape(weightShape.begin(), weightShape.end());

@@ -17,10 +17,9 @@ GenerationConfig parseGenerationConfig(const nlohmann::json& json, const std::st
   ConfigReader config(json, where);
   GenerationConfig generation = generationConfigFromModel(model);
   generation.fromFile = true;
-  TokenIds tokens = parseTokenIds(config, model.tokens.bos,
-                                  model.tokens.eos.empty()
-                                      ? std::nullopt
-                                      : std::optional<int64_t>(model.tokens.eos.front()));
+  TokenIds tokens = parseTokenIds(
+      config, model.tokens.bos,
+      model.tokens.eos.empty() ? std::nullopt : std::optional<int64_t>(model.tokens.eos.front()));
   generation.bosTokenId = tokens.bos;
   generation.eosTokenIds = config.find("eos_token_id") ? tokens.eos : model.tokens.eos;
   generation.padTokenId = config.find("pad_token_id") ? tokens.pad : model.tokens.pad;

@@ -10,35 +10,101 @@ namespace fathom::frontend {
 namespace {
 using Json = nlohmann::json;
 
-// Tracks the keys of every open object so that a repeated key is caught as it is read.
-class DuplicateKeyTracker {
+// A SAX consumer that builds the document (or, validating only, just walks it) and rejects a
+// key its object already has. nlohmann's own callback parser is no use here: on every closing
+// object it rescans the parent for discarded values, which is quadratic in a safetensors
+// header's tensor count.
+class StrictJsonBuilder final : public nlohmann::json_sax<Json> {
 public:
-  DuplicateKeyTracker(std::string_view where, std::string_view topLevelKeyNoun)
-      : where_(where), topLevelKeyNoun_(topLevelKeyNoun) {}
+  StrictJsonBuilder(std::string_view where, std::string_view topLevelKeyNoun, bool keepValues,
+                    JsonOutline* outline)
+      : where_(where), topLevelKeyNoun_(topLevelKeyNoun), keepValues_(keepValues),
+        outline_(outline) {}
 
-  void onEvent(int depth, Json::parse_event_t event, const Json& parsed) {
-    switch (event) {
-    case Json::parse_event_t::object_start:
-      openObjects_.emplace_back();
-      break;
-    case Json::parse_event_t::object_end:
-      openObjects_.pop_back();
-      break;
-    case Json::parse_event_t::key:
-      onKey(size_t(depth), parsed.get_ref<const std::string&>());
-      break;
-    default:
-      break;
-    }
+  Json takeRoot() { return std::move(root_); }
+
+  bool null() override { return add(Json(nullptr)); }
+  bool boolean(bool value) override { return add(Json(value)); }
+  bool number_integer(number_integer_t value) override { return add(Json(value)); }
+  bool number_unsigned(number_unsigned_t value) override { return add(Json(value)); }
+  bool number_float(number_float_t value, const string_t&) override { return add(Json(value)); }
+  bool string(string_t& value) override { return add(Json(std::move(value))); }
+  bool binary(binary_t& value) override { return add(Json::binary(std::move(value))); }
+
+  bool start_object(std::size_t) override {
+    open(Json::object());
+    return true;
   }
-
-private:
-  void onKey(size_t depth, const std::string& key) {
+  bool key(string_t& key) override {
+    Frame& frame = frames_.back();
+    const size_t depth = frames_.size();
     if (keyPath_.size() < depth)
       keyPath_.resize(depth);
     keyPath_[depth - 1] = key;
-    if (openObjects_.back().insert(key).second)
-      return;
+    const bool repeated = frame.value ? frame.value->contains(key) : !frame.keys.insert(key).second;
+    if (repeated)
+      failDuplicate(depth, key);
+    if (depth == 1 && outline_)
+      outline_->topLevelKeys.push_back(key);
+    slot_ = frame.value ? &(*frame.value)[key] : nullptr;
+    return true;
+  }
+  bool end_object() override {
+    frames_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    open(Json::array());
+    return true;
+  }
+  bool end_array() override {
+    frames_.pop_back();
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&,
+                   const nlohmann::detail::exception& error) override {
+    // Drop nlohmann's "[json.exception.parse_error.101] " tag: it means nothing to a user.
+    std::string_view text = error.what();
+    if (size_t tagEnd = text.find("] "); text.starts_with("[json.exception") && tagEnd != text.npos)
+      text.remove_prefix(tagEnd + 2);
+    throw Error(singleLine(std::string(where_) + ": invalid JSON: " + std::string(text)));
+  }
+
+private:
+  // An open object or array: where its members go (null when they are not kept) and, for
+  // objects not kept, the keys seen so far.
+  struct Frame {
+    Json* value = nullptr;
+    std::unordered_set<std::string> keys;
+  };
+
+  // Where the next value goes: the root, the end of the open array, or the slot of the last key.
+  Json* place(Json&& value) {
+    if (frames_.empty()) {
+      root_ = std::move(value);
+      return &root_;
+    }
+    Json* container = frames_.back().value;
+    if (!container)
+      return nullptr;
+    if (container->is_array()) {
+      container->push_back(std::move(value));
+      return &container->back();
+    }
+    *slot_ = std::move(value);
+    return slot_;
+  }
+  bool add(Json&& value) {
+    place(std::move(value));
+    return true;
+  }
+  void open(Json&& empty) {
+    // Below the top level, a validating parse keeps nothing.
+    const bool keep = keepValues_ || frames_.empty();
+    Json* value = keep ? place(std::move(empty)) : nullptr;
+    frames_.push_back(Frame{value, {}});
+  }
+  [[noreturn]] void failDuplicate(size_t depth, const std::string& key) const {
     std::string message = std::string(where_) + ": duplicate ";
     if (depth == 1) {
       message += std::string(topLevelKeyNoun_) + " \"" + key + "\"";
@@ -53,34 +119,19 @@ private:
 
   std::string_view where_;
   std::string_view topLevelKeyNoun_;
-  std::vector<std::unordered_set<std::string>> openObjects_;
+  bool keepValues_;
+  JsonOutline* outline_;
+  Json root_;
+  std::vector<Frame> frames_;
+  Json* slot_ = nullptr;
   std::vector<std::string> keyPath_;
 };
 
-std::string parseErrorText(const Json::parse_error& error) {
-  // Drop nlohmann's "[json.exception.parse_error.101] " tag: it means nothing to a user.
-  std::string_view text = error.what();
-  if (size_t tagEnd = text.find("] "); text.starts_with("[json.exception") && tagEnd != text.npos)
-    text.remove_prefix(tagEnd + 2);
-  return std::string(text);
-}
-
-// One parser for both uses: `keepValues` false discards every value below the top level, so
-// validating a 10 MB tokenizer.json costs its key sets, not a document tree.
 Json parse(std::string_view text, std::string_view where, std::string_view topLevelKeyNoun,
            bool keepValues, JsonOutline* outline) {
-  DuplicateKeyTracker tracker(where, topLevelKeyNoun);
-  auto callback = [&](int depth, Json::parse_event_t event, Json& parsed) {
-    tracker.onEvent(depth, event, parsed);
-    if (event == Json::parse_event_t::key && depth == 1 && outline)
-      outline->topLevelKeys.push_back(parsed.get<std::string>());
-    return keepValues || depth == 0 || event != Json::parse_event_t::key;
-  };
-  try {
-    return Json::parse(text.begin(), text.end(), callback);
-  } catch (const Json::parse_error& error) {
-    throw Error(singleLine(std::string(where) + ": invalid JSON: " + parseErrorText(error)));
-  }
+  StrictJsonBuilder builder(where, topLevelKeyNoun, keepValues, outline);
+  Json::sax_parse(text.begin(), text.end(), &builder);
+  return builder.takeRoot();
 }
 } // namespace
 

@@ -51,8 +51,8 @@ ModelType parseModelType(const ConfigReader& config) {
   for (const auto& [known, type] : kModelTypes)
     if (*name == known)
       return type;
-  config.fail("model_type", "names an unsupported model type \"" + *name +
-                                "\" (supported: " + supported + ")");
+  config.fail("model_type",
+              "names an unsupported model type \"" + *name + "\" (supported: " + supported + ")");
 }
 
 const Architecture& parseArchitecture(const ConfigReader& config, ModelType type,
@@ -68,8 +68,8 @@ const Architecture& parseArchitecture(const ConfigReader& config, ModelType type
   if (!list || list->is_null())
     return *fallback;
   if (!list->is_array() || list->empty() || !(*list)[0].is_string())
-    config.fail("architectures", "must be a non-empty list of class names, got " +
-                                     describeJsonValue(*list));
+    config.fail("architectures",
+                "must be a non-empty list of class names, got " + describeJsonValue(*list));
   const std::string& name = (*list)[0].get_ref<const std::string&>();
   if (list->size() > 1)
     warnings.push_back(config.where() + ": \"architectures\" lists " +
@@ -86,8 +86,8 @@ const Architecture& parseArchitecture(const ConfigReader& config, ModelType type
 int64_t parseNumLabels(const ConfigReader& config) {
   if (const Json* labels = config.find("id2label"); labels && !labels->is_null()) {
     if (!labels->is_object() || labels->empty())
-      config.fail("id2label", "must be a non-empty object of label names, got " +
-                                  describeJsonValue(*labels));
+      config.fail("id2label",
+                  "must be a non-empty object of label names, got " + describeJsonValue(*labels));
     return int64_t(labels->size());
   }
   return config.integerOr("num_labels", 2, kPositive);
@@ -146,9 +146,8 @@ std::string_view activationName(Activation activation) {
 
 Activation parseActivation(const ConfigReader& config, std::string_view key,
                            std::string_view fallback) {
-  std::string name = config.choiceOr(key, fallback,
-                                     {"silu", "swish", "gelu", "gelu_pytorch_tanh", "gelu_new",
-                                      "relu"});
+  std::string name = config.choiceOr(
+      key, fallback, {"silu", "swish", "gelu", "gelu_pytorch_tanh", "gelu_new", "relu"});
   for (const auto& [known, activation] : kActivations)
     if (name == known)
       return activation;

@@ -68,8 +68,7 @@ void addDeepseekLines(const Checkpoint& checkpoint, const DeepseekConfig& model,
     out << ", " << *model.nGroup << " groups keep " << *model.topkGroup;
   out << ", scale " << number(model.routedScalingFactor)
       << (model.normTopkProb ? ", renormalised" : "") << "\n";
-  out << "experts:      " << expertLayoutName(checkpoint.inventory().expertLayout)
-      << " layout\n";
+  out << "experts:      " << expertLayoutName(checkpoint.inventory().expertLayout) << " layout\n";
   out << "rope:         " << describeRope(model.rope)
       << (model.ropeInterleave ? " (interleaved pairs)" : "") << "\n";
   const InventoryReport& inventory = checkpoint.inventory();
@@ -99,8 +98,7 @@ void addVisionLanguageLines(const DeepseekVlConfig& model, const Checkpoint& che
   out << "vision:       SigLIP hidden " << vision.hiddenSize << ", " << vision.numHiddenLayers
       << " layers, " << vision.numAttentionHeads << " heads, image " << vision.imageSize
       << " / patch " << vision.patchSize << " = " << vision.numPatches() << " tokens, "
-      << activationName(vision.hiddenAct) << (vision.visionUseHead ? ", pooling head" : "")
-      << "\n";
+      << activationName(vision.hiddenAct) << (vision.visionUseHead ? ", pooling head" : "") << "\n";
   out << "image token:  " << model.imageTokenId << "\n";
 }
 } // namespace
@@ -128,8 +126,8 @@ std::string describeLayerRuns(const ModelConfig& config) {
       continue;
     }
     text += "MoE (" + std::to_string(model->nRoutedExperts) + " routed, top-" +
-            std::to_string(model->numExpertsPerTok) + ", " +
-            std::to_string(model->nSharedExperts) + " shared)";
+            std::to_string(model->numExpertsPerTok) + ", " + std::to_string(model->nSharedExperts) +
+            " shared)";
   }
   return text;
 }
@@ -178,8 +176,8 @@ std::string formatSummaryText(const Checkpoint& checkpoint) {
   const TensorStore& tensors = checkpoint.tensors();
   std::ostringstream out;
   out << "checkpoint:   " << checkpoint.files().folder.string() << "\n";
-  out << "architecture: " << config.architecture << " (model_type " << modelTypeName(config.modelType)
-      << ", " << headKindName(config.head) << ")\n";
+  out << "architecture: " << config.architecture << " (model_type "
+      << modelTypeName(config.modelType) << ", " << headKindName(config.head) << ")\n";
   if (!config.dtype.empty())
     out << "dtype:        " << config.dtype << "\n";
   if (const DeepseekConfig* model = config.deepseek())
@@ -188,7 +186,8 @@ std::string formatSummaryText(const Checkpoint& checkpoint) {
     addVisionLanguageLines(*config.deepseekVl(), checkpoint, out);
 
   out << "head:         ";
-  if (config.head == HeadKind::SequenceClassification || config.head == HeadKind::TokenClassification)
+  if (config.head == HeadKind::SequenceClassification ||
+      config.head == HeadKind::TokenClassification)
     out << "score, " << config.numLabels << " labels" << (config.scoreHasBias ? ", with bias" : "")
         << "\n";
   else
@@ -199,8 +198,8 @@ std::string formatSummaryText(const Checkpoint& checkpoint) {
     out << quantization->quantMethod << " " << dtypeName(quantization->weightDType) << ", "
         << quantization->weightBlockSize[0] << "x" << quantization->weightBlockSize[1]
         << " weight blocks, " << quantization->activationScheme << " activations"
-        << (quantization->scaleFormat ? ", " + *quantization->scaleFormat + " scales" : "")
-        << ", " << checkpoint.inventory().fp8WeightCount << " FP8 tensors\n";
+        << (quantization->scaleFormat ? ", " + *quantization->scaleFormat + " scales" : "") << ", "
+        << checkpoint.inventory().fp8WeightCount << " FP8 tensors\n";
   else
     out << "none\n";
 
@@ -218,8 +217,8 @@ std::string formatSummaryText(const Checkpoint& checkpoint) {
       << (tensors.fileCount() == 1 ? " file" : " shards") << ", "
       << formatBytes(tensors.totalTensorBytes()) << " of data, "
       << formatBytes(tensors.totalHeaderBytes()) << " of headers\n";
-  out << "tokens:       "
-      << describeTokens(config.tokens.bos, config.tokens.eos, config.tokens.pad) << "\n";
+  out << "tokens:       " << describeTokens(config.tokens.bos, config.tokens.eos, config.tokens.pad)
+      << "\n";
   const GenerationConfig& generation = checkpoint.generationConfig();
   out << "generation:   "
       << describeTokens(generation.bosTokenId, generation.eosTokenIds, generation.padTokenId)

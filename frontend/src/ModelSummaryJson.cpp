@@ -172,8 +172,8 @@ Json summaryJson(const Checkpoint& checkpoint) {
                        {"missing", inventory.missing},
                        {"errors", inventory.errors},
                        {"unexpected", inventory.unexpected}};
-  json["warnings"] = Json(std::vector<std::string>(checkpoint.warnings().begin(),
-                                                   checkpoint.warnings().end()));
+  json["warnings"] =
+      Json(std::vector<std::string>(checkpoint.warnings().begin(), checkpoint.warnings().end()));
   return json;
 }
 

@@ -29,11 +29,9 @@ std::optional<QuantizationConfig> parseQuantizationConfig(const ConfigReader& co
       valid = isNonNegativeInteger((*blockSize)[i]) && (*blockSize)[i].get<uint64_t>() >= 1 &&
               (*blockSize)[i].get<uint64_t>() <= (1u << 20);
     if (!valid)
-      params.fail("weight_block_size",
-                  "must be [rows, columns] of positive integers, got " +
-                      describeJsonValue(*blockSize));
-    quantization.weightBlockSize = {(*blockSize)[0].get<int64_t>(),
-                                    (*blockSize)[1].get<int64_t>()};
+      params.fail("weight_block_size", "must be [rows, columns] of positive integers, got " +
+                                           describeJsonValue(*blockSize));
+    quantization.weightBlockSize = {(*blockSize)[0].get<int64_t>(), (*blockSize)[1].get<int64_t>()};
   }
   if (params.has("scale_fmt"))
     quantization.scaleFormat = params.choiceOr("scale_fmt", "", {"ue8m0"});

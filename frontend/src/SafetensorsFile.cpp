@@ -13,9 +13,8 @@ using Json = nlohmann::json;
 
 std::string supportedDTypeList() {
   std::string list;
-  for (DType dtype : {DType::F64, DType::F32, DType::F16, DType::BF16, DType::F8E4M3,
-                      DType::F8E5M2, DType::I64, DType::I32, DType::I16, DType::I8, DType::U8,
-                      DType::Bool})
+  for (DType dtype : {DType::F64, DType::F32, DType::F16, DType::BF16, DType::F8E4M3, DType::F8E5M2,
+                      DType::I64, DType::I32, DType::I16, DType::I8, DType::U8, DType::Bool})
     list += (list.empty() ? "" : ", ") + std::string(dtypeName(dtype));
   return list;
 }
@@ -78,15 +77,15 @@ private:
 
   std::vector<int64_t> parseShape(const std::string& name, const Json& value) const {
     if (!value.is_array())
-      fail(name, "shape must be an array of non-negative integers, got " +
-                     describeJsonValue(value));
+      fail(name,
+           "shape must be an array of non-negative integers, got " + describeJsonValue(value));
     std::vector<int64_t> shape;
     shape.reserve(value.size());
     for (const Json& dim : value) {
       if (!isNonNegativeInteger(dim) ||
           dim.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))
-        fail(name, "shape must be an array of non-negative integers, got " +
-                       describeJsonValue(value));
+        fail(name,
+             "shape must be an array of non-negative integers, got " + describeJsonValue(value));
       shape.push_back(dim.get<int64_t>());
     }
     return shape;
@@ -111,9 +110,8 @@ private:
     if (entry.end - entry.begin != bytes)
       fail(entry.name, "data_offsets " + rangeText(entry) + " hold " +
                            std::to_string(entry.end - entry.begin) + " bytes but shape " +
-                           formatShape(entry.shape) + " of " +
-                           std::string(dtypeName(entry.dtype)) + " needs " +
-                           std::to_string(bytes));
+                           formatShape(entry.shape) + " of " + std::string(dtypeName(entry.dtype)) +
+                           " needs " + std::to_string(bytes));
   }
 
   const std::string& where_;
@@ -205,10 +203,9 @@ SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path) {
 }
 
 std::optional<TensorView> SafetensorsFile::find(std::string_view name) const {
-  auto it = std::lower_bound(entries_.begin(), entries_.end(), name,
-                             [](const TensorEntry& entry, std::string_view key) {
-                               return entry.name < key;
-                             });
+  auto it = std::lower_bound(
+      entries_.begin(), entries_.end(), name,
+      [](const TensorEntry& entry, std::string_view key) { return entry.name < key; });
   if (it == entries_.end() || it->name != name)
     return std::nullopt;
   return view(*it);

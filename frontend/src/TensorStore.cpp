@@ -49,8 +49,7 @@ IndexContents readIndex(const Json& index, const std::string& where) {
   }
   if (auto metadata = index.find("metadata"); metadata != index.end() && !metadata->is_null()) {
     if (!metadata->is_object())
-      throw Error(where + ": \"metadata\" must be an object, got " +
-                  describeJsonValue(*metadata));
+      throw Error(where + ": \"metadata\" must be an object, got " + describeJsonValue(*metadata));
     if (auto totalSize = metadata->find("total_size"); totalSize != metadata->end()) {
       if (!isNonNegativeInteger(*totalSize))
         throw Error(where + ": metadata.total_size must be a non-negative integer, got " +
@@ -90,8 +89,8 @@ void checkShardAgainstIndex(const SafetensorsFile& file, const std::string& shar
                             const std::string& indexName, const std::string& where) {
   for (std::string_view tensor : indexed)
     if (!file.find(tensor))
-      throw Error(singleLine(where + ": tensor \"" + std::string(tensor) + "\" is mapped to shard \"" + shard +
-                             "\", which does not contain it"));
+      throw Error(singleLine(where + ": tensor \"" + std::string(tensor) +
+                             "\" is mapped to shard \"" + shard + "\", which does not contain it"));
   for (const TensorEntry& entry : file.entries()) {
     auto mapped = weightMap.find(entry.name);
     if (mapped == weightMap.end())

@@ -24,7 +24,9 @@ std::string examples(const std::vector<std::string>& names) {
   return text;
 }
 
-std::string inQuotes(std::string_view name) { return "\"" + std::string(name) + "\""; }
+std::string inQuotes(std::string_view name) {
+  return "\"" + std::string(name) + "\"";
+}
 
 // Decides, per MoE layer, whether its experts are fused; a layer holding both forms is
 // ambiguous and an error.
@@ -37,16 +39,14 @@ std::vector<bool> detectExpertLayouts(const ModelConfig& config, const DeepseekC
     if (!model.isMoeLayer(layer))
       continue;
     const std::string experts = decoderLayerPrefix(config, layer) + "mlp.experts.";
-    const bool hasFused =
-        store.find(experts + "gate_up_proj") || store.find(experts + "down_proj");
+    const bool hasFused = store.find(experts + "gate_up_proj") || store.find(experts + "down_proj");
     const bool hasPerExpert = store.find(experts + "0.gate_proj.weight") ||
                               store.find(experts + "0.up_proj.weight") ||
                               store.find(experts + "0.down_proj.weight");
     if (hasFused && hasPerExpert)
       report.errors.push_back("layer " + std::to_string(layer) +
                               " stores its experts both fused (" + experts +
-                              "gate_up_proj) and per expert (" + experts +
-                              "0.gate_proj.weight)");
+                              "gate_up_proj) and per expert (" + experts + "0.gate_proj.weight)");
     fused[size_t(layer)] = hasFused && !hasPerExpert;
     sawFused |= fused[size_t(layer)];
     sawPerExpert |= !fused[size_t(layer)];
@@ -113,11 +113,11 @@ void checkFp8(const ModelConfig& config, const TensorView& weight, const TensorS
     report.errors.push_back("scale tensor " + inQuotes(scaleName) + " is " +
                             std::string(dtypeName(scale->dtype)) + ", expected F32");
   else if (!isFp8ScaleShapeValid(weight.name, weight.shape, scale->shape, block))
-    report.errors.push_back(
-        "scale tensor " + inQuotes(scaleName) + " has shape " + formatShape(scale->shape) +
-        ", expected " + formatShape(fp8ScaleShape(weight.shape, block)) + " for " + name + " " +
-        formatShape(weight.shape) + " with " + std::to_string(block[0]) + "x" +
-        std::to_string(block[1]) + " blocks");
+    report.errors.push_back("scale tensor " + inQuotes(scaleName) + " has shape " +
+                            formatShape(scale->shape) + ", expected " +
+                            formatShape(fp8ScaleShape(weight.shape, block)) + " for " + name + " " +
+                            formatShape(weight.shape) + " with " + std::to_string(block[0]) + "x" +
+                            std::to_string(block[1]) + " blocks");
 }
 
 // model.layers.N.* with N in [num_hidden_layers, + num_nextn_predict_layers): the MTP modules.
@@ -147,9 +147,9 @@ InventoryReport checkInventory(const ModelConfig& config, const TensorStore& sto
   } else {
     // The hub's DeepSeek-VL was saved when SiglipVisionModel wrapped a vision_model.
     constexpr const char* kNested = "model.vision_model.vision_model.";
-    options.visionPrefix =
-        store.find(std::string(kNested) + "embeddings.patch_embedding.weight") ? kNested
-                                                                                : "model.vision_model.";
+    options.visionPrefix = store.find(std::string(kNested) + "embeddings.patch_embedding.weight")
+                               ? kNested
+                               : "model.vision_model.";
     report.visionPrefix = options.visionPrefix;
   }
   const std::vector<ExpectedTensor> expected = expectedTensors(config, options);
@@ -191,7 +191,8 @@ std::string InventoryReport::errorSummary(const std::string& where) const {
     message += std::to_string(missing.size()) + " of " + std::to_string(expectedCount) +
                " expected tensors missing: " + examples(missing);
     if (!errors.empty())
-      message += "; also " + errors.front() + (errors.size() > 1 ? moreProblems(errors.size() - 1) : "");
+      message +=
+          "; also " + errors.front() + (errors.size() > 1 ? moreProblems(errors.size() - 1) : "");
   } else {
     message += errors.front();
     if (errors.size() > 1)

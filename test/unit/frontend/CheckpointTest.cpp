@@ -24,8 +24,8 @@ std::filesystem::path referenceCheckpoint(const char* name) {
   return std::filesystem::path(FATHOM_SOURCE_DIR) / "test/reference/checkpoints" / name;
 }
 
-#define SKIP_WITHOUT_REFERENCE(name)                                                         \
-  if (!std::filesystem::exists(referenceCheckpoint(name)))                                   \
+#define SKIP_WITHOUT_REFERENCE(name)                                                               \
+  if (!std::filesystem::exists(referenceCheckpoint(name)))                                         \
   GTEST_SKIP() << "test/reference/checkpoints/" << name << " is absent"
 
 TEST(Checkpoint, OpensASingleFileCheckpointAndItsSideFiles) {

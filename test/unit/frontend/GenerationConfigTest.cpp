@@ -13,7 +13,9 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using Json = nlohmann::json;
 
-ModelConfig model() { return parseModelConfig(ft::tinyV3Config(), "config.json"); }
+ModelConfig model() {
+  return parseModelConfig(ft::tinyV3Config(), "config.json");
+}
 
 TEST(GenerationConfig, ReadsSamplingSettingsAndEosList) {
   Json json = {{"bos_token_id", 0},   {"eos_token_id", {1, 7}}, {"do_sample", true},
@@ -59,11 +61,11 @@ TEST(GenerationConfig, TopPOutOfRange) {
 }
 
 TEST(GenerationConfig, SampleFlagOfTheWrongType) {
-  EXPECT_THAT(ft::errorOf([] {
-                parseGenerationConfig({{"do_sample", "yes"}}, "ckpt/generation_config.json",
-                                      model());
-              }),
-              HasSubstr("ckpt/generation_config.json: \"do_sample\" must be true or false"));
+  EXPECT_THAT(
+      ft::errorOf([] {
+        parseGenerationConfig({{"do_sample", "yes"}}, "ckpt/generation_config.json", model());
+      }),
+      HasSubstr("ckpt/generation_config.json: \"do_sample\" must be true or false"));
 }
 
 } // namespace

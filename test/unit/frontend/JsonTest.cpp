@@ -30,8 +30,8 @@ TEST(Json, RejectsADuplicateNestedKeyAndNamesItsParent) {
 }
 
 TEST(Json, AllowsTheSameKeyInSiblingObjects) {
-  EXPECT_NO_THROW(parseJsonStrict(R"({"a": {"k": 1}, "b": {"k": 2}, "c": [{"k": 1}, {"k": 2}]})",
-                                  "x.json"));
+  EXPECT_NO_THROW(
+      parseJsonStrict(R"({"a": {"k": 1}, "b": {"k": 2}, "c": [{"k": 1}, {"k": 2}]})", "x.json"));
 }
 
 TEST(Json, ParseErrorsStayOnOneLine) {

@@ -17,13 +17,11 @@ namespace ft = fathom::frontend::testing;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 
-template <typename T>
-std::span<const std::byte> bytesOf(const std::vector<T>& values) {
+template <typename T> std::span<const std::byte> bytesOf(const std::vector<T>& values) {
   return std::as_bytes(std::span(values));
 }
 
-template <typename T>
-T load(const TensorView& view, size_t index) {
+template <typename T> T load(const TensorView& view, size_t index) {
   T value;
   std::memcpy(&value, view.data + index * sizeof(T), sizeof(T));
   return value;
@@ -34,28 +32,27 @@ TEST(Safetensors, ReadsEveryCheckpointDTypeWithoutCopying) {
   const std::vector<float> f32 = {1.5f, -2.0f, 3.25f, 0.0f, 8.0f, -0.5f};
   const std::vector<double> f64 = {1e300, -2.5};
   const std::vector<uint16_t> bf16 = {floatToBf16(1.0f), floatToBf16(-3.0f)};
-  const std::vector<uint16_t> f16 = {0x3c00, 0xc000}; // 1.0, -2.0
-  const std::vector<uint8_t> e4m3 = {0x38, 0x7e, 0xb8};  // 1.0, 448, -1.0
-  const std::vector<uint8_t> e5m2 = {0x3c, 0x7b};        // 1.0, 57344
+  const std::vector<uint16_t> f16 = {0x3c00, 0xc000};   // 1.0, -2.0
+  const std::vector<uint8_t> e4m3 = {0x38, 0x7e, 0xb8}; // 1.0, 448, -1.0
+  const std::vector<uint8_t> e5m2 = {0x3c, 0x7b};       // 1.0, 57344
   const std::vector<int64_t> i64 = {-(int64_t(1) << 40), 7};
   const std::vector<int32_t> i32 = {-5, 123456};
   const std::vector<int16_t> i16 = {-300, 300};
   const std::vector<int8_t> i8 = {-128, 127};
   const std::vector<uint8_t> u8 = {0, 255};
   const std::vector<uint8_t> boolean = {1, 0, 1};
-  writeSafetensors(dir / "all.safetensors",
-                   {{"f32", DType::F32, {2, 3}, bytesOf(f32)},
-                    {"f64", DType::F64, {2}, bytesOf(f64)},
-                    {"bf16", DType::BF16, {2}, bytesOf(bf16)},
-                    {"f16", DType::F16, {2}, bytesOf(f16)},
-                    {"e4m3", DType::F8E4M3, {3}, bytesOf(e4m3)},
-                    {"e5m2", DType::F8E5M2, {2}, bytesOf(e5m2)},
-                    {"i64", DType::I64, {2}, bytesOf(i64)},
-                    {"i32", DType::I32, {2}, bytesOf(i32)},
-                    {"i16", DType::I16, {2}, bytesOf(i16)},
-                    {"i8", DType::I8, {2}, bytesOf(i8)},
-                    {"u8", DType::U8, {2}, bytesOf(u8)},
-                    {"bool", DType::Bool, {3}, bytesOf(boolean)}});
+  writeSafetensors(dir / "all.safetensors", {{"f32", DType::F32, {2, 3}, bytesOf(f32)},
+                                             {"f64", DType::F64, {2}, bytesOf(f64)},
+                                             {"bf16", DType::BF16, {2}, bytesOf(bf16)},
+                                             {"f16", DType::F16, {2}, bytesOf(f16)},
+                                             {"e4m3", DType::F8E4M3, {3}, bytesOf(e4m3)},
+                                             {"e5m2", DType::F8E5M2, {2}, bytesOf(e5m2)},
+                                             {"i64", DType::I64, {2}, bytesOf(i64)},
+                                             {"i32", DType::I32, {2}, bytesOf(i32)},
+                                             {"i16", DType::I16, {2}, bytesOf(i16)},
+                                             {"i8", DType::I8, {2}, bytesOf(i8)},
+                                             {"u8", DType::U8, {2}, bytesOf(u8)},
+                                             {"bool", DType::Bool, {3}, bytesOf(boolean)}});
   SafetensorsFile file = SafetensorsFile::open(dir / "all.safetensors");
   ASSERT_EQ(file.entries().size(), 12u);
   EXPECT_EQ(file.metadata().at("format"), "pt");
@@ -121,8 +118,7 @@ protected:
 
 TEST_F(MalformedSafetensors, FileTooShortForTheHeaderLength) {
   EXPECT_THAT(openBytes("abc"),
-              AllOf(HasSubstr("broken.safetensors"), HasSubstr("too short"),
-                    HasSubstr("3 bytes")));
+              AllOf(HasSubstr("broken.safetensors"), HasSubstr("too short"), HasSubstr("3 bytes")));
 }
 
 TEST_F(MalformedSafetensors, HeaderLengthPastTheEnd) {
@@ -188,10 +184,10 @@ TEST_F(MalformedSafetensors, HoleBetweenTensors) {
 }
 
 TEST_F(MalformedSafetensors, TrailingBytesAfterTheLastTensor) {
-  EXPECT_THAT(openHeader(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
-                         std::string(6, '\0')),
-              AllOf(HasSubstr("broken.safetensors"), HasSubstr("holds 6 bytes"),
-                    HasSubstr("cover only 4")));
+  EXPECT_THAT(
+      openHeader(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", std::string(6, '\0')),
+      AllOf(HasSubstr("broken.safetensors"), HasSubstr("holds 6 bytes"),
+            HasSubstr("cover only 4")));
 }
 
 TEST_F(MalformedSafetensors, SizeDoesNotMatchShapeAndDType) {
@@ -202,10 +198,10 @@ TEST_F(MalformedSafetensors, SizeDoesNotMatchShapeAndDType) {
 }
 
 TEST_F(MalformedSafetensors, UnsupportedDType) {
-  EXPECT_THAT(openHeader(R"({"w":{"dtype":"F4","shape":[2],"data_offsets":[0,1]}})",
-                         std::string(1, '\0')),
-              AllOf(HasSubstr("broken.safetensors"), HasSubstr("tensor \"w\""),
-                    HasSubstr("unsupported dtype \"F4\""), HasSubstr("F8_E4M3")));
+  EXPECT_THAT(
+      openHeader(R"({"w":{"dtype":"F4","shape":[2],"data_offsets":[0,1]}})", std::string(1, '\0')),
+      AllOf(HasSubstr("broken.safetensors"), HasSubstr("tensor \"w\""),
+            HasSubstr("unsupported dtype \"F4\""), HasSubstr("F8_E4M3")));
 }
 
 TEST_F(MalformedSafetensors, DuplicateTensorName) {
@@ -235,9 +231,9 @@ TEST_F(MalformedSafetensors, ShapeOverflowingSixtyFourBits) {
 }
 
 TEST_F(MalformedSafetensors, OffsetsEndBeforeTheyBegin) {
-  EXPECT_THAT(openHeader(R"({"w":{"dtype":"U8","shape":[0],"data_offsets":[4,0]}})",
-                         std::string(4, '\0')),
-              AllOf(HasSubstr("broken.safetensors"), HasSubstr("end before they begin")));
+  EXPECT_THAT(
+      openHeader(R"({"w":{"dtype":"U8","shape":[0],"data_offsets":[4,0]}})", std::string(4, '\0')),
+      AllOf(HasSubstr("broken.safetensors"), HasSubstr("end before they begin")));
 }
 
 TEST_F(MalformedSafetensors, MissingFile) {

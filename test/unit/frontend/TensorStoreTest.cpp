@@ -21,9 +21,9 @@ protected:
     writeSafetensors(dir_ / "a.safetensors",
                      {{"x", DType::F32, {2}, {}}, {"y", DType::BF16, {3}, {}}});
     writeSafetensors(dir_ / "b.safetensors", {{"z", DType::I64, {1}, {}}});
-    index_ = {{"metadata", {{"total_size", 22}}},
-              {"weight_map", {{"x", "a.safetensors"}, {"y", "a.safetensors"},
-                              {"z", "b.safetensors"}}}};
+    index_ = {
+        {"metadata", {{"total_size", 22}}},
+        {"weight_map", {{"x", "a.safetensors"}, {"y", "a.safetensors"}, {"z", "b.safetensors"}}}};
   }
   std::string openError() {
     ft::writeJson(indexPath(), index_);
@@ -69,9 +69,9 @@ TEST_F(ShardedStore, TotalSizeMismatchIsAWarning) {
 
 TEST_F(ShardedStore, MissingShard) {
   index_["weight_map"]["z"] = "c.safetensors";
-  EXPECT_THAT(openError(), AllOf(HasSubstr("model.safetensors.index.json"),
-                                 HasSubstr("shard \"c.safetensors\" does not exist"),
-                                 HasSubstr("e.g. \"z\"")));
+  EXPECT_THAT(openError(),
+              AllOf(HasSubstr("model.safetensors.index.json"),
+                    HasSubstr("shard \"c.safetensors\" does not exist"), HasSubstr("e.g. \"z\"")));
 }
 
 TEST_F(ShardedStore, IndexPointsAtATensorTheShardDoesNotHold) {
@@ -89,11 +89,12 @@ TEST_F(ShardedStore, TensorInAShardButNotInTheIndex) {
 }
 
 TEST_F(ShardedStore, TensorStoredInAShardTheIndexDoesNotNameForIt) {
-  writeSafetensors(dir_ / "b.safetensors", {{"z", DType::I64, {1}, {}}, {"x", DType::F32, {2}, {}}});
-  EXPECT_THAT(openError(), AllOf(HasSubstr("b.safetensors"),
-                                 HasSubstr("tensor \"x\" is stored here but "
-                                           "model.safetensors.index.json maps it to "
-                                           "\"a.safetensors\"")));
+  writeSafetensors(dir_ / "b.safetensors",
+                   {{"z", DType::I64, {1}, {}}, {"x", DType::F32, {2}, {}}});
+  EXPECT_THAT(openError(),
+              AllOf(HasSubstr("b.safetensors"), HasSubstr("tensor \"x\" is stored here but "
+                                                          "model.safetensors.index.json maps it to "
+                                                          "\"a.safetensors\"")));
 }
 
 TEST_F(ShardedStore, MissingWeightMap) {

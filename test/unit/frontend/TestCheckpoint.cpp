@@ -54,6 +54,21 @@ std::string errorOf(const std::function<void()>& action) {
   return "";
 }
 
+nlohmann::json requiredKeysOnlyV3Config() {
+  return {{"model_type", "deepseek_v3"},
+          {"vocab_size", 129280},
+          {"hidden_size", 7168},
+          {"intermediate_size", 18432},
+          {"moe_intermediate_size", 2048},
+          {"num_hidden_layers", 61},
+          {"num_attention_heads", 128},
+          {"kv_lora_rank", 512},
+          {"qk_nope_head_dim", 128},
+          {"qk_rope_head_dim", 64},
+          {"v_head_dim", 128},
+          {"n_routed_experts", 256}};
+}
+
 nlohmann::json tinyV3Config() {
   return {
       {"architectures", {"DeepseekV3ForCausalLM"}},

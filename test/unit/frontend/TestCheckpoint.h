@@ -37,6 +37,8 @@ std::string safetensorsBytes(std::string_view header, std::string_view data);
 // The message of the fathom::Error `action` throws; a test failure when it throws nothing.
 std::string errorOf(const std::function<void()>& action);
 
+// Only the keys the frontend requires for deepseek_v3 (the shapes), at V3's real values.
+nlohmann::json requiredKeysOnlyV3Config();
 // hidden 64, vocab 256, 3 layers (layer 0 dense, 1-2 MoE with 8 experts, top-2, 2 groups),
 // q_lora 32, kv_lora 16, qk 16 nope + 8 rope, v 16, yarn.
 nlohmann::json tinyV3Config();

@@ -48,9 +48,7 @@ TensorSpec& specNamed(std::vector<TensorSpec>& specs, std::string_view name) {
 void fuseExperts(std::vector<TensorSpec>& specs, int layer) {
   const std::string prefix = "model.layers." + std::to_string(layer) + ".mlp.experts.";
   specs.erase(std::remove_if(specs.begin(), specs.end(),
-                             [&](const TensorSpec& spec) {
-                               return spec.name.starts_with(prefix);
-                             }),
+                             [&](const TensorSpec& spec) { return spec.name.starts_with(prefix); }),
               specs.end());
   specs.push_back({prefix + "gate_up_proj", DType::BF16, {8, 64, 64}, {}});
   specs.push_back({prefix + "down_proj", DType::BF16, {8, 64, 32}, {}});
@@ -154,9 +152,9 @@ TEST(Inventory, BothLayoutsInOneLayerIsAnError) {
   ft::writeCheckpoint(dir.path(), ft::tinyV3Config(), [](std::vector<TensorSpec>& specs) {
     specs.push_back({"model.layers.1.mlp.experts.gate_up_proj", DType::BF16, {8, 64, 64}, {}});
   });
-  EXPECT_THAT(ft::errorOf([&] { Checkpoint::open(dir.path()); }),
-              AllOf(HasSubstr("model.safetensors"),
-                    HasSubstr("layer 1 stores its experts both fused")));
+  EXPECT_THAT(
+      ft::errorOf([&] { Checkpoint::open(dir.path()); }),
+      AllOf(HasSubstr("model.safetensors"), HasSubstr("layer 1 stores its experts both fused")));
 }
 
 TEST(Inventory, MissingTensorsNamedWithACount) {
@@ -164,8 +162,8 @@ TEST(Inventory, MissingTensorsNamedWithACount) {
   ft::writeCheckpoint(dir.path(), ft::tinyV3Config(), [](std::vector<TensorSpec>& specs) {
     removeTensor(specs, "model.layers.0.self_attn.q_a_proj.weight");
     for (int expert = 0; expert < 4; ++expert)
-      removeTensor(specs, "model.layers.2.mlp.experts." + std::to_string(expert) +
-                              ".up_proj.weight");
+      removeTensor(specs,
+                   "model.layers.2.mlp.experts." + std::to_string(expert) + ".up_proj.weight");
   });
   EXPECT_THAT(ft::errorOf([&] { Checkpoint::open(dir.path()); }),
               AllOf(HasSubstr("model.safetensors: 5 of 91 expected tensors missing: "
@@ -179,11 +177,12 @@ TEST(Inventory, ShapeMismatchExplainsTheRule) {
   ft::writeCheckpoint(dir.path(), ft::tinyV3Config(), [](std::vector<TensorSpec>& specs) {
     specNamed(specs, "model.layers.1.self_attn.kv_a_proj_with_mqa.weight").shape = {16, 64};
   });
-  EXPECT_THAT(ft::errorOf([&] { Checkpoint::open(dir.path()); }),
-              HasSubstr("model.safetensors: tensor "
-                        "\"model.layers.1.self_attn.kv_a_proj_with_mqa.weight\" has shape [16, 64], "
-                        "but the config needs [24, 64] = [kv_lora_rank + qk_rope_head_dim, "
-                        "hidden_size]"));
+  EXPECT_THAT(
+      ft::errorOf([&] { Checkpoint::open(dir.path()); }),
+      HasSubstr("model.safetensors: tensor "
+                "\"model.layers.1.self_attn.kv_a_proj_with_mqa.weight\" has shape [16, 64], "
+                "but the config needs [24, 64] = [kv_lora_rank + qk_rope_head_dim, "
+                "hidden_size]"));
 }
 
 TEST(Inventory, IntegerWeightIsAnError) {
@@ -204,9 +203,8 @@ TEST(Inventory, ExtraTensorsAreWarnings) {
   EXPECT_THAT(checkpoint.inventory().unexpected,
               ::testing::ElementsAre("model.layers.0.self_attn.rotary_emb.inv_freq"));
   ASSERT_EQ(checkpoint.warnings().size(), 1u);
-  EXPECT_THAT(checkpoint.warnings()[0],
-              HasSubstr("1 tensors not read by the architecture: "
-                        "model.layers.0.self_attn.rotary_emb.inv_freq"));
+  EXPECT_THAT(checkpoint.warnings()[0], HasSubstr("1 tensors not read by the architecture: "
+                                                  "model.layers.0.self_attn.rotary_emb.inv_freq"));
 }
 
 TEST(Inventory, MtpLayerIsRecognisedNotFlagged) {
@@ -292,7 +290,10 @@ TEST_F(Fp8Inventory, WeightWithoutItsScale) {
 }
 
 TEST_F(Fp8Inventory, ScaleOfTheWrongShape) {
-  EXPECT_THAT(openError(fp8Config(), [](TensorSpec& scale) { scale.shape = {1, 2}; }),
+  EXPECT_THAT(openError(fp8Config(),
+                        [](TensorSpec& scale) {
+                          scale.shape = {1, 2};
+                        }),
               AllOf(HasSubstr("model.safetensors"),
                     HasSubstr("scale tensor \"model.layers.0.mlp.down_proj.weight_scale_inv\" has "
                               "shape [1, 2], expected [1, 1] for "

@@ -62,10 +62,17 @@ Json v3Config(int layers) {
           {"num_nextn_predict_layers", 1},
           {"max_position_embeddings", 163840},
           {"rope_scaling",
-           {{"type", "yarn"}, {"factor", 40}, {"original_max_position_embeddings", 4096},
-            {"beta_fast", 32}, {"beta_slow", 1}, {"mscale", 1.0}, {"mscale_all_dim", 1.0}}},
+           {{"type", "yarn"},
+            {"factor", 40},
+            {"original_max_position_embeddings", 4096},
+            {"beta_fast", 32},
+            {"beta_slow", 1},
+            {"mscale", 1.0},
+            {"mscale_all_dim", 1.0}}},
           {"quantization_config",
-           {{"quant_method", "fp8"}, {"fmt", "e4m3"}, {"activation_scheme", "dynamic"},
+           {{"quant_method", "fp8"},
+            {"fmt", "e4m3"},
+            {"activation_scheme", "dynamic"},
             {"weight_block_size", {128, 128}}}}};
 }
 
@@ -81,8 +88,7 @@ std::vector<TensorSpec> checkpointTensors(const Json& config, int layers) {
   Json withMtp = config;
   withMtp["num_hidden_layers"] = layers + 1;
   const std::string mtp = "model.layers." + std::to_string(layers) + ".";
-  std::vector<ExpectedTensor> expected =
-      expectedTensors(parseModelConfig(withMtp, "config.json"));
+  std::vector<ExpectedTensor> expected = expectedTensors(parseModelConfig(withMtp, "config.json"));
   for (const char* name : {"enorm.weight", "hnorm.weight", "shared_head.norm.weight"})
     expected.push_back({mtp + name, {7168}, ""});
   expected.push_back({mtp + "eh_proj.weight", {7168, 14336}, ""});
@@ -93,12 +99,14 @@ std::vector<TensorSpec> checkpointTensors(const Json& config, int layers) {
   for (const ExpectedTensor& tensor : expected) {
     if (isQuantized(tensor.name)) {
       specs.push_back({tensor.name, fathom::DType::F8E4M3, tensor.shape, {}});
-      specs.push_back({fp8ScaleName(tensor.name), fathom::DType::F32,
-                       fp8ScaleShape(tensor.shape, {128, 128}), {}});
+      specs.push_back({fp8ScaleName(tensor.name),
+                       fathom::DType::F32,
+                       fp8ScaleShape(tensor.shape, {128, 128}),
+                       {}});
     } else {
       const bool fp32 = tensor.name.ends_with("e_score_correction_bias");
-      specs.push_back({tensor.name, fp32 ? fathom::DType::F32 : fathom::DType::BF16,
-                       tensor.shape, {}});
+      specs.push_back(
+          {tensor.name, fp32 ? fathom::DType::F32 : fathom::DType::BF16, tensor.shape, {}});
     }
   }
   return specs;
@@ -152,8 +160,8 @@ void generate(const Options& options) {
       << Json{{"metadata", {{"total_size", paperBytes}}}, {"weight_map", weightMap}}.dump();
   onDisk += diskBytes(options.dir / "model.safetensors.index.json");
 
-  std::printf("generated     %zu tensors in %d shards (%d layers + MTP) in %.1f s\n",
-              specs.size(), options.shards, options.layers, secondsSince(start));
+  std::printf("generated     %zu tensors in %d shards (%d layers + MTP) in %.1f s\n", specs.size(),
+              options.shards, options.layers, secondsSince(start));
   std::printf("on paper      %s of tensor data\n", formatBytes(paperBytes).c_str());
   std::printf("on disk       %s (sparse shards: headers only), headers %s\n",
               formatBytes(onDisk).c_str(), formatBytes(headerBytes).c_str());
@@ -183,8 +191,7 @@ int openAndMeasure(const fs::path& dir) {
 
 // Linux carries ru_maxrss across fork and exec (the parent's resident size at the fork), so
 // the parent stays small: generation runs in one child, the measured open in another.
-template <typename Body>
-int inChild(Body body) {
+template <typename Body> int inChild(Body body) {
   std::fflush(stdout);
   pid_t child = ::fork();
   if (child < 0)

@@ -44,7 +44,8 @@ struct CheckpointOptions {
 class Checkpoint {
 public:
   // Throws fathom::Error with a one-line message naming the file and the problem.
-  static Checkpoint open(const std::filesystem::path& folder, const CheckpointOptions& options = {});
+  static Checkpoint open(const std::filesystem::path& folder,
+                         const CheckpointOptions& options = {});
 
   const CheckpointFiles& files() const { return files_; }
   const ModelConfig& config() const { return config_; }
