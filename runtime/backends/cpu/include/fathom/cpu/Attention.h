@@ -1,0 +1,54 @@
+#pragma once
+// Causal multi-head attention with HF's eager arithmetic (eager_attention_forward), over
+// strided Q/K/V so the executor can point it at projection outputs and a KV cache directly.
+//
+// Per (batch b, head h, query i), with the query at cache index queryOffset + i:
+//   s_j = dot(q, k_j) rounded to the dtype, then s_j * float(scale) rounded again  (bf16: two
+//         roundings, as matmul then `* scaling`; fp32: plain);
+//   key j is visible iff j <= queryOffset + i and keyValid[b][j] (the padding mask);
+//   p = softmax over visible keys in fp32 (torch's order), rounded to the dtype;
+//   out = sum_j p_j v_j accumulated in fp32, rounded once.
+// Masked keys get exactly zero weight, as HF's finfo.min mask does. A query that sees no key
+// at all (a left-padding position) gets HF's result for an all-min row: uniform weights over
+// all keyLen keys.
+//
+// Keys may come in two pieces, [k (keyDim) | kRope (qkDim - keyDim)], so MLA's per-head k_nope
+// and its single shared rope key (head stride 0) need no concatenated copy; the dot product
+// spans both in fp32 before its one rounding, as HF's matmul over the concatenation does.
+#include "fathom/cpu/Scratch.h"
+#include "fathom/cpu/ThreadPool.h"
+#include "fathom/runtime/DType.h"
+
+#include <cstdint>
+
+namespace fathom::cpu {
+
+// A [batch, tokens, heads, dim] view with element strides (dim is contiguous).
+struct AttentionOperand {
+  const void* data = nullptr;
+  int64_t batchStride = 0, tokenStride = 0, headStride = 0;
+};
+
+struct AttentionArgs {
+  DType type = DType::BF16; // of q, k, kRope, v and out
+  int64_t batch = 1, heads = 1;
+  int64_t queryLen = 0;    // queries per sequence in this call
+  int64_t keyLen = 0;      // keys in the cache, this call's included
+  int64_t queryOffset = 0; // cache index of query 0 (keyLen - queryLen for the usual append)
+  int64_t qkDim = 0;       // query and key length
+  int64_t keyDim = 0;      // leading part of the key read from k; the rest from kRope
+  int64_t vDim = 0;
+  AttentionOperand q, k, kRope, v;
+  void* out = nullptr;
+  int64_t outBatchStride = 0, outTokenStride = 0, outHeadStride = 0;
+  // [batch, keyLen] nonzero = real token; null = every key is real.
+  const uint8_t* keyValid = nullptr;
+  int64_t keyValidBatchStride = 0;
+  float scale = 1.0f;
+};
+
+size_t attentionScratchBytes(int64_t keyLen, const ThreadPool& pool);
+
+void attention(ThreadPool& pool, const AttentionArgs& args, Scratch scratch);
+
+} // namespace fathom::cpu

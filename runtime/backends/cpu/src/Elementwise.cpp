@@ -1,0 +1,73 @@
+// Residual add and the gated activation, with HF's bf16 rounding after every tensor op.
+#include "fathom/cpu/Elementwise.h"
+#include "Elements.h"
+#include "Simd.h"
+
+#include <algorithm>
+#include <cmath>
+#include <type_traits>
+
+namespace fathom::cpu {
+namespace {
+
+constexpr int64_t kElementGrain = 16384;
+
+FATHOM_CPU_CLONES
+void addBf16(const uint16_t* a, const uint16_t* b, uint16_t* out, int64_t count) {
+  using namespace detail;
+  int64_t i = 0;
+  for (; i + 16 <= count; i += 16)
+    storeBf16Vec(out + i, roundVecToBf16(loadBf16Vec(a + i) + loadBf16Vec(b + i)));
+  for (; i < count; ++i)
+    out[i] = floatToBf16(bf16ToFloat(a[i]) + bf16ToFloat(b[i]));
+}
+
+FATHOM_CPU_CLONES
+void addF32(const float* a, const float* b, float* out, int64_t count) {
+  for (int64_t i = 0; i < count; ++i)
+    out[i] = a[i] + b[i];
+}
+
+// torch's silu: x / (1 + exp(-x)) in fp32.
+inline float silu(float g) {
+  return g / (1.0f + std::exp(-g));
+}
+
+template <class T> void siluMulRow(const T* gate, const T* up, int64_t width, T* out) {
+  for (int64_t i = 0; i < width; ++i) {
+    float activated = detail::roundTo<T>(silu(detail::toFloat(gate[i])));
+    out[i] = detail::fromFloat<T>(activated * detail::toFloat(up[i]));
+  }
+}
+
+} // namespace
+
+void add(ThreadPool& pool, DType type, const void* a, const void* b, void* out, int64_t count) {
+  detail::withActivationType(type, "add", "a", [&](auto tag) {
+    using T = decltype(tag);
+    pool.parallelFor(0, count, kElementGrain, [&](int64_t first, int64_t last) {
+      const T* pa = static_cast<const T*>(a) + first;
+      const T* pb = static_cast<const T*>(b) + first;
+      T* po = static_cast<T*>(out) + first;
+      if constexpr (std::is_same_v<T, uint16_t>)
+        addBf16(pa, pb, po, last - first);
+      else
+        addF32(pa, pb, po, last - first);
+    });
+  });
+}
+
+void siluMul(ThreadPool& pool, DType type, const void* gate, int64_t ldGate, const void* up,
+             int64_t ldUp, int64_t rows, int64_t width, void* out, int64_t ldOut) {
+  detail::withActivationType(type, "siluMul", "gate", [&](auto tag) {
+    using T = decltype(tag);
+    const int64_t grain = std::max<int64_t>(1, kElementGrain / std::max<int64_t>(width, 1));
+    pool.parallelFor(0, rows, grain, [&](int64_t first, int64_t last) {
+      for (int64_t r = first; r < last; ++r)
+        siluMulRow(static_cast<const T*>(gate) + r * ldGate, static_cast<const T*>(up) + r * ldUp,
+                   width, static_cast<T*>(out) + r * ldOut);
+    });
+  });
+}
+
+} // namespace fathom::cpu

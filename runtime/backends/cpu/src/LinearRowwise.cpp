@@ -1,0 +1,142 @@
+// The decode GEMM (rows <= kRowwiseMaxRows): memory-bound on W, so W is streamed once and each
+// output is a dot product. Outputs are split across threads in blocks.
+//
+// Summation order of one output: lane l of 16 sums inputs k = l (mod 16) in increasing k with
+// FMAs, then the 16 lanes are added in a fixed tree (sumLanes). Narrower ISAs hold the 16 lanes
+// in two (AVX2) or four (baseline) vectors, so AVX2 and AVX-512 give identical bits; the
+// baseline build has no FMA.
+#include "LinearKernels.h"
+#include "fathom/cpu/Isa.h"
+
+#include <algorithm>
+#include <type_traits>
+
+namespace fathom::cpu::detail {
+namespace {
+
+constexpr int64_t kChunk = 256; // inputs widened at a time; a block of rows of it fits in L1
+
+// acc[j] (16 lanes each) += w_j[k] * x[k] over k < padded. W is fp32 or, read in place, bf16
+// (widened in registers, which for one or two rows beats a round trip through a buffer).
+template <class V, int kOut, class W>
+FATHOM_ALWAYS_INLINE void dotBlock(const W* const (&wRow)[kOut], const float* xRow, int64_t padded,
+                                   float (&acc)[kOut][16]) {
+  constexpr int L = kLanes<V>, kParts = 16 / L;
+  auto load = [](const W* p) {
+    if constexpr (std::is_same_v<W, float>)
+      return loadVec<V>(p);
+    else
+      return loadBf16Vec<V>(p);
+  };
+  V a[kOut][kParts];
+  for (int j = 0; j < kOut; ++j)
+    for (int part = 0; part < kParts; ++part)
+      a[j][part] = loadVec<V>(acc[j] + part * L);
+  for (int64_t k = 0; k < padded; k += 16)
+    for (int part = 0; part < kParts; ++part) {
+      V xv = loadVec<V>(xRow + k + part * L);
+      for (int j = 0; j < kOut; ++j)
+        a[j][part] += load(wRow[j] + k + part * L) * xv;
+    }
+  for (int j = 0; j < kOut; ++j)
+    for (int part = 0; part < kParts; ++part)
+      storeVec(acc[j] + part * L, a[j][part]);
+}
+
+// Outputs [outBegin, outEnd), at most kOut of them.
+template <class V, int kOut>
+FATHOM_ALWAYS_INLINE void rowwiseBlock(const LinearProblem& p, int64_t outBegin, int64_t outEnd) {
+  alignas(64) float wBuf[kOut][kChunk];
+  alignas(64) float xBuf[kChunk];
+  alignas(64) float acc[kRowwiseMaxRows][kOut][16] = {};
+  const int64_t numOut = outEnd - outBegin;
+  const bool bf16InPlace = p.w.type == DType::BF16 && p.rows <= 2;
+
+  for (int64_t k0 = 0; k0 < p.in; k0 += kChunk) {
+    const int64_t count = std::min(kChunk, p.in - k0);
+    const int64_t padded = (count + 15) / 16 * 16;
+    const bool inPlace = count == padded && (p.w.type == DType::F32 || bf16InPlace);
+    const float* wRow[kOut];
+    const uint16_t* wRowBf16[kOut];
+    for (int64_t j = 0; j < kOut; ++j) {
+      const int64_t out = outBegin + std::min(j, numOut - 1); // padding outputs: never stored
+      if (inPlace && p.w.type == DType::BF16) {
+        wRowBf16[j] = static_cast<const uint16_t*>(p.w.data) + out * p.w.ld + k0;
+      } else if (inPlace) {
+        wRow[j] = static_cast<const float*>(p.w.data) + out * p.w.ld + k0;
+      } else if (j < numOut) {
+        widenWeightRow<V>(p.w, out, k0, count, wBuf[j]);
+        std::fill(wBuf[j] + count, wBuf[j] + padded, 0.0f);
+        wRow[j] = wBuf[j];
+      } else {
+        wRow[j] = wBuf[0];
+      }
+    }
+    for (int64_t r = 0; r < p.rows; ++r) {
+      const float* xRow;
+      if (p.xType == DType::F32 && count == padded) {
+        xRow = static_cast<const float*>(p.x) + r * p.ldx + k0;
+      } else {
+        widenActivationRow<V>(p, r, k0, count, xBuf);
+        std::fill(xBuf + count, xBuf + padded, 0.0f);
+        xRow = xBuf;
+      }
+      if (inPlace && p.w.type == DType::BF16)
+        dotBlock<V, kOut>(wRowBf16, xRow, padded, acc[r]);
+      else
+        dotBlock<V, kOut>(wRow, xRow, padded, acc[r]);
+    }
+  }
+
+  for (int64_t r = 0; r < p.rows; ++r)
+    for (int64_t j = 0; j < numOut; ++j)
+      storeOutput(p, r, outBegin + j, sumLanes(acc[r][j]));
+}
+
+// One entry per ISA; kOut * 16 / lanes accumulators fill half the register file.
+using BlockFn = void (*)(const LinearProblem&, int64_t, int64_t);
+#if FATHOM_X86_DISPATCH
+__attribute__((target("arch=x86-64-v4"))) void blockAvx512(const LinearProblem& p, int64_t b,
+                                                           int64_t e) {
+  rowwiseBlock<Vec16, 8>(p, b, e);
+}
+__attribute__((target("arch=x86-64-v3"))) void blockAvx2(const LinearProblem& p, int64_t b,
+                                                         int64_t e) {
+  rowwiseBlock<Vec8, 4>(p, b, e);
+}
+#endif
+void blockBaseline(const LinearProblem& p, int64_t b, int64_t e) {
+  rowwiseBlock<Vec4, 2>(p, b, e);
+}
+
+struct Kernel {
+  BlockFn block;
+  int64_t outputsPerBlock;
+};
+
+Kernel kernelFor(Isa isa) {
+#if FATHOM_X86_DISPATCH
+  if (isa == Isa::Avx512)
+    return {blockAvx512, 8};
+  if (isa == Isa::Avx2)
+    return {blockAvx2, 4};
+#endif
+  (void)isa;
+  return {blockBaseline, 2};
+}
+
+} // namespace
+
+void linearRowwise(const LinearProblem& p, ThreadPool& pool) {
+  const Kernel kernel = kernelFor(gemmIsa());
+  const int64_t numBlocks = (p.out + kernel.outputsPerBlock - 1) / kernel.outputsPerBlock;
+  // About 64K weights per chunk keeps the scheduling overhead small.
+  const int64_t grain = std::max<int64_t>(1, 65536 / (kernel.outputsPerBlock * p.in));
+  pool.parallelFor(0, numBlocks, grain, [&](int64_t first, int64_t last) {
+    for (int64_t block = first; block < last; ++block)
+      kernel.block(p, block * kernel.outputsPerBlock,
+                   std::min(p.out, (block + 1) * kernel.outputsPerBlock));
+  });
+}
+
+} // namespace fathom::cpu::detail

@@ -1,0 +1,133 @@
+#pragma once
+// Internal: the vector types hot loops are written in, and the ways a function is compiled for
+// several ISAs. GCC vector extensions (not intrinsics) keep one source for every ISA.
+//  - FATHOM_CPU_CLONES: GCC emits AVX-512, AVX2+FMA and baseline clones of a function and an
+//    ifunc resolver that picks one at load time, so the binary runs on any x86-64. Fine for
+//    loops over Vec16 temporaries.
+//  - The GEMMs keep arrays of accumulators in registers, which GCC only manages with vectors of
+//    the native width, so they are templates over Vec16 / Vec8 / Vec4 instantiated in per-ISA
+//    functions and dispatched at run time (Isa.h).
+#include <cstdint>
+#include <cstring>
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define FATHOM_CPU_CLONES                                                                          \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#define FATHOM_X86_DISPATCH 1
+#else
+#define FATHOM_CPU_CLONES
+#define FATHOM_X86_DISPATCH 0
+#endif
+
+#define FATHOM_ALWAYS_INLINE inline __attribute__((always_inline))
+
+namespace fathom::cpu::detail {
+
+typedef float Vec4 __attribute__((vector_size(16)));
+typedef float Vec8 __attribute__((vector_size(32)));
+typedef float Vec16 __attribute__((vector_size(64)));
+
+// Same-width integer companions of each float vector.
+template <class V> struct VecTraits;
+template <> struct VecTraits<Vec4> {
+  typedef uint32_t U32 __attribute__((vector_size(16)));
+  typedef int32_t I32 __attribute__((vector_size(16)));
+  typedef uint16_t U16 __attribute__((vector_size(8)));
+  typedef uint8_t U8 __attribute__((vector_size(4)));
+};
+template <> struct VecTraits<Vec8> {
+  typedef uint32_t U32 __attribute__((vector_size(32)));
+  typedef int32_t I32 __attribute__((vector_size(32)));
+  typedef uint16_t U16 __attribute__((vector_size(16)));
+  typedef uint8_t U8 __attribute__((vector_size(8)));
+};
+template <> struct VecTraits<Vec16> {
+  typedef uint32_t U32 __attribute__((vector_size(64)));
+  typedef int32_t I32 __attribute__((vector_size(64)));
+  typedef uint16_t U16 __attribute__((vector_size(32)));
+  typedef uint8_t U8 __attribute__((vector_size(16)));
+};
+
+template <class V> inline constexpr int kLanes = int(sizeof(V) / sizeof(float));
+
+template <class To, class From> FATHOM_ALWAYS_INLINE To bitCast(From from) {
+  static_assert(sizeof(To) == sizeof(From));
+  To to;
+  std::memcpy(&to, &from, sizeof to);
+  return to;
+}
+
+template <class V = Vec16> FATHOM_ALWAYS_INLINE V loadVec(const float* p) {
+  V v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+template <class V> FATHOM_ALWAYS_INLINE void storeVec(float* p, V v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
+// kLanes<V> bf16 values widened to fp32 (exact: bf16 is the top half of an fp32).
+template <class V = Vec16> FATHOM_ALWAYS_INLINE V loadBf16Vec(const uint16_t* p) {
+  using U32 = typename VecTraits<V>::U32;
+  typename VecTraits<V>::U16 half;
+  std::memcpy(&half, p, sizeof half);
+  return bitCast<V>(U32(__builtin_convertvector(half, U32) << 16));
+}
+
+// bf16 round-to-nearest-even of every lane (NaN stays NaN), as floatToBf16; the low 16 bits of
+// each result are zero.
+template <class V> FATHOM_ALWAYS_INLINE V roundVecToBf16(V v) {
+  using U32 = typename VecTraits<V>::U32;
+  U32 bits = bitCast<U32>(v);
+  U32 rounded = (bits + 0x7fffu + ((bits >> 16) & 1u)) & 0xffff0000u;
+  U32 quietNan = (bits | 0x00400000u) & 0xffff0000u;
+  auto isNan = (bits & 0x7fffffffu) > 0x7f800000u;
+  return bitCast<V>(U32(isNan ? quietNan : rounded));
+}
+
+// Stores lanes that are already bf16 values (low halves zero) as bf16 bits.
+template <class V> FATHOM_ALWAYS_INLINE void storeBf16Vec(uint16_t* p, V roundedToBf16) {
+  using Traits = VecTraits<V>;
+  auto half = __builtin_convertvector(bitCast<typename Traits::U32>(roundedToBf16) >> 16,
+                                      typename Traits::U16);
+  std::memcpy(p, &half, sizeof half);
+}
+
+// float8_e4m3fn codes decoded exactly (as f8e4m3ToFloat). Normal codes: the 7 magnitude bits
+// moved to fp32's exponent/mantissa fields with the exponent rebiased (7 -> 127). Subnormal
+// codes (e = 0): m * 2^-9 through an int -> float conversion. No fp32 subnormal ever appears,
+// since some CPUs take microcode assists on them.
+template <class V = Vec16> FATHOM_ALWAYS_INLINE V loadF8e4m3Vec(const uint8_t* p) {
+  using Traits = VecTraits<V>;
+  using U32 = typename Traits::U32;
+  typename Traits::U8 bytes;
+  std::memcpy(&bytes, p, sizeof bytes);
+  // Widening through 16 bits: GCC 12 scalarizes a direct u8 -> u32 __builtin_convertvector.
+  U32 code = __builtin_convertvector(__builtin_convertvector(bytes, typename Traits::U16), U32);
+  U32 magnitude = code & 0x7fu;
+  U32 normalBits = (magnitude << 20) + (120u << 23);
+  V subnormal = __builtin_convertvector(typename Traits::I32(code & 7u), V) * 0x1.0p-9f;
+  U32 bits = (magnitude < 8u) ? bitCast<U32>(subnormal) : normalBits;
+  bits |= (code & 0x80u) << 24;
+  bits = (magnitude == 0x7fu) ? U32{} + 0x7fc00000u : bits; // f8e4m3ToFloat's NaN
+  return bitCast<V>(bits);
+}
+
+// Horizontal sum of 16 lanes in a fixed tree order, so a reduction never depends on the ISA.
+FATHOM_ALWAYS_INLINE float sumLanes(const float (&lanes)[16]) {
+  float partial[16];
+  std::memcpy(partial, lanes, sizeof partial);
+  for (int width = 8; width >= 1; width /= 2)
+    for (int i = 0; i < width; ++i)
+      partial[i] += partial[i + width];
+  return partial[0];
+}
+
+FATHOM_ALWAYS_INLINE float sumLanes(Vec16 v) {
+  float lanes[16];
+  std::memcpy(lanes, &v, sizeof lanes);
+  return sumLanes(lanes);
+}
+
+} // namespace fathom::cpu::detail

@@ -1,0 +1,239 @@
+// linear() against a double-precision reference (fp32), against bf16 references with HF's one
+// rounding (bf16), FP8 block-scaled weights, and its invariances (threads, ISA, paths).
+#include "fathom/cpu/Linear.h"
+#include "TestUtil.h"
+#include "fathom/cpu/Isa.h"
+#include "fathom/runtime/Error.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace fathom::cpu {
+namespace {
+
+using test::exactFloats;
+using test::randomFloats;
+using test::toBf16;
+
+struct Shape {
+  int64_t rows, in, out;
+};
+
+// Shapes on both paths (rows <= 8 rowwise, more tiled), with edges of every block size.
+const Shape kShapes[] = {{1, 1, 1},   {1, 300, 67},  {3, 17, 5},    {8, 257, 130},
+                         {9, 33, 64}, {20, 513, 70}, {130, 64, 129}};
+
+// Reference: products and sums in double (x, w already widened), + bias.
+std::vector<double> reference(const std::vector<float>& x, const std::vector<float>& w,
+                              const std::vector<float>* bias, const Shape& s) {
+  std::vector<double> y(size_t(s.rows * s.out));
+  for (int64_t r = 0; r < s.rows; ++r)
+    for (int64_t o = 0; o < s.out; ++o) {
+      double acc = bias ? (*bias)[size_t(o)] : 0.0;
+      for (int64_t i = 0; i < s.in; ++i)
+        acc += double(x[size_t(r * s.in + i)]) * double(w[size_t(o * s.in + i)]);
+      y[size_t(r * s.out + o)] = acc;
+    }
+  return y;
+}
+
+template <class Y> std::vector<Y> run(LinearArgs args, ThreadPool& pool) {
+  std::vector<Y> y(size_t(args.rows * args.outFeatures));
+  args.y = y.data();
+  ScratchBuffer scratch(linearScratchBytes(args, pool));
+  linear(args, pool, scratch.span());
+  return y;
+}
+
+class LinearOnEveryIsa : public ::testing::TestWithParam<Isa> {
+protected:
+  void SetUp() override {
+    if (setGemmIsa(GetParam()) != GetParam())
+      GTEST_SKIP() << "this CPU lacks " << isaName(GetParam());
+  }
+  void TearDown() override { setGemmIsa(detectedIsa()); }
+  ThreadPool pool{3};
+};
+
+TEST_P(LinearOnEveryIsa, Fp32MatchesDoubleReference) {
+  for (const Shape& s : kShapes) {
+    auto x = randomFloats(size_t(s.rows * s.in), 1);
+    auto w = randomFloats(size_t(s.out * s.in), 2);
+    auto bias = randomFloats(size_t(s.out), 3);
+    LinearArgs args{s.rows, s.in, s.out, DType::F32, x.data(), 0, DType::F32, w.data()};
+    args.bias = bias.data();
+    std::vector<float> y = run<float>(args, pool);
+    test::expectClose(y, reference(x, w, &bias, s), 1e-5 * std::sqrt(double(s.in)));
+  }
+}
+
+TEST_P(LinearOnEveryIsa, Bf16RoundsOnceAfterFp32Accumulation) {
+  for (const Shape& s : kShapes) {
+    for (bool exact : {true, false}) {
+      auto xf =
+          exact ? exactFloats(size_t(s.rows * s.in), 4) : randomFloats(size_t(s.rows * s.in), 4);
+      auto wf =
+          exact ? exactFloats(size_t(s.out * s.in), 5) : randomFloats(size_t(s.out * s.in), 5);
+      auto x = toBf16(xf), w = toBf16(wf);
+      LinearArgs args{s.rows, s.in, s.out, DType::BF16, x.data(), 0, DType::BF16, w.data()};
+      args.yType = DType::BF16;
+      std::vector<uint16_t> y = run<uint16_t>(args, pool);
+      std::vector<double> ref = reference(test::widen(x), test::widen(w), nullptr, s);
+      std::vector<uint16_t> want(ref.size());
+      for (size_t i = 0; i < ref.size(); ++i)
+        want[i] = floatToBf16(float(ref[i]));
+      SCOPED_TRACE("rows " + std::to_string(s.rows) + " in " + std::to_string(s.in));
+      if (exact) // every partial sum is exact in fp32: order cannot matter
+        test::expectBitsEqual(y, want);
+      else
+        test::expectBf16MostlyExact(y, want);
+    }
+  }
+}
+
+TEST_P(LinearOnEveryIsa, Fp8BlockScaledWeights) {
+  // 130 x 300 with 128 x 128 blocks: partial blocks on both edges.
+  for (const Shape& s : {Shape{2, 300, 130}, Shape{24, 300, 130}}) {
+    std::mt19937 rng(7);
+    std::vector<uint8_t> w8(size_t(s.out * s.in));
+    for (uint8_t& code : w8) {
+      code = uint8_t(rng() & 0xff);
+      if ((code & 0x7f) == 0x7f) // NaN codes
+        code = 0x3c;
+    }
+    const int64_t scaleCols = 3; // scales are [2, 3]
+    std::vector<float> scales = {0.5f, 0.013f, 2.0f, 0.0078125f, 1.7f, 0.25f};
+    std::vector<float> dequant(w8.size()), dequantBf16(w8.size());
+    for (int64_t o = 0; o < s.out; ++o)
+      for (int64_t i = 0; i < s.in; ++i) {
+        float v = f8e4m3ToFloat(w8[size_t(o * s.in + i)]) *
+                  scales[size_t((o / 128) * scaleCols + i / 128)];
+        dequant[size_t(o * s.in + i)] = v;
+        dequantBf16[size_t(o * s.in + i)] = roundToBf16(v);
+      }
+    auto xf = randomFloats(size_t(s.rows * s.in), 8);
+    LinearArgs args{s.rows, s.in, s.out, DType::F32, xf.data(), 0, DType::F8E4M3, w8.data()};
+    args.wScales = {scales.data(), 128, 128};
+    std::vector<float> y = run<float>(args, pool);
+    // FP8 weights span 2^-9 .. 896: bound the error by the magnitude of the terms.
+    std::vector<float> absX(xf.size()), absW(dequant.size());
+    for (size_t i = 0; i < xf.size(); ++i)
+      absX[i] = std::fabs(xf[i]);
+    for (size_t i = 0; i < dequant.size(); ++i)
+      absW[i] = std::fabs(dequant[i]);
+    std::vector<double> exact = reference(xf, dequant, nullptr, s);
+    std::vector<double> magnitude = reference(absX, absW, nullptr, s);
+    for (size_t i = 0; i < y.size(); ++i)
+      ASSERT_NEAR(y[i], exact[i], 1e-6 * magnitude[i]) << i;
+
+    // bf16 model: HF holds the dequantized weight in bf16, then runs a bf16 GEMM.
+    auto x = toBf16(xf);
+    args.xType = DType::BF16;
+    args.x = x.data();
+    args.yType = DType::BF16;
+    std::vector<uint16_t> yb = run<uint16_t>(args, pool);
+    std::vector<double> ref = reference(test::widen(x), dequantBf16, nullptr, s);
+    std::vector<uint16_t> want(ref.size());
+    for (size_t i = 0; i < ref.size(); ++i)
+      want[i] = floatToBf16(float(ref[i]));
+    test::expectBf16MostlyExact(yb, want);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Isas, LinearOnEveryIsa,
+                         ::testing::Values(Isa::Baseline, Isa::Avx2, Isa::Avx512),
+                         [](const auto& info) { return std::string(isaName(info.param)); });
+
+TEST(Linear, Bf16InputsWithFp32OutputAsTheRouterLogits) {
+  ThreadPool pool(2);
+  Shape s{5, 96, 16};
+  auto x = toBf16(randomFloats(size_t(s.rows * s.in), 9));
+  auto w = toBf16(randomFloats(size_t(s.out * s.in), 10));
+  LinearArgs args{s.rows, s.in, s.out, DType::BF16, x.data(), 0, DType::BF16, w.data()};
+  std::vector<float> y = run<float>(args, pool);
+  test::expectClose(y, reference(test::widen(x), test::widen(w), nullptr, s), 1e-5);
+}
+
+TEST(Linear, StridedOperandsAndBf16WeightsInFp32Mode) {
+  ThreadPool pool(2);
+  Shape s{12, 40, 24};
+  auto xPadded = randomFloats(size_t(s.rows * 50), 11);
+  auto wPadded = toBf16(randomFloats(size_t(s.out * 48), 12));
+  std::vector<float> x(size_t(s.rows * s.in)), w(size_t(s.out * s.in));
+  for (int64_t r = 0; r < s.rows; ++r)
+    for (int64_t i = 0; i < s.in; ++i)
+      x[size_t(r * s.in + i)] = xPadded[size_t(r * 50 + i)];
+  for (int64_t o = 0; o < s.out; ++o)
+    for (int64_t i = 0; i < s.in; ++i)
+      w[size_t(o * s.in + i)] = bf16ToFloat(wPadded[size_t(o * 48 + i)]);
+  std::vector<float> yPadded(size_t(s.rows * 30), -7.0f);
+  LinearArgs args{s.rows, s.in,        s.out,          DType::F32, xPadded.data(),
+                  50,     DType::BF16, wPadded.data(), 48};
+  args.y = yPadded.data();
+  args.ldy = 30;
+  ScratchBuffer scratch(linearScratchBytes(args, pool));
+  linear(args, pool, scratch.span());
+  std::vector<double> ref = reference(x, w, nullptr, s);
+  for (int64_t r = 0; r < s.rows; ++r) {
+    for (int64_t o = 0; o < s.out; ++o)
+      EXPECT_NEAR(yPadded[size_t(r * 30 + o)], ref[size_t(r * s.out + o)], 1e-4);
+    for (int64_t o = s.out; o < 30; ++o)
+      EXPECT_EQ(yPadded[size_t(r * 30 + o)], -7.0f) << "wrote past the row";
+  }
+}
+
+TEST(Linear, BitsDoNotDependOnTheThreadCount) {
+  ThreadPool one(1), four(4);
+  for (const Shape& s : {Shape{4, 700, 300}, Shape{70, 700, 300}}) {
+    auto x = toBf16(randomFloats(size_t(s.rows * s.in), 13));
+    auto w = toBf16(randomFloats(size_t(s.out * s.in), 14));
+    LinearArgs args{s.rows, s.in, s.out, DType::BF16, x.data(), 0, DType::BF16, w.data()};
+    args.yType = DType::BF16;
+    EXPECT_EQ(run<uint16_t>(args, one), run<uint16_t>(args, four));
+  }
+}
+
+TEST(Linear, Avx2AndAvx512AgreeBitForBitOnBothPaths) {
+  if (detectedIsa() != Isa::Avx512)
+    GTEST_SKIP() << "needs an AVX-512 CPU";
+  ThreadPool pool(2);
+  for (const Shape& s : {Shape{5, 333, 100}, Shape{50, 333, 100}}) {
+    auto x = randomFloats(size_t(s.rows * s.in), 15);
+    auto w = toBf16(randomFloats(size_t(s.out * s.in), 16));
+    LinearArgs args{s.rows, s.in, s.out, DType::F32, x.data(), 0, DType::BF16, w.data()};
+    setGemmIsa(Isa::Avx2);
+    std::vector<float> avx2 = run<float>(args, pool);
+    setGemmIsa(Isa::Avx512);
+    std::vector<float> avx512 = run<float>(args, pool);
+    EXPECT_EQ(avx2, avx512) << "rows " << s.rows;
+  }
+}
+
+TEST(Linear, RejectsBadOperands) {
+  ThreadPool pool(1);
+  std::vector<float> x(16), w(16), y(16);
+  LinearArgs args{2, 4, 4, DType::F16, x.data(), 0, DType::F32, w.data()};
+  args.y = y.data();
+  EXPECT_THROW(linear(args, pool, {}), Error);
+  args.xType = DType::F32;
+  args.wType = DType::F8E4M3; // no scales
+  EXPECT_THROW(linear(args, pool, {}), Error);
+  args.wType = DType::F32;
+  args.ldx = 2; // shorter than a row
+  EXPECT_THROW(linear(args, pool, {}), Error);
+  args.ldx = 0;
+  args.rows = 16; // tiled path without scratch
+  std::vector<float> bigX(64), bigY(64);
+  args.x = bigX.data();
+  args.y = bigY.data();
+  try {
+    linear(args, pool, {});
+    FAIL() << "expected a scratch error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("scratch"), std::string::npos) << e.what();
+  }
+}
+
+} // namespace
+} // namespace fathom::cpu
