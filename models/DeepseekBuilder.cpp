@@ -329,6 +329,9 @@ mlir::OwningOpRef<mlir::ModuleOp> buildDeepseek(mlir::MLIRContext& context,
                 " is not a deepseek_v3/deepseek_v2 model");
   context.loadDialect<mlir::fathom::FathomDialect, mlir::func::FuncDialect>();
   mlir::OwningOpRef<mlir::ModuleOp> module = mlir::ModuleOp::create(mlir::UnknownLoc::get(&context));
+  // The lowering picks DeepSeek-V2's complex-pair RoPE by model type.
+  (*module)->setAttr("fathom.model_type",
+                     mlir::StringAttr::get(&context, frontend::modelTypeName(config.modelType)));
   DeepseekEmitter(*module, config, *deepseek, tensors, options.compute).emitForward(*module);
   return module;
 }

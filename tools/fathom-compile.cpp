@@ -1,10 +1,16 @@
-// fathom-compile: compiles a Hugging Face DeepSeek checkpoint into a Fathom artifact. This
-// build has the checkpoint frontend only: `--inspect` validates a checkpoint and summarises it.
+// fathom-compile: compiles a Hugging Face DeepSeek checkpoint into a Fathom artifact, prints
+// its fathom IR (--emit=mlir), or validates and summarises it (--inspect).
 #include "fathom/frontend/Checkpoint.h"
 #include "fathom/frontend/Json.h"
 #include "fathom/frontend/ModelSummary.h"
 #include "fathom/runtime/Error.h"
+#ifdef FATHOM_HAVE_COMPILER
+#include "compiler/driver/CompileCheckpoint.h"
+#endif
 
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -14,16 +20,26 @@
 #include <vector>
 
 namespace {
-constexpr const char* kUsage = R"(usage: fathom-compile CHECKPOINT --inspect [--json]
+constexpr const char* kUsage = R"(usage: fathom-compile CHECKPOINT -o MODEL.fathom [--target cpu] [--dtype fp32|bf16]
+                      [--max-seq-len N] [--max-batch N] [--quiet]
+       fathom-compile CHECKPOINT --emit=mlir [--dtype fp32|bf16]
+       fathom-compile CHECKPOINT --inspect [--json]
 
 Reads a Hugging Face checkpoint folder (config.json, model.safetensors or
 model.safetensors.index.json and its shards, generation_config.json, tokenizer files),
 validates every file and holds the tensors against the architecture.
 
-  --inspect   print the model summary: architecture, dimensions, layer kinds, expert
-              layout, MTP layers, quantization, parameters by dtype, inventory problems
-  --json      with --inspect: print the summary as JSON
-  --help      show this help
+  -o FILE          compile to a Fathom artifact (written as FILE.partial, renamed when done)
+  --target T       cpu (the default)
+  --dtype D        compute dtype: fp32 (default) or bf16
+  --max-seq-len N  tokens the KV cache holds per sequence (default: min(max_position_embeddings, 4096))
+  --max-batch N    sequences per batch (default 1)
+  --quiet          no progress bar or summary line
+  --emit=mlir      print the model as fathom IR and stop
+  --inspect        print the model summary: architecture, dimensions, layer kinds, expert
+                   layout, MTP layers, quantization, parameters by dtype, inventory problems
+  --json           with --inspect: print the summary as JSON
+  --help           show this help
 
 Supported model types: deepseek_v3, deepseek_v2, deepseek_vl.
 On a malformed checkpoint: one line on stderr naming the file and the problem, exit 1.
@@ -34,6 +50,13 @@ struct Arguments {
   bool inspect = false;
   bool json = false;
   bool help = false;
+  bool emitMlir = false;
+  bool quiet = false;
+  std::string output;
+  std::string target = "cpu";
+  std::string dtype = "fp32";
+  int64_t maxSeqLen = 0;
+  int64_t maxBatch = 1;
 };
 
 // Usage problems are reported like malformed input: one line, exit 1.
@@ -41,16 +64,50 @@ struct UsageError {
   std::string message;
 };
 
+int64_t parseCount(std::string_view option, const std::string& value) {
+  size_t used = 0;
+  int64_t count = 0;
+  try {
+    count = std::stoll(value, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != value.size() || value.empty() || count < 1)
+    throw UsageError{std::string(option) + " needs a positive integer, got '" + value + "'"};
+  return count;
+}
+
 Arguments parseArguments(int argc, char** argv) {
   Arguments arguments;
   for (int i = 1; i < argc; ++i) {
     std::string_view argument = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc)
+        throw UsageError{std::string(argument) + " needs a value"};
+      return argv[++i];
+    };
     if (argument == "--help" || argument == "-h")
       arguments.help = true;
     else if (argument == "--inspect")
       arguments.inspect = true;
     else if (argument == "--json")
       arguments.json = true;
+    else if (argument == "--emit=mlir")
+      arguments.emitMlir = true;
+    else if (argument.starts_with("--emit"))
+      throw UsageError{"unknown " + std::string(argument) + " (only --emit=mlir)"};
+    else if (argument == "-o" || argument == "--output")
+      arguments.output = value();
+    else if (argument == "--target")
+      arguments.target = value();
+    else if (argument == "--dtype")
+      arguments.dtype = value();
+    else if (argument == "--max-seq-len")
+      arguments.maxSeqLen = parseCount(argument, value());
+    else if (argument == "--max-batch")
+      arguments.maxBatch = parseCount(argument, value());
+    else if (argument == "--quiet")
+      arguments.quiet = true;
     else if (argument.starts_with("-"))
       throw UsageError{"unknown option " + std::string(argument) + " (see --help)"};
     else if (!arguments.checkpoint.empty())
@@ -63,16 +120,82 @@ Arguments parseArguments(int argc, char** argv) {
     return arguments;
   if (arguments.checkpoint.empty())
     throw UsageError{"no checkpoint folder given (see --help)"};
-  if (!arguments.inspect)
-    throw UsageError{"no mode given: this build supports --inspect (see --help)"};
+  int modes = int(arguments.inspect) + int(arguments.emitMlir) + int(!arguments.output.empty());
+  if (modes == 0)
+    throw UsageError{"no mode given: -o FILE, --emit=mlir or --inspect (see --help)"};
+  if (modes > 1)
+    throw UsageError{"choose one of -o, --emit=mlir and --inspect"};
   if (arguments.json && !arguments.inspect)
     throw UsageError{"--json needs --inspect"};
+  if (arguments.dtype != "fp32" && arguments.dtype != "bf16")
+    throw UsageError{"--dtype must be fp32 or bf16, got '" + arguments.dtype + "'"};
+  if (arguments.target != "cpu")
+    throw UsageError{"--target " + arguments.target + " is not supported (cpu)"};
   return arguments;
 }
 
 int fail(const std::string& message) {
   std::cerr << "fathom-compile: error: " << fathom::frontend::singleLine(message) << std::endl;
   return 1;
+}
+// A redrawn bar on a terminal; nothing when stderr is a file or pipe (scripts, tests).
+class ProgressBar {
+public:
+  explicit ProgressBar(bool enabled) : enabled_(enabled && isatty(STDERR_FILENO)) {}
+  void update(uint64_t done, uint64_t total) {
+    if (!enabled_ || total == 0)
+      return;
+    int percent = int(done * 100 / total);
+    if (percent == last_)
+      return;
+    last_ = percent;
+    int filled = percent * 40 / 100;
+    std::fprintf(stderr, "\rwriting weights [%s%s] %3d%%  %.1f / %.1f MB",
+                 std::string(size_t(filled), '#').c_str(),
+                 std::string(size_t(40 - filled), ' ').c_str(), percent, done / 1e6, total / 1e6);
+    if (done == total)
+      std::fputc('\n', stderr);
+  }
+
+private:
+  bool enabled_;
+  int last_ = -1;
+};
+
+int compile(const Arguments& arguments, const fathom::frontend::Checkpoint& checkpoint) {
+#ifdef FATHOM_HAVE_COMPILER
+  fathom::compiler::CompileOptions options;
+  options.target = arguments.target;
+  options.compute = arguments.dtype == "bf16" ? fathom::DType::BF16 : fathom::DType::F32;
+  options.maxSeqLen = arguments.maxSeqLen;
+  options.maxBatch = arguments.maxBatch;
+  if (arguments.emitMlir) {
+    std::cout << fathom::compiler::emitMlir(checkpoint, options);
+    return 0;
+  }
+  for (const std::string& warning : checkpoint.warnings())
+    std::cerr << "fathom-compile: warning: " << warning << "\n";
+  auto start = std::chrono::steady_clock::now();
+  ProgressBar bar(!arguments.quiet);
+  auto summary = fathom::compiler::compileCheckpoint(
+      checkpoint, arguments.output, options,
+      [&](uint64_t done, uint64_t total) { bar.update(done, total); });
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!arguments.quiet)
+    std::fprintf(stderr,
+                 "fathom-compile: wrote %s: %zu tensors, %.1f MB of weights, %zu kernel calls, "
+                 "arena %.1f MB, KV cache %.1f MB (max batch %lld x %lld tokens), %s, %.2f s\n",
+                 arguments.output.c_str(), summary.tensors, summary.weightBytes / 1e6,
+                 summary.kernelCalls, summary.arenaBytes / 1e6, summary.kvCacheBytes / 1e6,
+                 static_cast<long long>(arguments.maxBatch),
+                 static_cast<long long>(summary.maxSeqLen), arguments.dtype.c_str(), seconds);
+  return 0;
+#else
+  (void)checkpoint;
+  throw UsageError{std::string(arguments.emitMlir ? "--emit=mlir" : "-o") +
+                   " needs the compiler, which this build left out (FATHOM_ENABLE_COMPILER=OFF)"};
+#endif
 }
 } // namespace
 
@@ -84,6 +207,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     auto checkpoint = fathom::frontend::Checkpoint::open(arguments.checkpoint);
+    if (!arguments.inspect)
+      return compile(arguments, checkpoint);
     if (arguments.json)
       std::cout << fathom::frontend::summaryJson(checkpoint).dump(2) << "\n";
     else

@@ -109,21 +109,29 @@ void ArtifactWriter::finish(const ArtifactContents& contents) {
       calls.push_back(fb::CreateKernelCallDirect(builder, call.kernel.c_str(), &call.inputs,
                                                  &call.outputs, &call.weights, &call.intAttrs,
                                                  &call.floatAttrs));
-    entries.push_back(fb::CreateEntryPointDirect(builder, entry.name.c_str(), &calls));
+    entries.push_back(fb::CreateEntryPointDirect(builder, entry.name.c_str(), &calls, entry.output));
   }
   std::vector<flatbuffers::Offset<fb::Buffer>> buffers;
   for (const BufferDesc& buffer : contents.buffers)
-    buffers.push_back(fb::CreateBufferDirect(builder, buffer.name.c_str(), buffer.offset, buffer.size));
-  auto plan = fb::CreateMemoryPlanDirect(builder, contents.arenaSize, &buffers);
+    buffers.push_back(fb::CreateBufferDirect(builder, buffer.name.c_str(), buffer.offset,
+                                             buffer.size,
+                                             static_cast<fb::ElementType>(buffer.dtype),
+                                             buffer.rowElements, buffer.maxRows));
+  auto plan =
+      fb::CreateMemoryPlanDirect(builder, contents.arenaSize, &buffers, contents.kvCacheBytes);
   const GenerationDesc& g = contents.generation;
   auto generation = fb::CreateGenerationDefaultsDirect(builder, g.bosTokenId, &g.eosTokenIds,
                                                        g.padTokenId, g.doSample, g.temperature,
                                                        g.topK, g.topP, g.maxNewTokens);
+  std::vector<flatbuffers::Offset<flatbuffers::String>> labels;
+  for (const std::string& label : contents.labels)
+    labels.push_back(builder.CreateString(label));
   auto root = fb::CreateArtifactDirect(
       builder, contents.producer.c_str(), contents.target.c_str(),
       contents.modelConfigJson.c_str(), static_cast<fb::ElementType>(contents.computeDtype),
       contents.maxSeqLen, contents.maxBatch, &entries, plan, &tensors, &sections,
-      contents.tokenizerJson.c_str(), contents.tokenizerConfigJson.c_str(), generation);
+      contents.tokenizerJson.c_str(), contents.tokenizerConfigJson.c_str(), generation,
+      contents.head.c_str(), &labels, contents.chatTemplate.c_str());
   fb::FinishArtifactBuffer(builder, root);
 
   padTo(kAlignment);

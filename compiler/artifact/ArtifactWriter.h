@@ -32,12 +32,16 @@ struct KernelCallDesc {
 struct EntryPointDesc {
   std::string name;
   std::vector<KernelCallDesc> calls;
+  int32_t output = 0;
 };
 
 struct BufferDesc {
   std::string name;
   uint64_t offset = 0;
   uint64_t size = 0;
+  DType dtype = DType::F32;
+  uint64_t rowElements = 0;
+  uint64_t maxRows = 0;
 };
 
 struct GenerationDesc {
@@ -61,9 +65,13 @@ struct ArtifactContents {
   std::vector<EntryPointDesc> entryPoints;
   uint64_t arenaSize = 0;
   std::vector<BufferDesc> buffers;
+  uint64_t kvCacheBytes = 0;
   std::string tokenizerJson;
   std::string tokenizerConfigJson;
   GenerationDesc generation;
+  std::string head;
+  std::vector<std::string> labels;
+  std::string chatTemplate;
 };
 
 // Receives a tensor's bytes in any number of chunks.

@@ -1,0 +1,98 @@
+#include "fathom/executor/Generate.h"
+
+#include "fathom/runtime/Error.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace fathom::executor {
+
+TokenBatch leftPadPrompts(const std::vector<std::vector<int64_t>>& prompts, int64_t padTokenId) {
+  TokenBatch batch;
+  batch.batch = int64_t(prompts.size());
+  for (const auto& prompt : prompts)
+    batch.tokens = std::max(batch.tokens, int64_t(prompt.size()));
+  for (const auto& prompt : prompts) {
+    int64_t padding = batch.tokens - int64_t(prompt.size());
+    int64_t position = 0;
+    for (int64_t t = 0; t < batch.tokens; ++t) {
+      bool real = t >= padding;
+      batch.ids.push_back(real ? prompt[size_t(t - padding)] : padTokenId);
+      batch.mask.push_back(real ? 1 : 0);
+      batch.positions.push_back(real ? position++ : 0);
+    }
+  }
+  return batch;
+}
+
+GenerationResult generate(CpuModel& model, const std::vector<std::vector<int64_t>>& prompts,
+                          const GenerationOptions& options, const TokenCallback& onToken) {
+  using Clock = std::chrono::steady_clock;
+  if (prompts.empty())
+    throw Error("no prompt given");
+  for (size_t i = 0; i < prompts.size(); ++i)
+    if (prompts[i].empty())
+      throw Error("prompt " + std::to_string(i) + " is empty");
+  if (options.maxNewTokens < 0)
+    throw Error("max new tokens must not be negative");
+  TokenBatch batch = leftPadPrompts(prompts, options.padTokenId);
+  if (batch.tokens + std::max<int64_t>(options.maxNewTokens - 1, 0) > model.maxSeqLen())
+    throw Error("a prompt of " + std::to_string(batch.tokens) + " tokens plus " +
+                std::to_string(options.maxNewTokens) + " new tokens exceeds the artifact's max " +
+                "sequence length of " + std::to_string(model.maxSeqLen()) +
+                " (recompile with --max-seq-len, or ask for fewer tokens)");
+
+  GenerationResult result;
+  const size_t rows = prompts.size();
+  const int64_t vocab = model.outputWidth();
+  result.newTokens.resize(rows);
+  result.stoppedAtEos.assign(rows, false);
+  for (const auto& prompt : prompts)
+    result.promptTokens += int64_t(prompt.size());
+  std::vector<bool> finished(rows, false);
+  std::vector<int64_t> nextPosition(rows);
+  for (size_t b = 0; b < rows; ++b)
+    nextPosition[b] = int64_t(prompts[b].size());
+  if (options.maxNewTokens == 0)
+    return result;
+
+  cpu::SamplingRng rng(options.seed);
+  cpu::ScratchBuffer scratch(cpu::samplingScratchBytes(vocab));
+  auto start = Clock::now();
+  std::vector<float> logits = model.prefill(batch);
+  result.prefillSeconds = std::chrono::duration<double>(Clock::now() - start).count();
+  auto decodeStart = Clock::now();
+  std::vector<int64_t> ids(rows), positions(rows);
+  while (true) {
+    if (options.recordLogits)
+      result.stepLogits.push_back(logits);
+    for (size_t b = 0; b < rows; ++b) {
+      if (finished[b]) {
+        ids[b] = options.padTokenId;
+      } else {
+        int64_t token =
+            cpu::selectToken(logits.data() + b * size_t(vocab), vocab, options.sampling, rng,
+                             scratch.span());
+        ids[b] = token;
+        result.newTokens[b].push_back(token);
+        bool eos = std::find(options.eosTokenIds.begin(), options.eosTokenIds.end(), token) !=
+                   options.eosTokenIds.end();
+        bool stop = onToken && onToken(b, token);
+        if (eos || stop) {
+          finished[b] = true;
+          result.stoppedAtEos[b] = eos;
+        }
+      }
+      positions[b] = nextPosition[b]++;
+    }
+    ++result.steps;
+    if (result.steps >= options.maxNewTokens ||
+        std::all_of(finished.begin(), finished.end(), [](bool f) { return f; }))
+      break;
+    logits = model.decode(ids, positions);
+  }
+  result.decodeSeconds = std::chrono::duration<double>(Clock::now() - decodeStart).count();
+  return result;
+}
+
+} // namespace fathom::executor
