@@ -64,22 +64,50 @@ std::string readTextFile(const std::filesystem::path& path) {
 
 } // namespace
 
+namespace {
+void readConfigFields(const Json& json, const std::string& where, const std::string& source,
+                      TokenizerConfig& config) {
+  detail::requireObject(json, where);
+  config.tokenizerClass = detail::optionalString(json, "tokenizer_class", where).value_or("");
+  config.addBosToken = readOptionalBool(json, "add_bos_token", where);
+  config.addEosToken = readOptionalBool(json, "add_eos_token", where);
+  config.bosToken = readTokenString(json, "bos_token", where);
+  config.eosToken = readTokenString(json, "eos_token", where);
+  config.padToken = readTokenString(json, "pad_token", where);
+  config.unkToken = readTokenString(json, "unk_token", where);
+  if ((config.chatTemplate = readChatTemplate(json, where)))
+    config.chatTemplateSource = source;
+}
+} // namespace
+
+TokenizerConfig TokenizerConfig::fromJsonText(std::string_view configJson,
+                                              std::optional<std::string> chatTemplate,
+                                              std::string_view name) {
+  TokenizerConfig config;
+  std::string where = std::string(name) + ": ";
+  if (!configJson.empty()) {
+    Json json;
+    try {
+      json = Json::parse(configJson);
+    } catch (const Json::parse_error& error) {
+      throw Error(std::string(name) + ": invalid JSON: " + error.what());
+    }
+    readConfigFields(json, where, std::string(name), config);
+  }
+  if (chatTemplate && !chatTemplate->empty()) {
+    config.chatTemplate = std::move(chatTemplate);
+    config.chatTemplateSource = std::string(name);
+  }
+  return config;
+}
+
 TokenizerConfig TokenizerConfig::fromDirectory(const std::filesystem::path& directory) {
   TokenizerConfig config;
   std::filesystem::path configPath = directory / "tokenizer_config.json";
   if (std::filesystem::exists(configPath)) {
     Json json = detail::readJsonFile(configPath.string());
     std::string where = configPath.filename().string() + ": ";
-    detail::requireObject(json, where);
-    config.tokenizerClass = detail::optionalString(json, "tokenizer_class", where).value_or("");
-    config.addBosToken = readOptionalBool(json, "add_bos_token", where);
-    config.addEosToken = readOptionalBool(json, "add_eos_token", where);
-    config.bosToken = readTokenString(json, "bos_token", where);
-    config.eosToken = readTokenString(json, "eos_token", where);
-    config.padToken = readTokenString(json, "pad_token", where);
-    config.unkToken = readTokenString(json, "unk_token", where);
-    if ((config.chatTemplate = readChatTemplate(json, where)))
-      config.chatTemplateSource = configPath.filename().string();
+    readConfigFields(json, where, configPath.filename().string(), config);
   }
   std::filesystem::path jinjaPath = directory / "chat_template.jinja";
   if (std::filesystem::exists(jinjaPath)) {

@@ -206,5 +206,77 @@ INSTANTIATE_TEST_SUITE_P(CausalLm, ReferenceParity,
                                          Param{"tiny-v2-lite", "bf16"}),
                          paramName);
 
+// Classification heads: scores at every position (token classification) or pooled at the last
+// non-pad token the way HF's GenericForSequenceClassification finds it.
+class ClassifierParity : public ReferenceParity {};
+
+TEST_P(ClassifierParity, ScoresAndLabels) {
+  const auto& run = GetParam().dtype;
+  bool sequence = model_->head() == "sequence_classification";
+  int64_t pad = reference_->json["config"]["pad_token_id"].get<int64_t>();
+  int cases = 0;
+  for (const auto& c : reference_->json["cases"]) {
+    SCOPED_TRACE(c["name"].get<std::string>());
+    executor::TokenBatch batch = batchOf(c);
+    const auto& r = c["runs"][run];
+    std::vector<float> hf = readFloats(reference_->tensors, r["logits"]["name"]);
+    std::vector<float> scores = model_->classify(batch);
+    int64_t labels = model_->outputWidth();
+    std::vector<float> ours;
+    std::vector<uint8_t> rowMask;
+    for (int64_t b = 0; b < batch.batch; ++b) {
+      if (sequence) {
+        // last_non_pad_token = argmax(token_indices * (input_ids != pad_token_id))
+        int64_t last = 0, best = -1;
+        for (int64_t t = 0; t < batch.tokens; ++t) {
+          int64_t value = batch.ids[size_t(b * batch.tokens + t)] != pad ? t : 0;
+          if (value > best) {
+            best = value;
+            last = t;
+          }
+        }
+        auto row = scores.begin() + (b * batch.tokens + last) * labels;
+        ours.insert(ours.end(), row, row + labels);
+        rowMask.push_back(1);
+      } else {
+        auto row = scores.begin() + b * batch.tokens * labels;
+        ours.insert(ours.end(), row, row + batch.tokens * labels);
+        for (int64_t t = 0; t < batch.tokens; ++t)
+          rowMask.push_back(batch.mask[size_t(b * batch.tokens + t)]);
+      }
+    }
+    ASSERT_EQ(ours.size(), hf.size());
+    double error = relativeError(ours, hf, rowMask, labels);
+    EXPECT_LE(error, tolerance());
+    std::printf("[ parity ] %s %s %s scores max rel error %.3g\n", GetParam().checkpoint.c_str(),
+                run.c_str(), c["name"].get<std::string>().c_str(), error);
+    // The labels HF's argmax picks, at real positions.
+    const auto& argmax = r["argmax"];
+    for (int64_t b = 0; b < batch.batch; ++b) {
+      if (sequence) {
+        const float* row = &ours[size_t(b * labels)];
+        EXPECT_EQ(std::max_element(row, row + labels) - row, argmax[b].get<int64_t>());
+        continue;
+      }
+      for (int64_t t = 0; t < batch.tokens; ++t) {
+        if (!batch.mask[size_t(b * batch.tokens + t)])
+          continue;
+        const float* row = &ours[size_t((b * batch.tokens + t) * labels)];
+        EXPECT_EQ(std::max_element(row, row + labels) - row, argmax[b][t].get<int64_t>())
+            << "row " << b << " token " << t;
+      }
+    }
+    ++cases;
+  }
+  EXPECT_GT(cases, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Heads, ClassifierParity,
+                         testing::Values(Param{"tiny-v3-seqcls", "fp32"},
+                                         Param{"tiny-v3-seqcls", "bf16"},
+                                         Param{"tiny-v3-tokcls", "fp32"},
+                                         Param{"tiny-v3-tokcls", "bf16"}),
+                         paramName);
+
 } // namespace
 } // namespace fathom

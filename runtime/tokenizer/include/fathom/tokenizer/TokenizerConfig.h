@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace fathom::tokenizer {
 
@@ -28,6 +29,11 @@ struct TokenizerConfig {
   // template from chat_template.jinja, tokenizer_config.json "chat_template" or chat_template.json,
   // in that order of preference. Throws fathom::Error naming the file and field on malformed input.
   static TokenizerConfig fromDirectory(const std::filesystem::path& directory);
+  // The same from text already in memory (an artifact's embedded copies): tokenizer_config.json
+  // text (empty: no file) and a chat template that, when given, wins. `name` prefixes errors.
+  static TokenizerConfig fromJsonText(std::string_view configJson,
+                                      std::optional<std::string> chatTemplate,
+                                      std::string_view name);
 };
 
 } // namespace fathom::tokenizer

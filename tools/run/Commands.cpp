@@ -1,0 +1,338 @@
+#include "Commands.h"
+
+#include "TextStream.h"
+
+#include "Artifact_generated.h"
+#include "fathom/executor/Generate.h"
+#include "fathom/runtime/Error.h"
+#include "fathom/tokenizer/ChatFormat.h"
+
+#include <nlohmann/json.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+namespace fathom::run {
+namespace fb = artifact::fb;
+namespace {
+
+std::vector<int64_t> toVector(const flatbuffers::Vector<int64_t>* values) {
+  return values ? std::vector<int64_t>(values->begin(), values->end()) : std::vector<int64_t>{};
+}
+
+executor::GenerationOptions generationOptions(const executor::CpuModel& model,
+                                              const RunOptions& o, int64_t fallbackMaxNew) {
+  const fb::GenerationDefaults* defaults = model.artifact().metadata().generation();
+  executor::GenerationOptions g;
+  g.maxNewTokens = o.maxNewTokens.value_or(
+      defaults && defaults->max_new_tokens() > 0 ? defaults->max_new_tokens() : fallbackMaxNew);
+  g.seed = o.seed;
+  g.sampling.doSample = o.sampling();
+  g.sampling.temperature = float(o.temperature.value_or(1.0));
+  g.sampling.topK = o.topK.value_or(0);
+  g.sampling.topP = o.topP.value_or(1.0);
+  std::vector<int64_t> eos = defaults ? toVector(defaults->eos_token_ids()) : std::vector<int64_t>{};
+  if (!o.noEos)
+    g.eosTokenIds = eos;
+  g.padTokenId = defaults && defaults->pad_token_id() >= 0 ? defaults->pad_token_id()
+                 : !eos.empty()                            ? eos[0]
+                                                           : 0;
+  g.recordLogits = !o.dumpLogits.empty();
+  return g;
+}
+
+// Without --max-new-tokens, generation stops where the KV cache ends instead of refusing.
+void fitDefaultLength(executor::GenerationOptions& g, const executor::CpuModel& model,
+                      const RunOptions& o, const std::vector<std::vector<int64_t>>& prompts) {
+  if (o.maxNewTokens)
+    return;
+  size_t longest = 0;
+  for (const auto& prompt : prompts)
+    longest = std::max(longest, prompt.size());
+  g.maxNewTokens = std::max<int64_t>(0, std::min<int64_t>(g.maxNewTokens,
+                                                          model.maxSeqLen() - int64_t(longest) + 1));
+}
+
+std::unique_ptr<tokenizer::Tokenizer> loadTokenizer(const executor::CpuModel& model) {
+  const fb::Artifact& meta = model.artifact().metadata();
+  if (!meta.tokenizer_json() || meta.tokenizer_json()->size() == 0)
+    throw Error(model.artifact().path() +
+                ": the artifact has no tokenizer (its checkpoint had no tokenizer.json); use "
+                "--prompt-ids");
+  std::optional<std::string> chatTemplate;
+  if (meta.chat_template() && meta.chat_template()->size() > 0)
+    chatTemplate = meta.chat_template()->str();
+  auto config = tokenizer::TokenizerConfig::fromJsonText(
+      meta.tokenizer_config_json() ? meta.tokenizer_config_json()->string_view() : "",
+      chatTemplate, "tokenizer_config.json (embedded)");
+  return std::make_unique<tokenizer::Tokenizer>(tokenizer::Tokenizer::fromJsonText(
+      meta.tokenizer_json()->string_view(), std::move(config), "tokenizer.json (embedded)"));
+}
+
+struct Timing {
+  int64_t promptTokens = 0, generated = 0, decoded = 0;
+  double prefillSeconds = 0, decodeSeconds = 0;
+  double promptRate() const { return prefillSeconds > 0 ? promptTokens / prefillSeconds : 0; }
+  // The first new token of each sequence comes from the prefill; decode steps make the rest.
+  double decodeRate() const { return decodeSeconds > 0 ? decoded / decodeSeconds : 0; }
+};
+
+Timing timingOf(const executor::GenerationResult& result) {
+  Timing t;
+  t.promptTokens = result.promptTokens;
+  for (const auto& tokens : result.newTokens)
+    t.generated += int64_t(tokens.size());
+  t.decoded = std::max<int64_t>(t.generated - int64_t(result.newTokens.size()), 0);
+  t.prefillSeconds = result.prefillSeconds;
+  t.decodeSeconds = result.decodeSeconds;
+  return t;
+}
+
+void printTiming(const Timing& t, int threads) {
+  std::fprintf(stderr,
+               "fathom-run: prompt %lld tokens in %.3f s (%.1f tok/s), generated %lld tokens "
+               "(decode %.1f tok/s), %d threads\n",
+               static_cast<long long>(t.promptTokens), t.prefillSeconds, t.promptRate(),
+               static_cast<long long>(t.generated), t.decodeRate(), threads);
+}
+
+nlohmann::json timingJson(const Timing& t, int threads) {
+  return {{"prompt_tokens", t.promptTokens},
+          {"generated_tokens", t.generated},
+          {"prefill_seconds", t.prefillSeconds},
+          {"decode_seconds", t.decodeSeconds},
+          {"prompt_tokens_per_second", t.promptRate()},
+          {"generated_tokens_per_second", t.decodeRate()},
+          {"threads", threads}};
+}
+
+// A minimal safetensors writer: fp32 tensors, row-major.
+void writeLogits(const std::string& path, executor::CpuModel& model,
+                 const std::vector<std::vector<int64_t>>& prompts,
+                 const executor::GenerationOptions& g, const executor::GenerationResult& result) {
+  auto batch = executor::leftPadPrompts(prompts, g.padTokenId);
+  std::vector<float> prefill = model.prefill(batch, /*allPositions=*/true);
+  int64_t vocab = model.outputWidth(), steps = int64_t(result.stepLogits.size());
+  std::vector<float> stepLogits(size_t(batch.batch * steps * vocab));
+  for (int64_t s = 0; s < steps; ++s)
+    for (int64_t b = 0; b < batch.batch; ++b)
+      std::memcpy(&stepLogits[size_t((b * steps + s) * vocab)],
+                  &result.stepLogits[size_t(s)][size_t(b * vocab)], size_t(vocab) * 4);
+  uint64_t prefillBytes = prefill.size() * 4, stepBytes = stepLogits.size() * 4;
+  nlohmann::json header = {
+      {"prefill",
+       {{"dtype", "F32"},
+        {"shape", {batch.batch, batch.tokens, vocab}},
+        {"data_offsets", {0, prefillBytes}}}},
+      {"steps",
+       {{"dtype", "F32"},
+        {"shape", {batch.batch, steps, vocab}},
+        {"data_offsets", {prefillBytes, prefillBytes + stepBytes}}}}};
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');
+  std::ofstream out(path, std::ios::binary);
+  uint64_t length = text.size();
+  out.write(reinterpret_cast<const char*>(&length), 8);
+  out << text;
+  out.write(reinterpret_cast<const char*>(prefill.data()), std::streamsize(prefillBytes));
+  out.write(reinterpret_cast<const char*>(stepLogits.data()), std::streamsize(stepBytes));
+  if (!out)
+    throw Error(path + ": cannot write logits");
+}
+
+std::string joined(const std::vector<int64_t>& ids) {
+  std::string text;
+  for (size_t i = 0; i < ids.size(); ++i)
+    text += (i ? " " : "") + std::to_string(ids[i]);
+  return text;
+}
+
+} // namespace
+
+int generateFromIds(executor::CpuModel& model, const RunOptions& o) {
+  auto g = generationOptions(model, o, 32);
+  fitDefaultLength(g, model, o, o.promptIds);
+  bool stream = !o.json && o.promptIds.size() == 1;
+  auto result = executor::generate(model, o.promptIds, g, [&](size_t, int64_t token) {
+    if (stream) {
+      std::printf("%lld ", static_cast<long long>(token));
+      std::fflush(stdout);
+    }
+    return false;
+  });
+  Timing timing = timingOf(result);
+  if (o.json) {
+    nlohmann::json out = timingJson(timing, model.numThreads());
+    out["ids"] = result.newTokens;
+    out["stopped_at_eos"] = result.stoppedAtEos;
+    std::cout << out.dump() << "\n";
+  } else if (stream) {
+    std::printf("\n");
+  } else {
+    for (const auto& tokens : result.newTokens)
+      std::printf("%s\n", joined(tokens).c_str());
+  }
+  std::fflush(stdout);
+  printTiming(timing, model.numThreads());
+  if (!o.dumpLogits.empty())
+    writeLogits(o.dumpLogits, model, o.promptIds, g, result);
+  return 0;
+}
+
+int generateFromText(executor::CpuModel& model, const RunOptions& o) {
+  auto tok = loadTokenizer(model);
+  std::vector<std::vector<int64_t>> prompts;
+  for (const std::string& text : o.prompts) {
+    auto ids = tok->encode(text, /*addSpecialTokens=*/true);
+    prompts.emplace_back(ids.begin(), ids.end());
+  }
+  auto g = generationOptions(model, o, 256);
+  fitDefaultLength(g, model, o, prompts);
+  std::vector<TextStream> streams;
+  for (size_t i = 0; i < prompts.size(); ++i)
+    streams.emplace_back(*tok, o.stops);
+  bool stream = !o.json && prompts.size() == 1;
+  auto result = executor::generate(model, prompts, g, [&](size_t sequence, int64_t token) {
+    std::string text = streams[sequence].push(token);
+    if (stream && !text.empty()) {
+      std::fwrite(text.data(), 1, text.size(), stdout);
+      std::fflush(stdout);
+    }
+    return streams[sequence].stopped();
+  });
+  for (size_t i = 0; i < streams.size(); ++i) {
+    std::string rest = streams[i].finish();
+    if (stream)
+      std::fwrite(rest.data(), 1, rest.size(), stdout);
+  }
+  Timing timing = timingOf(result);
+  if (o.json) {
+    nlohmann::json out = timingJson(timing, model.numThreads());
+    out["prompt_ids"] = prompts;
+    out["ids"] = result.newTokens;
+    nlohmann::json texts = nlohmann::json::array();
+    for (const TextStream& s : streams)
+      texts.push_back(s.text());
+    out["text"] = texts;
+    out["stopped_at_eos"] = result.stoppedAtEos;
+    std::cout << out.dump() << "\n";
+  } else if (stream) {
+    std::printf("\n");
+  } else {
+    for (const TextStream& s : streams)
+      std::printf("%s\n", s.text().c_str());
+  }
+  std::fflush(stdout);
+  printTiming(timing, model.numThreads());
+  if (!o.dumpLogits.empty())
+    writeLogits(o.dumpLogits, model, prompts, g, result);
+  return 0;
+}
+
+int chat(executor::CpuModel& model, const RunOptions& o) {
+  auto tok = loadTokenizer(model);
+  std::optional<tokenizer::ChatFormat> requested;
+  if (o.chatFormat)
+    requested = tokenizer::parseChatFormatName(*o.chatFormat);
+  tokenizer::ChatFormat format = tokenizer::selectChatFormat(tok->config(), requested);
+  auto g = generationOptions(model, o, 256);
+  bool interactive = isatty(STDIN_FILENO);
+  nlohmann::json messages = nlohmann::json::array();
+  if (o.system)
+    messages.push_back({{"role", "system"}, {"content", *o.system}});
+  std::string line;
+  while (true) {
+    if (interactive)
+      std::fprintf(stderr, "> ");
+    if (!std::getline(std::cin, line) || line == "/exit")
+      break;
+    if (line.empty())
+      continue;
+    messages.push_back({{"role", "user"}, {"content", line}});
+    std::string prompt = tokenizer::renderChat(format, messages, true, tok->config());
+    auto ids = tokenizer::encodeRenderedChat(*tok, prompt);
+    auto turn = g;
+    fitDefaultLength(turn, model, o, {std::vector<int64_t>(ids.begin(), ids.end())});
+    TextStream stream(*tok, o.stops);
+    auto result = executor::generate(model, {std::vector<int64_t>(ids.begin(), ids.end())}, turn,
+                                     [&](size_t, int64_t token) {
+                                       std::string text = stream.push(token);
+                                       if (!o.json) {
+                                         std::fwrite(text.data(), 1, text.size(), stdout);
+                                         std::fflush(stdout);
+                                       }
+                                       return stream.stopped();
+                                     });
+    std::string rest = stream.finish();
+    Timing timing = timingOf(result);
+    if (o.json) {
+      nlohmann::json out = timingJson(timing, model.numThreads());
+      out["ids"] = result.newTokens[0];
+      out["text"] = stream.text();
+      std::cout << out.dump() << std::endl;
+    } else {
+      std::fwrite(rest.data(), 1, rest.size(), stdout);
+      std::printf("\n");
+      std::fflush(stdout);
+      printTiming(timing, model.numThreads());
+    }
+    messages.push_back({{"role", "assistant"}, {"content", stream.text()}});
+  }
+  return 0;
+}
+
+int classify(executor::CpuModel& model, const RunOptions& o) {
+  std::vector<std::vector<int64_t>> prompts = o.promptIds;
+  if (!o.prompts.empty()) {
+    auto tok = loadTokenizer(model);
+    for (const std::string& text : o.prompts) {
+      auto ids = tok->encode(text, true);
+      prompts.emplace_back(ids.begin(), ids.end());
+    }
+  }
+  if (prompts.empty())
+    throw Error("classification artifacts take --prompt or --prompt-ids, not --chat");
+  const auto* labels = model.artifact().metadata().labels();
+  int64_t pad = 0;
+  if (const auto* defaults = model.artifact().metadata().generation())
+    pad = defaults->pad_token_id() >= 0 ? defaults->pad_token_id() : 0;
+  // HF classifiers are called with attention_mask only: positions run 0..L-1 on the padded row.
+  auto batch = executor::leftPadPrompts(prompts, pad);
+  for (int64_t b = 0; b < batch.batch; ++b)
+    for (int64_t t = 0; t < batch.tokens; ++t)
+      batch.positions[size_t(b * batch.tokens + t)] = t;
+  std::vector<float> scores = model.classify(batch);
+  int64_t width = model.outputWidth();
+  bool perToken = model.head() == "token_classification";
+  nlohmann::json out = nlohmann::json::array();
+  for (int64_t b = 0; b < batch.batch; ++b) {
+    nlohmann::json rows = nlohmann::json::array();
+    int64_t first = batch.tokens - (perToken ? int64_t(prompts[size_t(b)].size()) : 1);
+    for (int64_t t = first; t < batch.tokens; ++t) {
+      const float* row = &scores[size_t((b * batch.tokens + t) * width)];
+      int64_t best = std::max_element(row, row + width) - row;
+      std::string label = labels && best < int64_t(labels->size())
+                              ? labels->Get(flatbuffers::uoffset_t(best))->str()
+                              : "LABEL_" + std::to_string(best);
+      rows.push_back({{"label", label},
+                      {"index", best},
+                      {"scores", std::vector<float>(row, row + width)}});
+      if (!o.json)
+        std::printf("%s%s %.6f", t == first ? "" : " ", label.c_str(), double(row[best]));
+    }
+    if (!o.json)
+      std::printf("\n");
+    out.push_back(perToken ? rows : rows[0]);
+  }
+  if (o.json)
+    std::cout << out.dump() << "\n";
+  return 0;
+}
+
+} // namespace fathom::run

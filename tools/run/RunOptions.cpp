@@ -1,0 +1,162 @@
+#include "RunOptions.h"
+
+#include <cmath>
+#include <string_view>
+
+namespace fathom::run {
+
+const char* const kUsage = R"(usage: fathom-run MODEL.fathom (--prompt TEXT | --prompt-ids IDS | --chat) [options]
+
+Runs a Fathom artifact on the CPU. Causal LMs generate from each prompt (several prompts form one
+left-padded batch) and stream the new text as it is produced; --chat holds an interactive
+conversation; classification artifacts print each prompt's label and score.
+
+Input
+  --prompt TEXT        a prompt, tokenized by the artifact's tokenizer (BOS added as HF does);
+                       repeat for a batch
+  --prompt-ids 1,2,3   a prompt as token ids; output is then ids too. Repeat for a batch
+  --chat               interactive multi-turn chat on stdin (one message per line; /exit or
+                       end of input ends it), rendered with the model's chat template
+  --system TEXT        --chat: the system prompt
+  --chat-format NAME   --chat: deepseek-v3 or deepseek-vl, when the template is not recognised
+Generation
+  --max-new-tokens N   tokens to generate per prompt (default: the artifact's generation
+                       config, else 256 for text and 32 for ids)
+  --stop TEXT          stop a sequence when its text contains TEXT (not printed); repeatable
+  --no-eos             keep generating past the end-of-sequence token
+  --greedy             argmax decoding (the default unless a sampling flag is given)
+  --temperature T      sample with temperature T (> 0)
+  --top-k K            sample from the K most likely tokens
+  --top-p P            sample from the smallest set with probability >= P (0 < P <= 1)
+  --seed S             sampling seed (default 0): the same seed gives the same tokens
+Output
+  --json               print one JSON object per run (ids, text, timings) instead of streaming
+  --dump-logits FILE   write fp32 logits to FILE (safetensors): "prefill" [batch, tokens,
+                       vocab] at every prompt position and "steps" [batch, steps, vocab]
+  --threads N          CPU threads (default: all)
+  --help               show this help
+
+A timing line goes to stderr: prompt tokens/s (prefill) and generated tokens/s (decode).
+)";
+
+namespace {
+
+int64_t parseInteger(std::string_view option, const std::string& text, int64_t minimum) {
+  size_t used = 0;
+  int64_t value = 0;
+  try {
+    value = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (text.empty() || used != text.size() || value < minimum)
+    throw UsageError{std::string(option) + " needs an integer >= " + std::to_string(minimum) +
+                     ", got '" + text + "'"};
+  return value;
+}
+
+double parseReal(std::string_view option, const std::string& text) {
+  size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (text.empty() || used != text.size() || !std::isfinite(value))
+    throw UsageError{std::string(option) + " needs a number, got '" + text + "'"};
+  return value;
+}
+
+std::vector<int64_t> parseIds(const std::string& text) {
+  std::vector<int64_t> ids;
+  size_t begin = 0;
+  while (begin <= text.size()) {
+    size_t end = text.find(',', begin);
+    if (end == std::string::npos)
+      end = text.size();
+    ids.push_back(parseInteger("--prompt-ids", text.substr(begin, end - begin), 0));
+    begin = end + 1;
+  }
+  return ids;
+}
+
+} // namespace
+
+RunOptions parseRunOptions(int argc, char** argv) {
+  RunOptions o;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc)
+        throw UsageError{std::string(arg) + " needs a value"};
+      return argv[++i];
+    };
+    if (arg == "--help" || arg == "-h")
+      o.help = true;
+    else if (arg == "--prompt-ids")
+      o.promptIds.push_back(parseIds(value()));
+    else if (arg == "--prompt")
+      o.prompts.push_back(value());
+    else if (arg == "--chat")
+      o.chat = true;
+    else if (arg == "--system")
+      o.system = value();
+    else if (arg == "--chat-format")
+      o.chatFormat = value();
+    else if (arg == "--stop") {
+      o.stops.push_back(value());
+      if (o.stops.back().empty())
+        throw UsageError{"--stop needs a non-empty string"};
+    } else if (arg == "--max-new-tokens")
+      o.maxNewTokens = parseInteger(arg, value(), 0);
+    else if (arg == "--temperature") {
+      o.temperature = parseReal(arg, value());
+      if (*o.temperature <= 0)
+        throw UsageError{"--temperature must be > 0 (use --greedy for argmax)"};
+    } else if (arg == "--top-k")
+      o.topK = parseInteger(arg, value(), 1);
+    else if (arg == "--top-p") {
+      o.topP = parseReal(arg, value());
+      if (*o.topP <= 0 || *o.topP > 1)
+        throw UsageError{"--top-p must be in (0, 1]"};
+    } else if (arg == "--seed")
+      o.seed = uint64_t(parseInteger(arg, value(), 0));
+    else if (arg == "--greedy")
+      o.greedy = true;
+    else if (arg == "--no-eos")
+      o.noEos = true;
+    else if (arg == "--dump-logits")
+      o.dumpLogits = value();
+    else if (arg == "--json")
+      o.json = true;
+    else if (arg == "--threads")
+      o.threads = int(parseInteger(arg, value(), 1));
+    else if (arg.starts_with("-"))
+      throw UsageError{"unknown option " + std::string(arg) + " (see --help)"};
+    else if (!o.model.empty())
+      throw UsageError{"more than one model given: " + o.model + " and " + std::string(arg)};
+    else
+      o.model = arg;
+  }
+  if (o.help)
+    return o;
+  if (o.model.empty())
+    throw UsageError{"no model given (see --help)"};
+  int inputs = int(!o.promptIds.empty()) + int(!o.prompts.empty()) + int(o.chat);
+  if (inputs == 0)
+    throw UsageError{"no input given: --prompt TEXT, --prompt-ids 1,2,3 or --chat"};
+  if (inputs > 1)
+    throw UsageError{"use one of --prompt, --prompt-ids and --chat"};
+  if (o.greedy && o.sampling())
+    throw UsageError{"--greedy cannot be combined with --temperature, --top-k or --top-p"};
+  if ((o.system || o.chatFormat) && !o.chat)
+    throw UsageError{"--system and --chat-format need --chat"};
+  if (!o.stops.empty() && !o.promptIds.empty())
+    throw UsageError{"--stop matches text, so it needs --prompt or --chat"};
+  if (!o.dumpLogits.empty() && o.chat)
+    throw UsageError{"--dump-logits cannot be used with --chat"};
+  return o;
+}
+
+} // namespace fathom::run

@@ -1,0 +1,38 @@
+#pragma once
+// fathom-run's command line.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fathom::run {
+
+struct UsageError {
+  std::string message;
+};
+
+struct RunOptions {
+  std::string model;
+  std::vector<std::vector<int64_t>> promptIds; // --prompt-ids
+  std::vector<std::string> prompts;            // --prompt
+  bool chat = false;
+  std::optional<std::string> system;
+  std::optional<std::string> chatFormat;
+  std::vector<std::string> stops;
+  std::optional<int64_t> maxNewTokens;
+  std::optional<double> temperature, topP;
+  std::optional<int64_t> topK;
+  uint64_t seed = 0;
+  bool greedy = false, noEos = false, json = false, help = false;
+  std::string dumpLogits;
+  int threads = 0;
+
+  bool sampling() const { return temperature || topK || topP; }
+};
+
+extern const char* const kUsage;
+
+// Throws UsageError with a one-line message.
+RunOptions parseRunOptions(int argc, char** argv);
+
+} // namespace fathom::run
