@@ -73,7 +73,7 @@ public:
                                                      kBlock, kBlock);
       auto type = mlir::RankedTensorType::get(shape, elementType(context, DType::F8E4M3));
       mlir::fathom::ParamOp::create(builder, loc, name, type, builder.getStringAttr(name),
-                                            nullptr, quant, scale);
+                                    nullptr, quant, scale, nullptr);
     } else {
       DType stored = keepDtype ? view.dtype : compute_;
       auto type = mlir::RankedTensorType::get(shape, elementType(context, stored));
@@ -81,8 +81,36 @@ public:
       if (stored != view.dtype)
         sourceDtype = mlir::fathom::DTypeAttr::get(&context, dialectDType(view.dtype));
       mlir::fathom::ParamOp::create(builder, loc, name, type, builder.getStringAttr(name),
-                                            sourceDtype, nullptr, nullptr);
+                                    sourceDtype, nullptr, nullptr, nullptr);
     }
+    declared_.emplace(name, symbol);
+    return symbol;
+  }
+
+  // A weight stored contiguously inside `source` from element `offset` on, with `shape`: one
+  // expert's slice of a fused expert tensor. Declared under its per-expert hub name.
+  mlir::FlatSymbolRefAttr getSlice(const std::string& name, const std::string& source,
+                                   int64_t offset, llvm::ArrayRef<int64_t> shape) {
+    frontend::TensorView view = tensors_.get(source);
+    if (view.dtype == DType::F8E4M3)
+      throw Error("model builder: " + source +
+                  ": FP8 fused expert tensors are not supported yet (use the per-expert layout)");
+    int64_t count = 1;
+    for (int64_t dim : shape)
+      count *= dim;
+    if (offset < 0 || offset + count > view.numel())
+      throw Error("model builder: " + name + " would lie outside " + source + " " +
+                  frontend::formatShape(view.shape));
+    mlir::OpBuilder builder = mlir::OpBuilder::atBlockEnd(module_.getBody());
+    mlir::MLIRContext& context = *module_.getContext();
+    auto type = mlir::RankedTensorType::get(shape, elementType(context, compute_));
+    mlir::fathom::DTypeAttr sourceDtype;
+    if (compute_ != view.dtype)
+      sourceDtype = mlir::fathom::DTypeAttr::get(&context, dialectDType(view.dtype));
+    mlir::fathom::ParamOp::create(builder, builder.getUnknownLoc(), name, type,
+                                  builder.getStringAttr(source), sourceDtype, nullptr, nullptr,
+                                  builder.getI64IntegerAttr(offset));
+    auto symbol = mlir::FlatSymbolRefAttr::get(&context, name);
     declared_.emplace(name, symbol);
     return symbol;
   }
@@ -236,10 +264,7 @@ private:
 
   mlir::Value moe(mlir::Value input, int64_t layer) {
     std::string p = layerPrefix(layer) + "mlp.";
-    if (!params_.has(p + "experts.0.gate_proj.weight"))
-      throw Error("model builder: layer " + std::to_string(layer) +
-                  " stores its experts fused (mlp.experts.gate_up_proj); the builder reads the "
-                  "hub's per-expert layout only so far");
+    bool fused = !params_.has(p + "experts.0.gate_proj.weight");
     int64_t topK = config_.numExpertsPerTok;
     auto dyn = mlir::ShapedType::kDynamic;
     auto weightsType = mlir::RankedTensorType::get({dyn, dyn, topK}, builder_.getF32Type());
@@ -257,8 +282,21 @@ private:
                                                                  : config_.topkGroup.value_or(1)),
         builder_.getBoolAttr(config_.normTopkProb), builder_.getF32FloatAttr(float(config_.routedScalingFactor)));
     llvm::SmallVector<mlir::Attribute> gates, ups, downs;
+    // transformers v5's fused layout: gate_up_proj [E, 2I, H] (gate rows, then up rows) and
+    // down_proj [E, H, I]; each expert's matrices are contiguous slices of them.
+    int64_t hidden = config_.hiddenSize, inter = config_.moeIntermediateSize;
     for (int64_t e = 0; e < config_.nRoutedExperts; ++e) {
       std::string expert = p + "experts." + std::to_string(e) + ".";
+      if (fused) {
+        std::string gateUp = p + "experts.gate_up_proj", down = p + "experts.down_proj";
+        gates.push_back(params_.getSlice(expert + "gate_proj.weight", gateUp,
+                                         e * 2 * inter * hidden, {inter, hidden}));
+        ups.push_back(params_.getSlice(expert + "up_proj.weight", gateUp,
+                                       e * 2 * inter * hidden + inter * hidden, {inter, hidden}));
+        downs.push_back(params_.getSlice(expert + "down_proj.weight", down, e * hidden * inter,
+                                         {hidden, inter}));
+        continue;
+      }
       gates.push_back(params_.get(expert + "gate_proj.weight"));
       ups.push_back(params_.get(expert + "up_proj.weight"));
       downs.push_back(params_.get(expert + "down_proj.weight"));

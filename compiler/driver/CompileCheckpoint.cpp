@@ -161,15 +161,28 @@ CompileSummary compileCheckpoint(const frontend::Checkpoint& checkpoint,
   auto module = buildModule(context, checkpoint, options);
   LoweredProgram program = lowerToProgram(*module, {options.maxBatch, maxSeqLen});
 
+  // Each weight is its source tensor, or a contiguous slice of it (fused experts).
+  auto sourceView = [&](const LoweredWeight& weight) {
+    frontend::TensorView view = checkpoint.tensor(weight.source);
+    int64_t count = 1;
+    for (int64_t dim : weight.shape)
+      count *= dim;
+    if (weight.sourceOffset < 0 || weight.sourceOffset + count > view.numel())
+      throw Error("weight " + weight.symbol + " lies outside its source tensor " + weight.source);
+    view.data += weight.sourceOffset * int64_t(dtypeSize(view.dtype));
+    view.byteSize = uint64_t(count) * dtypeSize(view.dtype);
+    view.shape = weight.shape;
+    return view;
+  };
   uint64_t total = 0;
   for (const LoweredWeight& weight : program.weights)
-    total += checkpoint.tensor(weight.source).byteSize;
+    total += sourceView(weight).byteSize;
 
   artifact::ArtifactWriter writer(outputPath);
   writer.beginSection("weights");
   uint64_t done = 0;
   for (const LoweredWeight& weight : program.weights) {
-    frontend::TensorView view = checkpoint.tensor(weight.source);
+    frontend::TensorView view = sourceView(weight);
     artifact::TensorInfo info{weight.symbol, weight.dtype, weight.shape, weight.scale,
                               weight.blockRows, weight.blockCols};
     writer.addTensor(info, [&](const artifact::ByteSink& sink) {

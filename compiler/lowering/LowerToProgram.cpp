@@ -59,6 +59,8 @@ public:
       weight.shape.assign(param.getTensorType().getShape().begin(),
                           param.getTensorType().getShape().end());
       weight.source = param.getSource().value_or(param.getSymName()).str();
+      if (auto offset = param.getSourceOffsetAttr())
+        weight.sourceOffset = offset.getInt();
       if (auto quant = param.getQuantization()) {
         weight.scale = param.getScale()->str();
         weight.blockRows = uint32_t(quant->getRows());

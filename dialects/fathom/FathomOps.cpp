@@ -29,6 +29,10 @@ Type storageElementType(MLIRContext* context, DType dtype) {
 LogicalResult ParamOp::verify() {
   if (getSourceDtype() && !getSource())
     return emitOpError("source_dtype needs a source tensor name");
+  if (getSourceOffsetAttr() && (!getSource() || getSourceOffsetAttr().getInt() < 0))
+    return emitOpError("source_offset needs a source tensor name and must not be negative");
+  if (getSourceOffset() && getQuantization())
+    return emitOpError("a block-quantized param cannot be a slice of its source");
   if (!getQuantization() && !getScale())
     return success();
   if (!getQuantization() || !getScale())

@@ -46,3 +46,13 @@ fathom.param @w : tensor<128x128xf8E4M3FN> quantized <storage = f8e4m3, rows = 0
 
 // expected-error @below {{'fathom.param' op attribute 'type' failed to satisfy constraint: type attribute of statically shaped tensor of any type values}}
 fathom.param @w : tensor<?x4xf32>
+
+// -----
+
+// expected-error @below {{'fathom.param' op source_offset needs a source tensor name and must not be negative}}
+fathom.param @w : tensor<4x4xf32> {source_offset = 16 : i64}
+
+// -----
+
+// expected-error @below {{'fathom.param' op source_offset needs a source tensor name and must not be negative}}
+fathom.param @w : tensor<4x4xf32> {source = "fused", source_offset = -4 : i64}

@@ -71,9 +71,11 @@ protected:
     fs::path outputs = kReference / "outputs" / (p.checkpoint + ".json");
     std::ifstream in(outputs);
     ASSERT_TRUE(in) << outputs;
-    reference_ = std::make_unique<Reference>(Reference{
-        nlohmann::json::parse(in),
-        frontend::TensorStore::openSingleFile(kReference / "outputs" / (p.checkpoint + ".safetensors"))});
+    nlohmann::json json = nlohmann::json::parse(in);
+    // tiny-v3-fused shares tiny-v3's outputs (the same weights in the other layout).
+    fs::path tensors = kReference / "outputs" / json["tensors_file"].get<std::string>();
+    reference_ = std::make_unique<Reference>(
+        Reference{std::move(json), frontend::TensorStore::openSingleFile(tensors)});
     artifact_ = fs::temp_directory_path() /
                 ("fathom-parity-" + p.checkpoint + "-" + p.dtype + "-" + std::to_string(getpid()) + ".fathom");
     auto checkpoint = frontend::Checkpoint::open(kReference / "checkpoints" / p.checkpoint);
@@ -201,6 +203,8 @@ TEST_P(ReferenceParity, CausalLmLogitsAndGreedyContinuations) {
 
 INSTANTIATE_TEST_SUITE_P(CausalLm, ReferenceParity,
                          testing::Values(Param{"tiny-v3", "fp32"}, Param{"tiny-v3", "bf16"},
+                                         Param{"tiny-v3-fused", "fp32"},
+                                         Param{"tiny-v3-fused", "bf16"},
                                          Param{"tiny-v3-fp8", "fp32"}, Param{"tiny-v3-fp8", "bf16"},
                                          Param{"tiny-v2-lite", "fp32"},
                                          Param{"tiny-v2-lite", "bf16"}),

@@ -123,10 +123,24 @@ TEST(DeepseekBuilder, HeadsEndInTheirProjection) {
   EXPECT_EQ(result.getDimSize(2), tokens->checkpoint.config().numLabels);
 }
 
-TEST(DeepseekBuilder, NamesTheFusedExpertLayoutItCannotReadYet) {
-  EXPECT_THAT([] { build("tiny-v3-fused", DType::F32); },
-              ::testing::ThrowsMessage<Error>(::testing::HasSubstr(
-                  "stores its experts fused (mlp.experts.gate_up_proj)")));
+TEST(DeepseekBuilder, SlicesFusedExpertsIntoPerExpertParams) {
+  // transformers v5's gate_up_proj [E, 2I, H]: expert e's gate rows start at e * 2I * H, its up
+  // rows I * H later; down_proj [E, H, I] slices at e * H * I.
+  auto built = build("tiny-v3-fused", DType::F32);
+  const auto& config = *built->checkpoint.config().deepseek();
+  int64_t hidden = config.hiddenSize, inter = config.moeIntermediateSize;
+  auto param = [&](const std::string& name) {
+    return built->module->lookupSymbol<mlir::fathom::ParamOp>(name);
+  };
+  auto up = param("model.layers.1.mlp.experts.3.up_proj.weight");
+  ASSERT_TRUE(up);
+  EXPECT_EQ(up.getSource(), "model.layers.1.mlp.experts.gate_up_proj");
+  EXPECT_EQ(up.getSourceOffset(), 3 * 2 * inter * hidden + inter * hidden);
+  EXPECT_EQ(up.getTensorType().getShape(), llvm::ArrayRef<int64_t>({inter, hidden}));
+  auto down = param("model.layers.1.mlp.experts.3.down_proj.weight");
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down.getSource(), "model.layers.1.mlp.experts.down_proj");
+  EXPECT_EQ(down.getSourceOffset(), 3 * hidden * inter);
 }
 
 } // namespace
