@@ -69,11 +69,11 @@ public:
     auto loc = builder.getUnknownLoc();
     if (view.dtype == DType::F8E4M3) {
       mlir::FlatSymbolRefAttr scale = get(name + "_scale_inv", /*keepDtype=*/true);
-      auto quant = mlir::fathom::BlockQuantAttr::get(&context, mlir::fathom::DType::f8e4m3,
-                                                     kBlock, kBlock);
+      auto quant =
+          mlir::fathom::BlockQuantAttr::get(&context, mlir::fathom::DType::f8e4m3, kBlock, kBlock);
       auto type = mlir::RankedTensorType::get(shape, elementType(context, DType::F8E4M3));
-      mlir::fathom::ParamOp::create(builder, loc, name, type, builder.getStringAttr(name),
-                                    nullptr, quant, scale, nullptr);
+      mlir::fathom::ParamOp::create(builder, loc, name, type, builder.getStringAttr(name), nullptr,
+                                    quant, scale, nullptr);
     } else {
       DType stored = keepDtype ? view.dtype : compute_;
       auto type = mlir::RankedTensorType::get(shape, elementType(context, stored));
@@ -154,10 +154,10 @@ mlir::fathom::RopeAttr ropeAttr(mlir::MLIRContext& context, const DeepseekConfig
   }
   int64_t original = rope.originalMaxPositionEmbeddings > 0 ? rope.originalMaxPositionEmbeddings
                                                             : config.maxPositionEmbeddings;
-  return mlir::fathom::RopeAttr::get(
-      &context, llvm::APFloat(rope.theta), config.qkRopeHeadDim, config.ropeInterleave, scaling,
-      llvm::APFloat(rope.factor), original, llvm::APFloat(rope.betaFast),
-      llvm::APFloat(rope.betaSlow), llvm::APFloat(attentionFactor));
+  return mlir::fathom::RopeAttr::get(&context, llvm::APFloat(rope.theta), config.qkRopeHeadDim,
+                                     config.ropeInterleave, scaling, llvm::APFloat(rope.factor),
+                                     original, llvm::APFloat(rope.betaFast),
+                                     llvm::APFloat(rope.betaSlow), llvm::APFloat(attentionFactor));
 }
 
 // qk_head_dim^-0.5, times mscale(factor, mscale_all_dim)^2 for YaRN. transformers 5.23 applies
@@ -186,13 +186,15 @@ public:
     auto keyMask = mlir::RankedTensorType::get({dyn, dyn}, builder_.getI1Type());
     auto outType = tensor3(headWidth());
     builder_.setInsertionPointToEnd(module.getBody());
-    auto func = mlir::func::FuncOp::create(builder_, loc(), "forward", builder_.getFunctionType({ids, positions, keyMask}, {outType}));
+    auto func = mlir::func::FuncOp::create(
+        builder_, loc(), "forward", builder_.getFunctionType({ids, positions, keyMask}, {outType}));
     mlir::Block* body = func.addEntryBlock();
     builder_.setInsertionPointToStart(body);
     positions_ = body->getArgument(1);
     keyMask_ = body->getArgument(2);
 
-    mlir::Value hidden = mlir::fathom::EmbeddingOp::create(builder_, loc(), tensor3(config_.hiddenSize), body->getArgument(0),
+    mlir::Value hidden = mlir::fathom::EmbeddingOp::create(
+        builder_, loc(), tensor3(config_.hiddenSize), body->getArgument(0),
         params_.get("model.embed_tokens.weight"));
     for (int64_t layer = 0; layer < config_.numHiddenLayers; ++layer)
       hidden = emitDecoderLayer(hidden, layer);
@@ -216,14 +218,14 @@ private:
 
   mlir::Value rmsNorm(mlir::Value input, const std::string& weight, double eps) {
     return mlir::fathom::RmsNormOp::create(builder_, loc(), input, params_.get(weight),
-                                                    builder_.getF32FloatAttr(float(eps)));
+                                           builder_.getF32FloatAttr(float(eps)));
   }
 
   mlir::Value linear(mlir::Value input, const std::string& weight, int64_t outWidth,
                      const std::string& bias = "") {
     mlir::FlatSymbolRefAttr biasSymbol = bias.empty() ? nullptr : params_.get(bias);
     return mlir::fathom::LinearOp::create(builder_, loc(), tensor3(outWidth), input,
-                                                   params_.get(weight), biasSymbol);
+                                          params_.get(weight), biasSymbol);
   }
 
   mlir::Value add(mlir::Value lhs, mlir::Value rhs) {
@@ -270,7 +272,8 @@ private:
     auto weightsType = mlir::RankedTensorType::get({dyn, dyn, topK}, builder_.getF32Type());
     auto indicesType = mlir::RankedTensorType::get({dyn, dyn, topK}, builder_.getI32Type());
     bool sigmoid = config_.scoringFunc == "sigmoid";
-    auto router = mlir::fathom::MoeRouterOp::create(builder_, loc(), weightsType, indicesType, input, params_.get(p + "gate.weight"),
+    auto router = mlir::fathom::MoeRouterOp::create(
+        builder_, loc(), weightsType, indicesType, input, params_.get(p + "gate.weight"),
         config_.routerHasScoreBias ? params_.get(p + "gate.e_score_correction_bias", true)
                                    : nullptr,
         mlir::fathom::RouterScoringAttr::get(&context_, sigmoid
@@ -279,8 +282,9 @@ private:
         builder_.getI64IntegerAttr(topK),
         builder_.getI64IntegerAttr(config_.topkMethod == "greedy" ? 1 : config_.nGroup.value_or(1)),
         builder_.getI64IntegerAttr(config_.topkMethod == "greedy" ? 1
-                                                                 : config_.topkGroup.value_or(1)),
-        builder_.getBoolAttr(config_.normTopkProb), builder_.getF32FloatAttr(float(config_.routedScalingFactor)));
+                                                                  : config_.topkGroup.value_or(1)),
+        builder_.getBoolAttr(config_.normTopkProb),
+        builder_.getF32FloatAttr(float(config_.routedScalingFactor)));
     llvm::SmallVector<mlir::Attribute> gates, ups, downs;
     // transformers v5's fused layout: gate_up_proj [E, 2I, H] (gate rows, then up rows) and
     // down_proj [E, H, I]; each expert's matrices are contiguous slices of them.
@@ -301,7 +305,8 @@ private:
       ups.push_back(params_.get(expert + "up_proj.weight"));
       downs.push_back(params_.get(expert + "down_proj.weight"));
     }
-    mlir::Value routed = mlir::fathom::ExpertFfnOp::create(builder_, loc(), input.getType(), input, router.getWeights(), router.getIndices(),
+    mlir::Value routed = mlir::fathom::ExpertFfnOp::create(
+        builder_, loc(), input.getType(), input, router.getWeights(), router.getIndices(),
         builder_.getArrayAttr(gates), builder_.getArrayAttr(ups), builder_.getArrayAttr(downs));
     if (config_.nSharedExperts == 0)
       return routed;
@@ -327,7 +332,7 @@ private:
       std::string weight =
           model_.tieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight";
       return mlir::fathom::LmHeadOp::create(builder_, loc(), tensor3(config_.vocabSize), hidden,
-                                                     params_.get(weight));
+                                            params_.get(weight));
     }
     case frontend::HeadKind::SequenceClassification:
     case frontend::HeadKind::TokenClassification:
@@ -366,7 +371,8 @@ mlir::OwningOpRef<mlir::ModuleOp> buildDeepseek(mlir::MLIRContext& context,
     throw Error("model builder: " + std::string(frontend::modelTypeName(config.modelType)) +
                 " is not a deepseek_v3/deepseek_v2 model");
   context.loadDialect<mlir::fathom::FathomDialect, mlir::func::FuncDialect>();
-  mlir::OwningOpRef<mlir::ModuleOp> module = mlir::ModuleOp::create(mlir::UnknownLoc::get(&context));
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::ModuleOp::create(mlir::UnknownLoc::get(&context));
   // The lowering picks DeepSeek-V2's complex-pair RoPE by model type.
   (*module)->setAttr("fathom.model_type",
                      mlir::StringAttr::get(&context, frontend::modelTypeName(config.modelType)));

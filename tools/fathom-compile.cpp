@@ -20,7 +20,8 @@
 #include <vector>
 
 namespace {
-constexpr const char* kUsage = R"(usage: fathom-compile CHECKPOINT -o MODEL.fathom [--target cpu] [--dtype fp32|bf16]
+constexpr const char* kUsage =
+    R"(usage: fathom-compile CHECKPOINT -o MODEL.fathom [--target cpu] [--dtype fp32|bf16]
                       [--max-seq-len N] [--max-batch N] [--quiet]
        fathom-compile CHECKPOINT --emit=mlir [--dtype fp32|bf16]
        fathom-compile CHECKPOINT --inspect [--json]
@@ -180,8 +181,7 @@ int compile(const Arguments& arguments, const fathom::frontend::Checkpoint& chec
   auto summary = fathom::compiler::compileCheckpoint(
       checkpoint, arguments.output, options,
       [&](uint64_t done, uint64_t total) { bar.update(done, total); });
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!arguments.quiet)
     std::fprintf(stderr,
                  "fathom-compile: wrote %s: %zu tensors, %.1f MB of weights, %zu kernel calls, "

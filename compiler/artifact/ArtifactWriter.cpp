@@ -48,8 +48,8 @@ void ArtifactWriter::padTo(uint64_t alignment) {
 
 void ArtifactWriter::beginSection(std::string name) {
   if (inSection_)
-    throw Error(path_ + ": section '" + name + "' begun inside section '" +
-                sections_.back().name + "'");
+    throw Error(path_ + ": section '" + name + "' begun inside section '" + sections_.back().name +
+                "'");
   padTo(kAlignment);
   sections_.push_back({std::move(name), position_, 0, 0});
   hasher_ = new SectionHasher();
@@ -69,10 +69,9 @@ uint32_t ArtifactWriter::addTensor(TensorInfo info,
   produce([this](const void* data, size_t size) { writeRaw(data, size); });
   if (position_ - start != expected)
     throw Error(path_ + ": tensor '" + info.name + "' produced " +
-                std::to_string(position_ - start) + " bytes, expected " +
-                std::to_string(expected));
-  tensors_.push_back({std::move(info), uint32_t(sections_.size() - 1),
-                      start - sections_.back().offset, expected});
+                std::to_string(position_ - start) + " bytes, expected " + std::to_string(expected));
+  tensors_.push_back(
+      {std::move(info), uint32_t(sections_.size() - 1), start - sections_.back().offset, expected});
   return uint32_t(tensors_.size() - 1);
 }
 
@@ -95,7 +94,8 @@ void ArtifactWriter::finish(const ArtifactContents& contents) {
   flatbuffers::FlatBufferBuilder builder(1 << 16);
   std::vector<flatbuffers::Offset<fb::Section>> sections;
   for (const SectionRecord& s : sections_)
-    sections.push_back(fb::CreateSectionDirect(builder, s.name.c_str(), s.offset, s.size, s.checksum));
+    sections.push_back(
+        fb::CreateSectionDirect(builder, s.name.c_str(), s.offset, s.size, s.checksum));
   std::vector<flatbuffers::Offset<fb::Tensor>> tensors;
   for (const TensorRecord& t : tensors_)
     tensors.push_back(fb::CreateTensorDirect(
@@ -109,29 +109,29 @@ void ArtifactWriter::finish(const ArtifactContents& contents) {
       calls.push_back(fb::CreateKernelCallDirect(builder, call.kernel.c_str(), &call.inputs,
                                                  &call.outputs, &call.weights, &call.intAttrs,
                                                  &call.floatAttrs));
-    entries.push_back(fb::CreateEntryPointDirect(builder, entry.name.c_str(), &calls, entry.output));
+    entries.push_back(
+        fb::CreateEntryPointDirect(builder, entry.name.c_str(), &calls, entry.output));
   }
   std::vector<flatbuffers::Offset<fb::Buffer>> buffers;
   for (const BufferDesc& buffer : contents.buffers)
-    buffers.push_back(fb::CreateBufferDirect(builder, buffer.name.c_str(), buffer.offset,
-                                             buffer.size,
-                                             static_cast<fb::ElementType>(buffer.dtype),
-                                             buffer.rowElements, buffer.maxRows));
+    buffers.push_back(fb::CreateBufferDirect(
+        builder, buffer.name.c_str(), buffer.offset, buffer.size,
+        static_cast<fb::ElementType>(buffer.dtype), buffer.rowElements, buffer.maxRows));
   auto plan =
       fb::CreateMemoryPlanDirect(builder, contents.arenaSize, &buffers, contents.kvCacheBytes);
   const GenerationDesc& g = contents.generation;
-  auto generation = fb::CreateGenerationDefaultsDirect(builder, g.bosTokenId, &g.eosTokenIds,
-                                                       g.padTokenId, g.doSample, g.temperature,
-                                                       g.topK, g.topP, g.maxNewTokens);
+  auto generation =
+      fb::CreateGenerationDefaultsDirect(builder, g.bosTokenId, &g.eosTokenIds, g.padTokenId,
+                                         g.doSample, g.temperature, g.topK, g.topP, g.maxNewTokens);
   std::vector<flatbuffers::Offset<flatbuffers::String>> labels;
   for (const std::string& label : contents.labels)
     labels.push_back(builder.CreateString(label));
   auto root = fb::CreateArtifactDirect(
-      builder, contents.producer.c_str(), contents.target.c_str(),
-      contents.modelConfigJson.c_str(), static_cast<fb::ElementType>(contents.computeDtype),
-      contents.maxSeqLen, contents.maxBatch, &entries, plan, &tensors, &sections,
-      contents.tokenizerJson.c_str(), contents.tokenizerConfigJson.c_str(), generation,
-      contents.head.c_str(), &labels, contents.chatTemplate.c_str());
+      builder, contents.producer.c_str(), contents.target.c_str(), contents.modelConfigJson.c_str(),
+      static_cast<fb::ElementType>(contents.computeDtype), contents.maxSeqLen, contents.maxBatch,
+      &entries, plan, &tensors, &sections, contents.tokenizerJson.c_str(),
+      contents.tokenizerConfigJson.c_str(), generation, contents.head.c_str(), &labels,
+      contents.chatTemplate.c_str());
   fb::FinishArtifactBuffer(builder, root);
 
   padTo(kAlignment);

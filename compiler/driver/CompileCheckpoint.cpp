@@ -57,9 +57,8 @@ float loadAsFloat(DType type, const std::byte* element) {
 
 // Hands the tensor to `sink` in the stored dtype: a verbatim copy when the dtypes agree, else
 // widened to fp32 and rounded (RNE) to the stored type, as torch's .to() does.
-void streamConverted(const frontend::TensorView& view, DType stored,
-                     const artifact::ByteSink& sink, uint64_t& done, uint64_t total,
-                     const ProgressFn& progress) {
+void streamConverted(const frontend::TensorView& view, DType stored, const artifact::ByteSink& sink,
+                     uint64_t& done, uint64_t total, const ProgressFn& progress) {
   size_t inSize = dtypeSize(view.dtype), outSize = dtypeSize(stored);
   int64_t count = view.numel();
   std::vector<std::byte> chunk;
@@ -96,8 +95,8 @@ mlir::OwningOpRef<mlir::ModuleOp> buildModule(mlir::MLIRContext& context,
                                               const CompileOptions& options) {
   if (options.compute != DType::F32 && options.compute != DType::BF16)
     throw Error("--dtype must be fp32 or bf16");
-  auto module = models::buildDeepseek(context, checkpoint.config(), checkpoint.tensors(),
-                                      {options.compute});
+  auto module =
+      models::buildDeepseek(context, checkpoint.config(), checkpoint.tensors(), {options.compute});
   if (mlir::failed(mlir::verify(*module)))
     throw Error("internal error: the built module does not verify");
   return module;
@@ -183,8 +182,8 @@ CompileSummary compileCheckpoint(const frontend::Checkpoint& checkpoint,
   uint64_t done = 0;
   for (const LoweredWeight& weight : program.weights) {
     frontend::TensorView view = sourceView(weight);
-    artifact::TensorInfo info{weight.symbol, weight.dtype, weight.shape, weight.scale,
-                              weight.blockRows, weight.blockCols};
+    artifact::TensorInfo info{weight.symbol, weight.dtype,     weight.shape,
+                              weight.scale,  weight.blockRows, weight.blockCols};
     writer.addTensor(info, [&](const artifact::ByteSink& sink) {
       streamConverted(view, weight.dtype, sink, done, total, progress);
     });

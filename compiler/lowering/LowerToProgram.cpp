@@ -89,9 +89,7 @@ private:
       throw Error("lowering: no fathom.param @" + symbol.str());
     return found->second;
   }
-  int32_t weight(mlir::FlatSymbolRefAttr symbol) {
-    return symbol ? weight(symbol.getValue()) : -1;
-  }
+  int32_t weight(mlir::FlatSymbolRefAttr symbol) { return symbol ? weight(symbol.getValue()) : -1; }
 
   int32_t input(mlir::Value value) {
     if (value == tokenIds_)
@@ -109,7 +107,8 @@ private:
     buffer.name = name;
     buffer.dtype = dtypeOf(type.getElementType());
     buffer.rowElements = uint64_t(type.getShape().back());
-    buffer.maxRows = uint64_t(limits_.maxBatch) * (perSequenceRows ? 1 : uint64_t(limits_.maxSeqLen));
+    buffer.maxRows =
+        uint64_t(limits_.maxBatch) * (perSequenceRows ? 1 : uint64_t(limits_.maxSeqLen));
     buffer.size = buffer.rowElements * buffer.maxRows * dtypeSize(buffer.dtype);
     int32_t index = int32_t(program_.buffers.size());
     program_.buffers.push_back(buffer);

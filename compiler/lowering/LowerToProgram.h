@@ -24,8 +24,8 @@ struct LoweredWeight {
   std::vector<int64_t> shape;
   std::string scale; // block-quantized: the scale's symbol
   uint32_t blockRows = 0, blockCols = 0;
-  std::string source;         // checkpoint tensor name
-  int64_t sourceOffset = 0;   // elements into the source where this weight starts
+  std::string source;       // checkpoint tensor name
+  int64_t sourceOffset = 0; // elements into the source where this weight starts
 };
 
 struct LoweredProgram {

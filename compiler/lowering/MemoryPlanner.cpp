@@ -6,7 +6,9 @@
 namespace fathom::compiler {
 namespace {
 constexpr uint64_t kAlignment = 64;
-uint64_t alignUp(uint64_t value) { return (value + kAlignment - 1) / kAlignment * kAlignment; }
+uint64_t alignUp(uint64_t value) {
+  return (value + kAlignment - 1) / kAlignment * kAlignment;
+}
 
 bool overlaps(const BufferLifetime& a, const BufferLifetime& b) {
   return a.firstCall <= b.lastCall && b.firstCall <= a.lastCall;

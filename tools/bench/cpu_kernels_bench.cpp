@@ -85,8 +85,8 @@ void BM_Linear(benchmark::State& state) {
   state.counters["GFLOP/s"] = benchmark::Counter(
       flops, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
   state.counters["threads"] = pool().numThreads();
-  state.SetLabel(std::string(dtypeName(act)) + " x " + std::string(dtypeName(weight)) +
-                 ", ISA " + isaName(gemmIsa()));
+  state.SetLabel(std::string(dtypeName(act)) + " x " + std::string(dtypeName(weight)) + ", ISA " +
+                 isaName(gemmIsa()));
 }
 
 void shapes(benchmark::internal::Benchmark* b) {

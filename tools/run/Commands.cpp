@@ -26,8 +26,8 @@ std::vector<int64_t> toVector(const flatbuffers::Vector<int64_t>* values) {
   return values ? std::vector<int64_t>(values->begin(), values->end()) : std::vector<int64_t>{};
 }
 
-executor::GenerationOptions generationOptions(const executor::CpuModel& model,
-                                              const RunOptions& o, int64_t fallbackMaxNew) {
+executor::GenerationOptions generationOptions(const executor::CpuModel& model, const RunOptions& o,
+                                              int64_t fallbackMaxNew) {
   const fb::GenerationDefaults* defaults = model.artifact().metadata().generation();
   executor::GenerationOptions g;
   g.maxNewTokens = o.maxNewTokens.value_or(
@@ -37,7 +37,8 @@ executor::GenerationOptions generationOptions(const executor::CpuModel& model,
   g.sampling.temperature = float(o.temperature.value_or(1.0));
   g.sampling.topK = o.topK.value_or(0);
   g.sampling.topP = o.topP.value_or(1.0);
-  std::vector<int64_t> eos = defaults ? toVector(defaults->eos_token_ids()) : std::vector<int64_t>{};
+  std::vector<int64_t> eos =
+      defaults ? toVector(defaults->eos_token_ids()) : std::vector<int64_t>{};
   if (!o.noEos)
     g.eosTokenIds = eos;
   g.padTokenId = defaults && defaults->pad_token_id() >= 0 ? defaults->pad_token_id()
@@ -55,8 +56,8 @@ void fitDefaultLength(executor::GenerationOptions& g, const executor::CpuModel& 
   size_t longest = 0;
   for (const auto& prompt : prompts)
     longest = std::max(longest, prompt.size());
-  g.maxNewTokens = std::max<int64_t>(0, std::min<int64_t>(g.maxNewTokens,
-                                                          model.maxSeqLen() - int64_t(longest) + 1));
+  g.maxNewTokens = std::max<int64_t>(
+      0, std::min<int64_t>(g.maxNewTokens, model.maxSeqLen() - int64_t(longest) + 1));
 }
 
 std::unique_ptr<tokenizer::Tokenizer> loadTokenizer(const executor::CpuModel& model) {
@@ -69,8 +70,8 @@ std::unique_ptr<tokenizer::Tokenizer> loadTokenizer(const executor::CpuModel& mo
   if (meta.chat_template() && meta.chat_template()->size() > 0)
     chatTemplate = meta.chat_template()->str();
   auto config = tokenizer::TokenizerConfig::fromJsonText(
-      meta.tokenizer_config_json() ? meta.tokenizer_config_json()->string_view() : "",
-      chatTemplate, "tokenizer_config.json (embedded)");
+      meta.tokenizer_config_json() ? meta.tokenizer_config_json()->string_view() : "", chatTemplate,
+      "tokenizer_config.json (embedded)");
   return std::make_unique<tokenizer::Tokenizer>(tokenizer::Tokenizer::fromJsonText(
       meta.tokenizer_json()->string_view(), std::move(config), "tokenizer.json (embedded)"));
 }
@@ -125,15 +126,14 @@ void writeLogits(const std::string& path, executor::CpuModel& model,
       std::memcpy(&stepLogits[size_t((b * steps + s) * vocab)],
                   &result.stepLogits[size_t(s)][size_t(b * vocab)], size_t(vocab) * 4);
   uint64_t prefillBytes = prefill.size() * 4, stepBytes = stepLogits.size() * 4;
-  nlohmann::json header = {
-      {"prefill",
-       {{"dtype", "F32"},
-        {"shape", {batch.batch, batch.tokens, vocab}},
-        {"data_offsets", {0, prefillBytes}}}},
-      {"steps",
-       {{"dtype", "F32"},
-        {"shape", {batch.batch, steps, vocab}},
-        {"data_offsets", {prefillBytes, prefillBytes + stepBytes}}}}};
+  nlohmann::json header = {{"prefill",
+                            {{"dtype", "F32"},
+                             {"shape", {batch.batch, batch.tokens, vocab}},
+                             {"data_offsets", {0, prefillBytes}}}},
+                           {"steps",
+                            {{"dtype", "F32"},
+                             {"shape", {batch.batch, steps, vocab}},
+                             {"data_offsets", {prefillBytes, prefillBytes + stepBytes}}}}};
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');
   std::ofstream out(path, std::ios::binary);
@@ -320,9 +320,8 @@ int classify(executor::CpuModel& model, const RunOptions& o) {
       std::string label = labels && best < int64_t(labels->size())
                               ? labels->Get(flatbuffers::uoffset_t(best))->str()
                               : "LABEL_" + std::to_string(best);
-      rows.push_back({{"label", label},
-                      {"index", best},
-                      {"scores", std::vector<float>(row, row + width)}});
+      rows.push_back(
+          {{"label", label}, {"index", best}, {"scores", std::vector<float>(row, row + width)}});
       if (!o.json)
         std::printf("%s%s %.6f", t == first ? "" : " ", label.c_str(), double(row[best]));
     }

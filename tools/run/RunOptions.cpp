@@ -5,7 +5,8 @@
 
 namespace fathom::run {
 
-const char* const kUsage = R"(usage: fathom-run MODEL.fathom (--prompt TEXT | --prompt-ids IDS | --chat) [options]
+const char* const kUsage =
+    R"(usage: fathom-run MODEL.fathom (--prompt TEXT | --prompt-ids IDS | --chat) [options]
 
 Runs a Fathom artifact on the CPU. Causal LMs generate from each prompt (several prompts form one
 left-padded batch) and stream the new text as it is produced; --chat holds an interactive

@@ -63,7 +63,9 @@ void runLinear(ExecutionContext& context, const BoundWeight& weight, const Bound
 
 namespace {
 
-DType dtypeOf(fb::ElementType type) { return static_cast<DType>(type); }
+DType dtypeOf(fb::ElementType type) {
+  return static_cast<DType>(type);
+}
 
 template <class T> std::vector<T> copyVector(const flatbuffers::Vector<T>* vector) {
   return vector ? std::vector<T>(vector->begin(), vector->end()) : std::vector<T>{};
@@ -120,8 +122,8 @@ void CpuModel::Impl::bind(const std::string& path) {
   arena.resize(plan->arena_size());
   for (const fb::Buffer* buffer : *plan->buffers()) {
     if (buffer->offset() + buffer->size() > plan->arena_size() ||
-        buffer->size() < buffer->row_elements() * buffer->max_rows() *
-                             dtypeSize(dtypeOf(buffer->dtype())))
+        buffer->size() <
+            buffer->row_elements() * buffer->max_rows() * dtypeSize(dtypeOf(buffer->dtype())))
       throw Error(path + ": memory plan buffer " +
                   (buffer->name() ? buffer->name()->str() : std::string("?")) +
                   " does not fit the arena");
@@ -138,8 +140,8 @@ void CpuModel::Impl::bind(const std::string& path) {
     throw Error(path + ": entry point output " + std::to_string(output) + " is not a buffer");
   outputWidth = c.buffers[size_t(output)].rowElements;
   for (const fb::KernelCall* call : *entry->calls()) {
-    ProgramCall bound{call->kernel()->str(), copyVector(call->inputs()),
-                      copyVector(call->outputs()), copyVector(call->weights()),
+    ProgramCall bound{call->kernel()->str(),         copyVector(call->inputs()),
+                      copyVector(call->outputs()),   copyVector(call->weights()),
                       copyVector(call->int_attrs()), copyVector(call->float_attrs())};
     for (int32_t index : bound.inputs)
       if (index != abi::kTokenIds && (index < 0 || size_t(index) >= c.buffers.size()))
@@ -175,7 +177,8 @@ void CpuModel::Impl::bind(const std::string& path) {
                bound.kernel != abi::kernel::kLinear && bound.kernel != abi::kernel::kSiluMul &&
                bound.kernel != abi::kernel::kAdd && bound.kernel != abi::kernel::kLmHead &&
                bound.kernel != abi::kernel::kExpertFfn) {
-      throw Error(path + ": unknown kernel '" + bound.kernel + "' (artifact from a newer compiler?)");
+      throw Error(path + ": unknown kernel '" + bound.kernel +
+                  "' (artifact from a newer compiler?)");
     }
     calls.push_back(std::move(bound));
   }
@@ -194,8 +197,9 @@ void CpuModel::Impl::sizeWorkspace() {
       workspace = std::max(workspace, expertFfnWorkspaceBytes(context, call, rows));
     else if (call.kernel == abi::kernel::kLmHead)
       workspace = std::max(workspace, size_t(context.maxBatch) *
-                                          size_t(context.weight(call.weights[0]).shape.at(1)) *
-                                          dtypeSize(context.act) + 64);
+                                              size_t(context.weight(call.weights[0]).shape.at(1)) *
+                                              dtypeSize(context.act) +
+                                          64);
   }
   context.workspace.allocate(workspace);
   cpu::LinearArgs large;
@@ -281,8 +285,8 @@ void CpuModel::Impl::run(const Step& step, int64_t, const std::vector<int64_t>& 
     for (size_t begin = 0; begin < headRows.size(); begin += size_t(context.maxBatch)) {
       size_t count = std::min(headRows.size() - begin, size_t(context.maxBatch));
       context.workspace.reset();
-      std::byte* gathered = context.workspace.take<std::byte>(int64_t(count) * in.rowElements *
-                                                              int64_t(actSize));
+      std::byte* gathered =
+          context.workspace.take<std::byte>(int64_t(count) * in.rowElements * int64_t(actSize));
       for (size_t i = 0; i < count; ++i)
         std::memcpy(gathered + i * size_t(in.rowElements) * actSize,
                     in.data + size_t(headRows[begin + i]) * size_t(in.rowElements) * actSize,
@@ -310,14 +314,30 @@ std::unique_ptr<CpuModel> CpuModel::load(const std::string& path, const LoadOpti
   return std::unique_ptr<CpuModel>(new CpuModel(std::move(impl)));
 }
 
-const artifact::Artifact& CpuModel::artifact() const { return *impl_->file; }
-DType CpuModel::computeDtype() const { return impl_->context.act; }
-int64_t CpuModel::maxBatch() const { return impl_->context.maxBatch; }
-int64_t CpuModel::maxSeqLen() const { return impl_->context.maxSeq; }
-int64_t CpuModel::outputWidth() const { return impl_->outputWidth; }
-const std::string& CpuModel::head() const { return impl_->head; }
-int CpuModel::numThreads() const { return impl_->pool->numThreads(); }
-int64_t CpuModel::cacheLength() const { return impl_->cacheLength; }
+const artifact::Artifact& CpuModel::artifact() const {
+  return *impl_->file;
+}
+DType CpuModel::computeDtype() const {
+  return impl_->context.act;
+}
+int64_t CpuModel::maxBatch() const {
+  return impl_->context.maxBatch;
+}
+int64_t CpuModel::maxSeqLen() const {
+  return impl_->context.maxSeq;
+}
+int64_t CpuModel::outputWidth() const {
+  return impl_->outputWidth;
+}
+const std::string& CpuModel::head() const {
+  return impl_->head;
+}
+int CpuModel::numThreads() const {
+  return impl_->pool->numThreads();
+}
+int64_t CpuModel::cacheLength() const {
+  return impl_->cacheLength;
+}
 
 namespace {
 void checkBatch(const TokenBatch& batch, int64_t maxBatch, int64_t maxSeq) {
@@ -328,8 +348,8 @@ void checkBatch(const TokenBatch& batch, int64_t maxBatch, int64_t maxSeq) {
                 std::to_string(maxBatch) + " (recompile with --max-batch)");
   if (batch.tokens > maxSeq)
     throw Error("a prompt of " + std::to_string(batch.tokens) +
-                " tokens exceeds the artifact's max sequence length of " +
-                std::to_string(maxSeq) + " (recompile with --max-seq-len)");
+                " tokens exceeds the artifact's max sequence length of " + std::to_string(maxSeq) +
+                " (recompile with --max-seq-len)");
   size_t n = size_t(batch.batch * batch.tokens);
   if (batch.ids.size() != n || batch.positions.size() != n || batch.mask.size() != n)
     throw Error("internal error: batch ids, positions and mask must all hold batch x tokens");
@@ -365,8 +385,8 @@ std::vector<float> CpuModel::decode(const std::vector<int64_t>& ids,
   if (m.batch == 0)
     throw Error("decode before prefill: start a batch with prefill first");
   if (int64_t(ids.size()) != m.batch || positions.size() != ids.size())
-    throw Error("decode takes one token and one position per sequence (" +
-                std::to_string(m.batch) + ")");
+    throw Error("decode takes one token and one position per sequence (" + std::to_string(m.batch) +
+                ")");
   if (m.cacheLength >= m.context.maxSeq)
     throw Error("the KV cache is full: the artifact's max sequence length is " +
                 std::to_string(m.context.maxSeq) + " tokens (recompile with --max-seq-len)");

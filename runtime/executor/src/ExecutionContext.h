@@ -101,8 +101,10 @@ struct ProgramCall {
 void runMlaAttention(ExecutionContext& context, const ProgramCall& call);
 size_t mlaWorkspaceBytes(const ExecutionContext& context, const ProgramCall& call, int64_t rows);
 void runMoeRouter(ExecutionContext& context, const ProgramCall& call);
-size_t moeRouterWorkspaceBytes(const ExecutionContext& context, const ProgramCall& call, int64_t rows);
+size_t moeRouterWorkspaceBytes(const ExecutionContext& context, const ProgramCall& call,
+                               int64_t rows);
 void runExpertFfn(ExecutionContext& context, const ProgramCall& call);
-size_t expertFfnWorkspaceBytes(const ExecutionContext& context, const ProgramCall& call, int64_t rows);
+size_t expertFfnWorkspaceBytes(const ExecutionContext& context, const ProgramCall& call,
+                               int64_t rows);
 
 } // namespace fathom::executor

@@ -70,9 +70,8 @@ GenerationResult generate(CpuModel& model, const std::vector<std::vector<int64_t
       if (finished[b]) {
         ids[b] = options.padTokenId;
       } else {
-        int64_t token =
-            cpu::selectToken(logits.data() + b * size_t(vocab), vocab, options.sampling, rng,
-                             scratch.span());
+        int64_t token = cpu::selectToken(logits.data() + b * size_t(vocab), vocab, options.sampling,
+                                         rng, scratch.span());
         ids[b] = token;
         result.newTokens[b].push_back(token);
         bool eos = std::find(options.eosTokenIds.begin(), options.eosTokenIds.end(), token) !=

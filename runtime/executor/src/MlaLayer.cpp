@@ -85,8 +85,8 @@ void runMlaAttention(ExecutionContext& context, const ProgramCall& call) {
     runLinear(context, context.weight(w[abi::kQBProj]), nullptr, rows, act, qa, s.qLora, act, q,
               s.heads * s.qkDim());
   } else {
-    runLinear(context, context.weight(w[abi::kQProj]), nullptr, rows, act, in.data,
-              in.rowElements, act, q, s.heads * s.qkDim());
+    runLinear(context, context.weight(w[abi::kQProj]), nullptr, rows, act, in.data, in.rowElements,
+              act, q, s.heads * s.qkDim());
   }
 
   // Compressed KV [rows, kvLora | rope], its norm, and kv_b_proj into the cache.
@@ -101,11 +101,10 @@ void runMlaAttention(ExecutionContext& context, const ProgramCall& call) {
   const int64_t kvRowBytes = s.kvWidth() * int64_t(actSize);
   const int64_t ropeRowBytes = s.rope * int64_t(actSize);
   for (int64_t b = 0; b < step.batch; ++b) {
-    std::byte* destination =
-        cache.kv.data() + (b * context.maxSeq + step.cacheOffset) * kvRowBytes;
+    std::byte* destination = cache.kv.data() + (b * context.maxSeq + step.cacheOffset) * kvRowBytes;
     runLinear(context, context.weight(w[abi::kKvBProj]), nullptr, step.tokens, act,
-              kvNormed + b * step.tokens * s.kvLora * int64_t(actSize), s.kvLora, act,
-              destination, s.kvWidth());
+              kvNormed + b * step.tokens * s.kvLora * int64_t(actSize), s.kvLora, act, destination,
+              s.kvWidth());
   }
 
   // RoPE tables for this step's positions, then the query's and the key's rope halves.

@@ -48,10 +48,9 @@ void runMoeRouter(ExecutionContext& context, const ProgramCall& call) {
   const BoundWeight* bias = context.optionalWeight(call.weights[1]);
   if (config.method == cpu::RouterMethod::SigmoidGroupTop2 && (!bias || bias->type != DType::F32))
     throw Error("artifact: the sigmoid router needs an f32 e_score_correction_bias");
-  cpu::moeRoute(*context.pool, config, logits,
-                bias ? static_cast<const float*>(bias->data) : nullptr, rows,
-                reinterpret_cast<int32_t*>(indicesOut.data),
-                reinterpret_cast<float*>(weightsOut.data));
+  cpu::moeRoute(
+      *context.pool, config, logits, bias ? static_cast<const float*>(bias->data) : nullptr, rows,
+      reinterpret_cast<int32_t*>(indicesOut.data), reinterpret_cast<float*>(weightsOut.data));
 }
 
 namespace {

@@ -76,8 +76,8 @@ protected:
     fs::path tensors = kReference / "outputs" / json["tensors_file"].get<std::string>();
     reference_ = std::make_unique<Reference>(
         Reference{std::move(json), frontend::TensorStore::openSingleFile(tensors)});
-    artifact_ = fs::temp_directory_path() /
-                ("fathom-parity-" + p.checkpoint + "-" + p.dtype + "-" + std::to_string(getpid()) + ".fathom");
+    artifact_ = fs::temp_directory_path() / ("fathom-parity-" + p.checkpoint + "-" + p.dtype + "-" +
+                                             std::to_string(getpid()) + ".fathom");
     auto checkpoint = frontend::Checkpoint::open(kReference / "checkpoints" / p.checkpoint);
     compiler::CompileOptions options;
     options.compute = p.dtype == "bf16" ? DType::BF16 : DType::F32;
@@ -105,8 +105,8 @@ protected:
       for (int64_t t = 0; t < batch.tokens; ++t) {
         batch.ids.push_back(c["input_ids"][b][t].get<int64_t>());
         batch.mask.push_back(uint8_t(c["attention_mask"][b][t].get<int>()));
-        batch.positions.push_back(c["position_ids"].is_null() ? t
-                                                              : c["position_ids"][b][t].get<int64_t>());
+        batch.positions.push_back(
+            c["position_ids"].is_null() ? t : c["position_ids"][b][t].get<int64_t>());
       }
     return batch;
   }

@@ -2,10 +2,10 @@
 // them against what HF itself computed there: the softmax scale and the RoPE cos/sin factor
 // recorded in outputs/<name>.json, one MLA block per layer, MoE where the config says, and the
 // weights the builder declares.
+#include "models/DeepseekBuilder.h"
 #include "dialects/fathom/FathomDialect.h"
 #include "fathom/frontend/Checkpoint.h"
 #include "fathom/runtime/Error.h"
-#include "models/DeepseekBuilder.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Verifier.h"
@@ -41,8 +41,7 @@ std::unique_ptr<Built> build(const std::string& name, DType compute) {
   return built;
 }
 
-template <typename Op>
-std::vector<Op> opsOf(mlir::ModuleOp module) {
+template <typename Op> std::vector<Op> opsOf(mlir::ModuleOp module) {
   std::vector<Op> ops;
   module.walk([&](Op op) { ops.push_back(op); });
   return ops;

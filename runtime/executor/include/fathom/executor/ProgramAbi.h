@@ -78,6 +78,14 @@ enum MlaFloat : int {
 
 enum RouterMethodCode : int64_t { kSigmoidGroupTop2 = 0, kSoftmaxGreedy = 1, kSoftmaxGroupMax = 2 };
 
-enum RouterInt : int { kMethod, kNumExperts, kTopK, kNumGroups, kTopkGroup, kNormTopkProb, kRouterIntCount };
+enum RouterInt : int {
+  kMethod,
+  kNumExperts,
+  kTopK,
+  kNumGroups,
+  kTopkGroup,
+  kNormTopkProb,
+  kRouterIntCount
+};
 
 } // namespace fathom::executor::abi
