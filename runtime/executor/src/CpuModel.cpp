@@ -32,8 +32,7 @@ struct CpuModel::Impl {
 
   void bind(const std::string& path);
   void sizeWorkspace();
-  void run(const Step& step, int64_t headRowsFrom, const std::vector<int64_t>& headRows,
-           float* headOut);
+  void run(const Step& step, const std::vector<int64_t>& headRows, float* headOut);
   void runCall(const ProgramCall& call);
   void checkIds(const int64_t* ids, int64_t count) const;
 };
@@ -268,8 +267,7 @@ void CpuModel::Impl::runCall(const ProgramCall& call) {
 
 // Runs every call but the LM head over the step, then the head over the selected rows
 // (headRows, into headOut as fp32), or, for classification programs, the whole output.
-void CpuModel::Impl::run(const Step& step, int64_t, const std::vector<int64_t>& headRows,
-                         float* headOut) {
+void CpuModel::Impl::run(const Step& step, const std::vector<int64_t>& headRows, float* headOut) {
   context.step = step;
   checkIds(step.ids, step.rows());
   for (const ProgramCall& call : calls) {
@@ -374,7 +372,7 @@ std::vector<float> CpuModel::prefill(const TokenBatch& prompts, bool allPosition
   std::vector<float> logits(headRows.size() * size_t(m.outputWidth));
   m.cacheLength = 0;
   m.batch = prompts.batch;
-  m.run(step, 0, headRows, logits.data());
+  m.run(step, headRows, logits.data());
   m.cacheLength = prompts.tokens;
   return logits;
 }
@@ -397,7 +395,7 @@ std::vector<float> CpuModel::decode(const std::vector<int64_t>& ids,
   for (int64_t b = 0; b < m.batch; ++b)
     headRows.push_back(b);
   std::vector<float> logits(size_t(m.batch * m.outputWidth));
-  m.run(step, 0, headRows, logits.data());
+  m.run(step, headRows, logits.data());
   ++m.cacheLength;
   return logits;
 }
@@ -414,7 +412,7 @@ std::vector<float> CpuModel::classify(const TokenBatch& inputs) {
           inputs.mask[size_t(b * inputs.tokens + t)] ? 1 : 0;
   Step step{inputs.batch, inputs.tokens, 0, inputs.ids.data(), inputs.positions.data()};
   m.batch = 0;
-  m.run(step, 0, {}, nullptr);
+  m.run(step, {}, nullptr);
   BoundBuffer& out = m.context.buffer(m.output);
   size_t n = size_t(step.rows() * out.rowElements);
   std::vector<float> scores(n);
