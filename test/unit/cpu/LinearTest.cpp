@@ -21,8 +21,9 @@ struct Shape {
 };
 
 // Shapes on both paths (rows <= 8 rowwise, more tiled), with edges of every block size.
-const Shape kShapes[] = {{1, 1, 1},   {1, 300, 67},  {3, 17, 5},    {8, 257, 130},
-                         {9, 33, 64}, {20, 513, 70}, {130, 64, 129}};
+// {1, 320, 37} takes the single-row path (inputs a multiple of 16).
+const Shape kShapes[] = {{1, 1, 1},     {1, 300, 67}, {1, 320, 37},  {3, 17, 5},
+                         {8, 257, 130}, {9, 33, 64},  {20, 513, 70}, {130, 64, 129}};
 
 // Reference: products and sums in double (x, w already widened), + bias.
 std::vector<double> reference(const std::vector<float>& x, const std::vector<float>& w,
@@ -208,6 +209,34 @@ TEST(Linear, Avx2AndAvx512AgreeBitForBitOnBothPaths) {
     std::vector<float> avx512 = run<float>(args, pool);
     EXPECT_EQ(avx2, avx512) << "rows " << s.rows;
   }
+}
+
+// One decode row streams whole weight rows (single-row path); two rows go through the chunked
+// rowwise path. Both sum each output in the same order, so a row gives the same bits either way.
+TEST_P(LinearOnEveryIsa, SingleRowPathMatchesChunkedPathBitForBit) {
+  for (DType type : {DType::F32, DType::BF16})
+    for (const Shape& s : {Shape{1, 1024, 45}, Shape{1, 2048, 16}, Shape{1, 48, 3}}) {
+      auto xf = randomFloats(size_t(s.in), 20);
+      auto wf = randomFloats(size_t(s.out * s.in), 21);
+      auto xBf16 = toBf16(xf), wBf16 = toBf16(wf);
+      std::vector<float> x2f(xf);
+      x2f.insert(x2f.end(), xf.begin(), xf.end());
+      std::vector<uint16_t> x2Bf16(xBf16);
+      x2Bf16.insert(x2Bf16.end(), xBf16.begin(), xBf16.end());
+      const bool bf16 = type == DType::BF16;
+      const void* w = bf16 ? static_cast<const void*>(wBf16.data()) : wf.data();
+      LinearArgs one{
+          1, s.in, s.out, type, bf16 ? static_cast<const void*>(xBf16.data()) : xf.data(),
+          0, type, w};
+      LinearArgs two{
+          2, s.in, s.out, type, bf16 ? static_cast<const void*>(x2Bf16.data()) : x2f.data(),
+          0, type, w};
+      std::vector<float> single = run<float>(one, pool), pair = run<float>(two, pool);
+      for (int64_t o = 0; o < s.out; ++o) {
+        EXPECT_EQ(single[size_t(o)], pair[size_t(o)]) << dtypeName(type) << " output " << o;
+        EXPECT_EQ(single[size_t(o)], pair[size_t(s.out + o)]) << dtypeName(type) << " output " << o;
+      }
+    }
 }
 
 TEST(Linear, RejectsBadOperands) {

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <type_traits>
+#include <vector>
 
 namespace fathom::cpu::detail {
 namespace {
@@ -93,49 +94,117 @@ FATHOM_ALWAYS_INLINE void rowwiseBlock(const LinearProblem& p, int64_t outBegin,
       storeOutput(p, r, outBegin + j, sumLanes(acc[r][j]));
 }
 
+// One activation row against whole weight rows read in place (fp32 or bf16, inputs a multiple
+// of 16): no chunking, so the weights stream without interruption and the accumulators stay in
+// registers from the first input to the last. Same summation order as rowwiseBlock.
+template <class V, int kOut, class W>
+FATHOM_ALWAYS_INLINE void singleRowBlock(const LinearProblem& p, const float* x, int64_t outBegin,
+                                         int64_t outEnd) {
+  alignas(64) float acc[kOut][16] = {};
+  const int64_t numOut = outEnd - outBegin;
+  const W* wRow[kOut];
+  for (int64_t j = 0; j < kOut; ++j) // padding outputs repeat the last one and are never stored
+    wRow[j] = static_cast<const W*>(p.w.data) + (outBegin + std::min(j, numOut - 1)) * p.w.ld;
+  dotBlock<V, kOut, W>(wRow, x, p.in, acc);
+  for (int64_t j = 0; j < numOut; ++j)
+    storeOutput(p, 0, outBegin + j, sumLanes(acc[j]));
+}
+
+// Outputs [outBegin, outEnd), at most 2 * kOut of them. bf16 rows go 2 * kOut at a time: more
+// concurrent streams keep more memory requests in flight, which the half-size rows need to
+// reach the bandwidth fp32 reaches with kOut (whose 2 * kOut row pointers would spill).
+template <class V, int kOut>
+FATHOM_ALWAYS_INLINE void singleRow(const LinearProblem& p, const float* x, int64_t outBegin,
+                                    int64_t outEnd) {
+  if (p.w.type == DType::BF16)
+    return singleRowBlock<V, 2 * kOut, uint16_t>(p, x, outBegin, outEnd);
+  const int64_t middle = std::min(outEnd, outBegin + kOut);
+  singleRowBlock<V, kOut, float>(p, x, outBegin, middle);
+  if (middle < outEnd)
+    singleRowBlock<V, kOut, float>(p, x, middle, outEnd);
+}
+
 // One entry per ISA; kOut * 16 / lanes accumulators fill half the register file.
 using BlockFn = void (*)(const LinearProblem&, int64_t, int64_t);
+using SingleRowFn = void (*)(const LinearProblem&, const float*, int64_t, int64_t);
 #if FATHOM_X86_DISPATCH
 __attribute__((target("arch=x86-64-v4"))) void blockAvx512(const LinearProblem& p, int64_t b,
                                                            int64_t e) {
   rowwiseBlock<Vec16, 8>(p, b, e);
 }
+__attribute__((target("arch=x86-64-v4"))) void
+singleRowAvx512(const LinearProblem& p, const float* x, int64_t b, int64_t e) {
+  singleRow<Vec16, 8>(p, x, b, e);
+}
 __attribute__((target("arch=x86-64-v3"))) void blockAvx2(const LinearProblem& p, int64_t b,
                                                          int64_t e) {
   rowwiseBlock<Vec8, 4>(p, b, e);
+}
+__attribute__((target("arch=x86-64-v3"))) void singleRowAvx2(const LinearProblem& p, const float* x,
+                                                             int64_t b, int64_t e) {
+  singleRow<Vec8, 4>(p, x, b, e);
 }
 #endif
 void blockBaseline(const LinearProblem& p, int64_t b, int64_t e) {
   rowwiseBlock<Vec4, 2>(p, b, e);
 }
+void singleRowBaseline(const LinearProblem& p, const float* x, int64_t b, int64_t e) {
+  singleRow<Vec4, 2>(p, x, b, e);
+}
 
 struct Kernel {
   BlockFn block;
   int64_t outputsPerBlock;
+  SingleRowFn singleRow;
+  int64_t outputsPerSingleRowBlock;
 };
 
 Kernel kernelFor(Isa isa) {
 #if FATHOM_X86_DISPATCH
   if (isa == Isa::Avx512)
-    return {blockAvx512, 8};
+    return {blockAvx512, 8, singleRowAvx512, 16};
   if (isa == Isa::Avx2)
-    return {blockAvx2, 4};
+    return {blockAvx2, 4, singleRowAvx2, 8};
 #endif
   (void)isa;
-  return {blockBaseline, 2};
+  return {blockBaseline, 2, singleRowBaseline, 4};
+}
+
+// One decode token (the common case) against fp32 or bf16 weights: the activation row widened
+// once here, then whole weight rows streamed by singleRow.
+bool singleRowApplies(const LinearProblem& p) {
+  return p.rows == 1 && p.in % 16 == 0 && (p.w.type == DType::F32 || p.w.type == DType::BF16);
+}
+
+const float* activationAsFloats(const LinearProblem& p) {
+  if (p.xType == DType::F32)
+    return static_cast<const float*>(p.x);
+  thread_local std::vector<float> widened;
+  widened.resize(size_t(p.in));
+  const uint16_t* x = static_cast<const uint16_t*>(p.x);
+  for (int64_t k = 0; k < p.in; ++k)
+    widened[size_t(k)] = bf16ToFloat(x[k]);
+  return widened.data();
 }
 
 } // namespace
 
 void linearRowwise(const LinearProblem& p, ThreadPool& pool) {
   const Kernel kernel = kernelFor(gemmIsa());
-  const int64_t numBlocks = (p.out + kernel.outputsPerBlock - 1) / kernel.outputsPerBlock;
+  const float* x = singleRowApplies(p) ? activationAsFloats(p) : nullptr;
+  const int64_t perBlock = x ? kernel.outputsPerSingleRowBlock : kernel.outputsPerBlock;
+  const int64_t numBlocks = (p.out + perBlock - 1) / perBlock;
   // About 64K weights per chunk keeps the scheduling overhead small.
-  const int64_t grain = std::max<int64_t>(1, 65536 / (kernel.outputsPerBlock * p.in));
+  const int64_t grain = std::max<int64_t>(1, 65536 / (perBlock * p.in));
   pool.parallelFor(0, numBlocks, grain, [&](int64_t first, int64_t last) {
-    for (int64_t block = first; block < last; ++block)
-      kernel.block(p, block * kernel.outputsPerBlock,
-                   std::min(p.out, (block + 1) * kernel.outputsPerBlock));
+    for (int64_t block = first; block < last; ++block) {
+      const int64_t outBegin = block * perBlock;
+      const int64_t outEnd = std::min(p.out, outBegin + perBlock);
+      if (x)
+        kernel.singleRow(p, x, outBegin, outEnd);
+      else
+        kernel.block(p, outBegin, outEnd);
+    }
   });
 }
 

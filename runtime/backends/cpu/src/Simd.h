@@ -9,6 +9,7 @@
 //    functions and dispatched at run time (Isa.h).
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define FATHOM_CPU_CLONES                                                                          \
@@ -67,12 +68,24 @@ template <class V> FATHOM_ALWAYS_INLINE void storeVec(float* p, V v) {
   std::memcpy(p, &v, sizeof v);
 }
 
-// kLanes<V> bf16 values widened to fp32 (exact: bf16 is the top half of an fp32).
+// Interleaves zeros below each of the N bf16 values: 2N halves whose pairs, read as fp32, are
+// the widened values (little-endian).
+template <class Wide, class Half, int... i>
+FATHOM_ALWAYS_INLINE Wide interleaveBelowZeros(Half half, std::integer_sequence<int, i...>) {
+  constexpr int N = int(sizeof(Half) / sizeof(uint16_t));
+  return __builtin_shufflevector(Half{}, half, (i % 2 == 0 ? 0 : N + i / 2)...);
+}
+
+// kLanes<V> bf16 values widened to fp32 (exact: bf16 is the top half of an fp32). One shuffle:
+// GCC 12 lowers a 16-lane u16 -> u32 __builtin_convertvector as two 8-lane halves plus an
+// insert, which made the bf16 decode GEMM shuffle-bound.
 template <class V = Vec16> FATHOM_ALWAYS_INLINE V loadBf16Vec(const uint16_t* p) {
-  using U32 = typename VecTraits<V>::U32;
-  typename VecTraits<V>::U16 half;
+  using Half = typename VecTraits<V>::U16;
+  typedef uint16_t Wide __attribute__((vector_size(sizeof(V))));
+  Half half;
   std::memcpy(&half, p, sizeof half);
-  return bitCast<V>(U32(__builtin_convertvector(half, U32) << 16));
+  return bitCast<V>(
+      interleaveBelowZeros<Wide>(half, std::make_integer_sequence<int, 2 * kLanes<V>>{}));
 }
 
 // bf16 round-to-nearest-even of every lane (NaN stays NaN), as floatToBf16; the low 16 bits of
