@@ -21,9 +21,11 @@ struct Shape {
 };
 
 // Shapes on both paths (rows <= 8 rowwise, more tiled), with edges of every block size.
-// {1, 320, 37} takes the single-row path (inputs a multiple of 16).
-const Shape kShapes[] = {{1, 1, 1},     {1, 300, 67}, {1, 320, 37},  {3, 17, 5},
-                         {8, 257, 130}, {9, 33, 64},  {20, 513, 70}, {130, 64, 129}};
+// {1, 320, 37} takes the single-row path (inputs a multiple of 16); {24, 1030, 100} and
+// {130, 64, 129} the bf16 dot-product path where the CPU has it (an even number of inputs, a
+// partial block of pairs and of 16-pair transposes).
+const Shape kShapes[] = {{1, 1, 1},   {1, 300, 67},  {1, 320, 37},    {3, 17, 5},    {8, 257, 130},
+                         {9, 33, 64}, {20, 513, 70}, {24, 1030, 100}, {130, 64, 129}};
 
 // Reference: products and sums in double (x, w already widened), + bias.
 std::vector<double> reference(const std::vector<float>& x, const std::vector<float>& w,
@@ -143,7 +145,7 @@ TEST_P(LinearOnEveryIsa, Fp8BlockScaledWeights) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Isas, LinearOnEveryIsa,
-                         ::testing::Values(Isa::Baseline, Isa::Avx2, Isa::Avx512),
+                         ::testing::Values(Isa::Baseline, Isa::Avx2, Isa::Avx512, Isa::Avx512Bf16),
                          [](const auto& info) { return std::string(isaName(info.param)); });
 
 TEST(Linear, Bf16InputsWithFp32OutputAsTheRouterLogits) {
@@ -196,7 +198,7 @@ TEST(Linear, BitsDoNotDependOnTheThreadCount) {
 }
 
 TEST(Linear, Avx2AndAvx512AgreeBitForBitOnBothPaths) {
-  if (detectedIsa() != Isa::Avx512)
+  if (detectedIsa() < Isa::Avx512)
     GTEST_SKIP() << "needs an AVX-512 CPU";
   ThreadPool pool(2);
   for (const Shape& s : {Shape{5, 333, 100}, Shape{50, 333, 100}}) {

@@ -9,7 +9,7 @@ Isa detect() {
 #if defined(__x86_64__) && defined(__GNUC__)
   __builtin_cpu_init();
   if (__builtin_cpu_supports("x86-64-v4"))
-    return Isa::Avx512;
+    return __builtin_cpu_supports("avx512bf16") ? Isa::Avx512Bf16 : Isa::Avx512;
   if (__builtin_cpu_supports("x86-64-v3"))
     return Isa::Avx2;
 #endif
@@ -41,6 +41,8 @@ Isa setGemmIsa(Isa isa) {
 
 const char* isaName(Isa isa) {
   switch (isa) {
+  case Isa::Avx512Bf16:
+    return "avx512_bf16";
   case Isa::Avx512:
     return "avx512";
   case Isa::Avx2:

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 namespace fathom::cpu::detail {
 
@@ -37,6 +38,65 @@ struct LinearProblem {
 void linearRowwise(const LinearProblem& problem, ThreadPool& pool);
 size_t linearTiledScratchBytes(int numThreads);
 void linearTiled(const LinearProblem& problem, ThreadPool& pool, Scratch scratch);
+
+// The tiled GEMM's blocking and per-thread buffers, shared by its fp32 tasks (LinearTiled.cpp)
+// and its bf16 dot-product task (LinearTiledBf16.cpp).
+inline constexpr int64_t kTiledInputsPerBlock = 256; // MR rows of x and a W strip stay in L1/L2
+inline constexpr int64_t kTiledOutputsPerTask = 64;  // a multiple of every NR
+inline constexpr int64_t kTiledMaxRowsPerTask = 128; // 16 panels of the largest MR
+
+struct TiledBuffers {
+  float* xRows;   // [kMbMax][kKc] x widened to fp32
+  float* wRows;   // [16][kKc] W rows widened to fp32, before transposition
+  float* wStrips; // [kNb / NR][kKc][NR]
+  float* tile;    // [kMbMax][kNb] fp32 partial sums
+};
+
+// Computes y[rowBegin, rowEnd) x [colBegin, colEnd) (at most kTiledMaxRowsPerTask rows and
+// kTiledOutputsPerTask outputs) with one thread's buffers.
+using TiledTaskFn = void (*)(const LinearProblem&, int64_t rowBegin, int64_t rowEnd,
+                             int64_t colBegin, int64_t colEnd, const TiledBuffers&);
+
+#if FATHOM_X86_DISPATCH
+// bf16 x and bf16 W with an even number of inputs: the operands vdpbf16ps takes as they are.
+bool dotBf16Applies(const LinearProblem& problem);
+// The task on vdpbf16ps; only for CPUs with avx512bf16 (Isa::Avx512Bf16).
+void tiledTaskDotBf16(const LinearProblem& problem, int64_t rowBegin, int64_t rowEnd,
+                      int64_t colBegin, int64_t colEnd, const TiledBuffers& buffers);
+#endif
+
+// Shuffle masks for one level of a transpose: the upper row keeps a[l] where bit S of l is
+// clear and takes b[l - S] where it is set; the lower row takes a[l + S] where it is clear and
+// keeps b[l] where it is set (indices >= lanes select from b).
+template <class V, int S, bool Lower, int... l>
+constexpr typename VecTraits<V>::I32 levelMask(std::integer_sequence<int, l...>) {
+  constexpr int L = kLanes<V>;
+  return typename VecTraits<V>::I32{
+      (Lower ? ((l & S) ? L + l : l + S) : ((l & S) ? L + l - S : l))...};
+}
+
+template <class V, int S> FATHOM_ALWAYS_INLINE void transposeLevel(V (&rows)[kLanes<V>]) {
+  constexpr int L = kLanes<V>;
+  constexpr auto upper = levelMask<V, S, false>(std::make_integer_sequence<int, L>{});
+  constexpr auto lower = levelMask<V, S, true>(std::make_integer_sequence<int, L>{});
+  for (int i = 0; i < L; ++i)
+    if ((i & S) == 0) {
+      V a = rows[i], b = rows[i + S];
+      rows[i] = __builtin_shuffle(a, b, upper);
+      rows[i + S] = __builtin_shuffle(a, b, lower);
+    }
+}
+
+// Transposes an L x L block in registers (rows[i][l] <-> rows[l][i]): each level swaps the
+// off-diagonal S x S blocks of every 2S x 2S block.
+template <class V> FATHOM_ALWAYS_INLINE void transpose(V (&rows)[kLanes<V>]) {
+  transposeLevel<V, 1>(rows);
+  transposeLevel<V, 2>(rows);
+  if constexpr (kLanes < V >> 4)
+    transposeLevel<V, 4>(rows);
+  if constexpr (kLanes < V >> 8)
+    transposeLevel<V, 8>(rows);
+}
 
 // A vector loop rather than memcpy, which GCC inlines as `rep movsq`, several times slower for
 // the 1 KiB rows copied here (the GEMM files are built with -fno-tree-loop-distribute-patterns

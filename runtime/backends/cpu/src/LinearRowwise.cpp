@@ -161,7 +161,7 @@ struct Kernel {
 
 Kernel kernelFor(Isa isa) {
 #if FATHOM_X86_DISPATCH
-  if (isa == Isa::Avx512)
+  if (isa >= Isa::Avx512)
     return {blockAvx512, 8, singleRowAvx512, 16};
   if (isa == Isa::Avx2)
     return {blockAvx2, 4, singleRowAvx2, 8};

@@ -15,16 +15,9 @@
 namespace fathom::cpu::detail {
 namespace {
 
-constexpr int64_t kKc = 256;    // inputs per block: MR rows of x and a W strip stay in L1/L2
-constexpr int64_t kNb = 64;     // outputs per task; a multiple of every NR
-constexpr int64_t kMbMax = 128; // rows per task, 16 panels of the largest MR
-
-struct ThreadBuffers {
-  float* xRows;   // [kMbMax][kKc] x widened to fp32
-  float* wRows;   // [16][kKc] W rows widened to fp32, before transposition
-  float* wStrips; // [kNb / NR][kKc][NR]
-  float* tile;    // [kMbMax][kNb] fp32 partial sums
-};
+constexpr int64_t kKc = kTiledInputsPerBlock;
+constexpr int64_t kNb = kTiledOutputsPerTask;
+constexpr int64_t kMbMax = kTiledMaxRowsPerTask;
 
 // tile[MR][NR] (+)= x[MR rows, ldx apart][kc] * wStrip[kc][NR], NR = kVecs native vectors.
 template <class V, int MR, int kVecs>
@@ -53,44 +46,11 @@ FATHOM_ALWAYS_INLINE void microKernel(int64_t kc, const float* x, int64_t ldx, c
       storeVec(tile + r * kNb + L * v, acc[r][v]);
 }
 
-// Shuffle masks for one level of a transpose: the upper row keeps a[l] where bit S of l is
-// clear and takes b[l - S] where it is set; the lower row takes a[l + S] where it is clear and
-// keeps b[l] where it is set (indices >= lanes select from b).
-template <class V, int S, bool Lower, int... l>
-constexpr typename VecTraits<V>::I32 levelMask(std::integer_sequence<int, l...>) {
-  constexpr int L = kLanes<V>;
-  return typename VecTraits<V>::I32{
-      (Lower ? ((l & S) ? L + l : l + S) : ((l & S) ? L + l - S : l))...};
-}
-
-template <class V, int S> FATHOM_ALWAYS_INLINE void transposeLevel(V (&rows)[kLanes<V>]) {
-  constexpr int L = kLanes<V>;
-  constexpr auto upper = levelMask<V, S, false>(std::make_integer_sequence<int, L>{});
-  constexpr auto lower = levelMask<V, S, true>(std::make_integer_sequence<int, L>{});
-  for (int i = 0; i < L; ++i)
-    if ((i & S) == 0) {
-      V a = rows[i], b = rows[i + S];
-      rows[i] = __builtin_shuffle(a, b, upper);
-      rows[i + S] = __builtin_shuffle(a, b, lower);
-    }
-}
-
-// Transposes an L x L block in registers (rows[i][l] <-> rows[l][i]): each level swaps the
-// off-diagonal S x S blocks of every 2S x 2S block.
-template <class V> FATHOM_ALWAYS_INLINE void transpose(V (&rows)[kLanes<V>]) {
-  transposeLevel<V, 1>(rows);
-  transposeLevel<V, 2>(rows);
-  if constexpr (kLanes < V >> 4)
-    transposeLevel<V, 4>(rows);
-  if constexpr (kLanes < V >> 8)
-    transposeLevel<V, 8>(rows);
-}
-
 // wStrips[j / NR][k][j % NR] = W[colBegin + j, k0 + k] widened to fp32 (zero past colEnd),
 // L columns at a time: widen L rows, then transpose L x L blocks in registers.
 template <class V, int NR>
 FATHOM_ALWAYS_INLINE void packWeights(const LinearProblem& p, int64_t colBegin, int64_t colEnd,
-                                      int64_t k0, int64_t kc, const ThreadBuffers& buf) {
+                                      int64_t k0, int64_t kc, const TiledBuffers& buf) {
   constexpr int L = kLanes<V>;
   float* rows = buf.wRows; // [L][kKc]
   for (int64_t j0 = 0; j0 < kNb; j0 += L) {
@@ -118,7 +78,7 @@ FATHOM_ALWAYS_INLINE void packWeights(const LinearProblem& p, int64_t colBegin, 
 
 template <class V, int MR, int kVecs>
 FATHOM_ALWAYS_INLINE void tiledTask(const LinearProblem& p, int64_t rowBegin, int64_t rowEnd,
-                                    int64_t colBegin, int64_t colEnd, const ThreadBuffers& buf) {
+                                    int64_t colBegin, int64_t colEnd, const TiledBuffers& buf) {
   constexpr int NR = kVecs * kLanes<V>;
   const int64_t numRows = rowEnd - rowBegin;
   const int64_t numPanels = (numRows + MR - 1) / MR;
@@ -149,36 +109,36 @@ FATHOM_ALWAYS_INLINE void tiledTask(const LinearProblem& p, int64_t rowBegin, in
 #if FATHOM_X86_DISPATCH
 __attribute__((target("arch=x86-64-v4"))) void taskAvx512(const LinearProblem& p, int64_t r0,
                                                           int64_t r1, int64_t c0, int64_t c1,
-                                                          const ThreadBuffers& buf) {
+                                                          const TiledBuffers& buf) {
   tiledTask<Vec16, 8, 2>(p, r0, r1, c0, c1, buf);
 }
 __attribute__((target("arch=x86-64-v3"))) void taskAvx2(const LinearProblem& p, int64_t r0,
                                                         int64_t r1, int64_t c0, int64_t c1,
-                                                        const ThreadBuffers& buf) {
+                                                        const TiledBuffers& buf) {
   tiledTask<Vec8, 6, 2>(p, r0, r1, c0, c1, buf);
 }
 #endif
 void taskBaseline(const LinearProblem& p, int64_t r0, int64_t r1, int64_t c0, int64_t c1,
-                  const ThreadBuffers& buf) {
+                  const TiledBuffers& buf) {
   tiledTask<Vec4, 4, 2>(p, r0, r1, c0, c1, buf);
 }
 
-using TaskFn = void (*)(const LinearProblem&, int64_t, int64_t, int64_t, int64_t,
-                        const ThreadBuffers&);
-
 struct Kernel {
-  TaskFn task;
+  TiledTaskFn task;
   int64_t rowsPerTask;
 };
 
-Kernel kernelFor(Isa isa) {
+Kernel kernelFor(Isa isa, const LinearProblem& p) {
 #if FATHOM_X86_DISPATCH
-  if (isa == Isa::Avx512)
+  if (isa == Isa::Avx512Bf16 && dotBf16Applies(p))
+    return {tiledTaskDotBf16, kTiledMaxRowsPerTask};
+  if (isa >= Isa::Avx512)
     return {taskAvx512, 16 * 8};
   if (isa == Isa::Avx2)
     return {taskAvx2, 16 * 6};
 #endif
   (void)isa;
+  (void)p;
   return {taskBaseline, 16 * 4};
 }
 
@@ -187,8 +147,8 @@ size_t perThreadBytes() {
          ScratchCarver::alignUp(kNb * kKc * 4) + ScratchCarver::alignUp(kMbMax * kNb * 4);
 }
 
-ThreadBuffers buffersAt(std::byte* slot) {
-  ThreadBuffers buf;
+TiledBuffers buffersAt(std::byte* slot) {
+  TiledBuffers buf;
   buf.xRows = reinterpret_cast<float*>(slot);
   slot += ScratchCarver::alignUp(kMbMax * kKc * 4);
   buf.wRows = reinterpret_cast<float*>(slot);
@@ -206,7 +166,7 @@ size_t linearTiledScratchBytes(int numThreads) {
 }
 
 void linearTiled(const LinearProblem& p, ThreadPool& pool, Scratch scratch) {
-  const Kernel kernel = kernelFor(gemmIsa());
+  const Kernel kernel = kernelFor(gemmIsa(), p);
   const int numThreads = pool.numThreads();
   std::byte* slots =
       ScratchCarver(scratch, "linear").take<std::byte>(linearTiledScratchBytes(numThreads));

@@ -4,9 +4,12 @@
 // differs per ISA, are dispatched here, and tests and benchmarks may pin them lower.
 namespace fathom::cpu {
 
-enum class Isa { Baseline, Avx2, Avx512 };
+// Avx512Bf16 adds the bf16 dot-product instruction (vdpbf16ps), which bf16 x bf16 prefill GEMMs
+// use: exact bf16 products summed in fp32 in pairs, twice the multiply-adds per instruction.
+enum class Isa { Baseline, Avx2, Avx512, Avx512Bf16 };
 
-// The best ISA this CPU (and OS) supports: x86-64-v4 → Avx512, x86-64-v3 → Avx2.
+// The best ISA this CPU (and OS) supports: x86-64-v4 (+ avx512bf16) → Avx512 (Avx512Bf16),
+// x86-64-v3 → Avx2.
 Isa detectedIsa();
 // The ISA linear() uses now (detectedIsa() unless pinned).
 Isa gemmIsa();
