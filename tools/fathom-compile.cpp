@@ -1,5 +1,6 @@
 // fathom-compile: compiles a Hugging Face DeepSeek checkpoint into a Fathom artifact, prints
 // its fathom IR (--emit=mlir), or validates and summarises it (--inspect).
+#include "common/ProgressBar.h"
 #include "fathom/frontend/Checkpoint.h"
 #include "fathom/frontend/Json.h"
 #include "fathom/frontend/ModelSummary.h"
@@ -7,8 +8,6 @@
 #ifdef FATHOM_HAVE_COMPILER
 #include "compiler/driver/CompileCheckpoint.h"
 #endif
-
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -139,30 +138,6 @@ int fail(const std::string& message) {
   std::cerr << "fathom-compile: error: " << fathom::frontend::singleLine(message) << std::endl;
   return 1;
 }
-// A redrawn bar on a terminal; nothing when stderr is a file or pipe (scripts, tests).
-class ProgressBar {
-public:
-  explicit ProgressBar(bool enabled) : enabled_(enabled && isatty(STDERR_FILENO)) {}
-  void update(uint64_t done, uint64_t total) {
-    if (!enabled_ || total == 0)
-      return;
-    int percent = int(done * 100 / total);
-    if (percent == last_)
-      return;
-    last_ = percent;
-    int filled = percent * 40 / 100;
-    std::fprintf(stderr, "\rwriting weights [%s%s] %3d%%  %.1f / %.1f MB",
-                 std::string(size_t(filled), '#').c_str(),
-                 std::string(size_t(40 - filled), ' ').c_str(), percent, done / 1e6, total / 1e6);
-    if (done == total)
-      std::fputc('\n', stderr);
-  }
-
-private:
-  bool enabled_;
-  int last_ = -1;
-};
-
 int compile(const Arguments& arguments, const fathom::frontend::Checkpoint& checkpoint) {
 #ifdef FATHOM_HAVE_COMPILER
   fathom::compiler::CompileOptions options;
@@ -177,7 +152,7 @@ int compile(const Arguments& arguments, const fathom::frontend::Checkpoint& chec
   for (const std::string& warning : checkpoint.warnings())
     std::cerr << "fathom-compile: warning: " << warning << "\n";
   auto start = std::chrono::steady_clock::now();
-  ProgressBar bar(!arguments.quiet);
+  fathom::tools::ProgressBar bar("writing weights", !arguments.quiet);
   auto summary = fathom::compiler::compileCheckpoint(
       checkpoint, arguments.output, options,
       [&](uint64_t done, uint64_t total) { bar.update(done, total); });

@@ -1,4 +1,5 @@
 // fathom-run: runs a Fathom artifact on the CPU (see run/RunOptions.cpp for the options).
+#include "common/ProgressBar.h"
 #include "run/Commands.h"
 #include "run/RunOptions.h"
 
@@ -13,7 +14,11 @@ int main(int argc, char** argv) {
       std::cout << kUsage;
       return 0;
     }
-    auto model = fathom::executor::CpuModel::load(options.model, {options.threads});
+    // Checking the weights of a small artifact takes a blink: a bar from 1 GB on.
+    fathom::tools::ProgressBar bar("verifying weights", true, uint64_t(1) << 30);
+    auto model = fathom::executor::CpuModel::load(
+        options.model,
+        {options.threads, [&](uint64_t done, uint64_t total) { bar.update(done, total); }});
     if (model->head() != "causal_lm")
       return classify(*model, options);
     if (options.chat)

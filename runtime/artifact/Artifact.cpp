@@ -4,6 +4,7 @@
 #include "fathom/artifact/Checksum.h"
 #include "fathom/runtime/Error.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -31,7 +32,8 @@ uint64_t elementCount(const flatbuffers::Vector<int64_t>* shape) {
 
 } // namespace
 
-std::unique_ptr<Artifact> Artifact::open(const std::string& path, Verify verify) {
+std::unique_ptr<Artifact> Artifact::open(const std::string& path, Verify verify,
+                                         const Progress& progress) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     fail(path, std::string("cannot open artifact: ") + std::strerror(errno));
@@ -50,17 +52,20 @@ std::unique_ptr<Artifact> Artifact::open(const std::string& path, Verify verify)
   ::close(fd);
   if (mapping == MAP_FAILED)
     fail(path, std::string("cannot map artifact: ") + std::strerror(errno));
-  std::unique_ptr<Artifact> artifact(new Artifact(path, static_cast<const uint8_t*>(mapping), size));
-  artifact->verifyLayout(verify);
+  std::unique_ptr<Artifact> artifact(
+      new Artifact(path, static_cast<const uint8_t*>(mapping), size));
+  artifact->verifyLayout(verify, progress);
   return artifact;
 }
 
 Artifact::Artifact(std::string path, const uint8_t* base, size_t size)
     : path_(std::move(path)), base_(base), size_(size) {}
 
-Artifact::~Artifact() { munmap(const_cast<uint8_t*>(base_), size_); }
+Artifact::~Artifact() {
+  munmap(const_cast<uint8_t*>(base_), size_);
+}
 
-void Artifact::verifyLayout(Verify verify) {
+void Artifact::verifyLayout(Verify verify, const Progress& progress) {
   ArtifactHeader header;
   std::memcpy(&header, base_, sizeof header);
   if (std::memcmp(header.magic, kMagic, sizeof kMagic) != 0)
@@ -84,16 +89,36 @@ void Artifact::verifyLayout(Verify verify) {
 
   const auto* sections = metadata_->sections();
   size_t sectionCount = sections ? sections->size() : 0;
+  uint64_t sectionBytes = 0;
   for (size_t i = 0; i < sectionCount; ++i) {
     const fb::Section* section = sections->Get(i);
-    std::string name = section->name()->str();
     if (section->offset() % kAlignment != 0 || section->offset() < kHeaderSize ||
         section->offset() > header.metadataOffset ||
         section->size() > header.metadataOffset - section->offset())
-      fail(path_, "section '" + name + "' range is misaligned or outside the data area");
-    if (verify == Verify::Everything &&
-        xxh64(base_ + section->offset(), section->size()) != section->xxh64())
-      fail(path_, "section '" + name + "' checksum mismatch: the file is corrupted");
+      fail(path_,
+           "section '" + section->name()->str() + "' range is misaligned or outside the data area");
+    sectionBytes += section->size();
+  }
+  if (verify == Verify::Everything) {
+    // Hashed in pieces so that progress moves during one big section.
+    constexpr uint64_t kPiece = uint64_t(64) << 20;
+    uint64_t verified = 0;
+    for (size_t i = 0; i < sectionCount; ++i) {
+      const fb::Section* section = sections->Get(i);
+      Xxh64 hash;
+      for (uint64_t at = 0; at < section->size(); at += kPiece) {
+        const uint64_t piece = std::min(kPiece, section->size() - at);
+        hash.update(base_ + section->offset() + at, piece);
+        verified += piece;
+        if (progress)
+          progress(verified, sectionBytes);
+      }
+      if (hash.digest() != section->xxh64())
+        fail(path_,
+             "section '" + section->name()->str() + "' checksum mismatch: the file is corrupted");
+    }
+    if (progress && verified == 0)
+      progress(0, 0);
   }
   const auto* tensors = metadata_->tensors();
   size_t tensorCount = tensors ? tensors->size() : 0;
@@ -126,8 +151,11 @@ size_t Artifact::tensorCount() const {
 WeightView Artifact::tensor(size_t index) const {
   const fb::Tensor* tensor = metadata_->tensors()->Get(flatbuffers::uoffset_t(index));
   const fb::Section* section = metadata_->sections()->Get(tensor->section());
-  WeightView view{tensor->name()->string_view(), static_cast<DType>(tensor->dtype()), {},
-                  base_ + section->offset() + tensor->offset(), tensor->size()};
+  WeightView view{tensor->name()->string_view(),
+                  static_cast<DType>(tensor->dtype()),
+                  {},
+                  base_ + section->offset() + tensor->offset(),
+                  tensor->size()};
   if (tensor->shape())
     view.shape.assign(tensor->shape()->begin(), tensor->shape()->end());
   return view;

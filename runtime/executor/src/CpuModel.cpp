@@ -304,7 +304,8 @@ CpuModel::~CpuModel() = default;
 
 std::unique_ptr<CpuModel> CpuModel::load(const std::string& path, const LoadOptions& options) {
   auto impl = std::make_unique<Impl>();
-  impl->file = artifact::Artifact::open(path);
+  impl->file =
+      artifact::Artifact::open(path, artifact::Artifact::Verify::Everything, options.progress);
   impl->pool = std::make_unique<cpu::ThreadPool>(options.threads);
   impl->context.pool = impl->pool.get();
   impl->bind(path);

@@ -1,8 +1,8 @@
 // Writes artifacts with the streaming writer, reads them back with the runtime loader, and
 // checks that every kind of damage is refused with a message naming the file and the problem.
+#include "fathom/artifact/Artifact.h"
 #include "Artifact_generated.h"
 #include "compiler/artifact/ArtifactWriter.h"
-#include "fathom/artifact/Artifact.h"
 #include "fathom/artifact/Checksum.h"
 #include "fathom/runtime/Error.h"
 
@@ -116,8 +116,32 @@ TEST_F(ArtifactTest, RoundTripsMetadataAndWeights) {
   EXPECT_DOUBLE_EQ(prefill->calls()->Get(0)->float_attrs()->Get(0), 1e-6);
   EXPECT_EQ(artifact->entryPoint("decode"), nullptr);
   EXPECT_EQ(artifact->metadata().generation()->eos_token_ids()->Get(0), 1);
-  EXPECT_THAT([&] { artifact->tensor("lm_head.weight"); },
-              ::testing::ThrowsMessage<Error>(HasSubstr("artifact has no tensor 'lm_head.weight'")));
+  EXPECT_THAT(
+      [&] { artifact->tensor("lm_head.weight"); },
+      ::testing::ThrowsMessage<Error>(HasSubstr("artifact has no tensor 'lm_head.weight'")));
+}
+
+TEST_F(ArtifactTest, ReportsChecksumProgressUpToEverySectionByte) {
+  writeSample();
+  std::vector<std::pair<uint64_t, uint64_t>> calls;
+  auto artifact =
+      Artifact::open(path_, Artifact::Verify::Everything, [&](uint64_t done, uint64_t total) {
+        calls.push_back({done, total});
+      });
+  uint64_t sectionBytes = 0;
+  for (const fb::Section* section : *artifact->metadata().sections())
+    sectionBytes += section->size();
+  ASSERT_GT(sectionBytes, 0u);
+  ASSERT_FALSE(calls.empty());
+  EXPECT_EQ(calls.back(), std::make_pair(sectionBytes, sectionBytes));
+  for (size_t i = 1; i < calls.size(); ++i)
+    EXPECT_LE(calls[i - 1].first, calls[i].first);
+
+  calls.clear(); // nothing is read, so nothing is reported
+  Artifact::open(path_, Artifact::Verify::MetadataOnly, [&](uint64_t done, uint64_t total) {
+    calls.push_back({done, total});
+  });
+  EXPECT_TRUE(calls.empty());
 }
 
 TEST_F(ArtifactTest, RefusesAFlippedWeightByte) {
@@ -153,7 +177,8 @@ TEST_F(ArtifactTest, RefusesAnotherFormatVersion) {
   uint32_t version = kFormatVersion + 1;
   std::memcpy(bytes.data() + 8, &version, sizeof version);
   writeFile(bytes);
-  EXPECT_THAT(openError(), HasSubstr("artifact format version 2, but this runtime reads version 1"));
+  EXPECT_THAT(openError(),
+              HasSubstr("artifact format version 2, but this runtime reads version 1"));
 }
 
 TEST_F(ArtifactTest, RefusesOtherFiles) {
@@ -167,12 +192,14 @@ TEST_F(ArtifactTest, LeavesNothingBehindWhenWritingFails) {
   {
     ArtifactWriter writer(path_);
     writer.beginSection("weights");
-    EXPECT_THAT([&] {
-      writer.addTensor({"short", DType::F32, {4}}, [](const ByteSink& sink) {
-        float value = 1.0f;
-        sink(&value, sizeof value);
-      });
-    }, ::testing::ThrowsMessage<Error>(HasSubstr("tensor 'short' produced 4 bytes, expected 16")));
+    EXPECT_THAT(
+        [&] {
+          writer.addTensor({"short", DType::F32, {4}}, [](const ByteSink& sink) {
+            float value = 1.0f;
+            sink(&value, sizeof value);
+          });
+        },
+        ::testing::ThrowsMessage<Error>(HasSubstr("tensor 'short' produced 4 bytes, expected 16")));
   }
   EXPECT_FALSE(fs::exists(path_));
   EXPECT_FALSE(fs::exists(path_ + ".partial"));

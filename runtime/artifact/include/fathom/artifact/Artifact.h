@@ -5,6 +5,7 @@
 #include "fathom/runtime/DType.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -29,9 +30,13 @@ struct WeightView {
 class Artifact {
 public:
   enum class Verify { Everything, MetadataOnly };
+  // Called while the section checksums are verified (reading every weight byte: minutes for a
+  // checkpoint of hundreds of GB): bytes checked so far and in all, ending with done == total.
+  using Progress = std::function<void(uint64_t done, uint64_t total)>;
 
   // Throws fathom::Error naming `path` and the problem when the file is not a valid artifact.
-  static std::unique_ptr<Artifact> open(const std::string& path, Verify verify = Verify::Everything);
+  static std::unique_ptr<Artifact> open(const std::string& path, Verify verify = Verify::Everything,
+                                        const Progress& progress = {});
   ~Artifact();
   Artifact(const Artifact&) = delete;
   Artifact& operator=(const Artifact&) = delete;
@@ -46,7 +51,7 @@ public:
 
 private:
   Artifact(std::string path, const uint8_t* base, size_t size);
-  void verifyLayout(Verify verify);
+  void verifyLayout(Verify verify, const Progress& progress);
 
   std::string path_;
   const uint8_t* base_;

@@ -15,6 +15,8 @@ namespace fathom::executor {
 
 struct LoadOptions {
   int threads = 0; // 0: every hardware thread
+  // Reports the weight checksum verification, the long part of loading a big artifact.
+  artifact::Artifact::Progress progress;
 };
 
 // A rectangular batch, row-major [batch, tokens].
