@@ -45,11 +45,13 @@ inline constexpr int64_t kTiledInputsPerBlock = 256; // MR rows of x and a W str
 inline constexpr int64_t kTiledOutputsPerTask = 64;  // a multiple of every NR
 inline constexpr int64_t kTiledMaxRowsPerTask = 128; // 16 panels of the largest MR
 
+// Sizes in floats, with Kc = kTiledInputsPerBlock, Nb = kTiledOutputsPerTask and
+// Mb = kTiledMaxRowsPerTask.
 struct TiledBuffers {
-  float* xRows;   // [kMbMax][kKc] x widened to fp32
-  float* wRows;   // [16][kKc] W rows widened to fp32, before transposition
-  float* wStrips; // [kNb / NR][kKc][NR]
-  float* tile;    // [kMbMax][kNb] fp32 partial sums
+  float* xRows;   // [Mb][Kc] x widened to fp32
+  float* wRows;   // [16][Kc] W rows widened to fp32, before transposition
+  float* wStrips; // [Nb / NR][Kc][NR] (the bf16 task: [Nb / NR][Kc pairs][NR] 32-bit pairs)
+  float* tile;    // [Mb][Nb] fp32 partial sums
 };
 
 // Computes y[rowBegin, rowEnd) x [colBegin, colEnd) (at most kTiledMaxRowsPerTask rows and
