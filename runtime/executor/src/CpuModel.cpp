@@ -353,6 +353,16 @@ void checkBatch(const TokenBatch& batch, int64_t maxBatch, int64_t maxSeq) {
   if (batch.ids.size() != n || batch.positions.size() != n || batch.mask.size() != n)
     throw Error("internal error: batch ids, positions and mask must all hold batch x tokens");
 }
+
+// A new batch attends to its real tokens only: padding and everything past the prompts is
+// masked until decode marks each new position.
+void markValidKeys(const TokenBatch& batch, ExecutionContext& context) {
+  std::fill(context.keyValid.begin(), context.keyValid.end(), uint8_t(0));
+  for (int64_t b = 0; b < batch.batch; ++b)
+    for (int64_t t = 0; t < batch.tokens; ++t)
+      context.keyValid[size_t(b * context.maxSeq + t)] =
+          batch.mask[size_t(b * batch.tokens + t)] ? 1 : 0;
+}
 } // namespace
 
 std::vector<float> CpuModel::prefill(const TokenBatch& prompts, bool allPositions) {
@@ -360,11 +370,7 @@ std::vector<float> CpuModel::prefill(const TokenBatch& prompts, bool allPosition
   if (m.head != "causal_lm")
     throw Error("prefill needs a causal LM artifact; this one is " + m.head);
   checkBatch(prompts, m.context.maxBatch, m.context.maxSeq);
-  std::fill(m.context.keyValid.begin(), m.context.keyValid.end(), uint8_t(0));
-  for (int64_t b = 0; b < prompts.batch; ++b)
-    for (int64_t t = 0; t < prompts.tokens; ++t)
-      m.context.keyValid[size_t(b * m.context.maxSeq + t)] =
-          prompts.mask[size_t(b * prompts.tokens + t)] ? 1 : 0;
+  markValidKeys(prompts, m.context);
   Step step{prompts.batch, prompts.tokens, 0, prompts.ids.data(), prompts.positions.data()};
   std::vector<int64_t> headRows;
   for (int64_t b = 0; b < prompts.batch; ++b)
@@ -406,11 +412,7 @@ std::vector<float> CpuModel::classify(const TokenBatch& inputs) {
   if (m.head == "causal_lm")
     throw Error("classify needs a classification artifact; this one is a causal LM");
   checkBatch(inputs, m.context.maxBatch, m.context.maxSeq);
-  std::fill(m.context.keyValid.begin(), m.context.keyValid.end(), uint8_t(0));
-  for (int64_t b = 0; b < inputs.batch; ++b)
-    for (int64_t t = 0; t < inputs.tokens; ++t)
-      m.context.keyValid[size_t(b * m.context.maxSeq + t)] =
-          inputs.mask[size_t(b * inputs.tokens + t)] ? 1 : 0;
+  markValidKeys(inputs, m.context);
   Step step{inputs.batch, inputs.tokens, 0, inputs.ids.data(), inputs.positions.data()};
   m.batch = 0;
   m.run(step, {}, nullptr);

@@ -181,9 +181,7 @@ const float* activationAsFloats(const LinearProblem& p) {
     return static_cast<const float*>(p.x);
   thread_local std::vector<float> widened;
   widened.resize(size_t(p.in));
-  const uint16_t* x = static_cast<const uint16_t*>(p.x);
-  for (int64_t k = 0; k < p.in; ++k)
-    widened[size_t(k)] = bf16ToFloat(x[k]);
+  widenBf16<Vec4>(static_cast<const uint16_t*>(p.x), p.in, widened.data());
   return widened.data();
 }
 
