@@ -3,7 +3,10 @@
 // residual, then the final norm and the head. Numerics follow shared/reference/model-spec.md.
 #include "models/DeepseekBuilder.h"
 
+#include "dialects/fathom/FathomConventions.h"
 #include "dialects/fathom/FathomDialect.h"
+#include "fathom/frontend/DeepseekTensors.h"
+#include "fathom/frontend/Fp8Dequant.h"
 #include "fathom/runtime/Error.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -17,6 +20,7 @@ namespace {
 
 using frontend::DeepseekConfig;
 using frontend::ModelConfig;
+using frontend::ProjectionNames;
 using frontend::RopeType;
 
 mlir::Type elementType(mlir::MLIRContext& context, DType dtype) {
@@ -54,32 +58,32 @@ mlir::fathom::DType dialectDType(DType dtype) {
 // Declares each checkpoint tensor as a fathom.param the first time an op refers to it.
 class ParamTable {
 public:
-  ParamTable(mlir::ModuleOp module, const frontend::TensorStore& tensors, DType compute)
-      : module_(module), tensors_(tensors), compute_(compute) {}
+  ParamTable(mlir::ModuleOp module, const frontend::WeightCatalog& weights, DType compute)
+      : module_(module), weights_(weights), compute_(compute) {}
 
   // `keepDtype`: the weight keeps its checkpoint dtype (the fp32 router bias of V3).
   mlir::FlatSymbolRefAttr get(const std::string& name, bool keepDtype = false) {
     if (auto found = declared_.find(name); found != declared_.end())
       return found->second;
-    frontend::TensorView view = tensors_.get(name);
-    mlir::OpBuilder builder = mlir::OpBuilder::atBlockEnd(module_.getBody());
+    frontend::WeightInfo info = weights_.get(name);
+    mlir::OpBuilder builder = declarationBuilder();
     mlir::MLIRContext& context = *module_.getContext();
-    llvm::SmallVector<int64_t> shape(view.shape.begin(), view.shape.end());
+    llvm::SmallVector<int64_t> shape(info.shape.begin(), info.shape.end());
     mlir::FlatSymbolRefAttr symbol = mlir::FlatSymbolRefAttr::get(&context, name);
     auto loc = builder.getUnknownLoc();
-    if (view.dtype == DType::F8E4M3) {
-      mlir::FlatSymbolRefAttr scale = get(name + "_scale_inv", /*keepDtype=*/true);
+    if (info.dtype == DType::F8E4M3) {
+      mlir::FlatSymbolRefAttr scale = get(frontend::fp8ScaleName(name), /*keepDtype=*/true);
       auto quant =
           mlir::fathom::BlockQuantAttr::get(&context, mlir::fathom::DType::f8e4m3, kBlock, kBlock);
       auto type = mlir::RankedTensorType::get(shape, elementType(context, DType::F8E4M3));
       mlir::fathom::ParamOp::create(builder, loc, name, type, builder.getStringAttr(name), nullptr,
                                     quant, scale, nullptr);
     } else {
-      DType stored = keepDtype ? view.dtype : compute_;
+      DType stored = keepDtype ? info.dtype : compute_;
       auto type = mlir::RankedTensorType::get(shape, elementType(context, stored));
       mlir::fathom::DTypeAttr sourceDtype;
-      if (stored != view.dtype)
-        sourceDtype = mlir::fathom::DTypeAttr::get(&context, dialectDType(view.dtype));
+      if (stored != info.dtype)
+        sourceDtype = mlir::fathom::DTypeAttr::get(&context, dialectDType(info.dtype));
       mlir::fathom::ParamOp::create(builder, loc, name, type, builder.getStringAttr(name),
                                     sourceDtype, nullptr, nullptr, nullptr);
     }
@@ -87,26 +91,33 @@ public:
     return symbol;
   }
 
+  // A bias, or null when the layer has none.
+  mlir::FlatSymbolRefAttr bias(const ProjectionNames& names) {
+    return names.bias.empty() ? nullptr : get(names.bias);
+  }
+
   // A weight stored contiguously inside `source` from element `offset` on, with `shape`: one
   // expert's slice of a fused expert tensor. Declared under its per-expert hub name.
   mlir::FlatSymbolRefAttr getSlice(const std::string& name, const std::string& source,
                                    int64_t offset, llvm::ArrayRef<int64_t> shape) {
-    frontend::TensorView view = tensors_.get(source);
-    if (view.dtype == DType::F8E4M3)
+    frontend::WeightInfo info = weights_.get(source);
+    if (info.dtype == DType::F8E4M3)
       throw Error("model builder: " + source +
                   ": FP8 fused expert tensors are not supported yet (use the per-expert layout)");
-    int64_t count = 1;
+    int64_t count = 1, available = 1;
     for (int64_t dim : shape)
       count *= dim;
-    if (offset < 0 || offset + count > view.numel())
+    for (int64_t dim : info.shape)
+      available *= dim;
+    if (offset < 0 || offset + count > available)
       throw Error("model builder: " + name + " would lie outside " + source + " " +
-                  frontend::formatShape(view.shape));
-    mlir::OpBuilder builder = mlir::OpBuilder::atBlockEnd(module_.getBody());
+                  frontend::formatShape(info.shape));
+    mlir::OpBuilder builder = declarationBuilder();
     mlir::MLIRContext& context = *module_.getContext();
     auto type = mlir::RankedTensorType::get(shape, elementType(context, compute_));
     mlir::fathom::DTypeAttr sourceDtype;
-    if (compute_ != view.dtype)
-      sourceDtype = mlir::fathom::DTypeAttr::get(&context, dialectDType(view.dtype));
+    if (compute_ != info.dtype)
+      sourceDtype = mlir::fathom::DTypeAttr::get(&context, dialectDType(info.dtype));
     mlir::fathom::ParamOp::create(builder, builder.getUnknownLoc(), name, type,
                                   builder.getStringAttr(source), sourceDtype, nullptr, nullptr,
                                   builder.getI64IntegerAttr(offset));
@@ -115,14 +126,25 @@ public:
     return symbol;
   }
 
-  bool has(const std::string& name) const { return tensors_.find(name).has_value(); }
+  bool has(const std::string& name) const { return weights_.find(name).has_value(); }
+
+  // Params are declared ahead of `function`, so the module reads top-down.
+  void declareBefore(mlir::Operation* function) { anchor_ = function; }
 
 private:
+  mlir::OpBuilder declarationBuilder() {
+    mlir::OpBuilder builder = mlir::OpBuilder::atBlockEnd(module_.getBody());
+    if (anchor_)
+      builder.setInsertionPoint(anchor_);
+    return builder;
+  }
+
   static constexpr int64_t kBlock = 128;
   mlir::ModuleOp module_;
-  const frontend::TensorStore& tensors_;
+  const frontend::WeightCatalog& weights_;
   DType compute_;
   std::unordered_map<std::string, mlir::FlatSymbolRefAttr> declared_;
+  mlir::Operation* anchor_ = nullptr;
 };
 
 mlir::fathom::RopeAttr ropeAttr(mlir::MLIRContext& context, const DeepseekConfig& config) {
@@ -155,9 +177,9 @@ mlir::fathom::RopeAttr ropeAttr(mlir::MLIRContext& context, const DeepseekConfig
   int64_t original = rope.originalMaxPositionEmbeddings > 0 ? rope.originalMaxPositionEmbeddings
                                                             : config.maxPositionEmbeddings;
   return mlir::fathom::RopeAttr::get(&context, llvm::APFloat(rope.theta), config.qkRopeHeadDim,
-                                     config.ropeInterleave, scaling, llvm::APFloat(rope.factor),
-                                     original, llvm::APFloat(rope.betaFast),
-                                     llvm::APFloat(rope.betaSlow), llvm::APFloat(attentionFactor));
+                                     scaling, llvm::APFloat(rope.factor), original,
+                                     llvm::APFloat(rope.betaFast), llvm::APFloat(rope.betaSlow),
+                                     llvm::APFloat(attentionFactor), rope.truncate);
 }
 
 // qk_head_dim^-0.5, times mscale(factor, mscale_all_dim)^2 for YaRN. transformers 5.23 applies
@@ -175,31 +197,56 @@ double softmaxScale(const DeepseekConfig& config) {
 class DeepseekEmitter {
 public:
   DeepseekEmitter(mlir::ModuleOp module, const ModelConfig& model, const DeepseekConfig& config,
-                  const frontend::TensorStore& tensors, DType compute)
+                  const frontend::WeightCatalog& weights, DType compute)
       : context_(*module.getContext()), builder_(&context_), model_(model), config_(config),
-        params_(module, tensors, compute), act_(elementType(context_, compute)) {}
+        names_(frontend::deepseekModelNames(model)), params_(module, weights, compute),
+        act_(elementType(context_, compute)) {}
 
-  void emitForward(mlir::ModuleOp module) {
+  void emitModel(mlir::ModuleOp module) {
     auto dyn = mlir::ShapedType::kDynamic;
-    auto ids = mlir::RankedTensorType::get({dyn, dyn}, builder_.getI32Type());
-    auto positions = mlir::RankedTensorType::get({dyn, dyn}, builder_.getI64Type());
-    auto keyMask = mlir::RankedTensorType::get({dyn, dyn}, builder_.getI1Type());
-    auto outType = tensor3(headWidth());
+    auto i64 = builder_.getI64Type();
+    bool causal = model_.head == frontend::HeadKind::CausalLM;
+    std::vector<std::pair<const char*, mlir::Type>> inputs = {
+        {mlir::fathom::kIdsInput, mlir::RankedTensorType::get({dyn, dyn}, i64)},
+        {mlir::fathom::kPositionsInput, mlir::RankedTensorType::get({dyn, dyn}, i64)},
+        {mlir::fathom::kKeyMaskInput,
+         mlir::RankedTensorType::get({dyn, dyn}, builder_.getI1Type())}};
+    if (causal) {
+      inputs.push_back({mlir::fathom::kCacheStartInput, mlir::RankedTensorType::get({dyn}, i64)});
+      inputs.push_back({mlir::fathom::kHeadRowsInput, mlir::RankedTensorType::get({dyn}, i64)});
+    }
+    llvm::SmallVector<mlir::Type> argumentTypes;
+    for (auto& input : inputs)
+      argumentTypes.push_back(input.second);
     builder_.setInsertionPointToEnd(module.getBody());
-    auto func = mlir::func::FuncOp::create(
-        builder_, loc(), "forward", builder_.getFunctionType({ids, positions, keyMask}, {outType}));
+    auto func = mlir::func::FuncOp::create(builder_, loc(), mlir::fathom::kModelFunction,
+                                           builder_.getFunctionType(argumentTypes, {}));
+    std::vector<llvm::StringRef> entries =
+        causal ? std::vector<llvm::StringRef>{mlir::fathom::kPrefill, mlir::fathom::kDecode}
+               : std::vector<llvm::StringRef>{mlir::fathom::kClassify};
+    func->setAttr(mlir::fathom::kEntryPointsAttr, builder_.getStrArrayAttr(entries));
+    params_.declareBefore(func);
+    for (size_t i = 0; i < inputs.size(); ++i)
+      func.setArgAttr(unsigned(i), mlir::fathom::kInputAttr,
+                      builder_.getStringAttr(inputs[i].first));
     mlir::Block* body = func.addEntryBlock();
     builder_.setInsertionPointToStart(body);
+    ids_ = body->getArgument(0);
     positions_ = body->getArgument(1);
     keyMask_ = body->getArgument(2);
+    if (causal) {
+      cacheStart_ = body->getArgument(3);
+      headRows_ = body->getArgument(4);
+    }
 
     mlir::Value hidden = mlir::fathom::EmbeddingOp::create(
-        builder_, loc(), tensor3(config_.hiddenSize), body->getArgument(0),
-        params_.get("model.embed_tokens.weight"));
+        builder_, loc(), tensor3(config_.hiddenSize), ids_, params_.get(names_.embedding));
     for (int64_t layer = 0; layer < config_.numHiddenLayers; ++layer)
       hidden = emitDecoderLayer(hidden, layer);
-    hidden = rmsNorm(hidden, "model.norm.weight", config_.rmsNormEps);
-    mlir::func::ReturnOp::create(builder_, loc(), emitHead(hidden));
+    hidden = rmsNorm(hidden, names_.finalNorm, config_.rmsNormEps);
+    mlir::Value out = emitHead(hidden);
+    mlir::func::ReturnOp::create(builder_, loc(), out);
+    func.setType(builder_.getFunctionType(argumentTypes, {out.getType()}));
   }
 
 private:
@@ -208,12 +255,8 @@ private:
     auto dyn = mlir::ShapedType::kDynamic;
     return mlir::RankedTensorType::get({dyn, dyn, width}, act_);
   }
-  static std::string layerPrefix(int64_t layer) {
-    return "model.layers." + std::to_string(layer) + ".";
-  }
-
-  int64_t headWidth() const {
-    return model_.head == frontend::HeadKind::CausalLM ? config_.vocabSize : model_.numLabels;
+  mlir::RankedTensorType rows(int64_t width) {
+    return mlir::RankedTensorType::get({mlir::ShapedType::kDynamic, width}, act_);
   }
 
   mlir::Value rmsNorm(mlir::Value input, const std::string& weight, double eps) {
@@ -221,125 +264,134 @@ private:
                                            builder_.getF32FloatAttr(float(eps)));
   }
 
-  mlir::Value linear(mlir::Value input, const std::string& weight, int64_t outWidth,
-                     const std::string& bias = "") {
-    mlir::FlatSymbolRefAttr biasSymbol = bias.empty() ? nullptr : params_.get(bias);
-    return mlir::fathom::LinearOp::create(builder_, loc(), tensor3(outWidth), input,
-                                          params_.get(weight), biasSymbol);
+  mlir::Value linear(mlir::Value input, const ProjectionNames& names, mlir::Type resultType) {
+    return mlir::fathom::LinearOp::create(builder_, loc(), resultType, input,
+                                          params_.get(names.weight), params_.bias(names));
   }
 
   mlir::Value add(mlir::Value lhs, mlir::Value rhs) {
     return mlir::fathom::AddOp::create(builder_, loc(), lhs, rhs);
   }
 
-  // down(silu(gate(x)) * up(x)): the dense MLP and the shared experts.
-  mlir::Value gatedMlp(mlir::Value input, const std::string& prefix, int64_t width) {
-    if (config_.mlpBias)
-      throw Error("model builder: MLP biases (mlp_bias) are not supported yet");
-    mlir::Value gate = linear(input, prefix + "gate_proj.weight", width);
-    mlir::Value up = linear(input, prefix + "up_proj.weight", width);
+  // down(silu(gate(x)) * up(x)): the dense MLP and the shared experts (V2 may give them biases).
+  mlir::Value gatedMlp(mlir::Value input, const frontend::GatedMlpNames& names, int64_t width) {
+    mlir::Value gate = linear(input, names.gate, tensor3(width));
+    mlir::Value up = linear(input, names.up, tensor3(width));
     mlir::Value activated = mlir::fathom::SiluMulOp::create(builder_, loc(), gate, up);
-    return linear(activated, prefix + "down_proj.weight", config_.hiddenSize);
+    return linear(activated, names.down, tensor3(config_.hiddenSize));
   }
 
-  mlir::Value attention(mlir::Value input, int64_t layer) {
-    std::string p = layerPrefix(layer) + "self_attn.";
-    auto sym = [&](const std::string& name) { return params_.get(p + name); };
-    auto optionalBias = [&](const std::string& name) -> mlir::FlatSymbolRefAttr {
-      return config_.attentionBias ? sym(name) : nullptr;
-    };
-    bool lora = config_.qLoraRank.has_value();
+  mlir::Value attention(mlir::Value input, int64_t layer, const frontend::MlaNames& names) {
+    auto sym = [&](const std::string& name) { return params_.get(name); };
+    bool lora = !names.qProj;
     auto i64 = [&](int64_t value) { return builder_.getI64IntegerAttr(value); };
     return mlir::fathom::MlaAttentionOp::create(
-        builder_, loc(), input.getType(), input, positions_, keyMask_, i64(layer),
+        builder_, loc(), input.getType(), input, positions_, keyMask_, cacheStart_, i64(layer),
         i64(config_.numAttentionHeads), i64(config_.qkNopeHeadDim), i64(config_.qkRopeHeadDim),
         i64(config_.vHeadDim), i64(config_.kvLoraRank),
         builder_.getF32FloatAttr(float(softmaxScale(config_))),
         // HF builds q_a_layernorm and kv_a_layernorm without passing eps: 1e-6 always.
-        builder_.getF32FloatAttr(1e-6f), ropeAttr(context_, config_),
-        lora ? nullptr : sym("q_proj.weight"), lora ? sym("q_a_proj.weight") : nullptr,
-        lora ? sym("q_a_layernorm.weight") : nullptr, lora ? sym("q_b_proj.weight") : nullptr,
-        sym("kv_a_proj_with_mqa.weight"), sym("kv_a_layernorm.weight"), sym("kv_b_proj.weight"),
-        sym("o_proj.weight"), lora ? optionalBias("q_a_proj.bias") : nullptr,
-        optionalBias("kv_a_proj_with_mqa.bias"), optionalBias("o_proj.bias"));
+        builder_.getF32FloatAttr(1e-6f), ropeAttr(context_, config_), ropeMode(),
+        lora ? nullptr : sym(names.qProj->weight), lora ? sym(names.qAProj.weight) : nullptr,
+        lora ? sym(names.qALayernorm) : nullptr, lora ? sym(names.qBProj.weight) : nullptr,
+        sym(names.kvAProj.weight), sym(names.kvALayernorm), sym(names.kvBProj.weight),
+        sym(names.oProj.weight), lora ? params_.bias(names.qAProj) : nullptr,
+        params_.bias(names.kvAProj), params_.bias(names.oProj));
   }
 
-  mlir::Value moe(mlir::Value input, int64_t layer) {
-    std::string p = layerPrefix(layer) + "mlp.";
-    bool fused = !params_.has(p + "experts.0.gate_proj.weight");
+  // How HF rotates: V2's apply_rotary_emb multiplies complex pairs in fp32; V3 rotates halves,
+  // after de-interleaving pairs when rope_interleave is set.
+  mlir::fathom::RopeModeAttr ropeMode() {
+    mlir::fathom::RopeMode mode = mlir::fathom::RopeMode::rotate_half;
+    if (model_.modelType == frontend::ModelType::DeepseekV2)
+      mode = mlir::fathom::RopeMode::complex;
+    else if (config_.ropeInterleave)
+      mode = mlir::fathom::RopeMode::interleaved;
+    return mlir::fathom::RopeModeAttr::get(&context_, mode);
+  }
+
+  mlir::Value moe(mlir::Value input, const frontend::MoeNames& names) {
+    bool fused = !params_.has(names.experts.front().gate.weight);
     int64_t topK = config_.numExpertsPerTok;
     auto dyn = mlir::ShapedType::kDynamic;
     auto weightsType = mlir::RankedTensorType::get({dyn, dyn, topK}, builder_.getF32Type());
     auto indicesType = mlir::RankedTensorType::get({dyn, dyn, topK}, builder_.getI32Type());
     bool sigmoid = config_.scoringFunc == "sigmoid";
+    bool greedy = config_.topkMethod == "greedy";
     auto router = mlir::fathom::MoeRouterOp::create(
-        builder_, loc(), weightsType, indicesType, input, params_.get(p + "gate.weight"),
-        config_.routerHasScoreBias ? params_.get(p + "gate.e_score_correction_bias", true)
-                                   : nullptr,
+        builder_, loc(), weightsType, indicesType, input, params_.get(names.router),
+        names.scoreBias.empty() ? nullptr : params_.get(names.scoreBias, /*keepDtype=*/true),
         mlir::fathom::RouterScoringAttr::get(&context_, sigmoid
                                                             ? mlir::fathom::RouterScoring::sigmoid
                                                             : mlir::fathom::RouterScoring::softmax),
         builder_.getI64IntegerAttr(topK),
-        builder_.getI64IntegerAttr(config_.topkMethod == "greedy" ? 1 : config_.nGroup.value_or(1)),
-        builder_.getI64IntegerAttr(config_.topkMethod == "greedy" ? 1
-                                                                  : config_.topkGroup.value_or(1)),
+        builder_.getI64IntegerAttr(greedy ? 1 : config_.nGroup.value_or(1)),
+        builder_.getI64IntegerAttr(greedy ? 1 : config_.topkGroup.value_or(1)),
         builder_.getBoolAttr(config_.normTopkProb),
         builder_.getF32FloatAttr(float(config_.routedScalingFactor)));
     llvm::SmallVector<mlir::Attribute> gates, ups, downs;
-    // transformers v5's fused layout: gate_up_proj [E, 2I, H] (gate rows, then up rows) and
-    // down_proj [E, H, I]; each expert's matrices are contiguous slices of them.
     int64_t hidden = config_.hiddenSize, inter = config_.moeIntermediateSize;
     for (int64_t e = 0; e < config_.nRoutedExperts; ++e) {
-      std::string expert = p + "experts." + std::to_string(e) + ".";
+      const frontend::GatedMlpNames& expert = names.experts[size_t(e)];
       if (fused) {
-        std::string gateUp = p + "experts.gate_up_proj", down = p + "experts.down_proj";
-        gates.push_back(params_.getSlice(expert + "gate_proj.weight", gateUp,
+        // Each expert's matrices are contiguous slices of the fused tensors.
+        gates.push_back(params_.getSlice(expert.gate.weight, names.fusedGateUp,
                                          e * 2 * inter * hidden, {inter, hidden}));
-        ups.push_back(params_.getSlice(expert + "up_proj.weight", gateUp,
+        ups.push_back(params_.getSlice(expert.up.weight, names.fusedGateUp,
                                        e * 2 * inter * hidden + inter * hidden, {inter, hidden}));
-        downs.push_back(params_.getSlice(expert + "down_proj.weight", down, e * hidden * inter,
+        downs.push_back(params_.getSlice(expert.down.weight, names.fusedDown, e * hidden * inter,
                                          {hidden, inter}));
         continue;
       }
-      gates.push_back(params_.get(expert + "gate_proj.weight"));
-      ups.push_back(params_.get(expert + "up_proj.weight"));
-      downs.push_back(params_.get(expert + "down_proj.weight"));
+      gates.push_back(params_.get(expert.gate.weight));
+      ups.push_back(params_.get(expert.up.weight));
+      downs.push_back(params_.get(expert.down.weight));
     }
     mlir::Value routed = mlir::fathom::ExpertFfnOp::create(
         builder_, loc(), input.getType(), input, router.getWeights(), router.getIndices(),
         builder_.getArrayAttr(gates), builder_.getArrayAttr(ups), builder_.getArrayAttr(downs));
-    if (config_.nSharedExperts == 0)
+    if (!names.shared)
       return routed;
-    mlir::Value shared = gatedMlp(input, p + "shared_experts.",
-                                  config_.moeIntermediateSize * config_.nSharedExperts);
+    mlir::Value shared = gatedMlp(input, *names.shared, inter * config_.nSharedExperts);
     return add(routed, shared);
   }
 
   mlir::Value emitDecoderLayer(mlir::Value hidden, int64_t layer) {
-    std::string p = layerPrefix(layer);
-    mlir::Value normed = rmsNorm(hidden, p + "input_layernorm.weight", config_.rmsNormEps);
-    hidden = add(hidden, attention(normed, layer));
-    normed = rmsNorm(hidden, p + "post_attention_layernorm.weight", config_.rmsNormEps);
-    mlir::Value ffn = config_.isMoeLayer(layer)
-                          ? moe(normed, layer)
-                          : gatedMlp(normed, p + "mlp.", config_.intermediateSize);
+    frontend::DeepseekLayerNames names = frontend::deepseekLayerNames(model_, layer);
+    mlir::Value normed = rmsNorm(hidden, names.inputNorm, config_.rmsNormEps);
+    hidden = add(hidden, attention(normed, layer, names.attention));
+    normed = rmsNorm(hidden, names.postAttentionNorm, config_.rmsNormEps);
+    mlir::Value ffn = names.moe ? moe(normed, *names.moe)
+                                : gatedMlp(normed, *names.mlp, config_.intermediateSize);
     return add(hidden, ffn);
+  }
+
+  mlir::Value selectRows(mlir::Value hidden, mlir::Value rowIndices) {
+    return mlir::fathom::SelectRowsOp::create(builder_, loc(), rows(config_.hiddenSize), hidden,
+                                              rowIndices);
   }
 
   mlir::Value emitHead(mlir::Value hidden) {
     switch (model_.head) {
     case frontend::HeadKind::CausalLM: {
-      std::string weight =
-          model_.tieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight";
-      return mlir::fathom::LmHeadOp::create(builder_, loc(), tensor3(config_.vocabSize), hidden,
+      // Only the rows the caller asks for (each prompt's last position, or all) reach the head.
+      mlir::Value selected = selectRows(hidden, headRows_);
+      std::string weight = model_.tieWordEmbeddings ? names_.embedding : names_.lmHead;
+      return mlir::fathom::LmHeadOp::create(builder_, loc(), rows(config_.vocabSize), selected,
                                             params_.get(weight));
     }
-    case frontend::HeadKind::SequenceClassification:
+    case frontend::HeadKind::SequenceClassification: {
+      // HF GenericForSequenceClassification pools each sequence's last non-pad token (the last
+      // position when the config has no pad id).
+      auto rowsType =
+          mlir::RankedTensorType::get({mlir::ShapedType::kDynamic}, builder_.getI64Type());
+      mlir::Value last = mlir::fathom::LastTokenRowsOp::create(
+          builder_, loc(), rowsType, ids_,
+          builder_.getI64IntegerAttr(model_.tokens.pad.value_or(-1)));
+      return linear(selectRows(hidden, last), names_.score, rows(model_.numLabels));
+    }
     case frontend::HeadKind::TokenClassification:
-      // Scores at every position; sequence classification pools the last non-pad row at run
-      // time (HF GenericForSequenceClassification).
-      return linear(hidden, "score.weight", model_.numLabels,
-                    model_.scoreHasBias ? "score.bias" : "");
+      return linear(hidden, names_.score, tensor3(model_.numLabels));
     case frontend::HeadKind::VisionLanguage:
       break;
     }
@@ -350,10 +402,10 @@ private:
   mlir::OpBuilder builder_;
   const ModelConfig& model_;
   const DeepseekConfig& config_;
+  frontend::DeepseekModelNames names_;
   ParamTable params_;
   mlir::Type act_;
-  mlir::Value positions_;
-  mlir::Value keyMask_;
+  mlir::Value ids_, positions_, keyMask_, cacheStart_, headRows_;
 };
 
 } // namespace
@@ -364,19 +416,23 @@ double yarnMscale(double factor, double mscale) {
 
 mlir::OwningOpRef<mlir::ModuleOp> buildDeepseek(mlir::MLIRContext& context,
                                                 const frontend::ModelConfig& config,
-                                                const frontend::TensorStore& tensors,
+                                                const frontend::WeightCatalog& weights,
                                                 const BuildOptions& options) {
   const DeepseekConfig* deepseek = config.deepseek();
   if (!deepseek)
     throw Error("model builder: " + std::string(frontend::modelTypeName(config.modelType)) +
                 " is not a deepseek_v3/deepseek_v2 model");
+  if (options.maxSeqLen < 1 || options.maxBatch < 1)
+    throw Error("model builder: max sequence length and max batch must be at least 1");
   context.loadDialect<mlir::fathom::FathomDialect, mlir::func::FuncDialect>();
   mlir::OwningOpRef<mlir::ModuleOp> module =
       mlir::ModuleOp::create(mlir::UnknownLoc::get(&context));
-  // The lowering picks DeepSeek-V2's complex-pair RoPE by model type.
-  (*module)->setAttr("fathom.model_type",
-                     mlir::StringAttr::get(&context, frontend::modelTypeName(config.modelType)));
-  DeepseekEmitter(*module, config, *deepseek, tensors, options.compute).emitForward(*module);
+  mlir::Builder builder(&context);
+  (*module)->setAttr(mlir::fathom::kModelTypeAttr,
+                     builder.getStringAttr(frontend::modelTypeName(config.modelType)));
+  (*module)->setAttr(mlir::fathom::kMaxSeqLenAttr, builder.getI64IntegerAttr(options.maxSeqLen));
+  (*module)->setAttr(mlir::fathom::kMaxBatchAttr, builder.getI64IntegerAttr(options.maxBatch));
+  DeepseekEmitter(*module, config, *deepseek, weights, options.compute).emitModel(*module);
   return module;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
-// deepseek_v3 / deepseek_v2 config + checkpoint tensors -> a `fathom` module.
+// deepseek_v3 / deepseek_v2 config + checkpoint weights -> a `fathom` module at the model level.
 #include "fathom/frontend/ModelConfig.h"
-#include "fathom/frontend/TensorStore.h"
+#include "fathom/frontend/WeightCatalog.h"
 #include "fathom/runtime/DType.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -12,14 +12,23 @@ namespace fathom::models {
 struct BuildOptions {
   // Activations and non-quantized weights; FP8 weights stay FP8 with their block scales.
   DType compute = DType::F32;
+  // The limits the module is compiled for (module attributes the passes and the planner read).
+  int64_t maxSeqLen = 4096;
+  int64_t maxBatch = 1;
 };
 
-// Emits one `fathom.param` per checkpoint tensor the network reads and a `@forward(ids,
-// positions, key_mask)` function returning logits (causal LM) or scores (classification
-// heads). Throws fathom::Error naming what is not supported.
+// Emits one `fathom.param` per checkpoint tensor the network reads and one model-level function
+// `@model` whose `fathom.entry_points` attribute names the entry points it stands for (prefill
+// and decode, or classify); fathom-specialize-entry-points clones it into each. Its arguments
+// are the run-time inputs, each named by a `fathom.input` argument attribute:
+//   causal LM:  ids [batch, seq] i64, positions [batch, seq] i64, key_mask [batch, keys] i1,
+//               cache_start [batch] i64, head_rows [rows] i64  ->  logits [rows, vocab]
+//   classifier: ids, positions, key_mask  ->  scores [batch, labels] (sequence) or
+//               [batch, seq, labels] (token)
+// Throws fathom::Error naming what is not supported.
 mlir::OwningOpRef<mlir::ModuleOp> buildDeepseek(mlir::MLIRContext& context,
                                                 const frontend::ModelConfig& config,
-                                                const frontend::TensorStore& tensors,
+                                                const frontend::WeightCatalog& weights,
                                                 const BuildOptions& options);
 
 // HF's YaRN magnitude correction: 0.1 * mscale * ln(factor) + 1 for factor > 1, else 1.

@@ -2,6 +2,7 @@
 // Fathom's passes, declared in Passes.td (one .cpp per pass).
 #include "dialects/fathom/FathomDialect.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 

@@ -3,22 +3,148 @@
 
 include "mlir/Pass/PassBase.td"
 
+// The default pipeline (compiler/pipeline) runs them in this order; the ones marked
+// "optimization" can be switched off (fathom-compile --disable-pass=NAME) without changing what
+// the artifact computes beyond rounding.
+
+//===----------------------------------------------------------------------===//
+// Entry points
+//===----------------------------------------------------------------------===//
+
+def SpecializeEntryPointsPass : Pass<"fathom-specialize-entry-points", "mlir::ModuleOp"> {
+  let summary = "Clones the model-level @model function into one function per entry point";
+  let description = [{
+    The model builder writes the network once, as `@model`, and lists in its
+    `fathom.entry_points` attribute what it stands for: `prefill` and `decode` for a causal LM,
+    `classify` for a classifier. This pass clones the body into `@prefill`, `@decode`, ...
+    (each tagged `fathom.entry_point` and `fathom.max_tokens`: max_seq_len, or 1 for decode),
+    then erases `@model`, so that later passes can give each entry point its own form (MLA
+    absorption rewrites decode, not prefill). A module without `@model` is left alone.
+  }];
+  let dependentDialects = ["mlir::fathom::FathomDialect", "mlir::func::FuncDialect"];
+}
+
+//===----------------------------------------------------------------------===//
+// Block decomposition and the MLA / RoPE optimizations
+//===----------------------------------------------------------------------===//
+
+def MlaAbsorptionPass : Pass<"fathom-mla-absorption", "mlir::ModuleOp"> {
+  let summary = "Optimization: decode attends over a latent KV cache with W_UK and W_UV absorbed";
+  let description = [{
+    Rewrites every cached `fathom.mla_attention` into kernel-level ops around a latent cache
+    (`fathom.cache` rows of kv_lora_rank + qk_rope_head_dim: the normalized compressed KV and
+    the roped shared key; 576 values per token for DeepSeek-V3):
+
+    - decode: the query's nope half goes through W_UK (the k_nope rows of kv_b_proj, per head,
+      as the derived param `<kv_b_proj>.absorbed_k` [heads, kv_lora, nope]) into the latent
+      space, attention runs as multi-query attention over the cache (one shared key and value
+      head: latent | rope key, latent), and W_UV (`<kv_b_proj>.absorbed_v` [heads, v, kv_lora])
+      maps each head's result back before o_proj. The softmax scale is unchanged.
+    - prefill: appends its latents to the same cache, then decompresses every cached latent with
+      kv_b_proj and attends in the naive form, which costs fewer multiply-adds for a prompt
+      (docs/ARCHITECTURE.md) and matches HF's rounding exactly.
+
+    Uncached attention (classifiers) is left to fathom-decompose. FP8 kv_b_proj weights are
+    dequantized by the initializer before they are sliced per head.
+  }];
+  let dependentDialects = ["mlir::fathom::FathomDialect"];
+  let statistics = [
+    Statistic<"numAbsorbed", "num-absorbed", "Attention blocks rewritten to the latent cache">
+  ];
+}
+
+def DecomposePass : Pass<"fathom-decompose", "mlir::ModuleOp"> {
+  let summary = "Lowers the model-level DeepSeek blocks to kernel-level ops";
+  let description = [{
+    - `fathom.mla_attention`, naive (HF) form: the q projections, kv_a_proj_with_mqa split into
+      the compressed KV (normalized) and the rope key, kv_b_proj, `fathom.rope` with cos/sin
+      tables the initializer computes (`fathom.rope_table`), then attention. A cached layer
+      appends every head's keys and values plus the roped shared key to its `fathom.cache`
+      (per-head form) and attends over all cached rows; an uncached one attends to this call.
+    - `fathom.moe_router`: the fp32 router GEMM (`fathom.linear` to f32) and `fathom.moe_route`.
+    - `fathom.expert_ffn`: `fathom.moe_dispatch`, `fathom.gather_rows`, gate and up through
+      `fathom.expert_linear`, `fathom.silu_mul`, down, `fathom.moe_combine` (eager order).
+
+    Blocks an earlier pass already lowered are gone by then; everything else is left alone.
+  }];
+  let dependentDialects = ["mlir::fathom::FathomDialect"];
+}
+
+def RopeFusionPass : Pass<"fathom-rope-fusion", "mlir::ModuleOp"> {
+  let summary = "Optimization: folds interleaved RoPE into weight rows and rotates inside kernels";
+  let description = [{
+    Two rewrites of `fathom.rope`:
+
+    - Layout folding. A rope in the `interleaved` (V3 rope_interleave) or `complex` (V2) mode
+      whose input is a window of a projection's output gets the projection's rows permuted by
+      the initializer (`fathom.weight_deinterleave_rows` into the derived param
+      `<weight>.rope_halves`, the bias too), so the GEMM writes rotate-half pairs and the rope
+      becomes `rotate_half` (exactly HF's values) or `complex_halves`. FP8 weights keep their
+      scales when every permuted row stays inside its 128-row block; otherwise the rope is left
+      as it is. Complex ropes are folded all together or not at all, because their output layout
+      changes and queries and keys must agree.
+    - Kernel fusion. A rope whose only user is attention's query_rope is applied by the attention
+      kernel as it loads the query; one whose only user is a cache_append piece is applied as
+      the piece is written into the cache. No separate pass over memory remains for them.
+  }];
+  let dependentDialects = ["mlir::fathom::FathomDialect"];
+  let statistics = [
+    Statistic<"numFolded", "num-folded", "Ropes whose interleaved layout went into weight rows">,
+    Statistic<"numFused", "num-fused", "Ropes applied inside attention or cache_append">
+  ];
+}
+
 //===----------------------------------------------------------------------===//
 // Weights
 //===----------------------------------------------------------------------===//
 
 def DropUnusedParamsPass : Pass<"fathom-drop-unused-params", "mlir::ModuleOp"> {
-  let summary = "Removes fathom.param declarations that nothing references";
+  let summary = "Removes fathom.param declarations (and derived definitions) nothing reads";
   let description = [{
     Checkpoints carry tensors a compiled entry point never reads: the multi-token-prediction
     layer (model.layers.N at N = num_hidden_layers), a tied lm_head's duplicate, heads of other
-    tasks. Dropping their declarations keeps them out of the artifact's weight table. A param
-    stays when any symbol use in the module names it, including a quantized param's `scale`.
+    tasks; rewrites leave params behind (a projection whose rows RoPE fusion permuted). Dropping
+    their declarations keeps them out of the artifact's weight table. A param stays when any
+    symbol use in the module other than its own `fathom.define_param` names it, including a
+    quantized param's `scale` and initializer reads; a dropped derived param takes its
+    definition and the initializer ops only it used along.
   }];
   let dependentDialects = ["mlir::fathom::FathomDialect"];
   let statistics = [
     Statistic<"numDropped", "num-dropped", "Number of unused params removed">
   ];
+}
+
+//===----------------------------------------------------------------------===//
+// Lowering to a target
+//===----------------------------------------------------------------------===//
+
+def LowerToKernelsPass : Pass<"fathom-lower-to-kernels", "mlir::ModuleOp"> {
+  let summary = "Binds every op of the entry points to a kernel of the target";
+  let description = [{
+    Asks the target (compiler/targets/<name>) which kernel runs each op of every entry
+    function, for its operand types and attributes, and records the answer as the op's
+    `fathom.kernel` attribute ("view" for slices and head reshapes that only re-describe a
+    buffer). An op the target cannot run, a model-level block left undecomposed or a dtype it
+    lacks is an error naming the op and the reason.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"cpu\"", "the target to lower for">
+  ];
+  let dependentDialects = ["mlir::fathom::FathomDialect"];
+}
+
+def PlanMemoryPass : Pass<"fathom-plan-memory", "mlir::ModuleOp"> {
+  let summary = "Places every intermediate value of the entry points in one activation arena";
+  let description = [{
+    Each value that owns a buffer (kernel results and entry inputs; not views, caches or the
+    entry's result, which the runtime sizes per call) is sized for the module's max_batch and
+    max_seq_len (per its rows: tokens, keys, head rows, routed copies, one per sequence), given
+    a lifetime from its definition to its last use (through the views of it), and placed at the
+    lowest free offset, largest first. Records `fathom.arena_offsets` (bytes, per result) on
+    each op, `fathom.arena_size` on each entry function. Needs fathom-lower-to-kernels first.
+  }];
+  let dependentDialects = ["mlir::fathom::FathomDialect"];
 }
 
 #endif // FATHOM_PASSES_TD

@@ -7,6 +7,7 @@
 #include "fathom/runtime/Error.h"
 #ifdef FATHOM_HAVE_COMPILER
 #include "compiler/driver/CompileCheckpoint.h"
+#include "compiler/driver/ReportFormat.h"
 #endif
 
 #include <chrono>
@@ -14,32 +15,43 @@
 #include <exception>
 #include <iostream>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace {
 constexpr const char* kUsage =
-    R"(usage: fathom-compile CHECKPOINT -o MODEL.fathom [--target cpu] [--dtype fp32|bf16]
-                      [--max-seq-len N] [--max-batch N] [--quiet]
-       fathom-compile CHECKPOINT --emit=mlir [--dtype fp32|bf16]
+    R"(usage: fathom-compile CHECKPOINT -o MODEL.fathom [--target cpu] [--dtype auto|fp32|bf16]
+                      [--max-seq-len N] [--max-batch N] [--disable-pass NAME]...
+                      [--print-ir-after NAME]... [--time-passes] [--quiet]
+       fathom-compile CHECKPOINT --report [--json] [same options]
+       fathom-compile CHECKPOINT --emit=mlir [--dtype auto|fp32|bf16]
        fathom-compile CHECKPOINT --inspect [--json]
 
 Reads a Hugging Face checkpoint folder (config.json, model.safetensors or
 model.safetensors.index.json and its shards, generation_config.json, tokenizer files),
 validates every file and holds the tensors against the architecture.
 
-  -o FILE          compile to a Fathom artifact (written as FILE.partial, renamed when done)
-  --target T       cpu (the default)
-  --dtype D        compute dtype: fp32 (default) or bf16
-  --max-seq-len N  tokens the KV cache holds per sequence (default: min(max_position_embeddings, 4096))
-  --max-batch N    sequences per batch (default 1)
-  --quiet          no progress bar or summary line
-  --emit=mlir      print the model as fathom IR and stop
-  --inspect        print the model summary: architecture, dimensions, layer kinds, expert
-                   layout, MTP layers, quantization, parameters by dtype, inventory problems
-  --json           with --inspect: print the summary as JSON
-  --help           show this help
+  -o FILE             compile to a Fathom artifact (written as FILE.partial, renamed when done)
+  --target T          cpu (the default)
+  --dtype D           compute dtype: auto (the default: the checkpoint's dtype, as HF loads
+                      it; fp32 for fp32 or fp16 checkpoints), fp32 or bf16
+  --max-seq-len N     tokens the KV cache holds per sequence (default: min(max_position_embeddings, 4096))
+  --max-batch N       sequences per batch (default 1)
+  --disable-pass P    leave out an optimization pass: fathom-mla-absorption, fathom-rope-fusion
+  --print-ir-after P  print the module on stderr after pass P (a pipeline pass, or all); with
+                      --emit=mlir, runs the pipeline
+  --time-passes       print the time each pass took on stderr
+  --report            run the pipeline and print, per entry point, the weight bytes, the
+                      activation arena, and the KV cache per token and at the limits; works on
+                      a folder that holds only config.json (weights planned from the config)
+  --quiet             no progress bar or summary line
+  --emit=mlir         print the model as fathom IR (model level) and stop
+  --inspect           print the model summary: architecture, dimensions, layer kinds, expert
+                      layout, MTP layers, quantization, parameters by dtype, inventory problems
+  --json              with --inspect or --report: print JSON
+  --help              show this help
 
 Supported model types: deepseek_v3, deepseek_v2, deepseek_vl.
 On a malformed checkpoint: one line on stderr naming the file and the problem, exit 1.
@@ -51,12 +63,16 @@ struct Arguments {
   bool json = false;
   bool help = false;
   bool emitMlir = false;
+  bool report = false;
   bool quiet = false;
+  bool timePasses = false;
   std::string output;
   std::string target = "cpu";
-  std::string dtype = "fp32";
+  std::string dtype = "auto";
   int64_t maxSeqLen = 0;
   int64_t maxBatch = 1;
+  std::set<std::string> disabledPasses;
+  std::set<std::string> printIrAfter;
 };
 
 // Usage problems are reported like malformed input: one line, exit 1.
@@ -94,6 +110,18 @@ Arguments parseArguments(int argc, char** argv) {
       arguments.json = true;
     else if (argument == "--emit=mlir")
       arguments.emitMlir = true;
+    else if (argument == "--report")
+      arguments.report = true;
+    else if (argument == "--time-passes")
+      arguments.timePasses = true;
+    else if (argument == "--disable-pass")
+      arguments.disabledPasses.insert(value());
+    else if (argument.starts_with("--disable-pass="))
+      arguments.disabledPasses.insert(std::string(argument.substr(15)));
+    else if (argument == "--print-ir-after")
+      arguments.printIrAfter.insert(value());
+    else if (argument.starts_with("--print-ir-after="))
+      arguments.printIrAfter.insert(std::string(argument.substr(17)));
     else if (argument.starts_with("--emit"))
       throw UsageError{"unknown " + std::string(argument) + " (only --emit=mlir)"};
     else if (argument == "-o" || argument == "--output")
@@ -120,17 +148,16 @@ Arguments parseArguments(int argc, char** argv) {
     return arguments;
   if (arguments.checkpoint.empty())
     throw UsageError{"no checkpoint folder given (see --help)"};
-  int modes = int(arguments.inspect) + int(arguments.emitMlir) + int(!arguments.output.empty());
+  int modes = int(arguments.inspect) + int(arguments.emitMlir) + int(arguments.report) +
+              int(!arguments.output.empty());
   if (modes == 0)
-    throw UsageError{"no mode given: -o FILE, --emit=mlir or --inspect (see --help)"};
+    throw UsageError{"no mode given: -o FILE, --report, --emit=mlir or --inspect (see --help)"};
   if (modes > 1)
-    throw UsageError{"choose one of -o, --emit=mlir and --inspect"};
-  if (arguments.json && !arguments.inspect)
-    throw UsageError{"--json needs --inspect"};
-  if (arguments.dtype != "fp32" && arguments.dtype != "bf16")
-    throw UsageError{"--dtype must be fp32 or bf16, got '" + arguments.dtype + "'"};
-  if (arguments.target != "cpu")
-    throw UsageError{"--target " + arguments.target + " is not supported (cpu)"};
+    throw UsageError{"choose one of -o, --report, --emit=mlir and --inspect"};
+  if (arguments.json && !arguments.inspect && !arguments.report)
+    throw UsageError{"--json needs --inspect or --report"};
+  if (arguments.dtype != "auto" && arguments.dtype != "fp32" && arguments.dtype != "bf16")
+    throw UsageError{"--dtype must be auto, fp32 or bf16, got '" + arguments.dtype + "'"};
   return arguments;
 }
 
@@ -142,11 +169,25 @@ int compile(const Arguments& arguments, const fathom::frontend::Checkpoint& chec
 #ifdef FATHOM_HAVE_COMPILER
   fathom::compiler::CompileOptions options;
   options.target = arguments.target;
-  options.compute = arguments.dtype == "bf16" ? fathom::DType::BF16 : fathom::DType::F32;
+  options.compute = arguments.dtype == "bf16" ? fathom::DType::BF16
+                    : arguments.dtype == "fp32"
+                        ? fathom::DType::F32
+                        : fathom::compiler::defaultComputeDtype(checkpoint.config());
   options.maxSeqLen = arguments.maxSeqLen;
   options.maxBatch = arguments.maxBatch;
+  options.disabledPasses = arguments.disabledPasses;
+  options.printIrAfter = arguments.printIrAfter;
+  options.timePasses = arguments.timePasses;
   if (arguments.emitMlir) {
     std::cout << fathom::compiler::emitMlir(checkpoint, options);
+    return 0;
+  }
+  if (arguments.report) {
+    auto report = fathom::compiler::reportCheckpoint(checkpoint, options);
+    if (arguments.json)
+      std::cout << fathom::compiler::reportJson(report).dump(2) << "\n";
+    else
+      std::cout << fathom::compiler::formatReportText(report, arguments.checkpoint);
     return 0;
   }
   for (const std::string& warning : checkpoint.warnings())
@@ -164,11 +205,14 @@ int compile(const Arguments& arguments, const fathom::frontend::Checkpoint& chec
                  arguments.output.c_str(), summary.tensors, summary.weightBytes / 1e6,
                  summary.kernelCalls, summary.arenaBytes / 1e6, summary.kvCacheBytes / 1e6,
                  static_cast<long long>(arguments.maxBatch),
-                 static_cast<long long>(summary.maxSeqLen), arguments.dtype.c_str(), seconds);
+                 static_cast<long long>(summary.maxSeqLen),
+                 options.compute == fathom::DType::BF16 ? "bf16" : "fp32", seconds);
   return 0;
 #else
   (void)checkpoint;
-  throw UsageError{std::string(arguments.emitMlir ? "--emit=mlir" : "-o") +
+  throw UsageError{std::string(arguments.emitMlir ? "--emit=mlir"
+                               : arguments.report ? "--report"
+                                                  : "-o") +
                    " needs the compiler, which this build left out (FATHOM_ENABLE_COMPILER=OFF)"};
 #endif
 }
@@ -181,7 +225,9 @@ int main(int argc, char** argv) {
       std::cout << kUsage;
       return 0;
     }
-    auto checkpoint = fathom::frontend::Checkpoint::open(arguments.checkpoint);
+    fathom::frontend::CheckpointOptions open;
+    open.requireWeights = !arguments.report;
+    auto checkpoint = fathom::frontend::Checkpoint::open(arguments.checkpoint, open);
     if (!arguments.inspect)
       return compile(arguments, checkpoint);
     if (arguments.json)

@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
     }
     // Checking the weights of a small artifact takes a blink: a bar from 1 GB on.
     fathom::tools::ProgressBar bar("verifying weights", true, uint64_t(1) << 30);
-    auto model = fathom::executor::CpuModel::load(
+    auto model = fathom::executor::Model::load(
         options.model,
         {options.threads, [&](uint64_t done, uint64_t total) { bar.update(done, total); }});
     if (model->head() != "causal_lm")

@@ -103,22 +103,12 @@ void ArtifactWriter::finish(const ArtifactContents& contents) {
         t.section, t.offset, t.size, t.info.scale.empty() ? nullptr : t.info.scale.c_str(),
         t.info.blockRows, t.info.blockCols));
   std::vector<flatbuffers::Offset<fb::EntryPoint>> entries;
-  for (const EntryPointDesc& entry : contents.entryPoints) {
-    std::vector<flatbuffers::Offset<fb::KernelCall>> calls;
-    for (const KernelCallDesc& call : entry.calls)
-      calls.push_back(fb::CreateKernelCallDirect(builder, call.kernel.c_str(), &call.inputs,
-                                                 &call.outputs, &call.weights, &call.intAttrs,
-                                                 &call.floatAttrs));
-    entries.push_back(
-        fb::CreateEntryPointDirect(builder, entry.name.c_str(), &calls, entry.output));
-  }
-  std::vector<flatbuffers::Offset<fb::Buffer>> buffers;
-  for (const BufferDesc& buffer : contents.buffers)
-    buffers.push_back(fb::CreateBufferDirect(
-        builder, buffer.name.c_str(), buffer.offset, buffer.size,
-        static_cast<fb::ElementType>(buffer.dtype), buffer.rowElements, buffer.maxRows));
-  auto plan =
-      fb::CreateMemoryPlanDirect(builder, contents.arenaSize, &buffers, contents.kvCacheBytes);
+  for (const auto& entry : contents.entryPoints)
+    entries.push_back(fb::EntryPoint::Pack(builder, entry.get()));
+  std::vector<flatbuffers::Offset<fb::Cache>> caches;
+  for (const auto& cache : contents.caches)
+    caches.push_back(fb::Cache::Pack(builder, cache.get()));
+  auto plan = fb::CreateMemoryPlan(builder, contents.arenaSize, contents.kvCacheBytes);
   const GenerationDesc& g = contents.generation;
   auto generation =
       fb::CreateGenerationDefaultsDirect(builder, g.bosTokenId, &g.eosTokenIds, g.padTokenId,
@@ -129,9 +119,9 @@ void ArtifactWriter::finish(const ArtifactContents& contents) {
   auto root = fb::CreateArtifactDirect(
       builder, contents.producer.c_str(), contents.target.c_str(), contents.modelConfigJson.c_str(),
       static_cast<fb::ElementType>(contents.computeDtype), contents.maxSeqLen, contents.maxBatch,
-      &entries, plan, &tensors, &sections, contents.tokenizerJson.c_str(),
-      contents.tokenizerConfigJson.c_str(), generation, contents.head.c_str(), &labels,
-      contents.chatTemplate.c_str());
+      &entries, plan, &caches, contents.pipeline.c_str(), &tensors, &sections,
+      contents.tokenizerJson.c_str(), contents.tokenizerConfigJson.c_str(), generation,
+      contents.head.c_str(), &labels, contents.chatTemplate.c_str());
   fb::FinishArtifactBuffer(builder, root);
 
   padTo(kAlignment);

@@ -3,11 +3,13 @@
 // (bounded memory however big the checkpoint), checksummed on the way, and the FlatBuffer
 // metadata is written last. The file appears under its name only when finish() succeeds; until
 // then it is `<path>.partial`, removed if the writer is destroyed unfinished.
+#include "Artifact_generated.h"
 #include "fathom/runtime/DType.h"
 
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,28 +22,6 @@ struct TensorInfo {
   std::string scale; // block-quantized weights: name of the f32 scale tensor
   uint32_t blockRows = 0;
   uint32_t blockCols = 0;
-};
-
-struct KernelCallDesc {
-  std::string kernel;
-  std::vector<int32_t> inputs, outputs, weights;
-  std::vector<int64_t> intAttrs;
-  std::vector<double> floatAttrs;
-};
-
-struct EntryPointDesc {
-  std::string name;
-  std::vector<KernelCallDesc> calls;
-  int32_t output = 0;
-};
-
-struct BufferDesc {
-  std::string name;
-  uint64_t offset = 0;
-  uint64_t size = 0;
-  DType dtype = DType::F32;
-  uint64_t rowElements = 0;
-  uint64_t maxRows = 0;
 };
 
 struct GenerationDesc {
@@ -62,9 +42,11 @@ struct ArtifactContents {
   DType computeDtype = DType::F32;
   uint32_t maxSeqLen = 0;
   uint32_t maxBatch = 0;
-  std::vector<EntryPointDesc> entryPoints;
+  // Built by the compiler's emitter (compiler/artifact/EmitEntryPoints.h).
+  std::vector<std::unique_ptr<fb::EntryPointT>> entryPoints;
+  std::vector<std::unique_ptr<fb::CacheT>> caches;
+  std::string pipeline;
   uint64_t arenaSize = 0;
-  std::vector<BufferDesc> buffers;
   uint64_t kvCacheBytes = 0;
   std::string tokenizerJson;
   std::string tokenizerConfigJson;

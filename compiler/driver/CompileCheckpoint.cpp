@@ -1,18 +1,24 @@
-// Checkpoint -> artifact. Weights are converted to the dtype the module stores them in and
-// streamed to the writer in fixed-size chunks, so memory stays flat however big the checkpoint.
+// Checkpoint -> artifact: the builder's module goes through the pipeline, the emitter turns the
+// planned entry points into kernel calls, and the weights stream into the file.
 #include "compiler/driver/CompileCheckpoint.h"
 
 #include "compiler/artifact/ArtifactWriter.h"
-#include "compiler/lowering/LowerToProgram.h"
+#include "compiler/artifact/EmitEntryPoints.h"
+#include "compiler/driver/WeightStream.h"
+#include "compiler/pipeline/Pipeline.h"
+#include "dialects/fathom/FathomConventions.h"
+#include "dialects/fathom/FathomDialect.h"
 #include "fathom/runtime/Error.h"
-#include "fathom/runtime/Numeric.h"
 #include "models/DeepseekBuilder.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
 
 #include <algorithm>
-#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -20,7 +26,6 @@ namespace fathom::compiler {
 namespace {
 
 constexpr int64_t kDefaultMaxSeqLen = 4096;
-constexpr size_t kChunkElements = 1 << 20;
 
 std::string readFile(const std::filesystem::path& path) {
   if (path.empty())
@@ -33,61 +38,34 @@ std::string readFile(const std::filesystem::path& path) {
   return text.str();
 }
 
-float loadAsFloat(DType type, const std::byte* element) {
-  switch (type) {
-  case DType::F32: {
-    float value;
-    std::memcpy(&value, element, 4);
-    return value;
+// MLIR reports through diagnostics; the driver turns the first error into a fathom::Error.
+class DiagnosticCollector {
+public:
+  explicit DiagnosticCollector(mlir::MLIRContext& context)
+      : handler_(&context, [this](mlir::Diagnostic& diagnostic) {
+          if (diagnostic.getSeverity() == mlir::DiagnosticSeverity::Error && message_.empty())
+            message_ = diagnostic.str();
+          return mlir::success();
+        }) {}
+  [[noreturn]] void fail(const std::string& what) const {
+    throw Error(what + (message_.empty() ? "" : ": " + message_));
   }
-  case DType::BF16: {
-    uint16_t bits;
-    std::memcpy(&bits, element, 2);
-    return bf16ToFloat(bits);
-  }
-  case DType::F16: {
-    uint16_t bits;
-    std::memcpy(&bits, element, 2);
-    return f16ToFloat(bits);
-  }
-  default:
-    throw Error("cannot convert weights of dtype " + std::string(dtypeName(type)));
-  }
-}
 
-// Hands the tensor to `sink` in the stored dtype: a verbatim copy when the dtypes agree, else
-// widened to fp32 and rounded (RNE) to the stored type, as torch's .to() does.
-void streamConverted(const frontend::TensorView& view, DType stored, const artifact::ByteSink& sink,
-                     uint64_t& done, uint64_t total, const ProgressFn& progress) {
-  size_t inSize = dtypeSize(view.dtype), outSize = dtypeSize(stored);
-  int64_t count = view.numel();
-  std::vector<std::byte> chunk;
-  for (int64_t begin = 0; begin < count; begin += int64_t(kChunkElements)) {
-    int64_t n = std::min<int64_t>(int64_t(kChunkElements), count - begin);
-    const std::byte* in = view.data + begin * int64_t(inSize);
-    if (stored == view.dtype) {
-      sink(in, size_t(n) * inSize);
-    } else {
-      chunk.resize(size_t(n) * outSize);
-      for (int64_t i = 0; i < n; ++i) {
-        float value = loadAsFloat(view.dtype, in + i * int64_t(inSize));
-        if (stored == DType::F32) {
-          std::memcpy(chunk.data() + i * 4, &value, 4);
-        } else if (stored == DType::BF16) {
-          uint16_t bits = floatToBf16(value);
-          std::memcpy(chunk.data() + i * 2, &bits, 2);
-        } else {
-          throw Error("tensor " + std::string(view.name) + ": cannot store " +
-                      std::string(dtypeName(view.dtype)) + " weights as " +
-                      std::string(dtypeName(stored)));
-        }
-      }
-      sink(chunk.data(), chunk.size());
-    }
-    done += uint64_t(n) * inSize;
-    if (progress)
-      progress(done, total);
-  }
+private:
+  std::string message_;
+  mlir::ScopedDiagnosticHandler handler_;
+};
+
+int64_t resolveMaxSeqLen(const frontend::Checkpoint& checkpoint, const CompileOptions& options) {
+  const frontend::DeepseekConfig* deepseek = checkpoint.config().deepseek();
+  if (!deepseek)
+    throw Error(checkpoint.files().config.string() + ": model_type " +
+                std::string(frontend::modelTypeName(checkpoint.config().modelType)) +
+                " cannot be compiled to an artifact yet (deepseek_v3, deepseek_v2)");
+  if (options.maxBatch < 1)
+    throw Error("--max-batch must be at least 1");
+  return options.maxSeqLen > 0 ? options.maxSeqLen
+                               : std::min(deepseek->maxPositionEmbeddings, kDefaultMaxSeqLen);
 }
 
 mlir::OwningOpRef<mlir::ModuleOp> buildModule(mlir::MLIRContext& context,
@@ -95,118 +73,181 @@ mlir::OwningOpRef<mlir::ModuleOp> buildModule(mlir::MLIRContext& context,
                                               const CompileOptions& options) {
   if (options.compute != DType::F32 && options.compute != DType::BF16)
     throw Error("--dtype must be fp32 or bf16");
+  DiagnosticCollector diagnostics(context);
+  models::BuildOptions build{options.compute, resolveMaxSeqLen(checkpoint, options),
+                             options.maxBatch};
   auto module =
-      models::buildDeepseek(context, checkpoint.config(), checkpoint.tensors(), {options.compute});
+      models::buildDeepseek(context, checkpoint.config(), checkpoint.weightCatalog(), build);
   if (mlir::failed(mlir::verify(*module)))
-    throw Error("internal error: the built module does not verify");
+    diagnostics.fail("internal error: the built module does not verify");
   return module;
 }
 
-std::vector<std::string> labelsOf(const frontend::Checkpoint& checkpoint) {
-  std::vector<std::string> labels;
-  int64_t count = checkpoint.config().numLabels;
-  if (checkpoint.config().head == frontend::HeadKind::CausalLM)
-    return labels;
-  nlohmann::json config = nlohmann::json::parse(readFile(checkpoint.files().config));
-  for (int64_t i = 0; i < count; ++i) {
-    std::string key = std::to_string(i);
-    if (config.contains("id2label") && config["id2label"].contains(key) &&
-        config["id2label"][key].is_string())
-      labels.push_back(config["id2label"][key].get<std::string>());
-    else
-      labels.push_back("LABEL_" + key);
+// Runs the pipeline; throws with the failing pass's diagnostic.
+void runPipeline(mlir::ModuleOp module, const CompileOptions& options) {
+  mlir::fathom::PipelineOptions pipeline{options.target, options.disabledPasses};
+  if (std::string problem = mlir::fathom::validatePipelineOptions(pipeline); !problem.empty())
+    throw Error(problem);
+  mlir::MLIRContext& context = *module.getContext();
+  DiagnosticCollector diagnostics(context);
+  mlir::PassManager pm(&context);
+  mlir::fathom::buildPipeline(pm, pipeline);
+  if (!options.printIrAfter.empty()) {
+    context.disableMultithreading();
+    bool all = options.printIrAfter.count("all") > 0;
+    pm.enableIRPrinting([](mlir::Pass*, mlir::Operation*) { return false; },
+                        [&options, all](mlir::Pass* pass, mlir::Operation*) {
+                          return all || options.printIrAfter.count(pass->getArgument().str()) > 0;
+                        },
+                        /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false);
   }
-  return labels;
+  if (options.timePasses)
+    pm.enableTiming();
+  if (mlir::failed(pm.run(module)))
+    diagnostics.fail("compilation failed");
 }
 
-std::string chatTemplateOf(const frontend::Checkpoint& checkpoint) {
-  if (!checkpoint.files().chatTemplate.empty())
-    return readFile(checkpoint.files().chatTemplate);
-  if (const nlohmann::json* config = checkpoint.tokenizerConfig())
-    if (config->contains("chat_template") && (*config)["chat_template"].is_string())
-      return (*config)["chat_template"].get<std::string>();
-  return {};
+uint64_t paramBytes(mlir::fathom::ParamOp param) {
+  mlir::RankedTensorType type = param.getTensorType();
+  return uint64_t(type.getNumElements()) * ((type.getElementTypeBitWidth() + 7) / 8);
+}
+
+// Bytes of the params an entry function reads, scales included.
+uint64_t weightBytesOf(mlir::SymbolTable& symbols, mlir::func::FuncOp function) {
+  std::set<std::string> used;
+  function.walk([&](mlir::Operation* op) {
+    for (mlir::NamedAttribute attr : op->getAttrs())
+      attr.getValue().walk([&](mlir::FlatSymbolRefAttr symbol) {
+        if (auto param = symbols.lookup<mlir::fathom::ParamOp>(symbol.getValue())) {
+          used.insert(param.getSymName().str());
+          if (auto scale = param.getScaleAttr())
+            used.insert(scale.getValue().str());
+        }
+      });
+  });
+  uint64_t bytes = 0;
+  for (const std::string& name : used)
+    bytes += paramBytes(symbols.lookup<mlir::fathom::ParamOp>(name));
+  return bytes;
+}
+
+CompileReport reportOf(mlir::ModuleOp module, const CompileOptions& options,
+                       const frontend::Checkpoint& checkpoint) {
+  CompileReport report;
+  report.pipeline = mlir::fathom::describePipeline({options.target, options.disabledPasses});
+  report.target = options.target;
+  report.compute = options.compute;
+  report.maxSeqLen =
+      module->getAttrOfType<mlir::IntegerAttr>(mlir::fathom::kMaxSeqLenAttr).getInt();
+  report.maxBatch = options.maxBatch;
+  report.weightsPlanned = !checkpoint.hasWeights();
+  mlir::SymbolTable symbols(module);
+  for (const std::string& name : storedParams(module))
+    report.storedWeightBytes += paramBytes(symbols.lookup<mlir::fathom::ParamOp>(name));
+  EmittedProgram program = emitEntryPoints(module, [](llvm::StringRef) { return 0; });
+  for (const auto& entry : program.entryPoints) {
+    auto function = symbols.lookup<mlir::func::FuncOp>(entry->name);
+    report.entryPoints.push_back(
+        {entry->name, entry->calls.size(), weightBytesOf(symbols, function), entry->arena_size});
+  }
+  for (const auto& cache : program.caches)
+    report.caches.push_back(
+        {cache->name, int64_t(cache->row_elements), static_cast<DType>(cache->dtype)});
+  report.kvBytesPerToken = program.cacheBytesPerToken;
+  report.kvBytesAtLimits = program.kvCacheBytes;
+  return report;
 }
 
 } // namespace
 
+DType defaultComputeDtype(const frontend::ModelConfig& config) {
+  return frontend::configWeightDType(config) == DType::BF16 && !config.dtype.empty() ? DType::BF16
+                                                                                     : DType::F32;
+}
+
 std::string emitMlir(const frontend::Checkpoint& checkpoint, const CompileOptions& options) {
   mlir::MLIRContext context;
   auto module = buildModule(context, checkpoint, options);
+  if (!options.printIrAfter.empty())
+    runPipeline(*module, options);
   std::string text;
   llvm::raw_string_ostream os(text);
   module->print(os);
   return text;
 }
 
+CompileReport reportCheckpoint(const frontend::Checkpoint& checkpoint,
+                               const CompileOptions& options) {
+  CompileReport report;
+  {
+    mlir::MLIRContext context;
+    auto module = buildModule(context, checkpoint, options);
+    runPipeline(*module, options);
+    report = reportOf(*module, options, checkpoint);
+  }
+  const char* absorption = "fathom-mla-absorption";
+  if (!options.disabledPasses.count(absorption) && report.kvBytesPerToken > 0) {
+    CompileOptions perHead = options;
+    perHead.disabledPasses.insert(absorption);
+    perHead.printIrAfter.clear();
+    perHead.timePasses = false;
+    mlir::MLIRContext context;
+    auto module = buildModule(context, checkpoint, perHead);
+    runPipeline(*module, perHead);
+    report.perHeadKvBytesPerToken = reportOf(*module, perHead, checkpoint).kvBytesPerToken;
+  }
+  return report;
+}
+
 CompileSummary compileCheckpoint(const frontend::Checkpoint& checkpoint,
                                  const std::string& outputPath, const CompileOptions& options,
                                  const ProgressFn& progress) {
-  if (options.target != "cpu")
-    throw Error("--target " + options.target + " is not supported yet (cpu)");
+  if (!checkpoint.hasWeights())
+    throw Error(checkpoint.files().folder.string() +
+                ": no weights to compile (a folder with only config.json works with --report)");
   const frontend::ModelConfig& config = checkpoint.config();
-  const frontend::DeepseekConfig* deepseek = config.deepseek();
-  if (!deepseek)
-    throw Error(checkpoint.files().config.string() + ": model_type " +
-                std::string(frontend::modelTypeName(config.modelType)) +
-                " cannot be compiled to an artifact yet (deepseek_v3, deepseek_v2)");
-  int64_t maxSeqLen = options.maxSeqLen > 0
-                          ? options.maxSeqLen
-                          : std::min(deepseek->maxPositionEmbeddings, kDefaultMaxSeqLen);
-  if (options.maxBatch < 1)
-    throw Error("--max-batch must be at least 1");
-
   mlir::MLIRContext context;
   auto module = buildModule(context, checkpoint, options);
-  LoweredProgram program = lowerToProgram(*module, {options.maxBatch, maxSeqLen});
+  runPipeline(*module, options);
 
-  // Each weight is its source tensor, or a contiguous slice of it (fused experts).
-  auto sourceView = [&](const LoweredWeight& weight) {
-    frontend::TensorView view = checkpoint.tensor(weight.source);
-    int64_t count = 1;
-    for (int64_t dim : weight.shape)
-      count *= dim;
-    if (weight.sourceOffset < 0 || weight.sourceOffset + count > view.numel())
-      throw Error("weight " + weight.symbol + " lies outside its source tensor " + weight.source);
-    view.data += weight.sourceOffset * int64_t(dtypeSize(view.dtype));
-    view.byteSize = uint64_t(count) * dtypeSize(view.dtype);
-    view.shape = weight.shape;
-    return view;
-  };
-  uint64_t total = 0;
-  for (const LoweredWeight& weight : program.weights)
-    total += sourceView(weight).byteSize;
+  std::vector<std::string> stored = storedParams(*module);
+  llvm::StringMap<int32_t> index;
+  for (size_t i = 0; i < stored.size(); ++i)
+    index[stored[i]] = int32_t(i);
+  EmittedProgram program = emitEntryPoints(*module, [&](llvm::StringRef symbol) {
+    auto found = index.find(symbol);
+    if (found == index.end())
+      throw Error("internal error: weight @" + symbol.str() + " is not stored");
+    return found->second;
+  });
 
   artifact::ArtifactWriter writer(outputPath);
-  writer.beginSection("weights");
-  uint64_t done = 0;
-  for (const LoweredWeight& weight : program.weights) {
-    frontend::TensorView view = sourceView(weight);
-    artifact::TensorInfo info{weight.symbol, weight.dtype,     weight.shape,
-                              weight.scale,  weight.blockRows, weight.blockCols};
-    writer.addTensor(info, [&](const artifact::ByteSink& sink) {
-      streamConverted(view, weight.dtype, sink, done, total, progress);
-    });
-  }
-  writer.endSection();
+  uint64_t weightBytes = writeWeights(*module, checkpoint, stored, writer, progress);
 
   artifact::ArtifactContents contents;
-  contents.producer = "fathom-compile 0.1";
+  contents.producer = "fathom-compile 0.2";
   contents.target = options.target;
   contents.modelConfigJson = readFile(checkpoint.files().config);
   contents.computeDtype = options.compute;
-  contents.maxSeqLen = uint32_t(maxSeqLen);
+  contents.maxSeqLen =
+      uint32_t((*module)->getAttrOfType<mlir::IntegerAttr>(mlir::fathom::kMaxSeqLenAttr).getInt());
   contents.maxBatch = uint32_t(options.maxBatch);
-  bool causal = config.head == frontend::HeadKind::CausalLM;
-  for (const char* name : causal ? std::vector<const char*>{"prefill", "decode"}
-                                 : std::vector<const char*>{"classify"})
-    contents.entryPoints.push_back({name, program.calls, program.output});
   contents.arenaSize = program.arenaSize;
-  contents.buffers = program.buffers;
   contents.kvCacheBytes = program.kvCacheBytes;
+  contents.pipeline = mlir::fathom::describePipeline({options.target, options.disabledPasses});
+  size_t calls = 0;
+  for (const auto& entry : program.entryPoints)
+    calls += entry->calls.size();
+  contents.entryPoints = std::move(program.entryPoints);
+  contents.caches = std::move(program.caches);
   contents.tokenizerJson = readFile(checkpoint.files().tokenizer);
   contents.tokenizerConfigJson = readFile(checkpoint.files().tokenizerConfig);
-  contents.chatTemplate = chatTemplateOf(checkpoint);
+  if (!checkpoint.files().chatTemplate.empty())
+    contents.chatTemplate = readFile(checkpoint.files().chatTemplate);
+  else if (const nlohmann::json* tokenizerConfig = checkpoint.tokenizerConfig())
+    if (tokenizerConfig->contains("chat_template") &&
+        (*tokenizerConfig)["chat_template"].is_string())
+      contents.chatTemplate = (*tokenizerConfig)["chat_template"].get<std::string>();
   const frontend::GenerationConfig& generation = checkpoint.generationConfig();
   contents.generation.bosTokenId = generation.bosTokenId.value_or(config.tokens.bos.value_or(-1));
   contents.generation.eosTokenIds =
@@ -217,20 +258,21 @@ CompileSummary compileCheckpoint(const frontend::Checkpoint& checkpoint,
   contents.generation.topK = int32_t(generation.topK);
   contents.generation.topP = float(generation.topP);
   contents.generation.maxNewTokens = int32_t(generation.maxNewTokens.value_or(0));
+  bool causal = config.head == frontend::HeadKind::CausalLM;
   contents.head = causal ? "causal_lm"
                          : (config.head == frontend::HeadKind::SequenceClassification
                                 ? "sequence_classification"
                                 : "token_classification");
-  contents.labels = labelsOf(checkpoint);
+  contents.labels = config.labels;
   writer.finish(contents);
 
   CompileSummary summary;
-  summary.weightBytes = done;
-  summary.tensors = program.weights.size();
-  summary.kernelCalls = program.calls.size();
-  summary.arenaBytes = program.arenaSize;
-  summary.kvCacheBytes = program.kvCacheBytes;
-  summary.maxSeqLen = maxSeqLen;
+  summary.weightBytes = weightBytes;
+  summary.tensors = stored.size();
+  summary.kernelCalls = calls;
+  summary.arenaBytes = contents.arenaSize;
+  summary.kvCacheBytes = contents.kvCacheBytes;
+  summary.maxSeqLen = int64_t(contents.maxSeqLen);
   return summary;
 }
 

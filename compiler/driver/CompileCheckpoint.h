@@ -1,10 +1,14 @@
 #pragma once
-// The whole compile: a validated checkpoint -> fathom module -> program -> artifact file.
+// The whole compile: a validated checkpoint -> model-level fathom module -> the pass pipeline ->
+// kernel calls and a memory plan -> artifact file, weights streamed (derived ones evaluated by
+// the initializer) in bounded memory.
 #include "fathom/frontend/Checkpoint.h"
 #include "fathom/runtime/DType.h"
 
 #include <functional>
+#include <set>
 #include <string>
+#include <vector>
 
 namespace fathom::compiler {
 
@@ -13,7 +17,14 @@ struct CompileOptions {
   DType compute = DType::F32;
   int64_t maxSeqLen = 0; // 0: min(max_position_embeddings, 4096)
   int64_t maxBatch = 1;
+  std::set<std::string> disabledPasses; // optimization passes to leave out
+  std::set<std::string> printIrAfter;   // pass names, or "all": the module on stderr after each
+  bool timePasses = false;              // MLIR's pass timing report on stderr
 };
+
+// The compute dtype HF would load the checkpoint in (dtype="auto"): its config's dtype, fp32
+// when that is fp32, fp16 or absent.
+DType defaultComputeDtype(const frontend::ModelConfig& config);
 
 // Called as weight bytes are written: (bytes done, bytes total).
 using ProgressFn = std::function<void(uint64_t done, uint64_t total)>;
@@ -27,8 +38,42 @@ struct CompileSummary {
   int64_t maxSeqLen = 0;
 };
 
-// The module as text (fathom-compile --emit=mlir).
+// fathom-compile --report: what the pipeline makes of a checkpoint, without writing weights.
+struct EntryPointReport {
+  std::string name;
+  size_t kernelCalls = 0;
+  uint64_t weightBytes = 0; // the params this entry point reads, as stored
+  uint64_t arenaBytes = 0;  // its activations at the limits
+};
+
+struct CacheReport {
+  std::string name;
+  int64_t rowElements = 0;
+  DType dtype = DType::F32;
+};
+
+struct CompileReport {
+  std::string pipeline; // the passes that ran, in order
+  std::string target;
+  DType compute = DType::F32;
+  int64_t maxSeqLen = 0, maxBatch = 0;
+  bool weightsPlanned = false; // config only: weight sizes follow the config's dtype
+  uint64_t storedWeightBytes = 0;
+  std::vector<EntryPointReport> entryPoints;
+  std::vector<CacheReport> caches;
+  uint64_t kvBytesPerToken = 0;
+  uint64_t kvBytesAtLimits = 0; // per token x max_seq_len x max_batch
+  // The same model with fathom-mla-absorption off (0 when it is off already or the model has
+  // no cache): what a per-head cache would need.
+  uint64_t perHeadKvBytesPerToken = 0;
+};
+
+// The model-level module as text (fathom-compile --emit=mlir).
 std::string emitMlir(const frontend::Checkpoint& checkpoint, const CompileOptions& options);
+
+// Runs the pipeline and reports; works on a checkpoint without weights.
+CompileReport reportCheckpoint(const frontend::Checkpoint& checkpoint,
+                               const CompileOptions& options);
 
 // Writes the artifact to `outputPath` (via `<outputPath>.partial`, renamed when complete).
 // Throws fathom::Error naming the tensor, file or option at fault.

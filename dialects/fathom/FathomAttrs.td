@@ -43,6 +43,44 @@ def Fathom_RouterScoringAttr : EnumAttr<Fathom_Dialect, Fathom_RouterScoring, "s
   let assemblyFormat = "`<` $value `>`";
 }
 
+def Fathom_RopeMode : I32EnumAttr<"RopeMode", "how a rotary embedding pairs and rounds", [
+    I32EnumAttrCase<"rotate_half", 0>,
+    I32EnumAttrCase<"interleaved", 1>,
+    I32EnumAttrCase<"complex", 2>,
+    I32EnumAttrCase<"complex_halves", 3>,
+  ]> {
+  let cppNamespace = "::mlir::fathom";
+  let genSpecializedAttr = 0;
+}
+
+def Fathom_RopeModeAttr : EnumAttr<Fathom_Dialect, Fathom_RopeMode, "rope_mode"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def Fathom_CombineOrder : I32EnumAttr<"CombineOrder", "summation order of routed expert outputs", [
+    I32EnumAttrCase<"eager", 0>,
+    I32EnumAttrCase<"grouped", 1>,
+  ]> {
+  let cppNamespace = "::mlir::fathom";
+  let genSpecializedAttr = 0;
+}
+
+def Fathom_CombineOrderAttr : EnumAttr<Fathom_Dialect, Fathom_CombineOrder, "combine_order"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def Fathom_TablePart : I32EnumAttr<"TablePart", "which rotary table", [
+    I32EnumAttrCase<"cos", 0>,
+    I32EnumAttrCase<"sin", 1>,
+  ]> {
+  let cppNamespace = "::mlir::fathom";
+  let genSpecializedAttr = 0;
+}
+
+def Fathom_TablePartAttr : EnumAttr<Fathom_Dialect, Fathom_TablePart, "table_part"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
 def Fathom_BlockQuantAttr : Fathom_Attr<"BlockQuant", "block_quant"> {
   let summary = "block-wise quantization of a 2-D weight with one fp32 scale per block";
   let description = [{
@@ -61,18 +99,20 @@ def Fathom_RopeAttr : Fathom_Attr<"Rope", "rope"> {
   let summary = "rotary position embedding parameters";
   let description = [{
     Everything needed to compute the cos/sin tables at compile time: base `theta`, rotary
-    `dim`, whether pairs are interleaved (DeepSeek-V3's rope_interleave), the frequency scaling
-    (none, linear or YaRN with its factor, original context and beta range) and the factor that
-    multiplies cos and sin (YaRN's mscale ratio).
+    `dim`, the frequency scaling
+    (none, linear or YaRN with its factor, original context, beta range and whether the
+    correction range is truncated to whole dimensions) and the factor that multiplies cos and
+    sin (YaRN's mscale ratio).
 
-    Example: `#fathom.rope<theta = 10000.0, dim = 64, interleaved = true, scaling = yarn,
+    Example: `#fathom.rope<theta = 10000.0, dim = 64, scaling = yarn,
     factor = 40.0, original_max_positions = 4096, beta_fast = 32.0, beta_slow = 1.0,
-    attention_factor = 1.0>`
+    attention_factor = 1.0, truncate = true>`
   }];
-  let parameters = (ins APFloatParameter<"">:$theta, "int64_t":$dim, "bool":$interleaved,
+  let parameters = (ins APFloatParameter<"">:$theta, "int64_t":$dim,
                         "::mlir::fathom::RopeScaling":$scaling, APFloatParameter<"">:$factor,
                         "int64_t":$original_max_positions, APFloatParameter<"">:$beta_fast,
-                        APFloatParameter<"">:$beta_slow, APFloatParameter<"">:$attention_factor);
+                        APFloatParameter<"">:$beta_slow, APFloatParameter<"">:$attention_factor,
+                        "bool":$truncate);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
 }

@@ -10,7 +10,9 @@ using namespace mlir::fathom::verify;
 
 namespace {
 
-int64_t lastDim(RankedTensorType type) { return type.getDimSize(type.getRank() - 1); }
+int64_t lastDim(RankedTensorType type) {
+  return type.getDimSize(type.getRank() - 1);
+}
 
 // weights/indices [tokens..., k] against input [tokens..., hidden].
 LogicalResult verifyRoutingShape(Operation* op, RankedTensorType input, ShapedType routing,
@@ -41,11 +43,18 @@ LogicalResult MlaAttentionOp::verify() {
   if (!keyMask.hasRank() || keyMask.getRank() != 2 ||
       !dimsCompatible(keyMask.getDimSize(0), input.getDimSize(0)))
     return emitOpError("key_mask must be [batch, keys]");
-  for (int64_t dim : {getNumHeads(), getQkNopeHeadDim(), getQkRopeHeadDim(), getVHeadDim(),
-                      getKvLoraRank()})
+  if (Value start = getCacheStart()) {
+    auto startType = cast<ShapedType>(start.getType());
+    if (!startType.hasRank() || startType.getRank() != 1 ||
+        !dimsCompatible(startType.getDimSize(0), input.getDimSize(0)))
+      return emitOpError("cache_start must be [batch]");
+  }
+  for (int64_t dim :
+       {getNumHeadsAttr().getInt(), getQkNopeHeadDimAttr().getInt(),
+        getQkRopeHeadDimAttr().getInt(), getVHeadDimAttr().getInt(), getKvLoraRankAttr().getInt()})
     if (dim <= 0)
       return emitOpError("head counts and dimensions must be positive");
-  if (getLayer() < 0)
+  if (getLayerAttr().getInt() < 0)
     return emitOpError("layer index must be non-negative");
   if (!(getScale().convertToFloat() > 0) || !(getLoraNormEpsilon().convertToFloat() > 0))
     return emitOpError("scale and lora_norm_epsilon must be positive");
@@ -56,9 +65,9 @@ LogicalResult MlaAttentionOp::verify() {
     return emitOpError("needs q_proj, or all of q_a_proj, q_a_layernorm and q_b_proj");
   if (getQAProjBias() && !getQAProj())
     return emitOpError("q_a_proj_bias needs q_a_proj");
-  if (getRope().getDim() != getQkRopeHeadDim())
-    return emitOpError() << "rope dim " << getRope().getDim()
-                         << " must equal qk_rope_head_dim " << getQkRopeHeadDim();
+  if (getRope().getDim() != int64_t(getQkRopeHeadDim()))
+    return emitOpError() << "rope dim " << getRope().getDim() << " must equal qk_rope_head_dim "
+                         << getQkRopeHeadDim();
   return success();
 }
 
@@ -104,6 +113,8 @@ LogicalResult MlaAttentionOp::verifySymbolUses(SymbolTableCollection& tables) {
 
 LogicalResult MoeRouterOp::verify() {
   RankedTensorType input = rankedType(getInput());
+  if (input.getRank() < 1)
+    return emitOpError("input must be [tokens..., hidden]");
   int64_t topK = getTopK(), groups = getNGroup(), keptGroups = getTopkGroup();
   if (topK < 1 || groups < 1 || keptGroups < 1 || keptGroups > groups)
     return emitOpError() << "needs top_k >= 1 and 1 <= topk_group <= n_group, got top_k " << topK
@@ -131,8 +142,7 @@ LogicalResult MoeRouterOp::verifySymbolUses(SymbolTableCollection& tables) {
                          << " equal groups";
   if (getTopK() > experts / getNGroup() * getTopkGroup())
     return emitOpError() << "top_k " << getTopK() << " exceeds the "
-                         << experts / getNGroup() * getTopkGroup()
-                         << " experts in the kept groups";
+                         << experts / getNGroup() * getTopkGroup() << " experts in the kept groups";
   if (getScoreBiasAttr() &&
       failed(verifyParamShape(*this, tables, getScoreBiasAttr(), {experts}, "score_bias")))
     return failure();
@@ -147,6 +157,8 @@ LogicalResult ExpertFfnOp::verify() {
                          << getGateProj().size() << ", " << getUpProj().size() << ", "
                          << getDownProj().size();
   RankedTensorType input = rankedType(getInput());
+  if (input.getRank() < 1)
+    return emitOpError("input must be [tokens..., hidden]");
   auto weights = cast<ShapedType>(getWeights().getType());
   auto indices = cast<ShapedType>(getIndices().getType());
   if (weights.hasRank() && indices.hasRank() && weights.getShape() != indices.getShape())

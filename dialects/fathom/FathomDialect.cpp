@@ -33,10 +33,10 @@ LogicalResult BlockQuantAttr::verify(function_ref<InFlightDiagnostic()> emitErro
 }
 
 LogicalResult RopeAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                               llvm::APFloat thetaValue, int64_t dim, bool, RopeScaling scaling,
+                               llvm::APFloat thetaValue, int64_t dim, RopeScaling scaling,
                                llvm::APFloat factorValue, int64_t originalMaxPositions,
                                llvm::APFloat betaFastValue, llvm::APFloat betaSlowValue,
-                               llvm::APFloat attentionFactorValue) {
+                               llvm::APFloat attentionFactorValue, bool) {
   double theta = thetaValue.convertToDouble(), factor = factorValue.convertToDouble();
   double betaFast = betaFastValue.convertToDouble(), betaSlow = betaSlowValue.convertToDouble();
   double attentionFactor = attentionFactorValue.convertToDouble();

@@ -1,6 +1,7 @@
 #pragma once
 // The `fathom` dialect: model-level tensor ops for DeepSeek-family networks.
 #include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Dialect.h"
 #include "mlir/IR/DialectImplementation.h"
@@ -12,8 +13,7 @@
 namespace mlir {
 // Floating-point attribute parameters (RoPE theta, YaRN factor, ...) are stored as IEEE double
 // APFloats and parse from plain float literals.
-template <>
-struct FieldParser<llvm::APFloat> {
+template <> struct FieldParser<llvm::APFloat> {
   static FailureOr<llvm::APFloat> parse(AsmParser& parser) {
     double value;
     if (parser.parseFloat(value))

@@ -46,7 +46,16 @@ LogicalResult ParamOp::verify() {
     return emitOpError() << "element type " << type.getElementType()
                          << " does not match the quantized storage "
                          << stringifyDType(quant.getStorage());
-  auto scale = SymbolTable::lookupNearestSymbolFrom<ParamOp>(*this, getScaleAttr());
+  return success();
+}
+
+// The scale lives in the symbol table: checked with the verifier's cached tables.
+LogicalResult ParamOp::verifySymbolUses(SymbolTableCollection& tables) {
+  if (!getQuantization())
+    return success();
+  BlockQuantAttr quant = *getQuantization();
+  RankedTensorType type = getTensorType();
+  auto scale = tables.lookupNearestSymbolFrom<ParamOp>(*this, getScaleAttr());
   if (!scale)
     return emitOpError() << "scale " << getScaleAttr() << " does not name a fathom.param";
   RankedTensorType scaleType = scale.getTensorType();
@@ -115,9 +124,11 @@ LogicalResult LinearOp::verify() {
   RankedTensorType result = rankedType(getResult());
   if (input.getRank() < 1)
     return emitOpError("input must have at least one dimension");
-  if (input.getElementType() != result.getElementType())
+  bool widening = input.getElementType().isBF16() && result.getElementType().isF32();
+  if (input.getElementType() != result.getElementType() && !widening)
     return emitOpError() << "result element type " << result.getElementType()
-                         << " differs from the input's " << input.getElementType();
+                         << " must be the input's " << input.getElementType()
+                         << " (or f32 for a bf16 input)";
   return verifyLeadingDims(*this, input, result);
 }
 
@@ -138,63 +149,6 @@ LogicalResult LinearOp::verifySymbolUses(SymbolTableCollection& tables) {
       !dimsCompatible(biasType.getDimSize(0), result.getDimSize(result.getRank() - 1)))
     return emitOpError() << "bias @" << bias->getSymName() << " must be ["
                          << result.getDimSize(result.getRank() - 1) << "], got " << biasType;
-  return success();
-}
-
-LogicalResult RopeOp::verify() {
-  RankedTensorType input = rankedType(getInput());
-  auto positions = cast<ShapedType>(getPositions().getType());
-  if (input.getRank() != 3 && input.getRank() != 4)
-    return emitOpError() << "input must be [batch, seq, dim] or [batch, seq, heads, dim], got rank "
-                         << input.getRank();
-  if (!positions.hasRank() || positions.getRank() != 2)
-    return emitOpError("positions must be [batch, seq]");
-  for (int64_t i = 0; i < 2; ++i)
-    if (!dimsCompatible(input.getDimSize(i), positions.getDimSize(i)))
-      return emitOpError() << "positions dimension " << i << " is " << positions.getDimSize(i)
-                           << " but the input's is " << input.getDimSize(i);
-  int64_t dim = input.getDimSize(input.getRank() - 1);
-  if (!dimsCompatible(dim, getRope().getDim()))
-    return emitOpError() << "input last dimension " << dim << " does not match the rope dim "
-                         << getRope().getDim();
-  return success();
-}
-
-LogicalResult AttentionOp::verify() {
-  RankedTensorType query = rankedType(getQuery());
-  RankedTensorType key = rankedType(getKey());
-  RankedTensorType value = rankedType(getValue());
-  RankedTensorType result = rankedType(getResult());
-  if (query.getRank() != 4 || key.getRank() != 4 || value.getRank() != 4 || result.getRank() != 4)
-    return emitOpError("query, key, value and result must be [batch, len, heads, dim]");
-  if (!(getScale().convertToFloat() > 0.0f))
-    return emitOpError("scale must be positive");
-  auto mismatch = [&](StringRef what, int64_t a, int64_t b) {
-    return emitOpError() << what << ": " << a << " vs " << b;
-  };
-  for (RankedTensorType other : {key, value, result})
-    if (!dimsCompatible(query.getDimSize(0), other.getDimSize(0)))
-      return mismatch("batch sizes differ", query.getDimSize(0), other.getDimSize(0));
-  if (!dimsCompatible(key.getDimSize(1), value.getDimSize(1)))
-    return mismatch("key and value lengths differ", key.getDimSize(1), value.getDimSize(1));
-  if (!dimsCompatible(key.getDimSize(2), value.getDimSize(2)))
-    return mismatch("key and value head counts differ", key.getDimSize(2), value.getDimSize(2));
-  if (!dimsCompatible(query.getDimSize(3), key.getDimSize(3)))
-    return mismatch("query and key head dims differ", query.getDimSize(3), key.getDimSize(3));
-  int64_t heads = query.getDimSize(2), kvHeads = key.getDimSize(2);
-  if (!ShapedType::isDynamic(heads) && !ShapedType::isDynamic(kvHeads) && heads % kvHeads != 0)
-    return mismatch("query heads must be a multiple of key/value heads", heads, kvHeads);
-  if (!dimsCompatible(result.getDimSize(1), query.getDimSize(1)) ||
-      !dimsCompatible(result.getDimSize(2), heads) ||
-      !dimsCompatible(result.getDimSize(3), value.getDimSize(3)))
-    return emitOpError() << "result must be [batch, query len, heads, value dim], got " << result;
-  if (Value mask = getKeyMask()) {
-    auto maskType = cast<ShapedType>(mask.getType());
-    if (!maskType.hasRank() || maskType.getRank() != 2 ||
-        !dimsCompatible(maskType.getDimSize(0), key.getDimSize(0)) ||
-        !dimsCompatible(maskType.getDimSize(1), key.getDimSize(1)))
-      return emitOpError() << "key_mask must be [batch, key len], got " << mask.getType();
-  }
   return success();
 }
 

@@ -11,7 +11,8 @@ include "mlir/Interfaces/InferTypeOpInterface.td"
 // Weights
 //===----------------------------------------------------------------------===//
 
-def Fathom_ParamOp : Fathom_Op<"param", [Symbol]> {
+def Fathom_ParamOp : Fathom_Op<"param", [Symbol,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
   let summary = "a model weight, named by symbol";
   let description = [{
     Declares a weight of the model. `type` is the tensor the artifact stores; `source` names
@@ -21,6 +22,10 @@ def Fathom_ParamOp : Fathom_Op<"param", [Symbol]> {
     f32 `fathom.param` with one entry per block. `source_offset` (elements) places the weight
     inside a larger source tensor whose bytes it occupies contiguously: one expert's gate rows
     of transformers v5's fused `mlp.experts.gate_up_proj`, say.
+
+    A param without `source` is derived: the module's initializer (`fathom.define_param`)
+    computes it from other params at compile time (RoPE tables, row-permuted or absorbed
+    projections).
 
     Example:
     ```mlir
@@ -56,7 +61,7 @@ def Fathom_EmbeddingOp : Fathom_Op<"embedding", [Pure,
     `result[..., :] = table[ids[...], :]`; the result has the ids' shape plus the hidden
     dimension. Ids outside the table are a runtime error.
   }];
-  let arguments = (ins TensorOf<[AnySignlessInteger]>:$ids, FlatSymbolRefAttr:$table);
+  let arguments = (ins RankedTensorOf<[AnySignlessInteger]>:$ids, FlatSymbolRefAttr:$table);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "$ids `,` $table attr-dict `:` type($ids) `->` type($result)";
 }
@@ -77,47 +82,15 @@ def Fathom_RmsNormOp : Fathom_Op<"rms_norm", [Pure,
 def Fathom_LinearOp : Fathom_Op<"linear", [Pure,
     DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
   let summary = "x @ weight^T (+ bias), weight stored [out, in] as in nn.Linear";
+  let description = [{
+    Products are accumulated in fp32 and rounded once to the result's element type, which is
+    the input's, or f32 for a bf16 input (HF's fp32 router logits: F.linear(x.float(), w.float())).
+  }];
   let arguments = (ins AnyRankedTensor:$input, FlatSymbolRefAttr:$weight,
                        OptionalAttr<FlatSymbolRefAttr>:$bias);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
     $input `,` $weight (`bias` $bias^)? attr-dict `:` type($input) `->` type($result)
-  }];
-  let hasVerifier = 1;
-}
-
-def Fathom_RopeOp : Fathom_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> {
-  let summary = "rotary position embedding applied to the last dimension";
-  let description = [{
-    `input` is [batch, seq, heads, dim] (or [batch, seq, dim]); `positions` is [batch, seq].
-    With `interleaved`, pairs (x[2i], x[2i+1]) rotate together and the result is left in the
-    de-interleaved layout [even..., odd...] exactly as HF's DeepSeek-V3 does; otherwise the
-    halves (x[i], x[i + dim/2]) rotate together.
-  }];
-  let arguments = (ins AnyRankedTensor:$input, TensorOf<[AnySignlessInteger]>:$positions,
-                       Fathom_RopeAttr:$rope);
-  let results = (outs AnyRankedTensor:$result);
-  let assemblyFormat = [{
-    $input `,` $positions $rope attr-dict `:` type($input) `,` type($positions)
-  }];
-  let hasVerifier = 1;
-}
-
-def Fathom_AttentionOp : Fathom_Op<"attention", [Pure]> {
-  let summary = "scaled dot-product attention with optional causal and padding masks";
-  let description = [{
-    query [batch, q_len, heads, qk_dim], key [batch, kv_len, kv_heads, qk_dim],
-    value [batch, kv_len, kv_heads, v_dim] -> [batch, q_len, heads, v_dim]. heads must be a
-    multiple of kv_heads (grouped-query attention). `key_mask` [batch, kv_len] marks the keys
-    that exist (left padding); with `causal`, query i of a q_len block attends to keys up to
-    kv_len - q_len + i. Scores are `scale * q.k`, softmax in fp32.
-  }];
-  let arguments = (ins AnyRankedTensor:$query, AnyRankedTensor:$key, AnyRankedTensor:$value,
-                       Optional<TensorOf<[I1]>>:$key_mask, F32Attr:$scale, UnitAttr:$causal);
-  let results = (outs AnyRankedTensor:$result);
-  let assemblyFormat = [{
-    $query `,` $key `,` $value (`mask` $key_mask^)? `scale` $scale attr-dict `:`
-    type($query) `,` type($key) `,` type($value) (`,` type($key_mask)^)? `->` type($result)
   }];
   let hasVerifier = 1;
 }
@@ -157,24 +130,31 @@ def Fathom_LmHeadOp : Fathom_Op<"lm_head", [Pure,
 
 def Fathom_MlaAttentionOp : Fathom_Op<"mla_attention", [
     DeclareOpInterfaceMethods<SymbolUserOpInterface>, AllTypesMatch<["input", "result"]>]> {
-  let summary = "DeepSeek multi-head latent attention of one decoder layer, with its KV cache";
+  let summary = "DeepSeek multi-head latent attention of one decoder layer";
   let description = [{
     The whole MLA block of decoder layer `layer` in the naive (HF) form, model-spec A3:
     q = q_b_proj(rms_norm(q_a_proj(x))) (or q_proj(x) without a q LoRA), the compressed KV
     c = kv_a_layernorm(kv_a_proj_with_mqa(x)[:kv_lora_rank]) with one shared rope key, keys
-    and values decompressed by kv_b_proj, rope on the rope halves, causal attention over the
-    cached and new positions (keys absent in `key_mask` are skipped), o_proj. The op owns the
-    layer's KV cache, which persists across entry-point calls (prefill, then decode); MLA
-    absorption rewrites it into the latent-cache form.
+    and values decompressed by kv_b_proj, rope on the rope halves (`rope_mode`: rotate_half,
+    interleaved for V3's rope_interleave, complex for V2), causal attention over the cached and
+    new positions (keys absent in `key_mask` are skipped), o_proj.
 
-    `input` is [batch, seq, hidden]; `positions` [batch, seq]; `key_mask` [batch, keys]
-    covers the cached keys followed by the new ones.
+    With `cache_start` the layer keeps a KV cache across entry-point calls: this call's tokens
+    are appended at positions cache_start[b] + t of sequence b and attention sees every cached
+    key. Which form the cache takes (per-head keys and values, or the latent) is for the passes
+    that lower this op to decide (fathom-decompose, fathom-mla-absorption). Without it the layer
+    attends only to this call's tokens (classification).
+
+    `input` is [batch, seq, hidden]; `positions` [batch, seq]; `key_mask` [batch, keys] covers
+    the cached keys followed by the new ones; `cache_start` [batch].
   }];
-  let arguments = (ins AnyRankedTensor:$input, TensorOf<[AnySignlessInteger]>:$positions,
-                       TensorOf<[I1]>:$key_mask,
+  let arguments = (ins AnyRankedTensor:$input, RankedTensorOf<[AnySignlessInteger]>:$positions,
+                       RankedTensorOf<[I1]>:$key_mask,
+                       Optional<RankedTensorOf<[AnySignlessInteger]>>:$cache_start,
                        I64Attr:$layer, I64Attr:$num_heads, I64Attr:$qk_nope_head_dim,
                        I64Attr:$qk_rope_head_dim, I64Attr:$v_head_dim, I64Attr:$kv_lora_rank,
                        F32Attr:$scale, F32Attr:$lora_norm_epsilon, Fathom_RopeAttr:$rope,
+                       Fathom_RopeModeAttr:$rope_mode,
                        OptionalAttr<FlatSymbolRefAttr>:$q_proj,
                        OptionalAttr<FlatSymbolRefAttr>:$q_a_proj,
                        OptionalAttr<FlatSymbolRefAttr>:$q_a_layernorm,
@@ -188,8 +168,8 @@ def Fathom_MlaAttentionOp : Fathom_Op<"mla_attention", [
                        OptionalAttr<FlatSymbolRefAttr>:$o_proj_bias);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
-    $input `,` $positions `,` $key_mask attr-dict `:` type($input) `,` type($positions) `,`
-    type($key_mask)
+    $input `,` $positions `,` $key_mask (`cache_start` $cache_start^)? attr-dict `:`
+    type($input) `,` type($positions) `,` type($key_mask) (`,` type($cache_start)^)?
   }];
   let hasVerifier = 1;
 }
@@ -211,7 +191,7 @@ def Fathom_MoeRouterOp : Fathom_Op<"moe_router", [Pure,
                        Fathom_RouterScoringAttr:$scoring, I64Attr:$top_k, I64Attr:$n_group,
                        I64Attr:$topk_group, BoolAttr:$norm_topk_prob,
                        F32Attr:$routed_scaling_factor);
-  let results = (outs TensorOf<[F32]>:$weights, TensorOf<[I32]>:$indices);
+  let results = (outs RankedTensorOf<[F32]>:$weights, RankedTensorOf<[I32]>:$indices);
   let assemblyFormat = [{
     $input `,` $gate attr-dict `:` type($input) `->` type($weights) `,` type($indices)
   }];
@@ -227,8 +207,8 @@ def Fathom_ExpertFfnOp : Fathom_Op<"expert_ffn", [Pure,
     ([moe_intermediate, hidden], [moe_intermediate, hidden], [hidden, moe_intermediate]).
     Expert-grouped GEMM rewrites this into permute / grouped GEMM / combine.
   }];
-  let arguments = (ins AnyRankedTensor:$input, TensorOf<[F32]>:$weights,
-                       TensorOf<[I32]>:$indices, FlatSymbolRefArrayAttr:$gate_proj,
+  let arguments = (ins AnyRankedTensor:$input, RankedTensorOf<[F32]>:$weights,
+                       RankedTensorOf<[I32]>:$indices, FlatSymbolRefArrayAttr:$gate_proj,
                        FlatSymbolRefArrayAttr:$up_proj, FlatSymbolRefArrayAttr:$down_proj);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
@@ -237,5 +217,8 @@ def Fathom_ExpertFfnOp : Fathom_Op<"expert_ffn", [Pure,
   }];
   let hasVerifier = 1;
 }
+
+include "FathomKernelOps.td"
+include "FathomWeightOps.td"
 
 #endif // FATHOM_OPS_TD

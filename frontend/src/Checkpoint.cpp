@@ -72,7 +72,7 @@ Checkpoint Checkpoint::open(const fs::path& folder, const CheckpointOptions& opt
   } else if (isFile(index)) {
     files.weights = index;
     checkpoint.tensors_ = TensorStore::openIndex(index);
-  } else {
+  } else if (options.requireWeights) {
     throw Error(folder.string() +
                 ": no weights (expected model.safetensors or model.safetensors.index.json)");
   }
@@ -97,7 +97,8 @@ Checkpoint Checkpoint::open(const fs::path& folder, const CheckpointOptions& opt
   }
   files.chatTemplate = locate(folder, "chat_template.jinja");
 
-  checkpoint.inventory_ = checkInventory(config, checkpoint.tensors_);
+  if (checkpoint.hasWeights())
+    checkpoint.inventory_ = checkInventory(config, checkpoint.tensors_);
   const InventoryReport& inventory = checkpoint.inventory_;
   if (options.inventoryErrorsAreFatal && !inventory.ok())
     throw Error(inventory.errorSummary(files.weights.string()));
@@ -114,6 +115,10 @@ Checkpoint Checkpoint::open(const fs::path& folder, const CheckpointOptions& opt
                                          "with an image_processor (images cannot be "
                                          "preprocessed without it)");
   return checkpoint;
+}
+
+WeightCatalog Checkpoint::weightCatalog() const {
+  return hasWeights() ? WeightCatalog::fromTensors(tensors_) : WeightCatalog::fromConfig(config_);
 }
 
 const nlohmann::json* Checkpoint::imageProcessorConfig() const {

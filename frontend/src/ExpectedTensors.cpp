@@ -1,5 +1,7 @@
 #include "fathom/frontend/ExpectedTensors.h"
 
+#include "fathom/frontend/DeepseekTensors.h"
+
 namespace fathom::frontend {
 namespace {
 class TensorList {
@@ -17,86 +19,94 @@ public:
       add(prefix + ".bias", {out}, biasRule);
   }
 
+  // A projection [out, in] and, when it has one, its bias [out].
+  void projection(const ProjectionNames& names, int64_t out, int64_t in, const char* rule,
+                  const char* biasRule) {
+    add(names.weight, {out, in}, rule);
+    if (!names.bias.empty())
+      add(names.bias, {out}, biasRule);
+  }
+
 private:
   std::vector<ExpectedTensor>& tensors_;
 };
 
-void addMlaAttention(TensorList& list, const DeepseekConfig& model, const std::string& prefix) {
+void addMlaAttention(TensorList& list, const DeepseekConfig& model, const MlaNames& names) {
   const int64_t hidden = model.hiddenSize;
   const int64_t heads = model.numAttentionHeads;
-  const bool bias = model.attentionBias;
-  if (model.qLoraRank) {
-    list.linear(prefix + "q_a_proj", *model.qLoraRank, hidden, "[q_lora_rank, hidden_size]", bias,
-                "[q_lora_rank]");
-    list.add(prefix + "q_a_layernorm.weight", {*model.qLoraRank}, "[q_lora_rank]");
-    list.add(prefix + "q_b_proj.weight", {heads * model.qkHeadDim(), *model.qLoraRank},
-             "[num_attention_heads * (qk_nope_head_dim + qk_rope_head_dim), q_lora_rank]");
+  if (names.qProj) {
+    list.projection(*names.qProj, heads * model.qkHeadDim(), hidden,
+                    "[num_attention_heads * (qk_nope_head_dim + qk_rope_head_dim), hidden_size]",
+                    nullptr);
   } else {
-    list.add(prefix + "q_proj.weight", {heads * model.qkHeadDim(), hidden},
-             "[num_attention_heads * (qk_nope_head_dim + qk_rope_head_dim), hidden_size]");
+    list.projection(names.qAProj, *model.qLoraRank, hidden, "[q_lora_rank, hidden_size]",
+                    "[q_lora_rank]");
+    list.add(names.qALayernorm, {*model.qLoraRank}, "[q_lora_rank]");
+    list.projection(names.qBProj, heads * model.qkHeadDim(), *model.qLoraRank,
+                    "[num_attention_heads * (qk_nope_head_dim + qk_rope_head_dim), q_lora_rank]",
+                    nullptr);
   }
-  list.linear(prefix + "kv_a_proj_with_mqa", model.kvLoraRank + model.qkRopeHeadDim, hidden,
-              "[kv_lora_rank + qk_rope_head_dim, hidden_size]", bias,
-              "[kv_lora_rank + qk_rope_head_dim]");
-  list.add(prefix + "kv_a_layernorm.weight", {model.kvLoraRank}, "[kv_lora_rank]");
-  list.add(prefix + "kv_b_proj.weight",
-           {heads * (model.qkNopeHeadDim + model.vHeadDim), model.kvLoraRank},
-           "[num_attention_heads * (qk_nope_head_dim + v_head_dim), kv_lora_rank]");
-  list.linear(prefix + "o_proj", hidden, heads * model.vHeadDim,
-              "[hidden_size, num_attention_heads * v_head_dim]", bias, "[hidden_size]");
+  list.projection(names.kvAProj, model.kvLoraRank + model.qkRopeHeadDim, hidden,
+                  "[kv_lora_rank + qk_rope_head_dim, hidden_size]",
+                  "[kv_lora_rank + qk_rope_head_dim]");
+  list.add(names.kvALayernorm, {model.kvLoraRank}, "[kv_lora_rank]");
+  list.projection(names.kvBProj, heads * (model.qkNopeHeadDim + model.vHeadDim), model.kvLoraRank,
+                  "[num_attention_heads * (qk_nope_head_dim + v_head_dim), kv_lora_rank]", nullptr);
+  list.projection(names.oProj, hidden, heads * model.vHeadDim,
+                  "[hidden_size, num_attention_heads * v_head_dim]", "[hidden_size]");
 }
 
 // gate/up/down of a SwiGLU MLP of width `width`.
-void addGatedMlp(TensorList& list, const std::string& prefix, int64_t hidden, int64_t width,
-                 const char* upRule, const char* downRule, bool bias, const char* widthRule,
+void addGatedMlp(TensorList& list, const GatedMlpNames& names, int64_t hidden, int64_t width,
+                 const char* upRule, const char* downRule, const char* widthRule,
                  const char* hiddenRule) {
-  list.linear(prefix + "gate_proj", width, hidden, upRule, bias, widthRule);
-  list.linear(prefix + "up_proj", width, hidden, upRule, bias, widthRule);
-  list.linear(prefix + "down_proj", hidden, width, downRule, bias, hiddenRule);
+  list.projection(names.gate, width, hidden, upRule, widthRule);
+  list.projection(names.up, width, hidden, upRule, widthRule);
+  list.projection(names.down, hidden, width, downRule, hiddenRule);
 }
 
-void addMoe(TensorList& list, const DeepseekConfig& model, const std::string& prefix, bool fused) {
+void addMoe(TensorList& list, const DeepseekConfig& model, const MoeNames& names, bool fused) {
   const int64_t hidden = model.hiddenSize;
   const int64_t experts = model.nRoutedExperts;
   const int64_t width = model.moeIntermediateSize;
-  list.add(prefix + "gate.weight", {experts, hidden}, "[n_routed_experts, hidden_size]");
-  if (model.routerHasScoreBias)
-    list.add(prefix + "gate.e_score_correction_bias", {experts}, "[n_routed_experts]");
+  list.add(names.router, {experts, hidden}, "[n_routed_experts, hidden_size]");
+  if (!names.scoreBias.empty())
+    list.add(names.scoreBias, {experts}, "[n_routed_experts]");
   if (fused) {
-    list.add(prefix + "experts.gate_up_proj", {experts, 2 * width, hidden},
+    list.add(names.fusedGateUp, {experts, 2 * width, hidden},
              "[n_routed_experts, 2 * moe_intermediate_size, hidden_size]");
-    list.add(prefix + "experts.down_proj", {experts, hidden, width},
+    list.add(names.fusedDown, {experts, hidden, width},
              "[n_routed_experts, hidden_size, moe_intermediate_size]");
   } else {
-    for (int64_t expert = 0; expert < experts; ++expert)
-      addGatedMlp(list, prefix + "experts." + std::to_string(expert) + ".", hidden, width,
-                  "[moe_intermediate_size, hidden_size]", "[hidden_size, moe_intermediate_size]",
-                  false, nullptr, nullptr);
+    for (const GatedMlpNames& expert : names.experts)
+      addGatedMlp(list, expert, hidden, width, "[moe_intermediate_size, hidden_size]",
+                  "[hidden_size, moe_intermediate_size]", nullptr, nullptr);
   }
-  if (model.nSharedExperts > 0)
-    addGatedMlp(list, prefix + "shared_experts.", hidden, width * model.nSharedExperts,
+  if (names.shared)
+    addGatedMlp(list, *names.shared, hidden, width * model.nSharedExperts,
                 "[moe_intermediate_size * n_shared_experts, hidden_size]",
-                "[hidden_size, moe_intermediate_size * n_shared_experts]", model.mlpBias,
+                "[hidden_size, moe_intermediate_size * n_shared_experts]",
                 "[moe_intermediate_size * n_shared_experts]", "[hidden_size]");
 }
 
 void addDeepseek(TensorList& list, const ModelConfig& config, const DeepseekConfig& model,
                  const ExpectedTensorOptions& options) {
   const int64_t hidden = model.hiddenSize;
-  list.add("model.embed_tokens.weight", {model.vocabSize, hidden}, "[vocab_size, hidden_size]");
+  const DeepseekModelNames names = deepseekModelNames(config);
+  list.add(names.embedding, {model.vocabSize, hidden}, "[vocab_size, hidden_size]");
   for (int64_t layer = 0; layer < model.numHiddenLayers; ++layer) {
-    const std::string prefix = decoderLayerPrefix(config, layer);
-    list.add(prefix + "input_layernorm.weight", {hidden}, "[hidden_size]");
-    addMlaAttention(list, model, prefix + "self_attn.");
-    list.add(prefix + "post_attention_layernorm.weight", {hidden}, "[hidden_size]");
-    if (model.isMoeLayer(layer))
-      addMoe(list, model, prefix + "mlp.", options.fusedExperts && options.fusedExperts(layer));
+    const DeepseekLayerNames layerNames = deepseekLayerNames(config, layer);
+    list.add(layerNames.inputNorm, {hidden}, "[hidden_size]");
+    addMlaAttention(list, model, layerNames.attention);
+    list.add(layerNames.postAttentionNorm, {hidden}, "[hidden_size]");
+    if (layerNames.moe)
+      addMoe(list, model, *layerNames.moe, options.fusedExperts && options.fusedExperts(layer));
     else
-      addGatedMlp(list, prefix + "mlp.", hidden, model.intermediateSize,
+      addGatedMlp(list, *layerNames.mlp, hidden, model.intermediateSize,
                   "[intermediate_size, hidden_size]", "[hidden_size, intermediate_size]",
-                  model.mlpBias, "[intermediate_size]", "[hidden_size]");
+                  "[intermediate_size]", "[hidden_size]");
   }
-  list.add("model.norm.weight", {hidden}, "[hidden_size]");
+  list.add(names.finalNorm, {hidden}, "[hidden_size]");
 }
 
 void addLlama(TensorList& list, const ModelConfig& config, const LlamaConfig& text) {
@@ -121,9 +131,13 @@ void addLlama(TensorList& list, const ModelConfig& config, const LlamaConfig& te
     list.linear(prefix + "self_attn.o_proj", hidden, qWidth,
                 "[hidden_size, num_attention_heads * head_dim]", bias, "[hidden_size]");
     list.add(prefix + "post_attention_layernorm.weight", {hidden}, "[hidden_size]");
-    addGatedMlp(list, prefix + "mlp.", hidden, text.intermediateSize,
-                "[intermediate_size, hidden_size]", "[hidden_size, intermediate_size]",
-                text.mlpBias, "[intermediate_size]", "[hidden_size]");
+    auto part = [&](const char* name) {
+      std::string base = prefix + "mlp." + name;
+      return ProjectionNames{base + ".weight", text.mlpBias ? base + ".bias" : std::string()};
+    };
+    addGatedMlp(list, {part("gate_proj"), part("up_proj"), part("down_proj")}, hidden,
+                text.intermediateSize, "[intermediate_size, hidden_size]",
+                "[hidden_size, intermediate_size]", "[intermediate_size]", "[hidden_size]");
   }
   list.add("model.language_model.norm.weight", {hidden}, "[hidden_size]");
 }

@@ -82,15 +82,37 @@ const Architecture& parseArchitecture(const ConfigReader& config, ModelType type
                                    "\" (supported: " + supported + ")");
 }
 
-// HF's num_labels: the size of id2label when present, else num_labels, else 2.
-int64_t parseNumLabels(const ConfigReader& config) {
-  if (const Json* labels = config.find("id2label"); labels && !labels->is_null()) {
-    if (!labels->is_object() || labels->empty())
+// HF's labels: id2label when present (its keys must be exactly "0" .. "n-1", its values names),
+// else num_labels (default 2) labels named LABEL_i.
+std::vector<std::string> parseLabels(const ConfigReader& config) {
+  std::vector<std::string> labels;
+  if (const Json* map = config.find("id2label"); map && !map->is_null()) {
+    if (!map->is_object() || map->empty())
       config.fail("id2label",
-                  "must be a non-empty object of label names, got " + describeJsonValue(*labels));
-    return int64_t(labels->size());
+                  "must be a non-empty object of label names, got " + describeJsonValue(*map));
+    labels.resize(map->size());
+    std::vector<bool> seen(map->size(), false);
+    for (const auto& [key, value] : map->items()) {
+      size_t index = 0, used = 0;
+      bool numeric = !key.empty() && key.size() <= 9 &&
+                     key.find_first_not_of("0123456789") == std::string::npos;
+      if (numeric)
+        index = std::stoul(key, &used);
+      if (!numeric || index >= labels.size() || seen[index] || (key.size() > 1 && key[0] == '0'))
+        config.fail("id2label", "keys must be the label ids 0.." +
+                                    std::to_string(labels.size() - 1) + ", got \"" + key + "\"");
+      if (!value.is_string())
+        config.fail("id2label",
+                    "label " + key + " must be a string, got " + describeJsonValue(value));
+      seen[index] = true;
+      labels[index] = value.get<std::string>();
+    }
+    return labels;
   }
-  return config.integerOr("num_labels", 2, kPositive);
+  int64_t count = config.integerOr("num_labels", 2, kPositive);
+  for (int64_t i = 0; i < count; ++i)
+    labels.push_back("LABEL_" + std::to_string(i));
+  return labels;
 }
 
 void warnAboutTokenIds(const TokenIds& tokens, int64_t vocabSize, const std::string& where,
@@ -218,7 +240,8 @@ ModelConfig parseModelConfig(const Json& json, const std::string& where) {
   }
   if (result.head == HeadKind::SequenceClassification ||
       result.head == HeadKind::TokenClassification) {
-    result.numLabels = parseNumLabels(config);
+    result.labels = parseLabels(config);
+    result.numLabels = int64_t(result.labels.size());
     result.scoreHasBias = result.head == HeadKind::TokenClassification &&
                           config.booleanOr("token_classification_bias", true);
   }

@@ -1,5 +1,8 @@
 #include "fathom/runtime/Numeric.h"
 
+#include "fathom/runtime/Error.h"
+#include <string>
+
 #include <limits>
 
 namespace fathom {
@@ -66,6 +69,47 @@ uint8_t floatToF8e4m3(float value) {
 float f8e5m2ToFloat(uint8_t bits) {
   // e5m2 is the top byte of an IEEE binary16.
   return f16ToFloat(uint16_t(bits) << 8);
+}
+
+float loadFloat(DType dtype, const void* element) {
+  switch (dtype) {
+  case DType::F32: {
+    float value;
+    std::memcpy(&value, element, 4);
+    return value;
+  }
+  case DType::BF16:
+  case DType::F16: {
+    uint16_t bits;
+    std::memcpy(&bits, element, 2);
+    return dtype == DType::BF16 ? bf16ToFloat(bits) : f16ToFloat(bits);
+  }
+  case DType::F8E4M3:
+    return f8e4m3ToFloat(*static_cast<const uint8_t*>(element));
+  case DType::F8E5M2:
+    return f8e5m2ToFloat(*static_cast<const uint8_t*>(element));
+  default:
+    throw Error("cannot read " + std::string(dtypeName(dtype)) + " elements as floats");
+  }
+}
+
+void storeFloat(DType dtype, float value, void* element) {
+  switch (dtype) {
+  case DType::F32:
+    std::memcpy(element, &value, 4);
+    return;
+  case DType::BF16:
+  case DType::F16: {
+    uint16_t bits = dtype == DType::BF16 ? floatToBf16(value) : floatToF16(value);
+    std::memcpy(element, &bits, 2);
+    return;
+  }
+  case DType::F8E4M3:
+    *static_cast<uint8_t*>(element) = floatToF8e4m3(value);
+    return;
+  default:
+    throw Error("cannot store floats as " + std::string(dtypeName(dtype)) + " elements");
+  }
 }
 
 } // namespace fathom

@@ -26,7 +26,7 @@ std::vector<int64_t> toVector(const flatbuffers::Vector<int64_t>* values) {
   return values ? std::vector<int64_t>(values->begin(), values->end()) : std::vector<int64_t>{};
 }
 
-executor::GenerationOptions generationOptions(const executor::CpuModel& model, const RunOptions& o,
+executor::GenerationOptions generationOptions(const executor::Model& model, const RunOptions& o,
                                               int64_t fallbackMaxNew) {
   const fb::GenerationDefaults* defaults = model.artifact().metadata().generation();
   executor::GenerationOptions g;
@@ -49,7 +49,7 @@ executor::GenerationOptions generationOptions(const executor::CpuModel& model, c
 }
 
 // Without --max-new-tokens, generation stops where the KV cache ends instead of refusing.
-void fitDefaultLength(executor::GenerationOptions& g, const executor::CpuModel& model,
+void fitDefaultLength(executor::GenerationOptions& g, const executor::Model& model,
                       const RunOptions& o, const std::vector<std::vector<int64_t>>& prompts) {
   if (o.maxNewTokens)
     return;
@@ -60,7 +60,7 @@ void fitDefaultLength(executor::GenerationOptions& g, const executor::CpuModel& 
       0, std::min<int64_t>(g.maxNewTokens, model.maxSeqLen() - int64_t(longest) + 1));
 }
 
-std::unique_ptr<tokenizer::Tokenizer> loadTokenizer(const executor::CpuModel& model) {
+std::unique_ptr<tokenizer::Tokenizer> loadTokenizer(const executor::Model& model) {
   const fb::Artifact& meta = model.artifact().metadata();
   if (!meta.tokenizer_json() || meta.tokenizer_json()->size() == 0)
     throw Error(model.artifact().path() +
@@ -114,7 +114,7 @@ nlohmann::json timingJson(const Timing& t, int threads) {
 }
 
 // A minimal safetensors writer: fp32 tensors, row-major.
-void writeLogits(const std::string& path, executor::CpuModel& model,
+void writeLogits(const std::string& path, executor::Model& model,
                  const std::vector<std::vector<int64_t>>& prompts,
                  const executor::GenerationOptions& g, const executor::GenerationResult& result) {
   auto batch = executor::leftPadPrompts(prompts, g.padTokenId);
@@ -155,7 +155,7 @@ std::string joined(const std::vector<int64_t>& ids) {
 
 } // namespace
 
-int generateFromIds(executor::CpuModel& model, const RunOptions& o) {
+int generateFromIds(executor::Model& model, const RunOptions& o) {
   auto g = generationOptions(model, o, 32);
   fitDefaultLength(g, model, o, o.promptIds);
   bool stream = !o.json && o.promptIds.size() == 1;
@@ -185,7 +185,7 @@ int generateFromIds(executor::CpuModel& model, const RunOptions& o) {
   return 0;
 }
 
-int generateFromText(executor::CpuModel& model, const RunOptions& o) {
+int generateFromText(executor::Model& model, const RunOptions& o) {
   auto tok = loadTokenizer(model);
   std::vector<std::vector<int64_t>> prompts;
   for (const std::string& text : o.prompts) {
@@ -235,7 +235,7 @@ int generateFromText(executor::CpuModel& model, const RunOptions& o) {
   return 0;
 }
 
-int chat(executor::CpuModel& model, const RunOptions& o) {
+int chat(executor::Model& model, const RunOptions& o) {
   auto tok = loadTokenizer(model);
   std::optional<tokenizer::ChatFormat> requested;
   if (o.chatFormat)
@@ -287,7 +287,7 @@ int chat(executor::CpuModel& model, const RunOptions& o) {
   return 0;
 }
 
-int classify(executor::CpuModel& model, const RunOptions& o) {
+int classify(executor::Model& model, const RunOptions& o) {
   std::vector<std::vector<int64_t>> prompts = o.promptIds;
   if (!o.prompts.empty()) {
     auto tok = loadTokenizer(model);
@@ -313,9 +313,12 @@ int classify(executor::CpuModel& model, const RunOptions& o) {
   nlohmann::json out = nlohmann::json::array();
   for (int64_t b = 0; b < batch.batch; ++b) {
     nlohmann::json rows = nlohmann::json::array();
-    int64_t first = batch.tokens - (perToken ? int64_t(prompts[size_t(b)].size()) : 1);
-    for (int64_t t = first; t < batch.tokens; ++t) {
-      const float* row = &scores[size_t((b * batch.tokens + t) * width)];
+    // Token classifiers score every real token; sequence classifiers one pooled row each.
+    int64_t first = perToken ? batch.tokens - int64_t(prompts[size_t(b)].size()) : 0;
+    int64_t end = perToken ? batch.tokens : 1;
+    for (int64_t t = first; t < end; ++t) {
+      const float* row =
+          perToken ? &scores[size_t((b * batch.tokens + t) * width)] : &scores[size_t(b * width)];
       int64_t best = std::max_element(row, row + width) - row;
       std::string label = labels && best < int64_t(labels->size())
                               ? labels->Get(flatbuffers::uoffset_t(best))->str()

@@ -25,7 +25,7 @@ TokenBatch leftPadPrompts(const std::vector<std::vector<int64_t>>& prompts, int6
   return batch;
 }
 
-GenerationResult generate(CpuModel& model, const std::vector<std::vector<int64_t>>& prompts,
+GenerationResult generate(Model& model, const std::vector<std::vector<int64_t>>& prompts,
                           const GenerationOptions& options, const TokenCallback& onToken) {
   using Clock = std::chrono::steady_clock;
   if (prompts.empty())

@@ -14,3 +14,11 @@ func.func @project(%x: tensor<?x?x64xbf16>) -> tensor<?x?x96xbf16> {
   %2 = fathom.linear %x, @w8 : tensor<?x?x64xbf16> -> tensor<?x?x96xbf16>
   return %2 : tensor<?x?x96xbf16>
 }
+
+// HF's fp32 router logits: a bf16 input may produce an f32 result.
+// CHECK-LABEL: func.func @router_logits
+func.func @router_logits(%x: tensor<?x?x64xbf16>) -> tensor<?x?x96xf32> {
+  // CHECK: fathom.linear %{{.*}}, @w : tensor<?x?x64xbf16> -> tensor<?x?x96xf32>
+  %0 = fathom.linear %x, @w : tensor<?x?x64xbf16> -> tensor<?x?x96xf32>
+  return %0 : tensor<?x?x96xf32>
+}

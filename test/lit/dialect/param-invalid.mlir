@@ -56,3 +56,15 @@ fathom.param @w : tensor<4x4xf32> {source_offset = 16 : i64}
 
 // expected-error @below {{'fathom.param' op source_offset needs a source tensor name and must not be negative}}
 fathom.param @w : tensor<4x4xf32> {source = "fused", source_offset = -4 : i64}
+
+// -----
+
+// expected-error @below {{'fathom.param' op a block-quantized param cannot be a slice of its source}}
+fathom.param @w : tensor<128x128xf8E4M3FN> quantized <storage = f8e4m3, rows = 128, cols = 128> scale @s {source = "fused", source_offset = 16384 : i64}
+fathom.param @s : tensor<1x1xf32>
+
+// -----
+
+// expected-error @below {{'fathom.param' op a block-quantized param needs both `quantization` and `scale`}}
+fathom.param @w : tensor<128x128xf8E4M3FN> {scale = @s}
+fathom.param @s : tensor<1x1xf32>

@@ -51,9 +51,20 @@ protected:
     contents.computeDtype = DType::BF16;
     contents.maxSeqLen = 128;
     contents.maxBatch = 2;
-    contents.entryPoints = {{"prefill", {{"rms_norm", {0}, {1}, {1}, {3}, {1e-6}}}}};
+    auto prefill = std::make_unique<fb::EntryPointT>();
+    prefill->name = "prefill";
+    prefill->kind = fb::EntryKind::Prefill;
+    fb::RmsNormCallT norm;
+    norm.x = std::make_unique<fb::View>(0, fb::Extent::Tokens, 1, 0, 4, 0, 1, 4, 4);
+    norm.weight = 1;
+    norm.epsilon = 1e-6f;
+    norm.out = std::make_unique<fb::View>(1, fb::Extent::Tokens, 1, 0, 4, 0, 1, 4, 4);
+    auto call = std::make_unique<fb::KernelCallT>();
+    call->params.Set(std::move(norm));
+    call->name = "fathom.rms_norm";
+    prefill->calls.push_back(std::move(call));
+    contents.entryPoints.push_back(std::move(prefill));
     contents.arenaSize = 4096;
-    contents.buffers = {{"hidden", 0, 2048}, {"normed", 2048, 2048}};
     contents.tokenizerJson = "{}";
     contents.generation.bosTokenId = 0;
     contents.generation.eosTokenIds = {1};
@@ -112,8 +123,11 @@ TEST_F(ArtifactTest, RoundTripsMetadataAndWeights) {
   EXPECT_EQ(reinterpret_cast<const uint16_t*>(norm.data)[2], 0x4040);
   const fb::EntryPoint* prefill = artifact->entryPoint("prefill");
   ASSERT_NE(prefill, nullptr);
-  EXPECT_EQ(prefill->calls()->Get(0)->kernel()->str(), "rms_norm");
-  EXPECT_DOUBLE_EQ(prefill->calls()->Get(0)->float_attrs()->Get(0), 1e-6);
+  const fb::RmsNormCall* call = prefill->calls()->Get(0)->params_as_RmsNormCall();
+  ASSERT_NE(call, nullptr);
+  EXPECT_EQ(call->weight(), 1);
+  EXPECT_FLOAT_EQ(call->epsilon(), 1e-6f);
+  EXPECT_EQ(call->out()->buffer(), 1);
   EXPECT_EQ(artifact->entryPoint("decode"), nullptr);
   EXPECT_EQ(artifact->metadata().generation()->eos_token_ids()->Get(0), 1);
   EXPECT_THAT(
@@ -178,7 +192,7 @@ TEST_F(ArtifactTest, RefusesAnotherFormatVersion) {
   std::memcpy(bytes.data() + 8, &version, sizeof version);
   writeFile(bytes);
   EXPECT_THAT(openError(),
-              HasSubstr("artifact format version 2, but this runtime reads version 1"));
+              HasSubstr("artifact format version 3, but this runtime reads version 2; recompile"));
 }
 
 TEST_F(ArtifactTest, RefusesOtherFiles) {

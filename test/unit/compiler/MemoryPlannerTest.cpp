@@ -1,11 +1,11 @@
 // The activation arena: buffers alive at the same time never overlap; the others share bytes.
-#include "compiler/lowering/MemoryPlanner.h"
+#include "passes/MemoryPlanner.h"
 
 #include <gtest/gtest.h>
 
 #include <random>
 
-namespace fathom::compiler {
+namespace mlir::fathom {
 namespace {
 
 bool bytesOverlap(uint64_t a, uint64_t aSize, uint64_t b, uint64_t bSize) {
@@ -46,4 +46,4 @@ TEST(MemoryPlanner, LiveBuffersNeverShareBytesAndOffsetsAreAligned) {
 }
 
 } // namespace
-} // namespace fathom::compiler
+} // namespace mlir::fathom

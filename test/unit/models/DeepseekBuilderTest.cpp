@@ -37,7 +37,7 @@ struct Built {
 std::unique_ptr<Built> build(const std::string& name, DType compute) {
   auto built = std::make_unique<Built>(name);
   built->module = buildDeepseek(built->context, built->checkpoint.config(),
-                                built->checkpoint.tensors(), {compute});
+                                built->checkpoint.weightCatalog(), {compute, 64, 1});
   return built;
 }
 
@@ -116,10 +116,16 @@ TEST(DeepseekBuilder, HeadsEndInTheirProjection) {
   EXPECT_EQ(opsOf<mlir::fathom::LmHeadOp>(*lm->module).size(), 1u);
   auto tokens = build("tiny-v3-tokcls", DType::F32);
   EXPECT_TRUE(opsOf<mlir::fathom::LmHeadOp>(*tokens->module).empty());
-  auto forward = tokens->module->lookupSymbol<mlir::func::FuncOp>("forward");
-  ASSERT_TRUE(forward);
-  auto result = mlir::cast<mlir::RankedTensorType>(forward.getResultTypes()[0]);
+  auto model = tokens->module->lookupSymbol<mlir::func::FuncOp>("model");
+  ASSERT_TRUE(model);
+  auto result = mlir::cast<mlir::RankedTensorType>(model.getResultTypes()[0]);
   EXPECT_EQ(result.getDimSize(2), tokens->checkpoint.config().numLabels);
+  // Sequence classification pools one row per sequence before the score projection.
+  auto sequences = build("tiny-v3-seqcls", DType::F32);
+  EXPECT_EQ(opsOf<mlir::fathom::LastTokenRowsOp>(*sequences->module).size(), 1u);
+  auto pooled = mlir::cast<mlir::RankedTensorType>(
+      sequences->module->lookupSymbol<mlir::func::FuncOp>("model").getResultTypes()[0]);
+  EXPECT_EQ(pooled.getRank(), 2);
 }
 
 TEST(DeepseekBuilder, SlicesFusedExpertsIntoPerExpertParams) {

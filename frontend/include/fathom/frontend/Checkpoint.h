@@ -7,6 +7,7 @@
 #include "fathom/frontend/GenerationConfig.h"
 #include "fathom/frontend/ModelConfig.h"
 #include "fathom/frontend/TensorStore.h"
+#include "fathom/frontend/WeightCatalog.h"
 #include "fathom/frontend/WeightInventory.h"
 
 #include <nlohmann/json.hpp>
@@ -39,6 +40,9 @@ struct CheckpointOptions {
   // Throw when the inventory finds missing tensors or wrong shapes (the default). Off, the
   // problems stay in inventory() for a caller that wants to show them all.
   bool inventoryErrorsAreFatal = true;
+  // Off, a folder without model.safetensors(.index.json) opens too: tensors() is empty and
+  // weightCatalog() plans the weights from the config (fathom-compile --report).
+  bool requireWeights = true;
 };
 
 class Checkpoint {
@@ -52,6 +56,10 @@ public:
   const GenerationConfig& generationConfig() const { return generationConfig_; }
   const TensorStore& tensors() const { return tensors_; }
   const InventoryReport& inventory() const { return inventory_; }
+  bool hasWeights() const { return !files_.weights.empty(); }
+  // The weights' dtypes and shapes: the tensors' own, or planned from the config when the
+  // folder has none.
+  WeightCatalog weightCatalog() const;
 
   std::optional<TensorView> findTensor(std::string_view name) const { return tensors_.find(name); }
   TensorView tensor(std::string_view name) const { return tensors_.get(name); }

@@ -125,6 +125,7 @@ struct ModelConfig {
   HeadKind head = HeadKind::CausalLM;
   // Classification heads: score.weight [numLabels, hidden] (+ score.bias if scoreHasBias).
   int64_t numLabels = 0;
+  std::vector<std::string> labels; // id2label in label order (LABEL_i when absent)
   bool scoreHasBias = false;
   // The lm_head shares the embedding matrix (no lm_head.weight is read).
   bool tieWordEmbeddings = false;

@@ -3,9 +3,11 @@
 #include "fathom/cpu/Attention.h"
 #include "Dot.h"
 #include "Elements.h"
+#include "RopeRow.h"
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
 
@@ -19,15 +21,58 @@ template <class T> const T* rowOf(const AttentionOperand& op, int64_t b, int64_t
          h * op.headStride;
 }
 
+// Byte address of row (b, t), head h of an operand of `type`.
+const std::byte* bytesOf(const AttentionOperand& op, DType type, int64_t b, int64_t t, int64_t h) {
+  return static_cast<const std::byte*>(op.data) +
+         (b * op.batchStride + t * op.tokenStride + h * op.headStride) * int64_t(dtypeSize(type));
+}
+
+// n elements of an F32 or BF16 row, widened.
+void loadRow(DType type, const std::byte* row, int64_t n, float* out) {
+  if (type == DType::F32) {
+    std::memcpy(out, row, size_t(n) * 4);
+    return;
+  }
+  const auto* bits = reinterpret_cast<const uint16_t*>(row);
+  for (int64_t d = 0; d < n; ++d)
+    out[d] = bf16ToFloat(bits[d]);
+}
+
+int64_t group(int64_t heads, int64_t operandHeads) {
+  return operandHeads > 0 ? heads / operandHeads : 1;
+}
+
+int64_t queryOffsetOf(const AttentionArgs& a, int64_t b) {
+  return a.queryStart ? a.queryStart[b] : a.queryOffset;
+}
+
 template <class T>
 void attendRow(const AttentionArgs& a, int64_t b, int64_t h, int64_t i, float* scores) {
   using detail::roundTo;
   float q[kMaxDim];
-  const T* qRow = rowOf<T>(a.q, b, i, h);
-  for (int64_t d = 0; d < a.qkDim; ++d)
-    q[d] = detail::toFloat(qRow[d]);
   const int64_t ropeDim = a.qkDim - a.keyDim;
-  const int64_t causalEnd = std::min(a.keyLen, a.queryOffset + i + 1);
+  const DType qType = a.qType.value_or(a.type), qRopeType = a.qRopeType.value_or(qType);
+  const int64_t inQ = a.qRope.data ? a.keyDim : a.qkDim;
+  loadRow(qType, bytesOf(a.q, qType, b, i, h), inQ, q);
+  if (a.qRope.data) {
+    const std::byte* ropeRow = bytesOf(a.qRope, qRopeType, b, i, h);
+    alignas(64) std::byte rotated[kMaxDim * 4];
+    if (a.qRopeRotation) {
+      int64_t position = a.positions[b * a.positionBatchStride + i];
+      if (qRopeType == DType::F32)
+        detail::rotateRow(*a.qRopeRotation, position, reinterpret_cast<const float*>(ropeRow),
+                          reinterpret_cast<float*>(rotated));
+      else
+        detail::rotateRow(*a.qRopeRotation, position, reinterpret_cast<const uint16_t*>(ropeRow),
+                          reinterpret_cast<uint16_t*>(rotated));
+      ropeRow = rotated;
+    }
+    loadRow(qRopeType, ropeRow, ropeDim, q + a.keyDim);
+  }
+  const int64_t kh = h / group(a.heads, a.kHeads), rh = h / group(a.heads, a.kRopeHeads);
+  const int64_t vh = h / group(a.heads, a.vHeads);
+  const int64_t queryAt = queryOffsetOf(a, b) + i;
+  const int64_t causalEnd = a.causal ? std::min(a.keyLen, queryAt + 1) : a.keyLen;
   const uint8_t* valid = a.keyValid ? a.keyValid + b * a.keyValidBatchStride : nullptr;
   auto visible = [&](int64_t j) { return j < causalEnd && (!valid || valid[j]); };
 
@@ -36,9 +81,9 @@ void attendRow(const AttentionArgs& a, int64_t b, int64_t h, int64_t i, float* s
   for (int64_t j = 0; j < causalEnd; ++j) {
     if (!visible(j))
       continue;
-    float s = detail::dot(q, rowOf<T>(a.k, b, j, h), a.keyDim);
+    float s = detail::dot(q, rowOf<T>(a.k, b, j, kh), a.keyDim);
     if (ropeDim > 0)
-      s += detail::dot(q + a.keyDim, rowOf<T>(a.kRope, b, j, h), ropeDim);
+      s += detail::dot(q + a.keyDim, rowOf<T>(a.kRope, b, j, rh), ropeDim);
     s = roundTo<T>(roundTo<T>(s) * a.scale); // matmul output, then `* scaling`
     scores[j] = s;
     max = std::max(max, s);
@@ -50,7 +95,7 @@ void attendRow(const AttentionArgs& a, int64_t b, int64_t h, int64_t i, float* s
     // Every score is finfo.min: softmax is uniform over the whole row.
     float p = roundTo<T>(1.0f / float(a.keyLen));
     for (int64_t j = 0; j < a.keyLen; ++j)
-      detail::axpy(p, rowOf<T>(a.v, b, j, h), acc, a.vDim);
+      detail::axpy(p, rowOf<T>(a.v, b, j, vh), acc, a.vDim);
   } else {
     double sum = 0;
     for (int64_t j = 0; j < causalEnd; ++j) {
@@ -62,12 +107,19 @@ void attendRow(const AttentionArgs& a, int64_t b, int64_t h, int64_t i, float* s
     float inverse = 1.0f / float(sum);
     for (int64_t j = 0; j < causalEnd; ++j)
       if (visible(j))
-        detail::axpy(roundTo<T>(scores[j] * inverse), rowOf<T>(a.v, b, j, h), acc, a.vDim);
+        detail::axpy(roundTo<T>(scores[j] * inverse), rowOf<T>(a.v, b, j, vh), acc, a.vDim);
   }
-  T* out =
-      static_cast<T*>(a.out) + b * a.outBatchStride + i * a.outTokenStride + h * a.outHeadStride;
+  const DType outType = a.outType.value_or(a.type);
+  std::byte* out = static_cast<std::byte*>(a.out) +
+                   (b * a.outBatchStride + i * a.outTokenStride + h * a.outHeadStride) *
+                       int64_t(dtypeSize(outType));
+  if (outType == DType::F32) {
+    std::memcpy(out, acc, size_t(a.vDim) * 4);
+    return;
+  }
+  auto* bits = reinterpret_cast<uint16_t*>(out);
   for (int64_t d = 0; d < a.vDim; ++d)
-    out[d] = detail::fromFloat<T>(acc[d]);
+    bits[d] = floatToBf16(acc[d]);
 }
 
 void check(const AttentionArgs& a) {
@@ -80,12 +132,29 @@ void check(const AttentionArgs& a) {
   if (a.keyDim <= 0 || a.keyDim > a.qkDim || (a.keyDim < a.qkDim && !a.kRope.data))
     fail("keyDim " + std::to_string(a.keyDim) + " must cover qkDim " + std::to_string(a.qkDim) +
          " unless kRope holds the rest");
-  if (a.queryOffset < 0 || a.queryOffset + a.queryLen > a.keyLen)
-    fail("queries [" + std::to_string(a.queryOffset) + ", " +
-         std::to_string(a.queryOffset + a.queryLen) + ") lie outside the " +
-         std::to_string(a.keyLen) + " cached keys");
+  for (int64_t b = 0; b < (a.queryStart ? a.batch : std::min<int64_t>(a.batch, 1)); ++b) {
+    int64_t offset = queryOffsetOf(a, b);
+    if (offset < 0 || offset + a.queryLen > a.keyLen)
+      fail("queries [" + std::to_string(offset) + ", " + std::to_string(offset + a.queryLen) +
+           ") of sequence " + std::to_string(b) + " lie outside the " + std::to_string(a.keyLen) +
+           " cached keys");
+  }
+  for (int64_t operandHeads : {a.kHeads, a.kRopeHeads, a.vHeads})
+    if (operandHeads < 0 || (operandHeads > 0 && a.heads % operandHeads != 0))
+      fail("key/value head counts must divide the " + std::to_string(a.heads) + " query heads");
+  if (a.qRopeRotation) {
+    if (!a.qRope.data || !a.positions)
+      fail("a query rotation needs qRope and positions");
+    detail::checkRotation(*a.qRopeRotation, a.qRopeType.value_or(a.qType.value_or(a.type)),
+                          "attention");
+    if (a.qRopeRotation->dim != a.qkDim - a.keyDim)
+      fail("the query rotation's dim must be the rope part qkDim - keyDim");
+  }
   if (!a.q.data || !a.k.data || !a.v.data || !a.out)
     fail("q, k, v and out must not be null");
+  for (std::optional<DType> type : {a.qType, a.qRopeType, a.outType})
+    if (type && *type != DType::F32 && *type != DType::BF16)
+      fail("query and output dtypes must be F32 or BF16");
 }
 
 } // namespace

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "fathom/runtime/DType.h"
+
 namespace fathom {
 
 inline uint32_t floatBits(float value) {
@@ -20,7 +22,9 @@ inline float bitsToFloat(uint32_t bits) {
   return value;
 }
 
-inline float bf16ToFloat(uint16_t bits) { return bitsToFloat(uint32_t(bits) << 16); }
+inline float bf16ToFloat(uint16_t bits) {
+  return bitsToFloat(uint32_t(bits) << 16);
+}
 
 inline uint16_t floatToBf16(float value) {
   uint32_t bits = floatBits(value);
@@ -31,7 +35,9 @@ inline uint16_t floatToBf16(float value) {
 }
 
 // Rounds an fp32 value to the nearest bf16 and back: the value a bf16 tensor would hold.
-inline float roundToBf16(float value) { return bf16ToFloat(floatToBf16(value)); }
+inline float roundToBf16(float value) {
+  return bf16ToFloat(floatToBf16(value));
+}
 
 float f16ToFloat(uint16_t bits);
 uint16_t floatToF16(float value);
@@ -43,5 +49,11 @@ float f8e4m3ToFloat(uint8_t bits);
 uint8_t floatToF8e4m3(float value);
 // float8_e5m2: IEEE-like, bias 15, with infinities and NaN.
 float f8e5m2ToFloat(uint8_t bits);
+
+// One element of a floating-point dtype (F32, F16, BF16, F8E4M3, F8E5M2) widened exactly to
+// fp32. Throws fathom::Error for other dtypes.
+float loadFloat(DType dtype, const void* element);
+// Stores `value` as one element of F32, F16, BF16 or F8E4M3, rounding to nearest even.
+void storeFloat(DType dtype, float value, void* element);
 
 } // namespace fathom

@@ -10,7 +10,7 @@
 namespace fathom::artifact {
 
 inline constexpr char kMagic[8] = {'F', 'A', 'T', 'H', 'O', 'M', 'A', 'F'};
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 2;
 inline constexpr size_t kHeaderSize = 64;
 inline constexpr size_t kAlignment = 64;
 

@@ -4,7 +4,7 @@
 // decode step per new token; a finished sequence is fed the pad token until every sequence
 // has finished or max_new_tokens is reached.
 #include "fathom/cpu/Sampling.h"
-#include "fathom/executor/CpuModel.h"
+#include "fathom/executor/Model.h"
 
 #include <functional>
 #include <vector>
@@ -37,7 +37,7 @@ using TokenCallback = std::function<bool(size_t sequence, int64_t token)>;
 
 TokenBatch leftPadPrompts(const std::vector<std::vector<int64_t>>& prompts, int64_t padTokenId);
 
-GenerationResult generate(CpuModel& model, const std::vector<std::vector<int64_t>>& prompts,
+GenerationResult generate(Model& model, const std::vector<std::vector<int64_t>>& prompts,
                           const GenerationOptions& options, const TokenCallback& onToken = {});
 
 } // namespace fathom::executor

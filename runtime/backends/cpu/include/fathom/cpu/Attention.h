@@ -15,11 +15,18 @@
 // Keys may come in two pieces, [k (keyDim) | kRope (qkDim - keyDim)], so MLA's per-head k_nope
 // and its single shared rope key (head stride 0) need no concatenated copy; the dot product
 // spans both in fp32 before its one rounding, as HF's matmul over the concatenation does.
+// Queries likewise: q holds the first keyDim elements and qRope, when given, the rest (else q
+// holds all qkDim). qRopeRotation rotates qRope on load, exactly as applyRope would have.
+//
+// Key and value heads serve groups of query heads: query head h reads key head
+// h / (heads / kHeads) (likewise kRopeHeads, vHeads), so one shared head is multi-query attention.
+#include "fathom/cpu/Rope.h"
 #include "fathom/cpu/Scratch.h"
 #include "fathom/cpu/ThreadPool.h"
 #include "fathom/runtime/DType.h"
 
 #include <cstdint>
+#include <optional>
 
 namespace fathom::cpu {
 
@@ -30,15 +37,27 @@ struct AttentionOperand {
 };
 
 struct AttentionArgs {
-  DType type = DType::BF16; // of q, k, kRope, v and out
+  DType type = DType::BF16; // of k, kRope and v: scores and probabilities round to it, as HF's
+  // Of q, qRope and out when they differ from `type`: MLA's absorbed decode keeps the latent
+  // query and output in fp32 so that its only roundings are HF's.
+  std::optional<DType> qType, qRopeType, outType;
   int64_t batch = 1, heads = 1;
   int64_t queryLen = 0;    // queries per sequence in this call
   int64_t keyLen = 0;      // keys in the cache, this call's included
   int64_t queryOffset = 0; // cache index of query 0 (keyLen - queryLen for the usual append)
-  int64_t qkDim = 0;       // query and key length
-  int64_t keyDim = 0;      // leading part of the key read from k; the rest from kRope
+  // Per sequence cache index of query 0 ([batch]); overrides queryOffset when set.
+  const int64_t* queryStart = nullptr;
+  bool causal = true; // else every valid key is visible
+  int64_t qkDim = 0;  // query and key length
+  int64_t keyDim = 0; // leading part of the key read from k; the rest from kRope
   int64_t vDim = 0;
-  AttentionOperand q, k, kRope, v;
+  AttentionOperand q, qRope, k, kRope, v;
+  // Heads of k, kRope and v (0: one per query head).
+  int64_t kHeads = 0, kRopeHeads = 0, vHeads = 0;
+  // Rotates qRope: positions[b * positionBatchStride + i] is query i's table row.
+  const RopeRotation* qRopeRotation = nullptr;
+  const int64_t* positions = nullptr;
+  int64_t positionBatchStride = 0;
   void* out = nullptr;
   int64_t outBatchStride = 0, outTokenStride = 0, outHeadStride = 0;
   // [batch, keyLen] nonzero = real token; null = every key is real.

@@ -1,0 +1,94 @@
+#include "compiler/driver/ReportFormat.h"
+
+#include <cstdio>
+#include <iterator>
+#include <sstream>
+
+namespace fathom::compiler {
+namespace {
+
+std::string dtypeWord(DType dtype) {
+  return dtype == DType::BF16 ? "bf16" : "fp32";
+}
+
+// 1.2 MB, 675.4 GB: the size in the largest unit that keeps it at least 1.
+std::string humanBytes(uint64_t bytes) {
+  const char* units[] = {"B", "kB", "MB", "GB", "TB"};
+  double value = double(bytes);
+  size_t unit = 0;
+  while (value >= 1000 && unit + 1 < std::size(units)) {
+    value /= 1000;
+    ++unit;
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, unit ? "%.1f %s" : "%.0f %s", value, units[unit]);
+  return text;
+}
+
+} // namespace
+
+std::string withThousands(uint64_t value) {
+  std::string digits = std::to_string(value), text;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0)
+      text += ',';
+    text += digits[i];
+  }
+  return text;
+}
+
+std::string formatReportText(const CompileReport& r, const std::string& checkpoint) {
+  std::ostringstream out;
+  out << "model: " << checkpoint << " (" << dtypeWord(r.compute) << ", target " << r.target
+      << ", max batch " << r.maxBatch << " x " << r.maxSeqLen << " tokens)\n";
+  out << "pipeline: " << r.pipeline << "\n";
+  out << "weights stored: " << withThousands(r.storedWeightBytes) << " B ("
+      << humanBytes(r.storedWeightBytes) << ")"
+      << (r.weightsPlanned ? ", planned from config.json (no weights in the folder)" : "") << "\n";
+  for (const EntryPointReport& entry : r.entryPoints)
+    out << "entry point " << entry.name << ": " << entry.kernelCalls << " kernel calls, weights "
+        << withThousands(entry.weightBytes) << " B, activation arena "
+        << withThousands(entry.arenaBytes) << " B (" << humanBytes(entry.arenaBytes) << ")\n";
+  if (r.caches.empty()) {
+    out << "KV cache: none\n";
+    return out.str();
+  }
+  out << "KV cache: " << withThousands(r.kvBytesPerToken) << " B/token in " << r.caches.size()
+      << " caches of " << r.caches.front().rowElements << " x " << dtypeWord(r.caches.front().dtype)
+      << " per token (" << r.caches.front().name << ", ...); " << withThousands(r.kvBytesAtLimits)
+      << " B (" << humanBytes(r.kvBytesAtLimits) << ") at " << r.maxSeqLen << " tokens x "
+      << r.maxBatch << " sequences\n";
+  if (r.perHeadKvBytesPerToken > 0) {
+    char ratio[32];
+    std::snprintf(ratio, sizeof ratio, "%.1fx",
+                  double(r.perHeadKvBytesPerToken) / double(r.kvBytesPerToken));
+    out << "per-head KV cache (fathom-mla-absorption off) would need "
+        << withThousands(r.perHeadKvBytesPerToken) << " B/token (" << ratio << " more)\n";
+  }
+  return out.str();
+}
+
+nlohmann::json reportJson(const CompileReport& r) {
+  nlohmann::json json;
+  json["target"] = r.target;
+  json["dtype"] = dtypeWord(r.compute);
+  json["max_seq_len"] = r.maxSeqLen;
+  json["max_batch"] = r.maxBatch;
+  json["pipeline"] = r.pipeline;
+  json["weights_planned_from_config"] = r.weightsPlanned;
+  json["stored_weight_bytes"] = r.storedWeightBytes;
+  json["entry_points"] = nlohmann::json::array();
+  for (const EntryPointReport& entry : r.entryPoints)
+    json["entry_points"].push_back({{"name", entry.name},
+                                    {"kernel_calls", entry.kernelCalls},
+                                    {"weight_bytes", entry.weightBytes},
+                                    {"activation_arena_bytes", entry.arenaBytes}});
+  json["kv_cache"] = {{"caches", r.caches.size()},
+                      {"bytes_per_token", r.kvBytesPerToken},
+                      {"bytes_at_limits", r.kvBytesAtLimits},
+                      {"row_elements", r.caches.empty() ? 0 : r.caches.front().rowElements},
+                      {"per_head_bytes_per_token", r.perHeadKvBytesPerToken}};
+  return json;
+}
+
+} // namespace fathom::compiler

@@ -1,0 +1,17 @@
+#pragma once
+// Writes the artifact's weights: each stored param straight from its checkpoint tensor,
+// converted to the stored dtype in fixed-size chunks, or, for a derived param, evaluated by the
+// initializer on its own. Memory stays bounded by the largest few tensors.
+#include "compiler/artifact/ArtifactWriter.h"
+#include "compiler/driver/CompileCheckpoint.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+namespace fathom::compiler {
+
+// Returns the weight bytes written. `stored` names the params in artifact order.
+uint64_t writeWeights(mlir::ModuleOp module, const frontend::Checkpoint& checkpoint,
+                      const std::vector<std::string>& stored, artifact::ArtifactWriter& writer,
+                      const ProgressFn& progress);
+
+} // namespace fathom::compiler

@@ -1,0 +1,291 @@
+#include "compiler/initializer/Evaluate.h"
+
+#include "compiler/initializer/RopeTables.h"
+#include "fathom/runtime/Error.h"
+#include "fathom/runtime/Numeric.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace fathom::compiler {
+namespace fm = mlir::fathom;
+namespace {
+
+std::string nameOf(mlir::Operation* op) {
+  return op->getName().getStringRef().str();
+}
+
+HostTensor allocate(mlir::Type type) {
+  auto ranked = llvm::cast<mlir::RankedTensorType>(type);
+  HostTensor tensor;
+  tensor.dtype = dtypeOfElement(ranked.getElementType());
+  tensor.shape.assign(ranked.getShape().begin(), ranked.getShape().end());
+  tensor.bytes.resize(size_t(tensor.numel()) * dtypeSize(tensor.dtype));
+  return tensor;
+}
+
+// Copies blocks: the tensor as [outer, extent, inner] elements along `dim`.
+struct Strides {
+  int64_t outer = 1, extent = 1, inner = 1;
+};
+Strides stridesAround(const std::vector<int64_t>& shape, int64_t dim) {
+  Strides s;
+  for (int64_t i = 0; i < dim; ++i)
+    s.outer *= shape[size_t(i)];
+  s.extent = shape[size_t(dim)];
+  for (size_t i = size_t(dim) + 1; i < shape.size(); ++i)
+    s.inner *= shape[i];
+  return s;
+}
+
+HostTensor slice(const HostTensor& input, fm::WeightSliceOp op) {
+  HostTensor out = allocate(op.getType());
+  Strides s = stridesAround(input.shape, op.getDim());
+  size_t element = dtypeSize(input.dtype);
+  size_t chunk = size_t(op.getSize() * s.inner) * element;
+  for (int64_t o = 0; o < s.outer; ++o)
+    std::memcpy(out.bytes.data() + size_t(o) * chunk,
+                input.bytes.data() + size_t((o * s.extent + op.getOffset()) * s.inner) * element,
+                chunk);
+  return out;
+}
+
+HostTensor concat(const std::vector<HostTensor>& inputs, fm::WeightConcatOp op) {
+  HostTensor out = allocate(op.getType());
+  Strides total = stridesAround(out.shape, op.getDim());
+  size_t element = dtypeSize(out.dtype);
+  int64_t at = 0;
+  for (const HostTensor& input : inputs) {
+    Strides s = stridesAround(input.shape, op.getDim());
+    size_t chunk = size_t(s.extent * s.inner) * element;
+    for (int64_t o = 0; o < s.outer; ++o)
+      std::memcpy(out.bytes.data() + size_t((o * total.extent + at) * total.inner) * element,
+                  input.bytes.data() + size_t(o) * chunk, chunk);
+    at += s.extent;
+  }
+  return out;
+}
+
+HostTensor transpose(const HostTensor& input, fm::WeightTransposeOp op) {
+  HostTensor out = allocate(op.getType());
+  size_t rank = input.shape.size();
+  int64_t rows = input.shape[rank - 2], cols = input.shape[rank - 1];
+  int64_t batch = input.numel() / (rows * cols);
+  size_t element = dtypeSize(input.dtype);
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c)
+        std::memcpy(out.bytes.data() + size_t((b * cols + c) * rows + r) * element,
+                    input.bytes.data() + size_t((b * rows + r) * cols + c) * element, element);
+  return out;
+}
+
+HostTensor deinterleaveRows(const HostTensor& input, fm::WeightDeinterleaveRowsOp op) {
+  HostTensor out = input;
+  size_t rowBytes = input.bytes.size() / size_t(input.shape[0]);
+  int64_t size = op.getSize(), half = size / 2;
+  for (int64_t start = op.getOffset(); start + size <= input.shape[0]; start += op.getPeriod())
+    for (int64_t j = 0; j < size; ++j) {
+      // Row j of the window comes from row 2j (first half) or 2(j - half) + 1 (second half).
+      int64_t from = j < half ? 2 * j : 2 * (j - half) + 1;
+      std::memcpy(out.bytes.data() + size_t(start + j) * rowBytes,
+                  input.bytes.data() + size_t(start + from) * rowBytes, rowBytes);
+    }
+  return out;
+}
+
+HostTensor convert(const HostTensor& input, mlir::Type type) {
+  HostTensor out = allocate(type);
+  size_t from = dtypeSize(input.dtype), to = dtypeSize(out.dtype);
+  for (int64_t i = 0; i < input.numel(); ++i)
+    storeFloat(out.dtype, loadFloat(input.dtype, input.bytes.data() + size_t(i) * from),
+               out.bytes.data() + size_t(i) * to);
+  return out;
+}
+
+// w[i, j] = float(q[i, j]) * scale[i / rows, j / cols] in fp32, rounded once.
+HostTensor dequantize(const HostTensor& data, const HostTensor& scale, fm::WeightDequantizeOp op) {
+  HostTensor out = allocate(op.getType());
+  int64_t rows = data.shape[0], cols = data.shape[1];
+  int64_t scaleCols = scale.shape[1];
+  const float* scales = reinterpret_cast<const float*>(scale.bytes.data());
+  size_t to = dtypeSize(out.dtype);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) {
+      float s = scales[(r / op.getBlockRows()) * scaleCols + c / op.getBlockCols()];
+      float value = loadFloat(data.dtype, data.bytes.data() + size_t(r * cols + c)) * s;
+      storeFloat(out.dtype, value, out.bytes.data() + size_t(r * cols + c) * to);
+    }
+  return out;
+}
+
+// DeepSeek's quantizer: per block scale = amax / 448, q = e4m3(w / scale).
+std::pair<HostTensor, HostTensor> quantize(const HostTensor& input, fm::WeightQuantizeOp op) {
+  HostTensor data = allocate(op.getData().getType());
+  HostTensor scale = allocate(op.getScale().getType());
+  int64_t rows = input.shape[0], cols = input.shape[1];
+  int64_t blockRows = op.getBlockRows(), blockCols = op.getBlockCols();
+  int64_t scaleRows = scale.shape[0], scaleCols = scale.shape[1];
+  size_t from = dtypeSize(input.dtype);
+  auto at = [&](int64_t r, int64_t c) {
+    return loadFloat(input.dtype, input.bytes.data() + size_t(r * cols + c) * from);
+  };
+  auto* scales = reinterpret_cast<float*>(scale.bytes.data());
+  for (int64_t br = 0; br < scaleRows; ++br)
+    for (int64_t bc = 0; bc < scaleCols; ++bc) {
+      float amax = 0;
+      for (int64_t r = br * blockRows; r < std::min(rows, (br + 1) * blockRows); ++r)
+        for (int64_t c = bc * blockCols; c < std::min(cols, (bc + 1) * blockCols); ++c)
+          amax = std::max(amax, std::fabs(at(r, c)));
+      float s = amax > 0 ? amax / 448.0f : 1.0f;
+      scales[br * scaleCols + bc] = s;
+      for (int64_t r = br * blockRows; r < std::min(rows, (br + 1) * blockRows); ++r)
+        for (int64_t c = bc * blockCols; c < std::min(cols, (bc + 1) * blockCols); ++c)
+          storeFloat(DType::F8E4M3, at(r, c) / s, data.bytes.data() + size_t(r * cols + c));
+    }
+  return {std::move(data), std::move(scale)};
+}
+
+HostTensor matmul(const HostTensor& lhs, const HostTensor& rhs, fm::WeightMatmulOp op) {
+  HostTensor out = allocate(op.getType());
+  size_t rank = lhs.shape.size();
+  int64_t m = lhs.shape[rank - 2], k = lhs.shape[rank - 1], n = rhs.shape[rank - 1];
+  int64_t batch = lhs.numel() / (m * k);
+  size_t l = dtypeSize(lhs.dtype), r = dtypeSize(rhs.dtype), o = dtypeSize(out.dtype);
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        float sum = 0;
+        for (int64_t p = 0; p < k; ++p)
+          sum += loadFloat(lhs.dtype, lhs.bytes.data() + size_t((b * m + i) * k + p) * l) *
+                 loadFloat(rhs.dtype, rhs.bytes.data() + size_t((b * k + p) * n + j) * r);
+        storeFloat(out.dtype, sum, out.bytes.data() + size_t((b * m + i) * n + j) * o);
+      }
+  return out;
+}
+
+HostTensor ropeTable(fm::RopeTableOp op) {
+  HostTensor out = allocate(op.getType());
+  fm::RopeAttr rope = op.getRope();
+  RopeTableSpec spec;
+  spec.dim = rope.getDim();
+  spec.theta = rope.getTheta().convertToDouble();
+  spec.scaling = rope.getScaling() == fm::RopeScaling::yarn     ? RopeScalingKind::Yarn
+                 : rope.getScaling() == fm::RopeScaling::linear ? RopeScalingKind::Linear
+                                                                : RopeScalingKind::None;
+  spec.factor = rope.getFactor().convertToDouble();
+  spec.originalMaxPositions = double(rope.getOriginalMaxPositions());
+  spec.betaFast = rope.getBetaFast().convertToDouble();
+  spec.betaSlow = rope.getBetaSlow().convertToDouble();
+  spec.truncate = rope.getTruncate();
+  spec.attentionFactor = rope.getAttentionFactor().convertToDouble();
+  compiler::ropeTable(spec, out.shape[0], op.getPart() == fm::TablePart::sin, out.dtype,
+                      out.bytes.data());
+  return out;
+}
+
+} // namespace
+
+int64_t HostTensor::numel() const {
+  int64_t count = 1;
+  for (int64_t dim : shape)
+    count *= dim;
+  return count;
+}
+
+DType dtypeOfElement(mlir::Type type) {
+  if (type.isF32())
+    return DType::F32;
+  if (type.isBF16())
+    return DType::BF16;
+  if (type.isF16())
+    return DType::F16;
+  if (llvm::isa<mlir::Float8E4M3FNType>(type))
+    return DType::F8E4M3;
+  if (llvm::isa<mlir::Float8E5M2Type>(type))
+    return DType::F8E5M2;
+  if (type.isInteger(64))
+    return DType::I64;
+  if (type.isInteger(32))
+    return DType::I32;
+  if (type.isInteger(8))
+    return DType::I8;
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  type.print(os);
+  throw Error("element type " + text + " has no artifact dtype");
+}
+
+InitializerEvaluator::InitializerEvaluator(mlir::ModuleOp module, SourceReader readSource)
+    : module_(module), symbols_(module), readSource_(std::move(readSource)) {}
+
+HostTensor InitializerEvaluator::read(fm::ParamOp param) {
+  if (param.getSource())
+    return readSource_(param);
+  return evaluate(param);
+}
+
+HostTensor InitializerEvaluator::evaluate(fm::ParamOp param) {
+  for (fm::InitializerOp initializer : module_.getOps<fm::InitializerOp>())
+    for (fm::DefineParamOp define : initializer.getBlock().getOps<fm::DefineParamOp>())
+      if (define.getParam() == param.getSymName()) {
+        std::vector<std::pair<mlir::Value, HostTensor>> memo;
+        return value(define.getValue(), memo);
+      }
+  throw Error("derived param " + param.getSymName().str() +
+              " has no definition in the initializer");
+}
+
+HostTensor InitializerEvaluator::value(mlir::Value value,
+                                       std::vector<std::pair<mlir::Value, HostTensor>>& memo) {
+  for (auto& [known, tensor] : memo)
+    if (known == value)
+      return tensor;
+  mlir::Operation* op = value.getDefiningOp();
+  if (!op)
+    throw Error("initializer: a value without a defining op");
+  auto operand = [&](unsigned i) { return this->value(op->getOperand(i), memo); };
+  HostTensor result;
+  if (auto read = llvm::dyn_cast<fm::ParamValueOp>(op)) {
+    auto param = symbols_.lookup<fm::ParamOp>(read.getParam());
+    if (!param)
+      throw Error("initializer: " + read.getParam().str() + " is not a param");
+    result = this->read(param);
+  } else if (auto op2 = llvm::dyn_cast<fm::WeightSliceOp>(op)) {
+    result = slice(operand(0), op2);
+  } else if (auto reshape = llvm::dyn_cast<fm::WeightReshapeOp>(op)) {
+    result = operand(0);
+    result.shape.assign(reshape.getType().getShape().begin(), reshape.getType().getShape().end());
+  } else if (auto op2 = llvm::dyn_cast<fm::WeightTransposeOp>(op)) {
+    result = transpose(operand(0), op2);
+  } else if (auto op2 = llvm::dyn_cast<fm::WeightDeinterleaveRowsOp>(op)) {
+    result = deinterleaveRows(operand(0), op2);
+  } else if (auto op2 = llvm::dyn_cast<fm::WeightConcatOp>(op)) {
+    std::vector<HostTensor> inputs;
+    for (unsigned i = 0; i < op->getNumOperands(); ++i)
+      inputs.push_back(operand(i));
+    result = concat(inputs, op2);
+  } else if (llvm::isa<fm::WeightConvertOp>(op)) {
+    result = convert(operand(0), value.getType());
+  } else if (auto op2 = llvm::dyn_cast<fm::WeightDequantizeOp>(op)) {
+    result = dequantize(operand(0), operand(1), op2);
+  } else if (auto op2 = llvm::dyn_cast<fm::WeightQuantizeOp>(op)) {
+    auto [data, scale] = quantize(operand(0), op2);
+    memo.push_back({op2.getData(), std::move(data)});
+    memo.push_back({op2.getScale(), std::move(scale)});
+    return this->value(value, memo);
+  } else if (auto op2 = llvm::dyn_cast<fm::WeightMatmulOp>(op)) {
+    result = matmul(operand(0), operand(1), op2);
+  } else if (auto op2 = llvm::dyn_cast<fm::RopeTableOp>(op)) {
+    result = ropeTable(op2);
+  } else {
+    throw Error("initializer: cannot evaluate '" + nameOf(op) + "'");
+  }
+  // Only values read twice are kept: the others are moved along, so memory holds one copy.
+  if (!value.hasOneUse())
+    memo.push_back({value, result});
+  return result;
+}
+
+} // namespace fathom::compiler

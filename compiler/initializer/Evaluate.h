@@ -1,0 +1,48 @@
+#pragma once
+// Evaluates the module's initializer one derived param at a time, on the host: the artifact
+// writer asks for a param while it streams the weights, so memory holds only the tensors that
+// one definition reads, never the model.
+#include "dialects/fathom/FathomDialect.h"
+#include "fathom/runtime/DType.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/SymbolTable.h"
+
+#include <cstddef>
+#include <functional>
+#include <vector>
+
+namespace fathom::compiler {
+
+struct HostTensor {
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  std::vector<std::byte> bytes;
+
+  int64_t numel() const;
+};
+
+// Reads a checkpoint param as the module stores it (converted to its type).
+using SourceReader = std::function<HostTensor(mlir::fathom::ParamOp)>;
+
+class InitializerEvaluator {
+public:
+  InitializerEvaluator(mlir::ModuleOp module, SourceReader readSource);
+
+  // The value of a derived param (no source). Throws fathom::Error naming the param when its
+  // definition is missing or cannot be evaluated.
+  HostTensor evaluate(mlir::fathom::ParamOp param);
+
+private:
+  HostTensor value(mlir::Value value, std::vector<std::pair<mlir::Value, HostTensor>>& memo);
+  HostTensor read(mlir::fathom::ParamOp param);
+
+  mlir::ModuleOp module_;
+  mlir::SymbolTable symbols_;
+  SourceReader readSource_;
+};
+
+// The runtime dtype of a builtin element type; throws for the ones artifacts cannot hold.
+DType dtypeOfElement(mlir::Type element);
+
+} // namespace fathom::compiler

@@ -1,0 +1,93 @@
+#include "compiler/pipeline/Pipeline.h"
+
+#include "compiler/targets/Target.h"
+#include "passes/Passes.h"
+
+#include "mlir/Pass/PassRegistry.h"
+
+namespace mlir::fathom {
+
+const std::vector<PipelineStage>& pipelineStages() {
+  static const std::vector<PipelineStage> stages = {
+      {"fathom-specialize-entry-points", false},
+      {"fathom-mla-absorption", true},
+      {"fathom-decompose", false},
+      {"fathom-rope-fusion", true},
+      {"fathom-drop-unused-params", false},
+      {"fathom-lower-to-kernels", false},
+      {"fathom-plan-memory", false},
+  };
+  return stages;
+}
+
+std::string validatePipelineOptions(const PipelineOptions& options) {
+  if (!lookupTarget(options.target)) {
+    std::string known;
+    for (const std::string& name : targetNames())
+      known += (known.empty() ? "" : ", ") + name;
+    return "unknown target '" + options.target + "' (known: " + known + ")";
+  }
+  for (const std::string& name : options.disabled) {
+    auto stage =
+        llvm::find_if(pipelineStages(), [&](const PipelineStage& s) { return s.name == name; });
+    if (stage == pipelineStages().end()) {
+      std::string optional;
+      for (const PipelineStage& s : pipelineStages())
+        if (s.optimization)
+          optional += (optional.empty() ? "" : ", ") + s.name;
+      return "unknown pass '" + name + "' (passes that can be disabled: " + optional + ")";
+    }
+    if (!stage->optimization)
+      return "pass '" + name + "' is needed to compile and cannot be disabled";
+  }
+  return {};
+}
+
+void buildPipeline(OpPassManager& pm, const PipelineOptions& options) {
+  auto enabled = [&](const char* name) { return !options.disabled.count(name); };
+  pm.addPass(createSpecializeEntryPointsPass());
+  if (enabled("fathom-mla-absorption"))
+    pm.addPass(createMlaAbsorptionPass());
+  pm.addPass(createDecomposePass());
+  if (enabled("fathom-rope-fusion"))
+    pm.addPass(createRopeFusionPass());
+  pm.addPass(createDropUnusedParamsPass());
+  lookupTarget(options.target)->addPasses(pm);
+  pm.addPass(createLowerToKernelsPass(LowerToKernelsPassOptions{options.target}));
+  pm.addPass(createPlanMemoryPass());
+}
+
+std::string describePipeline(const PipelineOptions& options) {
+  std::string text;
+  for (const PipelineStage& stage : pipelineStages())
+    if (!options.disabled.count(stage.name))
+      text += (text.empty() ? "" : ",") + stage.name;
+  return text;
+}
+
+namespace {
+struct PipelineCommandLine : public PassPipelineOptions<PipelineCommandLine> {
+  Option<std::string> target{*this, "target", llvm::cl::desc("the target to compile for"),
+                             llvm::cl::init("cpu")};
+  ListOption<std::string> disable{*this, "disable",
+                                  llvm::cl::desc("optimization passes to leave out")};
+};
+} // namespace
+
+void registerFathomPipeline() {
+  PassPipelineRegistration<PipelineCommandLine>(
+      "fathom-pipeline", "Fathom's default pipeline: entry points to planned kernel calls",
+      [](OpPassManager& pm, const PipelineCommandLine& commandLine) {
+        PipelineOptions options;
+        options.target = commandLine.target;
+        options.disabled.insert(commandLine.disable.begin(), commandLine.disable.end());
+        if (std::string problem = validatePipelineOptions(options); !problem.empty()) {
+          llvm::errs() << "fathom-pipeline: " << problem << "\n";
+          options = {};
+          options.target = "cpu";
+        }
+        buildPipeline(pm, options);
+      });
+}
+
+} // namespace mlir::fathom

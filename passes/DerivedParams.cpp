@@ -1,0 +1,89 @@
+#include "passes/DerivedParams.h"
+
+#include "dialects/fathom/FathomConventions.h"
+
+namespace mlir::fathom {
+
+InitializerOp getOrCreateInitializer(ModuleOp module) {
+  for (InitializerOp initializer : module.getOps<InitializerOp>())
+    return initializer;
+  OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
+  auto initializer = InitializerOp::create(builder, module.getLoc());
+  initializer.getBody().emplaceBlock();
+  return initializer;
+}
+
+FlatSymbolRefAttr getOrCreateDerivedParam(ModuleOp module, StringRef name, RankedTensorType type,
+                                          function_ref<Value(OpBuilder&)> define,
+                                          ParamOp quantizedLike) {
+  MLIRContext* context = module.getContext();
+  auto symbol = FlatSymbolRefAttr::get(context, name);
+  if (auto existing = module.lookupSymbol<ParamOp>(name)) {
+    if (existing.getTensorType() == type && !existing.getSource())
+      return symbol;
+  }
+  // A clash with an unrelated symbol gets a fresh name.
+  std::string unique = name.str();
+  for (int index = 1; module.lookupSymbol(unique); ++index)
+    unique = name.str() + "." + std::to_string(index);
+  // Derived params go right before the initializer, after the checkpoint's.
+  InitializerOp initializer = getOrCreateInitializer(module);
+  OpBuilder declare(initializer);
+  ParamOp::create(declare, module.getLoc(), unique, type, nullptr, nullptr,
+                  quantizedLike ? quantizedLike.getQuantizationAttr() : nullptr,
+                  quantizedLike ? quantizedLike.getScaleAttr() : nullptr, nullptr);
+  symbol = FlatSymbolRefAttr::get(context, unique);
+  OpBuilder body = OpBuilder::atBlockEnd(&initializer.getBlock());
+  Value value = define(body);
+  DefineParamOp::create(body, module.getLoc(), symbol, value);
+  return symbol;
+}
+
+Value paramValue(OpBuilder& builder, ModuleOp module, FlatSymbolRefAttr param) {
+  auto op = module.lookupSymbol<ParamOp>(param);
+  assert(op && "paramValue of an undeclared param");
+  return ParamValueOp::create(builder, module.getLoc(), op.getTensorType(), param);
+}
+
+FailureOr<int64_t> moduleLimit(ModuleOp module, StringRef name) {
+  auto limit = module->getAttrOfType<IntegerAttr>(name);
+  if (!limit || limit.getInt() < 1)
+    return module.emitOpError() << "needs a positive integer attribute " << name;
+  return limit.getInt();
+}
+
+std::pair<FlatSymbolRefAttr, FlatSymbolRefAttr>
+getOrCreateRopeTables(ModuleOp module, RopeAttr rope, RopeMode mode, Type activation) {
+  bool complex = mode == RopeMode::complex || mode == RopeMode::complex_halves;
+  Type element = complex ? Float32Type::get(module.getContext()) : activation;
+  int64_t positions = 1;
+  if (auto limit = module->getAttrOfType<IntegerAttr>(kMaxSeqLenAttr))
+    positions = limit.getInt();
+  auto type = RankedTensorType::get({positions, rope.getDim() / 2}, element);
+  // Reuse the tables of an identical rope: look for a definition with the same parameters.
+  InitializerOp initializer = getOrCreateInitializer(module);
+  FlatSymbolRefAttr found[2];
+  for (DefineParamOp define : initializer.getBlock().getOps<DefineParamOp>()) {
+    auto table = define.getValue().getDefiningOp<RopeTableOp>();
+    if (table && table.getRope() == rope && table.getType() == type)
+      found[int(table.getPart())] = define.getParamAttr();
+  }
+  if (found[0] && found[1])
+    return {found[0], found[1]};
+  std::string suffix;
+  llvm::raw_string_ostream(suffix) << "." << element;
+  FlatSymbolRefAttr tables[2];
+  for (TablePart part : {TablePart::cos, TablePart::sin}) {
+    std::string name = "rope." + stringifyTablePart(part).str() + suffix;
+    // Distinct ropes in one module get distinct names.
+    for (int index = 1; module.lookupSymbol(name); ++index)
+      name = "rope." + stringifyTablePart(part).str() + suffix + "." + std::to_string(index);
+    tables[int(part)] = getOrCreateDerivedParam(module, name, type, [&](OpBuilder& builder) {
+      return RopeTableOp::create(builder, module.getLoc(), type, rope,
+                                 TablePartAttr::get(module.getContext(), part));
+    });
+  }
+  return {tables[0], tables[1]};
+}
+
+} // namespace mlir::fathom

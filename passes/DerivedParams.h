@@ -1,0 +1,36 @@
+#pragma once
+// Helpers for passes that create derived params: the module's initializer, param declarations
+// without a source, and the RoPE cos/sin tables every rotary op reads.
+#include "dialects/fathom/FathomDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+
+#include <functional>
+
+namespace mlir::fathom {
+
+// The module's fathom.initializer, created at the end of the module when absent.
+InitializerOp getOrCreateInitializer(ModuleOp module);
+
+// Declares the derived param `name` of `type` (or returns it when a param of that name and type
+// already exists) and, for a new one, defines it in the initializer with `define`, which builds
+// the value at the initializer's end.
+// A quantized derived param takes `quantizedLike`'s quantization and scale.
+FlatSymbolRefAttr getOrCreateDerivedParam(ModuleOp module, StringRef name, RankedTensorType type,
+                                          function_ref<Value(OpBuilder&)> define,
+                                          ParamOp quantizedLike = nullptr);
+
+// A param's value inside the initializer.
+Value paramValue(OpBuilder& builder, ModuleOp module, FlatSymbolRefAttr param);
+
+// The cos and sin tables [max_seq_len, dim / 2] for `rope` in `mode`: f32 for the complex
+// modes, else `activation` (HF casts cos/sin to the activation dtype). Shared by every op with
+// the same rope parameters.
+std::pair<FlatSymbolRefAttr, FlatSymbolRefAttr>
+getOrCreateRopeTables(ModuleOp module, RopeAttr rope, RopeMode mode, Type activation);
+
+// The module's max_seq_len / max_batch attributes (the builder sets them).
+FailureOr<int64_t> moduleLimit(ModuleOp module, StringRef name);
+
+} // namespace mlir::fathom

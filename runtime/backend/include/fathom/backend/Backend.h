@@ -1,0 +1,112 @@
+#pragma once
+// The backend interface: what the generic executor (runtime/executor) needs from a device.
+// A backend allocates and copies device memory, makes the artifact's weights available, and
+// turns each KernelCall of the kernel ABI (runtime/artifact/Kernels.fbs) into a prepared Kernel
+// through its kernel table; it knows nothing about models. See README.md.
+#include "Artifact_generated.h"
+#include "fathom/runtime/DType.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fathom::artifact {
+class Artifact;
+}
+
+namespace fathom::backend {
+
+// The run-time sizes of one entry-point call; a View's extent picks its rows from them.
+struct StepShape {
+  int64_t batch = 0;    // sequences
+  int64_t tokens = 0;   // new tokens per sequence
+  int64_t keys = 0;     // cached keys per sequence after this call's append
+  int64_t headRows = 0; // rows that reach the head
+};
+
+// The limits an entry point was planned for (kernels size their scratch from them).
+struct PlanLimits {
+  int64_t maxBatch = 1, maxSeqLen = 1, maxTokens = 1;
+};
+
+// A View resolved for one step: row (b, t) starts at data + b * batchStride + t * rowStride
+// elements and holds `heads` groups of headDim elements, headStride apart.
+struct Tensor {
+  std::byte* data = nullptr;
+  DType type = DType::F32;
+  int64_t batches = 1; // row groups: the batch, or 1 for flat row lists
+  int64_t rowsPerBatch = 0;
+  int64_t rowStride = 0, batchStride = 0;
+  int64_t heads = 1, headDim = 0, headStride = 0;
+  // Rows that exist past rowsPerBatch in each group (a cache holds max_seq_len per sequence).
+  int64_t capacityPerBatch = 0;
+
+  int64_t rows() const { return batches * rowsPerBatch; }
+  int64_t width() const { return heads == 1 ? headDim : heads * headDim; }
+  // Rows of all groups are one run of rows rowStride apart.
+  bool packed() const { return batches == 1 || batchStride == rowsPerBatch * rowStride; }
+  std::byte* row(int64_t b, int64_t t) const {
+    return data + (b * batchStride + t * rowStride) * int64_t(dtypeSize(type));
+  }
+  template <class T> T* as() const { return reinterpret_cast<T*>(data); }
+};
+
+struct Weight {
+  std::string name;
+  DType type = DType::F32;
+  std::vector<int64_t> shape;
+  const void* data = nullptr;
+  // Block-quantized weights (F8E4M3): fp32 scales [ceil(rows / blockRows), ceil(cols / blockCols)].
+  const float* scales = nullptr;
+  int64_t blockRows = 0, blockCols = 0;
+};
+
+// What a kernel reads at run time: its operands resolved for the current step.
+class CallContext {
+public:
+  virtual ~CallContext() = default;
+  virtual Tensor tensor(const artifact::fb::View& view) const = 0;
+  virtual const Weight& weight(int32_t index) const = 0;
+  virtual const StepShape& step() const = 0;
+};
+
+// One KernelCall bound to a backend, run once per step.
+class Kernel {
+public:
+  virtual ~Kernel() = default;
+  virtual void run(const CallContext& context) = 0;
+};
+
+class Backend {
+public:
+  virtual ~Backend() = default;
+  // The artifact target this backend runs ("cpu").
+  virtual std::string_view name() const = 0;
+  // Threads (or streams) kernels use, for reports.
+  virtual int parallelism() const = 0;
+
+  // Device memory, 64-byte aligned, zeroed. Throws fathom::Error when it cannot.
+  virtual void* allocate(size_t bytes) = 0;
+  virtual void release(void* memory) = 0;
+  virtual void copyToDevice(void* device, const void* host, size_t bytes) = 0;
+  virtual void copyToHost(void* host, const void* device, size_t bytes) = 0;
+  // Waits for every kernel launched so far.
+  virtual void synchronize() = 0;
+
+  // The artifact's tensors as kernels see them (index = artifact tensor index).
+  virtual std::vector<Weight> bindWeights(const artifact::Artifact& artifact) = 0;
+  // Binds one call through the kernel table; throws fathom::Error for a kernel the backend
+  // lacks or a call whose operands it cannot run.
+  virtual std::unique_ptr<Kernel> prepare(const artifact::fb::KernelCall& call,
+                                          const std::vector<Weight>& weights,
+                                          const PlanLimits& limits) = 0;
+};
+
+struct BackendOptions {
+  int threads = 0; // CPU: 0 = every hardware thread
+};
+
+} // namespace fathom::backend

@@ -1,0 +1,81 @@
+#pragma once
+// Internal: what the CPU kernel table's entries share. Each entry binds one KernelCall (its
+// table of the kernel ABI) to a Kernel that runs the fathom::cpu functions over the operands'
+// strided views.
+#include "fathom/backend/Backend.h"
+#include "fathom/cpu/Linear.h"
+#include "fathom/cpu/Scratch.h"
+#include "fathom/cpu/ThreadPool.h"
+#include "fathom/runtime/Error.h"
+
+#include <functional>
+#include <string>
+
+namespace fathom::cpu {
+
+namespace fb = artifact::fb;
+using backend::CallContext;
+using backend::PlanLimits;
+using backend::Tensor;
+using backend::Weight;
+
+// The backend's shared resources: its threads and one scratch buffer that every kernel's
+// worst case fits in (sized when the calls are prepared, so nothing is allocated per step).
+struct CpuResources {
+  ThreadPool* pool = nullptr;
+  ScratchBuffer* scratch = nullptr;
+  void reserveScratch(size_t bytes) { scratch->reserve(bytes); }
+};
+
+// A kernel from a function of the context, prepared once per call.
+class FunctionKernel final : public backend::Kernel {
+public:
+  explicit FunctionKernel(std::function<void(const CallContext&)> body) : body_(std::move(body)) {}
+  void run(const CallContext& context) override { body_(context); }
+
+private:
+  std::function<void(const CallContext&)> body_;
+};
+
+inline std::unique_ptr<backend::Kernel> makeKernel(std::function<void(const CallContext&)> body) {
+  return std::make_unique<FunctionKernel>(std::move(body));
+}
+
+using KernelFactory = std::unique_ptr<backend::Kernel> (*)(CpuResources&, const fb::KernelCall&,
+                                                           const std::vector<Weight>&,
+                                                           const PlanLimits&);
+
+// The table, by KernelParams member; null where the CPU has no kernel.
+const KernelFactory* cpuKernelTable();
+
+// Groups of entries (DenseKernels.cpp, AttentionKernels.cpp, MoeKernels.cpp).
+void addDenseKernels(KernelFactory* table);
+void addAttentionKernels(KernelFactory* table);
+void addMoeKernels(KernelFactory* table);
+
+// A required View of a call, or an error naming the kernel and the field.
+const fb::View& required(const fb::View* view, const char* kernel, const char* field);
+const Weight& weightAt(const std::vector<Weight>& weights, int32_t index, const char* kernel);
+const Weight* optionalWeightAt(const std::vector<Weight>& weights, int32_t index,
+                               const char* kernel);
+
+// y[rows, out] = x W^T (+ bias) over the rows of `x` and `y`, which follow the same extent.
+void linearRows(ThreadPool& pool, Scratch scratch, const Weight& weight, const Weight* bias,
+                const Tensor& x, const Tensor& y);
+LinearArgs linearArgs(const Weight& weight, const Weight* bias, int64_t rows, DType xType,
+                      const void* x, int64_t ldx, DType yType, void* y, int64_t ldy);
+
+// Runs fn(rowOfA, rowOfB, rows) over the runs of rows two same-shaped tensors share: one run
+// when both are packed, else one per sequence.
+template <class Fn> void forEachRun(const Tensor& a, const Tensor& b, Fn&& fn) {
+  if (a.packed() && b.packed()) {
+    fn(a.data, b.data, a.rows());
+    return;
+  }
+  for (int64_t g = 0; g < a.batches; ++g)
+    fn(a.row(g, 0), b.row(g, 0), a.rowsPerBatch);
+}
+
+[[noreturn]] void shapeError(const char* kernel, const std::string& what);
+
+} // namespace fathom::cpu

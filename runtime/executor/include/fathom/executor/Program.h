@@ -1,0 +1,67 @@
+#pragma once
+// The generic executor: an artifact's entry points bound to a backend. Loading maps and verifies
+// the file, binds the weights, allocates the activation arena and the caches the plan sized,
+// and prepares every kernel call through the backend's kernel table. Running an entry point
+// copies its inputs in, runs its calls in order and returns its output. Nothing here knows what
+// model it runs.
+#include "fathom/artifact/Artifact.h"
+#include "fathom/backend/Backend.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace fathom::executor {
+
+namespace fb = artifact::fb;
+
+struct LoadOptions {
+  int threads = 0; // CPU: 0 = every hardware thread
+  // Reports the weight checksum verification, the long part of loading a big artifact.
+  artifact::Artifact::Progress progress;
+  // Runs the artifact on this backend instead of the one registered for its target.
+  std::shared_ptr<backend::Backend> backend;
+};
+
+// Host data of one call, by input kind; an entry point reads the ones it declares.
+struct EntryInputs {
+  const int64_t* ids = nullptr;        // [batch, tokens]
+  const int64_t* positions = nullptr;  // [batch, tokens]
+  const uint8_t* keyMask = nullptr;    // [batch, keys]
+  const int64_t* cacheStart = nullptr; // [batch]
+  const int64_t* headRows = nullptr;   // [head rows]
+};
+
+class Program {
+public:
+  // Throws fathom::Error naming the file and the problem (corrupt, wrong version, a target no
+  // backend runs, a call the backend cannot bind).
+  static std::unique_ptr<Program> load(const std::string& path, const LoadOptions& options = {});
+  ~Program();
+
+  const artifact::Artifact& artifact() const;
+  backend::Backend& backend();
+  DType computeDtype() const;
+  int64_t maxBatch() const;
+  int64_t maxSeqLen() const;
+
+  bool has(fb::EntryKind kind) const;
+  // The entry point's output: elements per row, and which extent its rows follow.
+  int64_t outputWidth(fb::EntryKind kind) const;
+  fb::Extent outputExtent(fb::EntryKind kind) const;
+  // Bytes of caches the runtime holds (every cache at max_batch x max_seq_len).
+  uint64_t cacheBytes() const;
+
+  // Runs an entry point and returns its output as fp32 [rows, width]. Throws fathom::Error when
+  // the step exceeds the plan or an input is out of range (a token id past the vocabulary).
+  std::vector<float> run(fb::EntryKind kind, const backend::StepShape& step,
+                         const EntryInputs& inputs);
+
+private:
+  struct Impl;
+  explicit Program(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+} // namespace fathom::executor
