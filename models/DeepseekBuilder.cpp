@@ -327,7 +327,9 @@ private:
         builder_.getI64IntegerAttr(topK),
         builder_.getI64IntegerAttr(greedy ? 1 : config_.nGroup.value_or(1)),
         builder_.getI64IntegerAttr(greedy ? 1 : config_.topkGroup.value_or(1)),
-        builder_.getBoolAttr(config_.normTopkProb),
+        // HF's V2 router never renormalizes, whatever the config says.
+        builder_.getBoolAttr(model_.modelType != frontend::ModelType::DeepseekV2 &&
+                             config_.normTopkProb),
         builder_.getF32FloatAttr(float(config_.routedScalingFactor)));
     llvm::SmallVector<mlir::Attribute> gates, ups, downs;
     int64_t hidden = config_.hiddenSize, inter = config_.moeIntermediateSize;

@@ -20,6 +20,7 @@ CHECKPOINT_SEED_OFFSET = {
     "tiny-v3-fp8": 3,
     "tiny-v2-lite": 4,
     "tiny-vl": 5,
+    "tiny-v2-mlp-bias": 6,
     "cases": 100,  # the random-id prompt in record_outputs.py
 }
 
@@ -43,6 +44,7 @@ CHECKPOINTS = {
     "tiny-v3-fused": "DeepseekV3ForCausalLM",
     "tiny-v3-fp8": "DeepseekV3ForCausalLM",
     "tiny-v2-lite": "DeepseekV2ForCausalLM",
+    "tiny-v2-mlp-bias": "DeepseekV2ForCausalLM",
     "tiny-vl": "DeepseekVLForConditionalGeneration",
     "tiny-v3-seqcls": "DeepseekV3ForSequenceClassification",
     "tiny-v3-tokcls": "DeepseekV3ForTokenClassification",

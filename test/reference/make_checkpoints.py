@@ -298,6 +298,20 @@ def tiny_v2_lite_config():
     )
 
 
+def tiny_v2_mlp_bias_config():
+    """DeepSeek-V2 (not Lite): a q LoRA, group-limited greedy routing, and mlp_bias (biases on the dense MLP
+    and the shared experts). norm_topk_prob is set but HF's V2 router never renormalizes."""
+    c = tiny_v2_lite_config()
+    c.q_lora_rank = 24
+    c.mlp_bias = True
+    c.topk_method = "group_limited_greedy"
+    c.n_group = 4
+    c.topk_group = 2
+    c.norm_topk_prob = True
+    c.routed_scaling_factor = 1.5
+    return c
+
+
 def tiny_vl_config():
     vision = SiglipVisionConfig(
         hidden_size=32,
@@ -489,6 +503,17 @@ def make_tiny_v2_lite():
     return d
 
 
+def make_tiny_v2_mlp_bias():
+    name = "tiny-v2-mlp-bias"
+    torch.manual_seed(SEED)
+    model = DeepseekV2ForCausalLM(tiny_v2_mlp_bias_config())
+    randomize_(model, generator(name))
+    d = save_bf16(model, name)
+    copy_tokenizer(d)
+    log(f"{name}: written")
+    return d
+
+
 def make_test_image():
     """A deterministic 45x30 RGB PNG (landscape, so the processor resizes to 32x21 and pads top/bottom):
     smooth gradients, a disc, stripes and mild noise."""
@@ -614,6 +639,7 @@ def main():
     make_classifier("tokcls", src)
     make_tiny_v3_fp8()
     make_tiny_v2_lite()
+    make_tiny_v2_mlp_bias()
     make_tiny_vl()
     common.dump_json(os.path.join(common.CKPT_DIR, "layout.json"), {"save_pretrained_expert_layout": layout})
 

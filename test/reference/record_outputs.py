@@ -112,6 +112,20 @@ def build_cases(ckpt_dir, is_vl=False):
     return cases
 
 
+def ends_in_pad_case(ckpt_dir):
+    """Sequence classification pools the last token whose id is not the pad id, whatever the attention
+    mask says (GenericForSequenceClassification): rows that end in the pad id (1, = EOS) as real, attended
+    tokens, and a row of nothing but the pad id (pooled at position 0)."""
+    tok = Tokenizer.from_file(os.path.join(ckpt_dir, "tokenizer.json"))
+    ends = [BOS_ID] + tok.encode("Jesus wept.", add_special_tokens=False).ids + [PAD_ID, PAD_ID]
+    width = len(ends)
+    plain = ([BOS_ID] + tok.encode(BATCH_TEXTS[2], add_special_tokens=False).ids)[:width]
+    ids = [ends, plain, [PAD_ID] * width]
+    return {"name": "ends_in_pad", "description": "3 rows, all attended: one ending in two pad ids, one without "
+            "pad, one of pad ids only; positions 0..L-1", "text": None, "input_ids": ids,
+            "attention_mask": [[1] * width for _ in ids], "position_ids": None}
+
+
 def vl_image_case(ckpt_dir):
     from PIL import Image
 
@@ -382,6 +396,8 @@ def record(name, fp8_tmp=None):
                                      "(position_ids default to 0..L-1, as a plain forward call does)")
         cases.append(dict(b, name="batch3_pos", description="as batch3, plus position_ids = cumsum(mask)-1 "
                                                             "with padded slots 0"))
+        if task == "sequence_classification":
+            cases.append(ends_in_pad_case(ckpt))
     rec = Recorder()
     if is_vl:
         img = vl_image_case(ckpt)

@@ -227,7 +227,7 @@ TEST_P(ReferenceParity, CausalLmLogitsAndGreedyContinuations) {
 
 INSTANTIATE_TEST_SUITE_P(CausalLm, ReferenceParity,
                          testing::ValuesIn(variants({"tiny-v3", "tiny-v3-fused", "tiny-v3-fp8",
-                                                     "tiny-v2-lite"})),
+                                                     "tiny-v2-lite", "tiny-v2-mlp-bias"})),
                          paramName);
 
 // Classification heads: scores at every position (token classification) or pooled at the last
