@@ -1,6 +1,7 @@
 #include "compiler/initializer/Evaluate.h"
 
 #include "compiler/initializer/RopeTables.h"
+#include "fathom/runtime/BlockQuant.h"
 #include "fathom/runtime/Error.h"
 #include "fathom/runtime/Numeric.h"
 
@@ -104,19 +105,12 @@ HostTensor convert(const HostTensor& input, mlir::Type type) {
   return out;
 }
 
-// w[i, j] = float(q[i, j]) * scale[i / rows, j / cols] in fp32, rounded once.
 HostTensor dequantize(const HostTensor& data, const HostTensor& scale, fm::WeightDequantizeOp op) {
   HostTensor out = allocate(op.getType());
-  int64_t rows = data.shape[0], cols = data.shape[1];
-  int64_t scaleCols = scale.shape[1];
-  const float* scales = reinterpret_cast<const float*>(scale.bytes.data());
-  size_t to = dtypeSize(out.dtype);
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c) {
-      float s = scales[(r / op.getBlockRows()) * scaleCols + c / op.getBlockCols()];
-      float value = loadFloat(data.dtype, data.bytes.data() + size_t(r * cols + c)) * s;
-      storeFloat(out.dtype, value, out.bytes.data() + size_t(r * cols + c) * to);
-    }
+  dequantizeBlockMatrix(data.dtype, reinterpret_cast<const uint8_t*>(data.bytes.data()),
+                        data.shape[0], data.shape[1], scale.bytes.data(), scale.shape[1],
+                        int64_t(op.getBlockRowsAttr().getInt()),
+                        int64_t(op.getBlockColsAttr().getInt()), out.dtype, out.bytes.data());
   return out;
 }
 

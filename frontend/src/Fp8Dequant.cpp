@@ -1,5 +1,6 @@
 #include "fathom/frontend/Fp8Dequant.h"
 
+#include "fathom/runtime/BlockQuant.h"
 #include "fathom/runtime/Error.h"
 #include "fathom/runtime/Numeric.h"
 
@@ -63,33 +64,30 @@ RowBlocks checkOperands(const TensorView& weight, const TensorView& scaleInv, Bl
   return RowBlocks{rows, block[0], scaleRows != ceilDiv(rows, block[0])};
 }
 
-// Walks every element with its scale; `store(index, product)` writes the result.
-template <typename Store>
-void forEachDequantized(const TensorView& weight, const TensorView& scaleInv, BlockSize block,
-                        size_t outputSize, Store store) {
+// Every matrix of the weight (and, for a fused gate_up with one grid per half, each half) through
+// the runtime's block rule.
+void dequantizeAll(const TensorView& weight, const TensorView& scaleInv, BlockSize block,
+                   size_t outputSize, DType outType, void* out) {
   const RowBlocks rowBlocks = checkOperands(weight, scaleInv, block, outputSize);
-  float decoded[256];
-  for (int code = 0; code < 256; ++code)
-    decoded[code] =
-        weight.dtype == DType::F8E4M3 ? f8e4m3ToFloat(uint8_t(code)) : f8e5m2ToFloat(uint8_t(code));
   const int64_t rows = rowBlocks.rows;
   const int64_t columns = weight.shape.back();
   const int64_t scaleRows = scaleInv.shape[scaleInv.rank() - 2];
   const int64_t scaleColumns = scaleInv.shape.back();
   const int64_t matrices = rows * columns == 0 ? 0 : weight.numel() / (rows * columns);
   const auto* codes = reinterpret_cast<const uint8_t*>(weight.data);
-  size_t index = 0;
-  for (int64_t matrix = 0; matrix < matrices; ++matrix) {
-    const std::byte* scales = scaleInv.data + size_t(matrix * scaleRows * scaleColumns) * 4;
-    for (int64_t row = 0; row < rows; ++row) {
-      const std::byte* scaleRow = scales + size_t(rowBlocks.blockOf(row) * scaleColumns) * 4;
-      for (int64_t column = 0; column < columns; ++column, ++index) {
-        float scale; // memcpy: safetensors does not promise aligned data
-        std::memcpy(&scale, scaleRow + size_t(column / block[1]) * 4, sizeof scale);
-        store(index, decoded[codes[index]] * scale);
-      }
+  auto* dst = static_cast<std::byte*>(out);
+  const size_t outSize = dtypeSize(outType);
+  const int64_t parts = rowBlocks.perHalf ? 2 : 1, partRows = rows / parts;
+  for (int64_t matrix = 0; matrix < matrices; ++matrix)
+    for (int64_t part = 0; part < parts; ++part) {
+      int64_t firstRow = part * partRows;
+      const std::byte* scales =
+          scaleInv.data +
+          size_t((matrix * scaleRows + rowBlocks.blockOf(firstRow)) * scaleColumns) * 4;
+      size_t first = size_t((matrix * rows + firstRow) * columns);
+      dequantizeBlockMatrix(weight.dtype, codes + first, partRows, columns, scales, scaleColumns,
+                            block[0], block[1], outType, dst + first * outSize);
     }
-  }
 }
 } // namespace
 
@@ -124,14 +122,12 @@ bool isFp8ScaleShapeValid(std::string_view weightName, std::span<const int64_t> 
 
 void dequantizeFp8(const TensorView& weight, const TensorView& scaleInv, BlockSize block,
                    std::span<float> out) {
-  forEachDequantized(weight, scaleInv, block, out.size(),
-                     [&](size_t index, float value) { out[index] = value; });
+  dequantizeAll(weight, scaleInv, block, out.size(), DType::F32, out.data());
 }
 
 void dequantizeFp8ToBf16(const TensorView& weight, const TensorView& scaleInv, BlockSize block,
                          std::span<uint16_t> out) {
-  forEachDequantized(weight, scaleInv, block, out.size(),
-                     [&](size_t index, float value) { out[index] = floatToBf16(value); });
+  dequantizeAll(weight, scaleInv, block, out.size(), DType::BF16, out.data());
 }
 
 } // namespace fathom::frontend

@@ -3,6 +3,7 @@
 #include "fathom/cpu/Linear.h"
 #include "TestUtil.h"
 #include "fathom/cpu/Isa.h"
+#include "fathom/runtime/BlockQuant.h"
 #include "fathom/runtime/Error.h"
 
 #include <gtest/gtest.h>
@@ -108,13 +109,10 @@ TEST_P(LinearOnEveryIsa, Fp8BlockScaledWeights) {
     const int64_t scaleCols = 3; // scales are [2, 3]
     std::vector<float> scales = {0.5f, 0.013f, 2.0f, 0.0078125f, 1.7f, 0.25f};
     std::vector<float> dequant(w8.size()), dequantBf16(w8.size());
-    for (int64_t o = 0; o < s.out; ++o)
-      for (int64_t i = 0; i < s.in; ++i) {
-        float v = f8e4m3ToFloat(w8[size_t(o * s.in + i)]) *
-                  scales[size_t((o / 128) * scaleCols + i / 128)];
-        dequant[size_t(o * s.in + i)] = v;
-        dequantBf16[size_t(o * s.in + i)] = roundToBf16(v);
-      }
+    dequantizeBlockMatrix(DType::F8E4M3, w8.data(), s.out, s.in, scales.data(), scaleCols, 128, 128,
+                          DType::F32, dequant.data());
+    for (size_t i = 0; i < dequant.size(); ++i)
+      dequantBf16[i] = roundToBf16(dequant[i]);
     auto xf = randomFloats(size_t(s.rows * s.in), 8);
     LinearArgs args{s.rows, s.in, s.out, DType::F32, xf.data(), 0, DType::F8E4M3, w8.data()};
     args.wScales = {scales.data(), 128, 128};
