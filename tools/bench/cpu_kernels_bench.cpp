@@ -1,6 +1,8 @@
 // Throughput of the CPU backend's GEMM (and attention) at DeepSeek-like decode and prefill shapes.
 //   build-cpu/bin/cpu_kernels_bench [--benchmark_filter=...]
-// Reports GFLOP/s (GEMM: 2 * rows * in * out per call). Environment: FATHOM_BENCH_THREADS sets the
+// Reports GFLOP/s (GEMM: 2 * rows * in * out per call), and the machine's DRAM read bandwidth
+// (BM_ReadBandwidth: the pool's threads sum a 1 GiB buffer), the ceiling decode runs against.
+// Environment: FATHOM_BENCH_THREADS sets the
 // pool size (default: all hardware threads); FATHOM_BENCH_ISA=avx2|baseline pins the tiled GEMM.
 #include "fathom/cpu/Attention.h"
 #include "fathom/cpu/Isa.h"
@@ -101,50 +103,106 @@ void shapes(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_Linear)->Apply(shapes)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
-// bf16 MLA-shaped attention (qk 192 = 128 + shared 64 rope key, v 128) over `keys` cached keys
-// for `queries` new tokens. Arguments: heads, queries, keys.
+// MLA-shaped bf16 attention over `keys` cached keys for `queries` new tokens. Arguments: heads,
+// queries, keys, form:
+//   form 0, per-head (naive MLA, HF's shape): qk 192 = 128 k_nope + a shared 64 rope key, v 128;
+//   form 1, latent (absorbed decode): one shared key of 576 = 512 latent + 64 rope, whose first
+//           512 are also the value; fp32 queries and output (multi-query attention).
 void BM_Attention(benchmark::State& state) {
   const int64_t heads = state.range(0), queries = state.range(1), keys = state.range(2);
-  auto q = randomData<uint16_t>(size_t(queries * heads * 192), 3);
-  auto kv = randomData<uint16_t>(size_t(keys * heads * 256), 4); // [k_nope 128 | v 128] per head
-  auto kRope = randomData<uint16_t>(size_t(keys * 64), 5);
-  std::vector<uint16_t> out(size_t(queries * heads * 128));
+  const bool latent = state.range(3) == 1;
+  const int64_t keyDim = latent ? 512 : 128, ropeDim = 64, vDim = keyDim;
+  const int64_t qkDim = keyDim + ropeDim;
+  const int64_t kvRow = latent ? keyDim : heads * 2 * keyDim; // per-head: [k_nope | v] per head
+  auto qF32 = randomData<float>(size_t(queries * heads * qkDim), 3);
+  auto qBf16 = randomData<uint16_t>(size_t(queries * heads * qkDim), 3);
+  auto kv = randomData<uint16_t>(size_t(keys * kvRow), 4);
+  auto kRope = randomData<uint16_t>(size_t(keys * ropeDim), 5);
+  std::vector<float> out(size_t(queries * heads * vDim)); // fp32: large enough for bf16 too
   AttentionArgs a;
   a.type = DType::BF16;
   a.heads = heads;
   a.queryLen = queries;
   a.keyLen = keys;
   a.queryOffset = keys - queries;
-  a.qkDim = 192;
-  a.keyDim = 128;
-  a.vDim = 128;
-  a.q = {q.data(), 0, heads * 192, 192};
-  a.k = {kv.data(), 0, heads * 256, 256};
-  a.kRope = {kRope.data(), 0, 64, 0};
-  a.v = {kv.data() + 128, 0, heads * 256, 256};
+  a.qkDim = qkDim;
+  a.keyDim = keyDim;
+  a.vDim = vDim;
+  if (latent) {
+    a.qType = a.outType = DType::F32;
+    a.q = {qF32.data(), 0, heads * qkDim, qkDim};
+    a.k = {kv.data(), 0, kvRow, 0};
+    a.v = {kv.data(), 0, kvRow, 0};
+    a.kHeads = a.vHeads = 1;
+  } else {
+    a.q = {qBf16.data(), 0, heads * qkDim, qkDim};
+    a.k = {kv.data(), 0, kvRow, 2 * keyDim};
+    a.v = {kv.data() + keyDim, 0, kvRow, 2 * keyDim};
+  }
+  a.kRope = {kRope.data(), 0, ropeDim, 0};
+  a.kRopeHeads = 1;
   a.out = out.data();
-  a.outTokenStride = heads * 128;
-  a.outHeadStride = 128;
+  a.outTokenStride = heads * vDim;
+  a.outHeadStride = vDim;
   a.scale = 0.1352f;
   ScratchBuffer scratch(attentionScratchBytes(keys, pool()));
   for (auto _ : state) {
     attention(pool(), a, scratch.span());
     benchmark::ClobberMemory();
   }
-  // Causal: query i sees keys - queries + i + 1 keys; 2 * (192 + 128) flops per (query, key).
+  // Causal: query i sees keys - queries + i + 1 keys; 2 * (qk + v) flops per (query, key).
   double pairs =
       double(queries) * double(keys - queries) + double(queries) * double(queries + 1) / 2;
-  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * 320.0 * double(heads) * pairs,
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(qkDim + vDim) * double(heads) * pairs,
                                                  benchmark::Counter::kIsIterationInvariantRate,
                                                  benchmark::Counter::kIs1000);
+  state.SetLabel(latent ? "latent (absorbed)" : "per-head");
 }
 
 BENCHMARK(BM_Attention)
-    ->Args({16, 1, 1024})
-    ->Args({16, 128, 128})
-    ->ArgNames({"heads", "queries", "keys"})
+    ->Args({16, 1, 1024, 0})
+    ->Args({16, 1, 4096, 0})
+    ->Args({16, 1, 4096, 1})
+    ->Args({128, 1, 4096, 1})
+    ->Args({16, 128, 128, 0})
+    ->ArgNames({"heads", "queries", "keys", "form"})
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
+
+// Every thread of the pool sums its share of a buffer far larger than the caches: the bandwidth
+// that bounds a decode step, which streams every active weight once.
+void BM_ReadBandwidth(benchmark::State& state) {
+  const size_t bytes = size_t(state.range(0)) << 20;
+  std::vector<float> buffer(bytes / sizeof(float), 1.0f);
+  const int64_t chunks = 1024, perChunk = int64_t(buffer.size()) / chunks;
+  std::vector<float> partial(static_cast<size_t>(chunks));
+  for (auto _ : state) {
+    pool().parallelFor(0, chunks, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t chunk = begin; chunk < end; ++chunk) {
+        const float* p = buffer.data() + chunk * perChunk;
+        float lanes[16] = {};
+        for (int64_t i = 0; i < perChunk; i += 16)
+          for (int lane = 0; lane < 16; ++lane)
+            lanes[lane] += p[i + lane];
+        float sum = 0;
+        for (float lane : lanes)
+          sum += lane;
+        partial[size_t(chunk)] = sum;
+      }
+    });
+    benchmark::DoNotOptimize(partial.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["GB/s"] = benchmark::Counter(
+      double(bytes), benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+  state.counters["threads"] = pool().numThreads();
+}
+
+BENCHMARK(BM_ReadBandwidth)
+    ->Arg(1024)
+    ->ArgName("MiB")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 } // namespace
 

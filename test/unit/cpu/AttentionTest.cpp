@@ -15,7 +15,10 @@ namespace {
 // as MLA's k_rot is.
 struct Problem {
   int64_t batch = 2, heads = 3, queryLen = 4, keyLen = 7, keyDim = 16, ropeDim = 8, vDim = 12;
+  int64_t kvHeads = 0; // key and value heads; 0: one per query head
   int64_t queryOffset() const { return keyLen - queryLen; }
+  int64_t storedHeads() const { return kvHeads ? kvHeads : heads; }
+  int64_t kvHeadOf(int64_t h) const { return kvHeads ? h / (heads / kvHeads) : h; }
   int64_t qkDim() const { return keyDim + ropeDim; }
   float scale = 0.0625f;
   std::vector<float> q, k, kRope, v;
@@ -26,9 +29,9 @@ struct Problem {
       return exact ? test::exactFloats(n, s) : test::randomFloats(n, s);
     };
     q = make(size_t(batch * queryLen * heads * qkDim()), seed);
-    k = make(size_t(batch * keyLen * heads * keyDim), seed + 1);
+    k = make(size_t(batch * keyLen * storedHeads() * keyDim), seed + 1);
     kRope = make(size_t(batch * keyLen * ropeDim), seed + 2);
-    v = make(size_t(batch * keyLen * heads * vDim), seed + 3);
+    v = make(size_t(batch * keyLen * storedHeads() * vDim), seed + 3);
     keyValid.assign(size_t(batch * keyLen), 1);
     // Sequence 1 (if any) is left-padded by 3: its first 3 keys are padding.
     for (int64_t j = 0; j < 3 && batch > 1; ++j)
@@ -41,11 +44,11 @@ float qAt(const Problem& p, int64_t b, int64_t i, int64_t h, int64_t d) {
 }
 float kAt(const Problem& p, int64_t b, int64_t j, int64_t h, int64_t d) {
   if (d < p.keyDim)
-    return p.k[size_t(((b * p.keyLen + j) * p.heads + h) * p.keyDim + d)];
+    return p.k[size_t(((b * p.keyLen + j) * p.storedHeads() + p.kvHeadOf(h)) * p.keyDim + d)];
   return p.kRope[size_t((b * p.keyLen + j) * p.ropeDim + d - p.keyDim)];
 }
 float vAt(const Problem& p, int64_t b, int64_t j, int64_t h, int64_t d) {
-  return p.v[size_t(((b * p.keyLen + j) * p.heads + h) * p.vDim + d)];
+  return p.v[size_t(((b * p.keyLen + j) * p.storedHeads() + p.kvHeadOf(h)) * p.vDim + d)];
 }
 
 // HF eager attention, one rounding point at a time; `round` is the activation dtype's.
@@ -117,9 +120,11 @@ template <class T> std::vector<T> run(const Problem& p, ThreadPool& pool) {
   a.keyDim = p.keyDim;
   a.vDim = p.vDim;
   a.q = {q.data(), p.queryLen * p.heads * p.qkDim(), p.heads * p.qkDim(), p.qkDim()};
-  a.k = {k.data(), p.keyLen * p.heads * p.keyDim, p.heads * p.keyDim, p.keyDim};
+  const int64_t kv = p.storedHeads();
+  a.k = {k.data(), p.keyLen * kv * p.keyDim, kv * p.keyDim, p.keyDim};
   a.kRope = {kRope.data(), p.keyLen * p.ropeDim, p.ropeDim, 0}; // shared by every head
-  a.v = {v.data(), p.keyLen * p.heads * p.vDim, p.heads * p.vDim, p.vDim};
+  a.v = {v.data(), p.keyLen * kv * p.vDim, kv * p.vDim, p.vDim};
+  a.kHeads = a.vHeads = p.kvHeads;
   a.out = out.data();
   a.outBatchStride = p.queryLen * p.heads * p.vDim;
   a.outTokenStride = p.heads * p.vDim;
@@ -189,6 +194,47 @@ TEST(Attention, BitsDoNotDependOnTheThreadCount) {
   p.heads = 8;
   p.fill(false, 6);
   EXPECT_EQ(run<uint16_t>(p, one), run<uint16_t>(p, four));
+}
+
+// Query heads that share key/value heads are attended in blocks that read each cached row once
+// (multi-query: MLA's absorbed decode); each head's arithmetic, and so every bit, is unchanged.
+TEST(Attention, SharedKeyHeadsMatchHfRoundingPointsExactly) {
+  ThreadPool pool(2);
+  for (auto [heads, kvHeads] :
+       {std::pair{12, 1}, std::pair{8, 2}, std::pair{16, 1}, std::pair{5, 1}}) {
+    SCOPED_TRACE(std::to_string(heads) + " query heads, " + std::to_string(kvHeads) + " kv heads");
+    for (int64_t queryLen : {1, 4}) {
+      Problem p;
+      p.heads = heads;
+      p.kvHeads = kvHeads;
+      p.queryLen = queryLen;
+      p.keyDim = 40; // a 16-lane tail, as a 288-wide latent has none but odd head sizes do
+      p.fill(true, 9);
+      test::expectBitsEqual(run<uint16_t>(p, pool),
+                            test::toBf16(reference(p, [](float x) { return roundToBf16(x); })));
+      std::vector<float> got = run<float>(p, pool);
+      std::vector<float> want = reference(p, [](float x) { return x; });
+      for (size_t i = 0; i < got.size(); ++i)
+        ASSERT_NEAR(got[i], want[i], 1e-5) << i;
+    }
+  }
+}
+
+TEST(Attention, SharedKeyHeadBitsDoNotDependOnTheThreadCount) {
+  // The head block shrinks so that every thread gets work: 1 thread attends 8 heads together,
+  // 16 threads one head each. Inexact inputs, so the sums' order shows.
+  ThreadPool one(1), four(4), sixteen(16);
+  Problem p;
+  p.heads = 16;
+  p.kvHeads = 1;
+  p.queryLen = 1;
+  p.keyDim = 64;
+  p.fill(false, 10);
+  std::vector<uint16_t> serial = run<uint16_t>(p, one);
+  EXPECT_EQ(serial, run<uint16_t>(p, four));
+  EXPECT_EQ(serial, run<uint16_t>(p, sixteen));
+  std::vector<float> serialF32 = run<float>(p, one);
+  EXPECT_EQ(serialF32, run<float>(p, sixteen));
 }
 
 TEST(Attention, RejectsInconsistentShapes) {

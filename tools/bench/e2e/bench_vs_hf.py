@@ -54,8 +54,8 @@ def log(*a):
     print(*a, file=sys.stderr, flush=True)
 
 
-def parse_args():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_model_args(p):
+    """The random model's sizes (shared with bench_long_context.py)."""
     g = p.add_argument_group("model (random deepseek_v3)")
     g.add_argument("--hidden", type=int, default=1024, help="hidden_size")
     g.add_argument("--layers", type=int, default=8, help="num_hidden_layers")
@@ -77,6 +77,11 @@ def parse_args():
     g.add_argument("--max-pos", type=int, default=4096, help="max_position_embeddings")
     g.add_argument("--init-std", type=float, default=0.02, help="initializer_range")
     g.add_argument("--seed", type=int, default=0, help="torch.manual_seed for the weights and the prompt")
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_model_args(p)
     r = p.add_argument_group("run")
     r.add_argument("--dtype", choices=["bf16", "fp32"], default="bf16",
                    help="compute dtype of both (fathom-compile --dtype, from_pretrained dtype=)")

@@ -14,4 +14,13 @@ float dot(const float* a, const uint16_t* bf16, int64_t n);
 void axpy(float alpha, const float* x, float* acc, int64_t n);
 void axpy(float alpha, const uint16_t* bf16, float* acc, int64_t n);
 
+// The same for `count` (1 .. kMaxHeadBlock) query heads that share one key or value row, which
+// is read once: dots[h] = dot(q[h], k, n) and acc[h][i] += alpha[h] * x[i], each summed exactly
+// as its single-head form sums it.
+inline constexpr int kMaxHeadBlock = 8;
+void dotHeads(const float* const* q, int count, const float* k, int64_t n, float* dots);
+void dotHeads(const float* const* q, int count, const uint16_t* bf16, int64_t n, float* dots);
+void axpyHeads(const float* alpha, int count, const float* x, float* const* acc, int64_t n);
+void axpyHeads(const float* alpha, int count, const uint16_t* bf16, float* const* acc, int64_t n);
+
 } // namespace fathom::cpu::detail

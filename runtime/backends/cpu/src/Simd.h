@@ -137,10 +137,16 @@ FATHOM_ALWAYS_INLINE float sumLanes(const float (&lanes)[16]) {
   return partial[0];
 }
 
+// The same tree on a register: each step adds the upper half of the live lanes to the lower half
+// (partial[i] += partial[i + width]), as whole-vector shuffles and adds rather than a loop that
+// GCC may leave scalar.
 FATHOM_ALWAYS_INLINE float sumLanes(Vec16 v) {
-  float lanes[16];
-  std::memcpy(lanes, &v, sizeof lanes);
-  return sumLanes(lanes);
+  Vec8 eight = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
+               __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+  Vec4 four = __builtin_shufflevector(eight, eight, 0, 1, 2, 3) +
+              __builtin_shufflevector(eight, eight, 4, 5, 6, 7);
+  float two0 = four[0] + four[2], two1 = four[1] + four[3];
+  return two0 + two1;
 }
 
 } // namespace fathom::cpu::detail
