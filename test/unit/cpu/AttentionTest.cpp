@@ -189,15 +189,23 @@ TEST(Attention, Fp32MatchesTheReference) {
 }
 
 TEST(Attention, BitsDoNotDependOnTheThreadCount) {
-  ThreadPool one(1), four(4);
+  ThreadPool one(1), four(4), sixteen(16);
   Problem p;
   p.heads = 8;
   p.fill(false, 6);
   EXPECT_EQ(run<uint16_t>(p, one), run<uint16_t>(p, four));
+  // Prefill with left padding: 1 thread attends 7 queries per task, 16 threads 2 (and the
+  // padding-only queries' uniform rows fall in either).
+  Problem prefill;
+  prefill.queryLen = prefill.keyLen;
+  prefill.fill(false, 7);
+  EXPECT_EQ(run<uint16_t>(prefill, one), run<uint16_t>(prefill, sixteen));
+  EXPECT_EQ(run<float>(prefill, one), run<float>(prefill, sixteen));
 }
 
-// Query heads that share key/value heads are attended in blocks that read each cached row once
-// (multi-query: MLA's absorbed decode); each head's arithmetic, and so every bit, is unchanged.
+// Query heads that share key/value heads, and consecutive queries, are attended in blocks that
+// read each cached row once (multi-query: MLA's absorbed decode); each lane's arithmetic, and so
+// every bit, is unchanged.
 TEST(Attention, SharedKeyHeadsMatchHfRoundingPointsExactly) {
   ThreadPool pool(2);
   for (auto [heads, kvHeads] :

@@ -1,7 +1,8 @@
-// Eager HF attention, one (batch, query, block of heads) at a time; tasks are independent, so
-// they are spread over the pool and each thread keeps its score rows in its own scratch slot.
-// Heads that share a key head (multi-query attention: MLA's absorbed decode) form one block that
-// reads each cached row once instead of once per head.
+// Eager HF attention. A task is a block of up to kMaxLanes (head, query) lanes of one sequence
+// that read the same cached rows: heads that share a key head (multi-query attention: MLA's
+// absorbed decode) and consecutive queries (prefill), so each row is read once per task rather
+// than once per lane. Tasks are independent and spread over the pool; each thread keeps its
+// lanes' score rows in its own scratch slot.
 #include "fathom/cpu/Attention.h"
 #include "Dot.h"
 #include "Elements.h"
@@ -78,21 +79,36 @@ int64_t sharedHeadGroup(const AttentionArgs& a) {
                   group(a.heads, a.vHeads));
 }
 
-// How many heads one task attends together: as many as share their keys (up to
-// kMaxHeadBlock), unless that leaves fewer tasks than threads.
-int64_t headBlockOf(const AttentionArgs& a, int numThreads) {
-  const int64_t shared = sharedHeadGroup(a), queries = a.batch * a.queryLen;
-  for (int64_t block = std::min<int64_t>(detail::kMaxHeadBlock, shared); block > 1; --block)
-    if (shared % block == 0 && queries * (a.heads / block) >= numThreads)
-      return block;
-  return 1;
+// One task attends `heads` x `queries` lanes (at most kMaxLanes): heads that share their key
+// heads, and consecutive queries of one sequence, so that every cached row a task reads serves
+// all its lanes.
+struct Tiling {
+  int64_t heads = 1, queries = 1;
+};
+
+// The widest tiling that still gives every thread a task: heads first (decode has one query).
+Tiling tilingOf(const AttentionArgs& a, int numThreads) {
+  const int64_t shared = sharedHeadGroup(a);
+  auto tasks = [&](int64_t heads, int64_t queries) {
+    return a.batch * (a.heads / heads) * ((a.queryLen + queries - 1) / queries);
+  };
+  Tiling t;
+  for (int64_t heads = std::min<int64_t>(detail::kMaxLanes, shared); heads > 1; --heads)
+    if (shared % heads == 0 && tasks(heads, 1) >= numThreads) {
+      t.heads = heads;
+      break;
+    }
+  t.queries = std::max<int64_t>(1, std::min<int64_t>(detail::kMaxLanes / t.heads, a.queryLen));
+  while (t.queries > 1 && tasks(t.heads, t.queries) < numThreads)
+    --t.queries;
+  return t;
 }
 
-// Per-thread scratch: the block's score rows, queries and fp32 accumulators.
-struct BlockScratch {
-  float* scores[detail::kMaxHeadBlock];
-  float* q[detail::kMaxHeadBlock];
-  float* acc[detail::kMaxHeadBlock];
+// Per-thread scratch: each lane's score row, query and fp32 accumulator.
+struct LaneScratch {
+  float* scores[detail::kMaxLanes];
+  float* q[detail::kMaxLanes];
+  float* acc[detail::kMaxLanes];
 };
 
 size_t scoreRowFloats(int64_t keyLen) {
@@ -100,97 +116,113 @@ size_t scoreRowFloats(int64_t keyLen) {
 }
 
 size_t slotFloats(int64_t keyLen) {
-  return size_t(detail::kMaxHeadBlock) * (scoreRowFloats(keyLen) + 2 * size_t(kMaxDim));
+  return size_t(detail::kMaxLanes) * (scoreRowFloats(keyLen) + 2 * size_t(kMaxDim));
 }
 
-BlockScratch carveSlot(float* slot, int64_t keyLen) {
-  BlockScratch s;
+LaneScratch carveSlot(float* slot, int64_t keyLen) {
+  LaneScratch s;
   const size_t rowFloats = scoreRowFloats(keyLen);
-  for (int h = 0; h < detail::kMaxHeadBlock; ++h) {
-    s.scores[h] = slot + size_t(h) * rowFloats;
-    s.q[h] = slot + size_t(detail::kMaxHeadBlock) * rowFloats + size_t(h) * kMaxDim;
-    s.acc[h] = s.q[h] + size_t(detail::kMaxHeadBlock) * kMaxDim;
+  for (int l = 0; l < detail::kMaxLanes; ++l) {
+    s.scores[l] = slot + size_t(l) * rowFloats;
+    s.q[l] = slot + size_t(detail::kMaxLanes) * rowFloats + size_t(l) * kMaxDim;
+    s.acc[l] = s.q[l] + size_t(detail::kMaxLanes) * kMaxDim;
   }
   return s;
 }
 
-// Query i of heads [h0, h0 + count), which share their key, rope-key and value heads: every
-// cached row is read once for all of them, and each head's arithmetic is the one-head order.
+// Queries [i0, i0 + queries) of heads [h0, h0 + heads) of sequence b. Lanes are query-major
+// (lane = q * heads + h), so with causal masking the lanes that see key j are a suffix
+// [first, lanes) that only shrinks as j grows. Each lane's arithmetic is the one-lane order.
 template <class T>
-void attendHeads(const AttentionArgs& a, int64_t b, int64_t h0, int count, int64_t i,
-                 BlockScratch& s) {
+void attendLanes(const AttentionArgs& a, int64_t b, int64_t h0, int heads, int64_t i0, int queries,
+                 LaneScratch& s) {
   using detail::roundTo;
+  const int lanes = heads * queries;
   const int64_t ropeDim = a.qkDim - a.keyDim;
-  for (int h = 0; h < count; ++h)
-    loadQuery(a, b, h0 + h, i, s.q[h]);
-  const float* qRope[detail::kMaxHeadBlock];
-  for (int h = 0; h < count; ++h)
-    qRope[h] = s.q[h] + a.keyDim;
+  int64_t end[detail::kMaxLanes]; // keys [0, end) are inside the lane's causal window
+  const float* qRope[detail::kMaxLanes];
+  for (int l = 0; l < lanes; ++l) {
+    const int64_t i = i0 + l / heads;
+    loadQuery(a, b, h0 + l % heads, i, s.q[l]);
+    qRope[l] = s.q[l] + a.keyDim;
+    end[l] = a.causal ? std::min(a.keyLen, queryOffsetOf(a, b) + i + 1) : a.keyLen;
+  }
   const int64_t kh = h0 / group(a.heads, a.kHeads), rh = h0 / group(a.heads, a.kRopeHeads);
   const int64_t vh = h0 / group(a.heads, a.vHeads);
-  const int64_t queryAt = queryOffsetOf(a, b) + i;
-  const int64_t causalEnd = a.causal ? std::min(a.keyLen, queryAt + 1) : a.keyLen;
   const uint8_t* valid = a.keyValid ? a.keyValid + b * a.keyValidBatchStride : nullptr;
-  auto visible = [&](int64_t j) { return j < causalEnd && (!valid || valid[j]); };
+  const int64_t lastEnd = end[lanes - 1];
 
-  float max[detail::kMaxHeadBlock], dots[detail::kMaxHeadBlock], ropeDots[detail::kMaxHeadBlock];
-  std::fill_n(max, count, -std::numeric_limits<float>::infinity());
-  bool anyVisible = false;
-  for (int64_t j = 0; j < causalEnd; ++j) {
-    if (!visible(j))
+  float max[detail::kMaxLanes], dots[detail::kMaxLanes], ropeDots[detail::kMaxLanes];
+  bool anyVisible[detail::kMaxLanes];
+  std::fill_n(max, lanes, -std::numeric_limits<float>::infinity());
+  std::fill_n(anyVisible, lanes, false);
+  for (int64_t j = 0, first = 0; j < lastEnd; ++j) {
+    while (end[first] <= j)
+      ++first;
+    if (valid && !valid[j])
       continue;
-    detail::dotHeads(s.q, count, rowOf<T>(a.k, b, j, kh), a.keyDim, dots);
+    const int active = lanes - int(first);
+    detail::dotHeads(s.q + first, active, rowOf<T>(a.k, b, j, kh), a.keyDim, dots + first);
     if (ropeDim > 0)
-      detail::dotHeads(qRope, count, rowOf<T>(a.kRope, b, j, rh), ropeDim, ropeDots);
-    for (int h = 0; h < count; ++h) {
-      float score = ropeDim > 0 ? dots[h] + ropeDots[h] : dots[h];
+      detail::dotHeads(qRope + first, active, rowOf<T>(a.kRope, b, j, rh), ropeDim,
+                       ropeDots + first);
+    for (int64_t l = first; l < lanes; ++l) {
+      float score = ropeDim > 0 ? dots[l] + ropeDots[l] : dots[l];
       score = roundTo<T>(roundTo<T>(score) * a.scale); // matmul output, then `* scaling`
-      s.scores[h][j] = score;
-      max[h] = std::max(max[h], score);
+      s.scores[l][j] = score;
+      max[l] = std::max(max[l], score);
+      anyVisible[l] = true;
     }
-    anyVisible = true;
   }
 
-  for (int h = 0; h < count; ++h)
-    std::fill_n(s.acc[h], a.vDim, 0.0f);
-  float weights[detail::kMaxHeadBlock];
-  if (!anyVisible) {
-    // Every score is finfo.min: softmax is uniform over the whole row.
-    std::fill_n(weights, count, roundTo<T>(1.0f / float(a.keyLen)));
-    for (int64_t j = 0; j < a.keyLen; ++j)
-      detail::axpyHeads(weights, count, rowOf<T>(a.v, b, j, vh), s.acc, a.vDim);
-  } else {
-    float inverse[detail::kMaxHeadBlock];
-    for (int h = 0; h < count; ++h) {
-      double sum = 0;
-      for (int64_t j = 0; j < causalEnd; ++j) {
-        if (!visible(j))
-          continue;
-        s.scores[h][j] = std::exp(s.scores[h][j] - max[h]);
-        sum += s.scores[h][j];
-      }
-      inverse[h] = 1.0f / float(sum);
-    }
-    for (int64_t j = 0; j < causalEnd; ++j) {
-      if (!visible(j))
+  float inverse[detail::kMaxLanes];
+  for (int l = 0; l < lanes; ++l) {
+    std::fill_n(s.acc[l], a.vDim, 0.0f);
+    if (!anyVisible[l])
+      continue;
+    double sum = 0;
+    for (int64_t j = 0; j < end[l]; ++j) {
+      if (valid && !valid[j])
         continue;
-      for (int h = 0; h < count; ++h)
-        weights[h] = roundTo<T>(s.scores[h][j] * inverse[h]);
-      detail::axpyHeads(weights, count, rowOf<T>(a.v, b, j, vh), s.acc, a.vDim);
+      s.scores[l][j] = std::exp(s.scores[l][j] - max[l]);
+      sum += s.scores[l][j];
     }
+    inverse[l] = 1.0f / float(sum);
   }
+  float weights[detail::kMaxLanes];
+  // A lane that sees no key never is in the suffix of a visible key.
+  for (int64_t j = 0, first = 0; j < lastEnd; ++j) {
+    while (end[first] <= j)
+      ++first;
+    if (valid && !valid[j])
+      continue;
+    for (int64_t l = first; l < lanes; ++l)
+      weights[l] = roundTo<T>(s.scores[l][j] * inverse[l]);
+    detail::axpyHeads(weights + first, lanes - int(first), rowOf<T>(a.v, b, j, vh), s.acc + first,
+                      a.vDim);
+  }
+  for (int l = 0; l < lanes; ++l) {
+    if (anyVisible[l])
+      continue;
+    // Every score is finfo.min: softmax is uniform over the whole row.
+    const float uniform = roundTo<T>(1.0f / float(a.keyLen));
+    for (int64_t j = 0; j < a.keyLen; ++j)
+      detail::axpyHeads(&uniform, 1, rowOf<T>(a.v, b, j, vh), s.acc + l, a.vDim);
+  }
+
   const DType outType = a.outType.value_or(a.type);
-  for (int h = 0; h < count; ++h) {
+  for (int l = 0; l < lanes; ++l) {
+    const int64_t i = i0 + l / heads, h = h0 + l % heads;
     std::byte* out = static_cast<std::byte*>(a.out) +
-                     (b * a.outBatchStride + i * a.outTokenStride + (h0 + h) * a.outHeadStride) *
+                     (b * a.outBatchStride + i * a.outTokenStride + h * a.outHeadStride) *
                          int64_t(dtypeSize(outType));
     if (outType == DType::F32) {
-      std::memcpy(out, s.acc[h], size_t(a.vDim) * 4);
+      std::memcpy(out, s.acc[l], size_t(a.vDim) * 4);
       continue;
     }
     auto* bits = reinterpret_cast<uint16_t*>(out);
     for (int64_t d = 0; d < a.vDim; ++d)
-      bits[d] = floatToBf16(s.acc[h][d]);
+      bits[d] = floatToBf16(s.acc[l][d]);
   }
 }
 
@@ -241,20 +273,23 @@ void attention(ThreadPool& pool, const AttentionArgs& a, Scratch scratch) {
   const size_t perThread = slotFloats(a.keyLen);
   float* slots =
       detail::ScratchCarver(scratch, "attention").take<float>(perThread * size_t(numThreads));
-  const int64_t block = headBlockOf(a, numThreads), headBlocks = a.heads / block;
+  const Tiling tiling = tilingOf(a, numThreads);
+  const int64_t headBlocks = a.heads / tiling.heads;
+  const int64_t queryBlocks = (a.queryLen + tiling.queries - 1) / tiling.queries;
   detail::withActivationType(a.type, "attention", "q", [&](auto tag) {
     using T = decltype(tag);
-    const int64_t tasks = a.batch * headBlocks * a.queryLen;
+    const int64_t tasks = a.batch * headBlocks * queryBlocks;
     pool.parallelFor(0, tasks, 1, [&](int64_t first, int64_t last) {
       int thread = ThreadPool::currentThreadIndex();
       if (thread >= numThreads)
         throw Error("attention: called from inside another pool's parallel region");
-      BlockScratch slot = carveSlot(slots + size_t(thread) * perThread, a.keyLen);
+      LaneScratch slot = carveSlot(slots + size_t(thread) * perThread, a.keyLen);
       for (int64_t task = first; task < last; ++task) {
-        int64_t i = task % a.queryLen;
-        int64_t hb = (task / a.queryLen) % headBlocks;
-        int64_t b = task / (a.queryLen * headBlocks);
-        attendHeads<T>(a, b, hb * block, int(block), i, slot);
+        const int64_t qb = task % queryBlocks, hb = (task / queryBlocks) % headBlocks;
+        const int64_t b = task / (queryBlocks * headBlocks);
+        const int64_t i0 = qb * tiling.queries;
+        attendLanes<T>(a, b, hb * tiling.heads, int(tiling.heads), i0,
+                       int(std::min(tiling.queries, a.queryLen - i0)), slot);
       }
     });
   });
