@@ -190,7 +190,7 @@ void attendLanes(const AttentionArgs& a, int64_t b, int64_t h0, int heads, int64
     inverse[l] = 1.0f / float(sum);
   }
   float weights[detail::kMaxLanes];
-  // A lane that sees no key never is in the suffix of a visible key.
+  // A lane that sees no key is never in the suffix of a visible one (and has no inverse).
   for (int64_t j = 0, first = 0; j < lastEnd; ++j) {
     while (end[first] <= j)
       ++first;
