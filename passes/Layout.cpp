@@ -41,10 +41,14 @@ FailureOr<::fathom::DType> storageDType(Type type) {
     return DType::F16;
   if (isa<Float8E4M3FNType>(type))
     return DType::F8E4M3;
+  if (isa<Float8E5M2Type>(type))
+    return DType::F8E5M2;
   if (type.isInteger(64))
     return DType::I64;
   if (type.isInteger(32))
     return DType::I32;
+  if (type.isInteger(8))
+    return DType::I8;
   if (type.isInteger(1))
     return DType::Bool;
   return failure();
@@ -63,10 +67,6 @@ int64_t maxRows(const Rows& rows, int64_t maxBatch, int64_t maxSeqLen, int64_t m
     return rows.multiplier;
   }
   return 0;
-}
-
-bool LayoutAnalysis::isViewOp(Operation* op) {
-  return isa<SliceOp, SplitHeadsOp, MergeHeadsOp>(op);
 }
 
 const ValueLayout& LayoutAnalysis::of(Value value) const {

@@ -54,7 +54,6 @@ public:
   const ValueLayout& of(Value value) const;
   // merge_heads of heads that are not packed needs a copy; everything else this analysis calls
   // a view is one.
-  static bool isViewOp(Operation* op);
   bool mergeIsView(MergeHeadsOp op) const;
 
 private:

@@ -4,6 +4,7 @@
 #include "fathom/runtime/BlockQuant.h"
 #include "fathom/runtime/Error.h"
 #include "fathom/runtime/Numeric.h"
+#include "passes/Layout.h"
 
 #include <algorithm>
 #include <cmath>
@@ -109,8 +110,8 @@ HostTensor dequantize(const HostTensor& data, const HostTensor& scale, fm::Weigh
   HostTensor out = allocate(op.getType());
   dequantizeBlockMatrix(data.dtype, reinterpret_cast<const uint8_t*>(data.bytes.data()),
                         data.shape[0], data.shape[1], scale.bytes.data(), scale.shape[1],
-                        int64_t(op.getBlockRowsAttr().getInt()),
-                        int64_t(op.getBlockColsAttr().getInt()), out.dtype, out.bytes.data());
+                        op.getBlockRowsAttr().getInt(), op.getBlockColsAttr().getInt(), out.dtype,
+                        out.bytes.data());
   return out;
 }
 
@@ -189,22 +190,8 @@ int64_t HostTensor::numel() const {
 }
 
 DType dtypeOfElement(mlir::Type type) {
-  if (type.isF32())
-    return DType::F32;
-  if (type.isBF16())
-    return DType::BF16;
-  if (type.isF16())
-    return DType::F16;
-  if (llvm::isa<mlir::Float8E4M3FNType>(type))
-    return DType::F8E4M3;
-  if (llvm::isa<mlir::Float8E5M2Type>(type))
-    return DType::F8E5M2;
-  if (type.isInteger(64))
-    return DType::I64;
-  if (type.isInteger(32))
-    return DType::I32;
-  if (type.isInteger(8))
-    return DType::I8;
+  if (mlir::FailureOr<DType> dtype = mlir::fathom::storageDType(type); mlir::succeeded(dtype))
+    return *dtype;
   std::string text;
   llvm::raw_string_ostream os(text);
   type.print(os);

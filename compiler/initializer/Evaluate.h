@@ -42,7 +42,8 @@ private:
   SourceReader readSource_;
 };
 
-// The runtime dtype of a builtin element type; throws for the ones artifacts cannot hold.
+// The runtime dtype of a builtin element type (passes/Layout.h storageDType); throws for the
+// ones artifacts cannot hold.
 DType dtypeOfElement(mlir::Type element);
 
 } // namespace fathom::compiler

@@ -10,10 +10,6 @@ using namespace mlir::fathom::verify;
 
 namespace {
 
-int64_t lastDim(RankedTensorType type) {
-  return type.getDimSize(type.getRank() - 1);
-}
-
 // weights/indices [tokens..., k] against input [tokens..., hidden].
 LogicalResult verifyRoutingShape(Operation* op, RankedTensorType input, ShapedType routing,
                                  StringRef what, std::optional<int64_t> topK) {

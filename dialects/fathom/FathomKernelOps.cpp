@@ -8,10 +8,6 @@ using namespace mlir::fathom::verify;
 
 namespace {
 
-int64_t lastDim(RankedTensorType type) {
-  return type.getDimSize(type.getRank() - 1);
-}
-
 LogicalResult verifyVector(Operation* op, Value value, StringRef what) {
   auto type = cast<ShapedType>(value.getType());
   if (!type.hasRank() || type.getRank() != 1)

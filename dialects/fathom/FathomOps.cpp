@@ -59,12 +59,10 @@ LogicalResult ParamOp::verifySymbolUses(SymbolTableCollection& tables) {
   if (!scale)
     return emitOpError() << "scale " << getScaleAttr() << " does not name a fathom.param";
   RankedTensorType scaleType = scale.getTensorType();
-  int64_t blockRows = (type.getDimSize(0) + quant.getRows() - 1) / quant.getRows();
-  int64_t blockCols = (type.getDimSize(1) + quant.getCols() - 1) / quant.getCols();
-  if (!scaleType.getElementType().isF32() || scaleType.getRank() != 2 ||
-      scaleType.getDimSize(0) != blockRows || scaleType.getDimSize(1) != blockCols)
-    return emitOpError() << "scale @" << scale.getSymName() << " must be tensor<" << blockRows
-                         << "x" << blockCols << "xf32> (one per " << quant.getRows() << "x"
+  verify::BlockGrid grid = verify::blockGridOf(type, quant.getRows(), quant.getCols());
+  if (!grid.holds(scaleType))
+    return emitOpError() << "scale @" << scale.getSymName() << " must be tensor<" << grid.rows
+                         << "x" << grid.cols << "xf32> (one per " << quant.getRows() << "x"
                          << quant.getCols() << " block), got " << scaleType;
   return success();
 }

@@ -152,11 +152,9 @@ LogicalResult WeightDequantizeOp::verify() {
     return emitOpError("maps 2-D data to the same shape in f32 or bf16");
   if (getBlockRows() < 1 || getBlockCols() < 1)
     return emitOpError("block sizes must be positive");
-  int64_t rows = (input.getDimSize(0) + getBlockRows() - 1) / getBlockRows();
-  int64_t cols = (input.getDimSize(1) + getBlockCols() - 1) / getBlockCols();
-  if (!scale.getElementType().isF32() || scale.getRank() != 2 || scale.getDimSize(0) != rows ||
-      scale.getDimSize(1) != cols)
-    return emitOpError() << "scale must be tensor<" << rows << "x" << cols << "xf32>";
+  BlockGrid grid = blockGridOf(input, getBlockRows(), getBlockCols());
+  if (!grid.holds(scale))
+    return emitOpError() << "scale must be tensor<" << grid.rows << "x" << grid.cols << "xf32>";
   return success();
 }
 
@@ -168,11 +166,9 @@ LogicalResult WeightQuantizeOp::verify() {
     return emitOpError("quantizes a 2-D tensor into f8E4M3FN data of the same shape");
   if (getBlockRows() < 1 || getBlockCols() < 1)
     return emitOpError("block sizes must be positive");
-  int64_t rows = (input.getDimSize(0) + getBlockRows() - 1) / getBlockRows();
-  int64_t cols = (input.getDimSize(1) + getBlockCols() - 1) / getBlockCols();
-  if (!scale.getElementType().isF32() || scale.getRank() != 2 || scale.getDimSize(0) != rows ||
-      scale.getDimSize(1) != cols)
-    return emitOpError() << "scale must be tensor<" << rows << "x" << cols << "xf32>";
+  BlockGrid grid = blockGridOf(input, getBlockRows(), getBlockCols());
+  if (!grid.holds(scale))
+    return emitOpError() << "scale must be tensor<" << grid.rows << "x" << grid.cols << "xf32>";
   return success();
 }
 

@@ -9,7 +9,27 @@ inline bool dimsCompatible(int64_t a, int64_t b) {
   return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
 }
 
-inline RankedTensorType rankedType(Value value) { return cast<RankedTensorType>(value.getType()); }
+inline RankedTensorType rankedType(Value value) {
+  return cast<RankedTensorType>(value.getType());
+}
+
+inline int64_t lastDim(RankedTensorType type) {
+  return type.getDimSize(type.getRank() - 1);
+}
+
+// The f32 scale grid of 2-D block-quantized data: [ceil(rows / blockRows), ceil(cols /
+// blockCols)], edge blocks partial.
+struct BlockGrid {
+  int64_t rows = 0, cols = 0;
+  bool holds(RankedTensorType scale) const {
+    return scale.getElementType().isF32() && scale.getRank() == 2 && scale.getDimSize(0) == rows &&
+           scale.getDimSize(1) == cols;
+  }
+};
+inline BlockGrid blockGridOf(RankedTensorType data, int64_t blockRows, int64_t blockCols) {
+  return {(data.getDimSize(0) + blockRows - 1) / blockRows,
+          (data.getDimSize(1) + blockCols - 1) / blockCols};
+}
 
 // Resolves `symbol` to a fathom.param, reporting on `op` when it names something else.
 FailureOr<ParamOp> lookupParam(Operation* op, SymbolTableCollection& tables,

@@ -8,10 +8,6 @@
 
 namespace fathom {
 
-float dequantizeFp8(DType storage, uint8_t code, float scale) {
-  return loadFloat(storage, &code) * scale;
-}
-
 void dequantizeBlockMatrix(DType storage, const uint8_t* codes, int64_t rows, int64_t cols,
                            const void* scales, int64_t scaleCols, int64_t blockRows,
                            int64_t blockCols, DType outType, void* out) {

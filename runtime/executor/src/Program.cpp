@@ -290,10 +290,6 @@ int64_t Program::outputWidth(fb::EntryKind kind) const {
   return entry.buffers[size_t(entry.entry->output()->buffer())].rowElements;
 }
 
-fb::Extent Program::outputExtent(fb::EntryKind kind) const {
-  return impl_->entryOf(kind).entry->output()->extent();
-}
-
 uint64_t Program::cacheBytes() const {
   uint64_t bytes = 0;
   for (const DeviceMemory& cache : impl_->caches)

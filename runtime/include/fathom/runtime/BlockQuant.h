@@ -11,9 +11,6 @@
 
 namespace fathom {
 
-// One element: the code widened to fp32, times its block's scale.
-float dequantizeFp8(DType storage, uint8_t code, float scale);
-
 // Dequantizes a whole matrix into `out` as `outType` (F32, or BF16/F16 rounded once to nearest
 // even). `scales` need not be aligned (safetensors does not promise it); it holds `scaleCols`
 // scales per block row. Throws fathom::Error for other dtypes or block sizes below 1.

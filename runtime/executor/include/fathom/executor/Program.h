@@ -47,9 +47,8 @@ public:
   int64_t maxSeqLen() const;
 
   bool has(fb::EntryKind kind) const;
-  // The entry point's output: elements per row, and which extent its rows follow.
+  // Elements per row of the entry point's output.
   int64_t outputWidth(fb::EntryKind kind) const;
-  fb::Extent outputExtent(fb::EntryKind kind) const;
   // Bytes of caches the runtime holds (every cache at max_batch x max_seq_len).
   uint64_t cacheBytes() const;
 
