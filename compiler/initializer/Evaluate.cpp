@@ -120,7 +120,7 @@ std::pair<HostTensor, HostTensor> quantize(const HostTensor& input, fm::WeightQu
   HostTensor data = allocate(op.getData().getType());
   HostTensor scale = allocate(op.getScale().getType());
   int64_t rows = input.shape[0], cols = input.shape[1];
-  int64_t blockRows = op.getBlockRows(), blockCols = op.getBlockCols();
+  int64_t blockRows = op.getBlockRowsAttr().getInt(), blockCols = op.getBlockColsAttr().getInt();
   int64_t scaleRows = scale.shape[0], scaleCols = scale.shape[1];
   size_t from = dtypeSize(input.dtype);
   auto at = [&](int64_t r, int64_t c) {

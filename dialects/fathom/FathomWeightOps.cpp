@@ -150,9 +150,10 @@ LogicalResult WeightDequantizeOp::verify() {
   if (input.getRank() != 2 || input.getShape() != result.getShape() ||
       !(result.getElementType().isF32() || result.getElementType().isBF16()))
     return emitOpError("maps 2-D data to the same shape in f32 or bf16");
-  if (getBlockRows() < 1 || getBlockCols() < 1)
+  const int64_t blockRows = getBlockRowsAttr().getInt(), blockCols = getBlockColsAttr().getInt();
+  if (blockRows < 1 || blockCols < 1)
     return emitOpError("block sizes must be positive");
-  BlockGrid grid = blockGridOf(input, getBlockRows(), getBlockCols());
+  BlockGrid grid = blockGridOf(input, blockRows, blockCols);
   if (!grid.holds(scale))
     return emitOpError() << "scale must be tensor<" << grid.rows << "x" << grid.cols << "xf32>";
   return success();
@@ -164,9 +165,10 @@ LogicalResult WeightQuantizeOp::verify() {
   if (input.getRank() != 2 || data.getShape() != input.getShape() ||
       !isa<Float8E4M3FNType>(data.getElementType()))
     return emitOpError("quantizes a 2-D tensor into f8E4M3FN data of the same shape");
-  if (getBlockRows() < 1 || getBlockCols() < 1)
+  const int64_t blockRows = getBlockRowsAttr().getInt(), blockCols = getBlockColsAttr().getInt();
+  if (blockRows < 1 || blockCols < 1)
     return emitOpError("block sizes must be positive");
-  BlockGrid grid = blockGridOf(input, getBlockRows(), getBlockCols());
+  BlockGrid grid = blockGridOf(input, blockRows, blockCols);
   if (!grid.holds(scale))
     return emitOpError() << "scale must be tensor<" << grid.rows << "x" << grid.cols << "xf32>";
   return success();

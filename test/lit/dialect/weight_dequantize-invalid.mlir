@@ -40,6 +40,14 @@ func.func @block_size(%q: tensor<200x160xf8E4M3FN>, %s: tensor<2x2xf32>) -> tens
 
 // -----
 
+func.func @negative_block_size(%q: tensor<200x160xf8E4M3FN>, %s: tensor<2x2xf32>) -> tensor<200x160xbf16> {
+  // expected-error @below {{block sizes must be positive}}
+  %0 = fathom.weight_dequantize %q, %s block(-128, 128) : tensor<200x160xf8E4M3FN>, tensor<2x2xf32> -> tensor<200x160xbf16>
+  return %0 : tensor<200x160xbf16>
+}
+
+// -----
+
 // Edge blocks are partial: 200 x 160 in 128 x 128 blocks needs 2 x 2 scales.
 func.func @scale_shape(%q: tensor<200x160xf8E4M3FN>, %s: tensor<1x1xf32>) -> tensor<200x160xbf16> {
   // expected-error @below {{scale must be tensor<2x2xf32>}}

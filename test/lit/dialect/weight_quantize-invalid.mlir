@@ -45,3 +45,11 @@ func.func @scale_dtype(%w: tensor<200x160xbf16>) -> (tensor<200x160xf8E4M3FN>, t
   %d, %s = fathom.weight_quantize %w block(128, 128) : tensor<200x160xbf16> -> tensor<200x160xf8E4M3FN>, tensor<2x2xbf16>
   return %d, %s : tensor<200x160xf8E4M3FN>, tensor<2x2xbf16>
 }
+
+// -----
+
+func.func @negative_block_size(%w: tensor<200x160xbf16>) -> (tensor<200x160xf8E4M3FN>, tensor<2x2xf32>) {
+  // expected-error @below {{block sizes must be positive}}
+  %d, %s = fathom.weight_quantize %w block(128, -128) : tensor<200x160xbf16> -> tensor<200x160xf8E4M3FN>, tensor<2x2xf32>
+  return %d, %s : tensor<200x160xf8E4M3FN>, tensor<2x2xf32>
+}
