@@ -16,23 +16,31 @@ InitializerOp getOrCreateInitializer(ModuleOp module) {
 FlatSymbolRefAttr getOrCreateDerivedParam(ModuleOp module, StringRef name, RankedTensorType type,
                                           function_ref<Value(OpBuilder&)> define,
                                           ParamOp quantizedLike) {
+  SymbolTable symbols(module);
+  return getOrCreateDerivedParam(symbols, module, name, type, define,
+                                 quantizedLike ? quantizedLike.getQuantizationAttr() : nullptr,
+                                 quantizedLike ? quantizedLike.getScaleAttr() : nullptr);
+}
+
+FlatSymbolRefAttr getOrCreateDerivedParam(SymbolTable& symbols, ModuleOp module, StringRef name,
+                                          RankedTensorType type,
+                                          function_ref<Value(OpBuilder&)> define,
+                                          BlockQuantAttr quantization, FlatSymbolRefAttr scale) {
   MLIRContext* context = module.getContext();
-  auto symbol = FlatSymbolRefAttr::get(context, name);
-  if (auto existing = module.lookupSymbol<ParamOp>(name)) {
+  if (auto existing = symbols.lookup<ParamOp>(name))
     if (existing.getTensorType() == type && !existing.getSource())
-      return symbol;
-  }
+      return FlatSymbolRefAttr::get(context, name);
   // A clash with an unrelated symbol gets a fresh name.
   std::string unique = name.str();
-  for (int index = 1; module.lookupSymbol(unique); ++index)
+  for (int index = 1; symbols.lookup(unique); ++index)
     unique = name.str() + "." + std::to_string(index);
   // Derived params go right before the initializer, after the checkpoint's.
   InitializerOp initializer = getOrCreateInitializer(module);
   OpBuilder declare(initializer);
-  ParamOp::create(declare, module.getLoc(), unique, type, nullptr, nullptr,
-                  quantizedLike ? quantizedLike.getQuantizationAttr() : nullptr,
-                  quantizedLike ? quantizedLike.getScaleAttr() : nullptr, nullptr);
-  symbol = FlatSymbolRefAttr::get(context, unique);
+  auto param = ParamOp::create(declare, module.getLoc(), unique, type, nullptr, nullptr,
+                               quantization, scale, nullptr);
+  symbols.insert(param);
+  auto symbol = FlatSymbolRefAttr::get(context, unique);
   OpBuilder body = OpBuilder::atBlockEnd(&initializer.getBlock());
   Value value = define(body);
   DefineParamOp::create(body, module.getLoc(), symbol, value);

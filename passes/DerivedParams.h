@@ -5,6 +5,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/SymbolTable.h"
 
 #include <functional>
 
@@ -20,6 +21,13 @@ InitializerOp getOrCreateInitializer(ModuleOp module);
 FlatSymbolRefAttr getOrCreateDerivedParam(ModuleOp module, StringRef name, RankedTensorType type,
                                           function_ref<Value(OpBuilder&)> define,
                                           ParamOp quantizedLike = nullptr);
+// The same with an explicit quantization and scale param, looking names up in `symbols` (the
+// module's table, which passes that declare thousands of params keep; the new param is added
+// to it).
+FlatSymbolRefAttr getOrCreateDerivedParam(SymbolTable& symbols, ModuleOp module, StringRef name,
+                                          RankedTensorType type,
+                                          function_ref<Value(OpBuilder&)> define,
+                                          BlockQuantAttr quantization, FlatSymbolRefAttr scale);
 
 // A param's value inside the initializer.
 Value paramValue(OpBuilder& builder, ModuleOp module, FlatSymbolRefAttr param);

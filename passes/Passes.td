@@ -28,6 +28,30 @@ def SpecializeEntryPointsPass : Pass<"fathom-specialize-entry-points", "mlir::Mo
 // Block decomposition and the MLA / RoPE optimizations
 //===----------------------------------------------------------------------===//
 
+def QuantizePass : Pass<"fathom-quantize", "mlir::ModuleOp"> {
+  let summary = "Stores the linear weights block-quantized (fathom-compile --quantize fp8)";
+  let description = [{
+    Every projection of attention (`fathom.mla_attention`'s q/kv/o projections), of the dense
+    MLPs and shared experts (`fathom.linear`) and of the routed experts (`fathom.expert_ffn`,
+    per expert and matrix) becomes a derived f8E4M3FN param `<weight>.fp8` with one f32 scale
+    per 128x128 block, `<weight>.fp8_scale_inv` (edge blocks partial), computed by one
+    `fathom.weight_quantize` in the initializer exactly as DeepSeek quantizes: scale = amax /
+    448 (1 where amax is 0), q = w / scale rounded to nearest-even E4M3. The quantizer reads the
+    checkpoint's values as the checkpoint stores them (through a `<weight>.checkpoint` param
+    when the model computes in another dtype). Embeddings, the LM head, norms and the router
+    gate stay as they are (DeepSeek's FP8 checkpoints keep them in bf16), and so do weights that
+    are already block-quantized (an FP8 checkpoint keeps its bytes). Runs on model-level IR,
+    before the blocks are decomposed.
+  }];
+  let options = [
+    Option<"mode", "mode", "std::string", /*default=*/"\"fp8\"", "the storage format: fp8">
+  ];
+  let dependentDialects = ["mlir::fathom::FathomDialect"];
+  let statistics = [
+    Statistic<"numQuantized", "num-quantized", "Weights stored block-quantized">
+  ];
+}
+
 def MlaAbsorptionPass : Pass<"fathom-mla-absorption", "mlir::ModuleOp"> {
   let summary = "Optimization: decode attends over a latent KV cache with W_UK and W_UV absorbed";
   let description = [{
@@ -68,6 +92,27 @@ def DecomposePass : Pass<"fathom-decompose", "mlir::ModuleOp"> {
     Blocks an earlier pass already lowered are gone by then; everything else is left alone.
   }];
   let dependentDialects = ["mlir::fathom::FathomDialect"];
+}
+
+def ExpertGroupingPass : Pass<"fathom-expert-grouping", "mlir::ModuleOp"> {
+  let summary = "Optimization: routed experts as two grouped GEMMs over stacked weights";
+  let description = [{
+    Rewrites what fathom-decompose writes for `fathom.expert_ffn` (gate and up through
+    `fathom.expert_linear`, `fathom.silu_mul`, down through `fathom.expert_linear`, one weight
+    per expert) into `fathom.grouped_gate_up` (SiLU(gate) * up fused into the GEMM) and
+    `fathom.grouped_linear`, each over one stacked param: `<experts>.gate_up_proj`
+    [experts, 2, inter, hidden] and `<experts>.down_proj` [experts, hidden, inter]. Where the
+    checkpoint already stores the experts fused (transformers v5's `gate_up_proj` and
+    `down_proj`) the stacked param is that tensor, byte for byte; otherwise the initializer
+    concatenates the per-expert weights (FP8 ones with their block scales, per expert and
+    matrix as the checkpoint stores them). Routing, dispatch and combine are unchanged, so the
+    result is the same bits; what changes is that one call runs every chosen expert's tiles.
+    Chains whose experts differ in type or quantization are left alone.
+  }];
+  let dependentDialects = ["mlir::fathom::FathomDialect"];
+  let statistics = [
+    Statistic<"numGrouped", "num-grouped", "Expert blocks rewritten to grouped GEMMs">
+  ];
 }
 
 def RopeFusionPass : Pass<"fathom-rope-fusion", "mlir::ModuleOp"> {

@@ -23,7 +23,8 @@
 namespace {
 constexpr const char* kUsage =
     R"(usage: fathom-compile CHECKPOINT -o MODEL.fathom [--target cpu] [--dtype auto|fp32|bf16]
-                      [--max-seq-len N] [--max-batch N] [--disable-pass NAME]...
+                      [--max-seq-len N] [--max-batch N] [--quantize none|fp8]
+                      [--disable-pass NAME]...
                       [--print-ir-after NAME]... [--time-passes] [--quiet]
        fathom-compile CHECKPOINT --report [--json] [same options]
        fathom-compile CHECKPOINT --emit=mlir [--dtype auto|fp32|bf16]
@@ -39,7 +40,11 @@ validates every file and holds the tensors against the architecture.
                       it; fp32 for fp32 or fp16 checkpoints), fp32 or bf16
   --max-seq-len N     tokens the KV cache holds per sequence (default: min(max_position_embeddings, 4096))
   --max-batch N       sequences per batch (default 1)
-  --disable-pass P    leave out an optimization pass: fathom-mla-absorption, fathom-rope-fusion
+  --quantize Q        weight storage: none (the default) or fp8 (DeepSeek's 128x128 block
+                      E4M3 for every attention, MLP and expert projection; FP8 checkpoints
+                      keep their bytes either way)
+  --disable-pass P    leave out an optimization pass: fathom-mla-absorption,
+                      fathom-expert-grouping, fathom-rope-fusion
   --print-ir-after P  print the module on stderr after pass P (a pipeline pass, or all); with
                       --emit=mlir, runs the pipeline
   --time-passes       print the time each pass took on stderr
@@ -69,6 +74,7 @@ struct Arguments {
   std::string output;
   std::string target = "cpu";
   std::string dtype = "auto";
+  std::string quantize = "none";
   int64_t maxSeqLen = 0;
   int64_t maxBatch = 1;
   std::set<std::string> disabledPasses;
@@ -130,6 +136,8 @@ Arguments parseArguments(int argc, char** argv) {
       arguments.target = value();
     else if (argument == "--dtype")
       arguments.dtype = value();
+    else if (argument == "--quantize")
+      arguments.quantize = value();
     else if (argument == "--max-seq-len")
       arguments.maxSeqLen = parseCount(argument, value());
     else if (argument == "--max-batch")
@@ -158,6 +166,8 @@ Arguments parseArguments(int argc, char** argv) {
     throw UsageError{"--json needs --inspect or --report"};
   if (arguments.dtype != "auto" && arguments.dtype != "fp32" && arguments.dtype != "bf16")
     throw UsageError{"--dtype must be auto, fp32 or bf16, got '" + arguments.dtype + "'"};
+  if (arguments.quantize != "none" && arguments.quantize != "fp8")
+    throw UsageError{"--quantize must be none or fp8, got '" + arguments.quantize + "'"};
   return arguments;
 }
 
@@ -176,6 +186,7 @@ int compile(const Arguments& arguments, const fathom::frontend::Checkpoint& chec
   options.maxSeqLen = arguments.maxSeqLen;
   options.maxBatch = arguments.maxBatch;
   options.disabledPasses = arguments.disabledPasses;
+  options.quantize = arguments.quantize;
   options.printIrAfter = arguments.printIrAfter;
   options.timePasses = arguments.timePasses;
   if (arguments.emitMlir) {

@@ -387,6 +387,23 @@ private:
         call.weights.push_back(weight(llvm::cast<mlir::FlatSymbolRefAttr>(w)));
       call.out = out();
       params.Set(std::move(call));
+    } else if (kernel == "grouped_gate_up") {
+      auto grouped = llvm::cast<fm::GroupedGateUpOp>(op);
+      fb::GroupedLinearCallT call;
+      call.x = viewPtr(grouped.getInput());
+      call.offsets = viewPtr(grouped.getOffsets());
+      call.weight = weight(grouped.getWeightAttr());
+      call.gated = true;
+      call.out = out();
+      params.Set(std::move(call));
+    } else if (kernel == "grouped_linear") {
+      auto grouped = llvm::cast<fm::GroupedLinearOp>(op);
+      fb::GroupedLinearCallT call;
+      call.x = viewPtr(grouped.getInput());
+      call.offsets = viewPtr(grouped.getOffsets());
+      call.weight = weight(grouped.getWeightAttr());
+      call.out = out();
+      params.Set(std::move(call));
     } else if (kernel == "moe_combine") {
       auto combine = llvm::cast<fm::MoeCombineOp>(op);
       fb::MoeCombineCallT call;

@@ -85,7 +85,7 @@ mlir::OwningOpRef<mlir::ModuleOp> buildModule(mlir::MLIRContext& context,
 
 // Runs the pipeline; throws with the failing pass's diagnostic.
 void runPipeline(mlir::ModuleOp module, const CompileOptions& options) {
-  mlir::fathom::PipelineOptions pipeline{options.target, options.disabledPasses};
+  mlir::fathom::PipelineOptions pipeline{options.target, options.disabledPasses, options.quantize};
   if (std::string problem = mlir::fathom::validatePipelineOptions(pipeline); !problem.empty())
     throw Error(problem);
   mlir::MLIRContext& context = *module.getContext();
@@ -134,7 +134,8 @@ uint64_t weightBytesOf(mlir::SymbolTable& symbols, mlir::func::FuncOp function) 
 CompileReport reportOf(mlir::ModuleOp module, const CompileOptions& options,
                        const frontend::Checkpoint& checkpoint) {
   CompileReport report;
-  report.pipeline = mlir::fathom::describePipeline({options.target, options.disabledPasses});
+  report.pipeline =
+      mlir::fathom::describePipeline({options.target, options.disabledPasses, options.quantize});
   report.target = options.target;
   report.compute = options.compute;
   report.maxSeqLen =
@@ -234,7 +235,8 @@ CompileSummary compileCheckpoint(const frontend::Checkpoint& checkpoint,
   contents.maxBatch = uint32_t(options.maxBatch);
   contents.arenaSize = program.arenaSize;
   contents.kvCacheBytes = program.kvCacheBytes;
-  contents.pipeline = mlir::fathom::describePipeline({options.target, options.disabledPasses});
+  contents.pipeline =
+      mlir::fathom::describePipeline({options.target, options.disabledPasses, options.quantize});
   size_t calls = 0;
   for (const auto& entry : program.entryPoints)
     calls += entry->calls.size();

@@ -116,9 +116,13 @@ uint64_t writeWeights(mlir::ModuleOp module, const frontend::Checkpoint& checkpo
         streamConverted(view, param.getTensorType().getNumElements(), info.dtype, sink, advance);
       });
     } else {
-      HostTensor value = evaluator.evaluate(param);
-      writer.addTensorBytes(info, value.bytes.data(), value.bytes.size());
-      advance(value.bytes.size());
+      writer.addTensor(info, [&](const artifact::ByteSink& sink) {
+        for (mlir::Value piece : evaluator.pieces(param)) {
+          HostTensor value = evaluator.evaluate(piece);
+          sink(value.bytes.data(), value.bytes.size());
+          advance(value.bytes.size());
+        }
+      });
     }
   }
   writer.endSection();

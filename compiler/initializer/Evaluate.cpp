@@ -207,15 +207,41 @@ HostTensor InitializerEvaluator::read(fm::ParamOp param) {
   return evaluate(param);
 }
 
-HostTensor InitializerEvaluator::evaluate(fm::ParamOp param) {
+mlir::Value InitializerEvaluator::definitionOf(fm::ParamOp param) {
   for (fm::InitializerOp initializer : module_.getOps<fm::InitializerOp>())
     for (fm::DefineParamOp define : initializer.getBlock().getOps<fm::DefineParamOp>())
-      if (define.getParam() == param.getSymName()) {
-        std::vector<std::pair<mlir::Value, HostTensor>> memo;
-        return value(define.getValue(), memo);
-      }
+      if (define.getParam() == param.getSymName())
+        return define.getValue();
   throw Error("derived param " + param.getSymName().str() +
               " has no definition in the initializer");
+}
+
+HostTensor InitializerEvaluator::evaluate(fm::ParamOp param) {
+  return evaluate(definitionOf(param));
+}
+
+HostTensor InitializerEvaluator::evaluate(mlir::Value piece) {
+  std::vector<std::pair<mlir::Value, HostTensor>> memo;
+  return value(piece, memo);
+}
+
+std::vector<mlir::Value> InitializerEvaluator::pieces(fm::ParamOp param) {
+  std::vector<mlir::Value> result;
+  std::vector<mlir::Value> pending{definitionOf(param)};
+  while (!pending.empty()) {
+    mlir::Value value = pending.back();
+    pending.pop_back();
+    while (auto reshape = value.getDefiningOp<fm::WeightReshapeOp>())
+      value = reshape.getInput();
+    auto concat = value.getDefiningOp<fm::WeightConcatOp>();
+    if (concat && concat.getDim() == 0) {
+      for (mlir::Value input : llvm::reverse(concat.getInputs()))
+        pending.push_back(input);
+      continue;
+    }
+    result.push_back(value);
+  }
+  return result;
 }
 
 HostTensor InitializerEvaluator::value(mlir::Value value,

@@ -33,7 +33,15 @@ public:
   // definition is missing or cannot be evaluated.
   HostTensor evaluate(mlir::fathom::ParamOp param);
 
+  // A derived param's definition cut into values whose bytes follow one another in the param:
+  // the inputs of a dim-0 concatenation (through reshapes, which move no bytes), else the whole
+  // definition. The artifact writer evaluates one piece at a time, so a stack of expert
+  // matrices never sits in memory at once.
+  std::vector<mlir::Value> pieces(mlir::fathom::ParamOp param);
+  HostTensor evaluate(mlir::Value piece);
+
 private:
+  mlir::Value definitionOf(mlir::fathom::ParamOp param);
   HostTensor value(mlir::Value value, std::vector<std::pair<mlir::Value, HostTensor>>& memo);
   HostTensor read(mlir::fathom::ParamOp param);
 

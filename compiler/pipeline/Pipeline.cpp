@@ -10,8 +10,10 @@ namespace mlir::fathom {
 const std::vector<PipelineStage>& pipelineStages() {
   static const std::vector<PipelineStage> stages = {
       {"fathom-specialize-entry-points", false},
+      {"fathom-quantize", false, /*requested=*/true},
       {"fathom-mla-absorption", true},
       {"fathom-decompose", false},
+      {"fathom-expert-grouping", true},
       {"fathom-rope-fusion", true},
       {"fathom-drop-unused-params", false},
       {"fathom-lower-to-kernels", false},
@@ -27,6 +29,8 @@ std::string validatePipelineOptions(const PipelineOptions& options) {
       known += (known.empty() ? "" : ", ") + name;
     return "unknown target '" + options.target + "' (known: " + known + ")";
   }
+  if (options.quantize != "none" && options.quantize != "fp8")
+    return "unknown quantization '" + options.quantize + "' (known: none, fp8)";
   for (const std::string& name : options.disabled) {
     auto stage =
         llvm::find_if(pipelineStages(), [&](const PipelineStage& s) { return s.name == name; });
@@ -37,6 +41,8 @@ std::string validatePipelineOptions(const PipelineOptions& options) {
           optional += (optional.empty() ? "" : ", ") + s.name;
       return "unknown pass '" + name + "' (passes that can be disabled: " + optional + ")";
     }
+    if (stage->requested)
+      return "pass '" + name + "' runs only when asked for (--quantize)";
     if (!stage->optimization)
       return "pass '" + name + "' is needed to compile and cannot be disabled";
   }
@@ -46,9 +52,13 @@ std::string validatePipelineOptions(const PipelineOptions& options) {
 void buildPipeline(OpPassManager& pm, const PipelineOptions& options) {
   auto enabled = [&](const char* name) { return !options.disabled.count(name); };
   pm.addPass(createSpecializeEntryPointsPass());
+  if (options.quantize != "none")
+    pm.addPass(createQuantizePass(QuantizePassOptions{options.quantize}));
   if (enabled("fathom-mla-absorption"))
     pm.addPass(createMlaAbsorptionPass());
   pm.addPass(createDecomposePass());
+  if (enabled("fathom-expert-grouping"))
+    pm.addPass(createExpertGroupingPass());
   if (enabled("fathom-rope-fusion"))
     pm.addPass(createRopeFusionPass());
   pm.addPass(createDropUnusedParamsPass());
@@ -59,9 +69,13 @@ void buildPipeline(OpPassManager& pm, const PipelineOptions& options) {
 
 std::string describePipeline(const PipelineOptions& options) {
   std::string text;
-  for (const PipelineStage& stage : pipelineStages())
-    if (!options.disabled.count(stage.name))
-      text += (text.empty() ? "" : ",") + stage.name;
+  for (const PipelineStage& stage : pipelineStages()) {
+    if (options.disabled.count(stage.name) || (stage.requested && options.quantize == "none"))
+      continue;
+    text += (text.empty() ? "" : ",") + stage.name;
+    if (stage.name == "fathom-quantize")
+      text += "{mode=" + options.quantize + "}";
+  }
   return text;
 }
 
@@ -71,6 +85,8 @@ struct PipelineCommandLine : public PassPipelineOptions<PipelineCommandLine> {
                              llvm::cl::init("cpu")};
   ListOption<std::string> disable{*this, "disable",
                                   llvm::cl::desc("optimization passes to leave out")};
+  Option<std::string> quantize{*this, "quantize", llvm::cl::desc("weight storage: none or fp8"),
+                               llvm::cl::init("none")};
 };
 } // namespace
 
@@ -81,6 +97,7 @@ void registerFathomPipeline() {
         PipelineOptions options;
         options.target = commandLine.target;
         options.disabled.insert(commandLine.disable.begin(), commandLine.disable.end());
+        options.quantize = commandLine.quantize;
         if (std::string problem = validatePipelineOptions(options); !problem.empty()) {
           llvm::errs() << "fathom-pipeline: " << problem << "\n";
           options = {};

@@ -13,11 +13,14 @@ struct PipelineOptions {
   std::string target = "cpu";
   // Optimization passes to leave out, by their command-line names ("fathom-mla-absorption").
   std::set<std::string> disabled;
+  // Weight storage: "none" (the checkpoint's, in the compute dtype) or "fp8".
+  std::string quantize = "none";
 };
 
 struct PipelineStage {
-  std::string name;  // the pass's argument, e.g. "fathom-rope-fusion"
-  bool optimization; // may be switched off
+  std::string name;       // the pass's argument, e.g. "fathom-rope-fusion"
+  bool optimization;      // may be switched off
+  bool requested = false; // runs only when an option asks for it (fathom-quantize)
 };
 
 // Every pass of the default pipeline, in order.
@@ -33,7 +36,7 @@ void buildPipeline(OpPassManager& pm, const PipelineOptions& options);
 // "fathom-specialize-entry-points,fathom-mla-absorption,...": the passes that run.
 std::string describePipeline(const PipelineOptions& options);
 
-// Registers --fathom-pipeline="target=cpu disable=a,b" for fathom-opt.
+// Registers --fathom-pipeline="target=cpu disable=a,b quantize=fp8" for fathom-opt.
 void registerFathomPipeline();
 
 } // namespace mlir::fathom

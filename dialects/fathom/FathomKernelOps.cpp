@@ -389,6 +389,58 @@ LogicalResult ExpertLinearOp::verifySymbolUses(SymbolTableCollection& tables) {
   return success();
 }
 
+namespace {
+
+// Grouped rows [rows, in] -> [rows, out] of one element type, offsets [experts + 1].
+LogicalResult verifyGroupedRows(Operation* op, Value input, Value offsets, Value result) {
+  RankedTensorType in = rankedType(input), out = rankedType(result);
+  if (in.getRank() != 2 || out.getRank() != 2 || in.getElementType() != out.getElementType() ||
+      !dimsCompatible(in.getDimSize(0), out.getDimSize(0)))
+    return op->emitOpError("maps grouped rows [rows, in] to [rows, out] of the same element type");
+  if (rankedType(offsets).getRank() != 1)
+    return op->emitOpError("offsets must be a vector [experts + 1]");
+  return success();
+}
+
+// A stacked expert weight: [experts] + matrixShape, with offsets [experts + 1].
+LogicalResult verifyStackedWeight(Operation* op, SymbolTableCollection& tables,
+                                  FlatSymbolRefAttr symbol, Value offsets,
+                                  ArrayRef<int64_t> matrixShape) {
+  FailureOr<ParamOp> weight = lookupParam(op, tables, symbol, "weight");
+  if (failed(weight))
+    return failure();
+  int64_t experts =
+      weight->getTensorType().getRank() > 0 ? weight->getTensorType().getDimSize(0) : 0;
+  SmallVector<int64_t> shape{experts};
+  shape.append(matrixShape.begin(), matrixShape.end());
+  if (failed(verifyParamShape(op, tables, symbol, shape, "stacked expert weight")))
+    return failure();
+  if (!dimsCompatible(rankedType(offsets).getDimSize(0), experts + 1))
+    return op->emitOpError() << "offsets must be [" << experts + 1 << "], one past each expert";
+  return success();
+}
+
+} // namespace
+
+LogicalResult GroupedGateUpOp::verify() {
+  return verifyGroupedRows(*this, getInput(), getOffsets(), getResult());
+}
+
+LogicalResult GroupedGateUpOp::verifySymbolUses(SymbolTableCollection& tables) {
+  return verifyStackedWeight(
+      *this, tables, getWeightAttr(), getOffsets(),
+      {2, lastDim(rankedType(getResult())), lastDim(rankedType(getInput()))});
+}
+
+LogicalResult GroupedLinearOp::verify() {
+  return verifyGroupedRows(*this, getInput(), getOffsets(), getResult());
+}
+
+LogicalResult GroupedLinearOp::verifySymbolUses(SymbolTableCollection& tables) {
+  return verifyStackedWeight(*this, tables, getWeightAttr(), getOffsets(),
+                             {lastDim(rankedType(getResult())), lastDim(rankedType(getInput()))});
+}
+
 LogicalResult MoeCombineOp::verify() {
   RankedTensorType expertOut = rankedType(getExpertOut()), result = rankedType(getResult());
   if (expertOut.getRank() != 2 || result.getRank() != 3 || lastDim(expertOut) != lastDim(result) ||

@@ -264,6 +264,43 @@ def Fathom_ExpertLinearOp : Fathom_Op<"expert_linear", [Pure,
   let hasVerifier = 1;
 }
 
+def Fathom_GroupedGateUpOp : Fathom_Op<"grouped_gate_up", [Pure,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "grouped rows through their expert's gate and up projections, SiLU(gate) * up";
+  let description = [{
+    `weight` stacks every expert's gate and up projections, [experts, 2, inter, hidden] (gate
+    first, as transformers v5's `gate_up_proj` stores them). Rows [offsets[e], offsets[e + 1])
+    of x [rows, hidden] give result rows silu(x gate_e^T) * (x up_e^T) [rows, inter], with the
+    roundings of two `linear`s and a `silu_mul`. One grouped GEMM: experts without rows cost
+    nothing.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, RankedTensorOf<[I32]>:$offsets,
+                       FlatSymbolRefAttr:$weight);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $offsets `,` $weight attr-dict `:` type($input) `,` type($offsets) `->`
+    type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Fathom_GroupedLinearOp : Fathom_Op<"grouped_linear", [Pure,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "grouped rows through their expert's matrix of a stacked weight";
+  let description = [{
+    `weight` stacks every expert's projection, [experts, out, in]; rows [offsets[e],
+    offsets[e + 1]) of x [rows, in] go through matrix e. One grouped GEMM.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, RankedTensorOf<[I32]>:$offsets,
+                       FlatSymbolRefAttr:$weight);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $offsets `,` $weight attr-dict `:` type($input) `,` type($offsets) `->`
+    type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 def Fathom_MoeCombineOp : Fathom_Op<"moe_combine", [Pure]> {
   let summary = "each token's weighted sum of its experts' grouped output rows";
   let description = [{

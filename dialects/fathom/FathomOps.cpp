@@ -39,8 +39,8 @@ LogicalResult ParamOp::verify() {
     return emitOpError("a block-quantized param needs both `quantization` and `scale`");
   BlockQuantAttr quant = *getQuantization();
   RankedTensorType type = getTensorType();
-  if (type.getRank() != 2)
-    return emitOpError() << "block quantization applies to 2-D weights, got rank "
+  if (type.getRank() < 2)
+    return emitOpError() << "block quantization applies to matrices (rank >= 2), got rank "
                          << type.getRank();
   if (type.getElementType() != storageElementType(getContext(), quant.getStorage()))
     return emitOpError() << "element type " << type.getElementType()
@@ -61,8 +61,8 @@ LogicalResult ParamOp::verifySymbolUses(SymbolTableCollection& tables) {
   RankedTensorType scaleType = scale.getTensorType();
   verify::BlockGrid grid = verify::blockGridOf(type, quant.getRows(), quant.getCols());
   if (!grid.holds(scaleType))
-    return emitOpError() << "scale @" << scale.getSymName() << " must be tensor<" << grid.rows
-                         << "x" << grid.cols << "xf32> (one per " << quant.getRows() << "x"
+    return emitOpError() << "scale @" << scale.getSymName() << " must be "
+                         << grid.type(getContext()) << " (one per " << quant.getRows() << "x"
                          << quant.getCols() << " block), got " << scaleType;
   return success();
 }

@@ -155,7 +155,7 @@ LogicalResult WeightDequantizeOp::verify() {
     return emitOpError("block sizes must be positive");
   BlockGrid grid = blockGridOf(input, blockRows, blockCols);
   if (!grid.holds(scale))
-    return emitOpError() << "scale must be tensor<" << grid.rows << "x" << grid.cols << "xf32>";
+    return emitOpError() << "scale must be " << grid.type(getContext());
   return success();
 }
 
@@ -170,7 +170,7 @@ LogicalResult WeightQuantizeOp::verify() {
     return emitOpError("block sizes must be positive");
   BlockGrid grid = blockGridOf(input, blockRows, blockCols);
   if (!grid.holds(scale))
-    return emitOpError() << "scale must be tensor<" << grid.rows << "x" << grid.cols << "xf32>";
+    return emitOpError() << "scale must be " << grid.type(getContext());
   return success();
 }
 

@@ -17,18 +17,25 @@ inline int64_t lastDim(RankedTensorType type) {
   return type.getDimSize(type.getRank() - 1);
 }
 
-// The f32 scale grid of 2-D block-quantized data: [ceil(rows / blockRows), ceil(cols /
+// The f32 scale grid of block-quantized data [..., rows, cols]: the leading dimensions (one
+// grid per stacked matrix, e.g. per expert), then [ceil(rows / blockRows), ceil(cols /
 // blockCols)], edge blocks partial.
 struct BlockGrid {
-  int64_t rows = 0, cols = 0;
+  SmallVector<int64_t> shape;
   bool holds(RankedTensorType scale) const {
-    return scale.getElementType().isF32() && scale.getRank() == 2 && scale.getDimSize(0) == rows &&
-           scale.getDimSize(1) == cols;
+    return scale.getElementType().isF32() && scale.getShape() == ArrayRef<int64_t>(shape);
+  }
+  RankedTensorType type(MLIRContext* context) const {
+    return RankedTensorType::get(shape, Float32Type::get(context));
   }
 };
 inline BlockGrid blockGridOf(RankedTensorType data, int64_t blockRows, int64_t blockCols) {
-  return {(data.getDimSize(0) + blockRows - 1) / blockRows,
-          (data.getDimSize(1) + blockCols - 1) / blockCols};
+  int64_t rank = data.getRank();
+  BlockGrid grid;
+  grid.shape.assign(data.getShape().begin(), data.getShape().end() - 2);
+  grid.shape.push_back((data.getDimSize(rank - 2) + blockRows - 1) / blockRows);
+  grid.shape.push_back((data.getDimSize(rank - 1) + blockCols - 1) / blockCols);
+  return grid;
 }
 
 // Resolves `symbol` to a fathom.param, reporting on `op` when it names something else.

@@ -108,6 +108,10 @@ FailureOr<StringRef> CpuTarget::kernelFor(Operation* op, SymbolTableCollection& 
         return failure();
     return StringRef("expert_linear");
   }
+  if (auto grouped = dyn_cast<GroupedGateUpOp>(op))
+    return weightKernel(op, symbols, grouped.getWeightAttr(), "grouped_gate_up", true);
+  if (auto grouped = dyn_cast<GroupedLinearOp>(op))
+    return weightKernel(op, symbols, grouped.getWeightAttr(), "grouped_linear", true);
   if (isa<MoeCombineOp>(op))
     return activationKernel(op, "moe_combine");
   return unsupported(op, "no kernel for this op");

@@ -1,6 +1,6 @@
 // RUN: fathom-opt %s -split-input-file -verify-diagnostics
 
-// expected-error @below {{scale @s must be tensor<2x2xf32> (one per 128x128 block), got 'tensor<1x2xf32>'}}
+// expected-error @below {{scale @s must be 'tensor<2x2xf32>' (one per 128x128 block), got 'tensor<1x2xf32>'}}
 fathom.param @w : tensor<200x160xf8E4M3FN> quantized <storage = f8e4m3, rows = 128, cols = 128> scale @s
 fathom.param @s : tensor<1x2xf32>
 
@@ -17,7 +17,7 @@ fathom.param @w : tensor<128x128xf8E4M3FN> quantized <storage = f8e4m3, rows = 1
 
 // -----
 
-// expected-error @below {{block quantization applies to 2-D weights, got rank 1}}
+// expected-error @below {{block quantization applies to matrices (rank >= 2), got rank 1}}
 fathom.param @w : tensor<128xf8E4M3FN> quantized <storage = f8e4m3, rows = 128, cols = 128> scale @s
 fathom.param @s : tensor<1x1xf32>
 
@@ -68,3 +68,10 @@ fathom.param @s : tensor<1x1xf32>
 // expected-error @below {{'fathom.param' op a block-quantized param needs both `quantization` and `scale`}}
 fathom.param @w : tensor<128x128xf8E4M3FN> {scale = @s}
 fathom.param @s : tensor<1x1xf32>
+
+// -----
+
+// Stacked matrices (one per expert) keep one scale grid per matrix.
+// expected-error @below {{scale @s must be 'tensor<4x2x1xf32>' (one per 128x128 block), got 'tensor<2x1xf32>'}}
+fathom.param @w : tensor<4x200x64xf8E4M3FN> quantized <storage = f8e4m3, rows = 128, cols = 128> scale @s
+fathom.param @s : tensor<2x1xf32>

@@ -50,7 +50,7 @@ func.func @negative_block_size(%q: tensor<200x160xf8E4M3FN>, %s: tensor<2x2xf32>
 
 // Edge blocks are partial: 200 x 160 in 128 x 128 blocks needs 2 x 2 scales.
 func.func @scale_shape(%q: tensor<200x160xf8E4M3FN>, %s: tensor<1x1xf32>) -> tensor<200x160xbf16> {
-  // expected-error @below {{scale must be tensor<2x2xf32>}}
+  // expected-error @below {{scale must be 'tensor<2x2xf32>'}}
   %0 = fathom.weight_dequantize %q, %s block(128, 128) : tensor<200x160xf8E4M3FN>, tensor<1x1xf32> -> tensor<200x160xbf16>
   return %0 : tensor<200x160xbf16>
 }
@@ -58,7 +58,7 @@ func.func @scale_shape(%q: tensor<200x160xf8E4M3FN>, %s: tensor<1x1xf32>) -> ten
 // -----
 
 func.func @scale_dtype(%q: tensor<200x160xf8E4M3FN>, %s: tensor<2x2xbf16>) -> tensor<200x160xbf16> {
-  // expected-error @below {{scale must be tensor<2x2xf32>}}
+  // expected-error @below {{scale must be 'tensor<2x2xf32>'}}
   %0 = fathom.weight_dequantize %q, %s block(128, 128) : tensor<200x160xf8E4M3FN>, tensor<2x2xbf16> -> tensor<200x160xbf16>
   return %0 : tensor<200x160xbf16>
 }

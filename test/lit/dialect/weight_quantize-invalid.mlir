@@ -33,7 +33,7 @@ func.func @block_size(%w: tensor<200x160xbf16>) -> (tensor<200x160xf8E4M3FN>, te
 // -----
 
 func.func @scale_shape(%w: tensor<200x160xbf16>) -> (tensor<200x160xf8E4M3FN>, tensor<1x2xf32>) {
-  // expected-error @below {{scale must be tensor<2x2xf32>}}
+  // expected-error @below {{scale must be 'tensor<2x2xf32>'}}
   %d, %s = fathom.weight_quantize %w block(128, 128) : tensor<200x160xbf16> -> tensor<200x160xf8E4M3FN>, tensor<1x2xf32>
   return %d, %s : tensor<200x160xf8E4M3FN>, tensor<1x2xf32>
 }
@@ -41,7 +41,7 @@ func.func @scale_shape(%w: tensor<200x160xbf16>) -> (tensor<200x160xf8E4M3FN>, t
 // -----
 
 func.func @scale_dtype(%w: tensor<200x160xbf16>) -> (tensor<200x160xf8E4M3FN>, tensor<2x2xbf16>) {
-  // expected-error @below {{scale must be tensor<2x2xf32>}}
+  // expected-error @below {{scale must be 'tensor<2x2xf32>'}}
   %d, %s = fathom.weight_quantize %w block(128, 128) : tensor<200x160xbf16> -> tensor<200x160xf8E4M3FN>, tensor<2x2xbf16>
   return %d, %s : tensor<200x160xf8E4M3FN>, tensor<2x2xbf16>
 }

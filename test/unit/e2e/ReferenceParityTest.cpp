@@ -50,13 +50,19 @@ std::vector<float> readFloats(const frontend::TensorStore& store, const std::str
 struct Param {
   std::string checkpoint;
   std::string dtype;
-  std::string disabled; // an optimization pass switched off, or "" for the default pipeline
+  std::string disabled;          // an optimization pass switched off, or "" for the default
+  std::string quantize = "none"; // fathom-compile --quantize
 };
+
+const char* const kOptimizations[] = {"", "fathom-mla-absorption", "fathom-expert-grouping",
+                                      "fathom-rope-fusion"};
 
 std::string paramName(const testing::TestParamInfo<Param>& info) {
   std::string name = info.param.checkpoint + "_" + info.param.dtype;
   if (!info.param.disabled.empty())
     name += "_no_" + info.param.disabled.substr(std::string("fathom-").size());
+  if (info.param.quantize != "none")
+    name += "_" + info.param.quantize;
   std::replace(name.begin(), name.end(), '-', '_');
   return name;
 }
@@ -66,16 +72,38 @@ std::vector<Param> variants(const std::vector<std::string>& checkpoints) {
   std::vector<Param> params;
   for (const std::string& checkpoint : checkpoints)
     for (const char* dtype : {"fp32", "bf16"})
-      for (const char* disabled : {"", "fathom-mla-absorption", "fathom-rope-fusion"})
+      for (const char* disabled : kOptimizations)
         params.push_back({checkpoint, dtype, disabled});
   return params;
+}
+
+// --quantize fp8 against HF in fp32 on the same quantized-then-dequantized weights
+// (test/reference/record_quantized.py), with each optimization off too. An FP8 checkpoint keeps
+// its bytes, so its ordinary reference applies, in both dtypes.
+std::vector<Param> quantizedVariants() {
+  std::vector<Param> params;
+  for (const char* checkpoint : {"tiny-v3", "tiny-v3-fused", "tiny-v2-lite", "tiny-v2-mlp-bias"})
+    for (const char* disabled : kOptimizations)
+      params.push_back({checkpoint, "fp32", disabled, "fp8"});
+  for (const char* dtype : {"fp32", "bf16"})
+    params.push_back({"tiny-v3-fp8", dtype, "", "fp8"});
+  return params;
+}
+
+// The reference outputs a variant is held to.
+fs::path referenceOutputs(const Param& p) {
+  if (p.quantize == "none" || p.checkpoint == "tiny-v3-fp8")
+    return kReference / "outputs" / (p.checkpoint + ".json");
+  // tiny-v3-fused holds tiny-v3's weights in the fused layout.
+  std::string weights = p.checkpoint == "tiny-v3-fused" ? "tiny-v3" : p.checkpoint;
+  return kReference / "outputs" / (weights + "." + p.quantize + ".json");
 }
 
 class ReferenceParity : public testing::TestWithParam<Param> {
 protected:
   void SetUp() override {
     const Param& p = GetParam();
-    fs::path outputs = kReference / "outputs" / (p.checkpoint + ".json");
+    fs::path outputs = referenceOutputs(p);
     std::ifstream in(outputs);
     ASSERT_TRUE(in) << outputs;
     nlohmann::json json = nlohmann::json::parse(in);
@@ -83,8 +111,9 @@ protected:
     fs::path tensors = kReference / "outputs" / json["tensors_file"].get<std::string>();
     reference_ = std::make_unique<Reference>(
         Reference{std::move(json), frontend::TensorStore::openSingleFile(tensors)});
-    artifact_ = fs::temp_directory_path() / ("fathom-parity-" + p.checkpoint + "-" + p.dtype + "-" +
-                                             p.disabled + std::to_string(getpid()) + ".fathom");
+    artifact_ = fs::temp_directory_path() /
+                ("fathom-parity-" + p.checkpoint + "-" + p.dtype + "-" + p.disabled + "-" +
+                 p.quantize + std::to_string(getpid()) + ".fathom");
     auto checkpoint = frontend::Checkpoint::open(kReference / "checkpoints" / p.checkpoint);
     compiler::CompileOptions options;
     options.compute = p.dtype == "bf16" ? DType::BF16 : DType::F32;
@@ -92,6 +121,7 @@ protected:
     options.maxSeqLen = 128;
     if (!p.disabled.empty())
       options.disabledPasses.insert(p.disabled);
+    options.quantize = p.quantize;
     compiler::compileCheckpoint(checkpoint, artifact_.string(), options);
     model_ = executor::Model::load(artifact_.string());
   }
@@ -228,6 +258,9 @@ TEST_P(ReferenceParity, CausalLmLogitsAndGreedyContinuations) {
 INSTANTIATE_TEST_SUITE_P(CausalLm, ReferenceParity,
                          testing::ValuesIn(variants({"tiny-v3", "tiny-v3-fused", "tiny-v3-fp8",
                                                      "tiny-v2-lite", "tiny-v2-mlp-bias"})),
+                         paramName);
+
+INSTANTIATE_TEST_SUITE_P(QuantizedFp8, ReferenceParity, testing::ValuesIn(quantizedVariants()),
                          paramName);
 
 // Classification heads: scores at every position (token classification) or pooled at the last

@@ -6,6 +6,7 @@
 #include "fathom/runtime/Error.h"
 #include "fathom/runtime/Numeric.h"
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 
@@ -30,6 +31,19 @@ template <> inline uint16_t fromFloat<uint16_t>(float value) {
 // `value` rounded to what a tensor of type T can hold: one of HF's rounding points.
 template <class T> inline float roundTo(float value) {
   return toFloat(fromFloat<T>(value));
+}
+
+// torch's silu: x / (1 + exp(-x)) in fp32.
+inline float silu(float g) {
+  return g / (1.0f + std::exp(-g));
+}
+
+// HF's act_fn(gate) * up over one row: silu rounded to T, then the product rounded to T.
+template <class T> void siluMulRow(const T* gate, const T* up, int64_t width, T* out) {
+  for (int64_t i = 0; i < width; ++i) {
+    float activated = roundTo<T>(silu(toFloat(gate[i])));
+    out[i] = fromFloat<T>(activated * toFloat(up[i]));
+  }
 }
 
 inline std::string typeError(const char* kernel, const char* operand, DType type,

@@ -4,7 +4,6 @@
 #include "Simd.h"
 
 #include <algorithm>
-#include <cmath>
 #include <type_traits>
 
 namespace fathom::cpu {
@@ -26,18 +25,6 @@ FATHOM_CPU_CLONES
 void addF32(const float* a, const float* b, float* out, int64_t count) {
   for (int64_t i = 0; i < count; ++i)
     out[i] = a[i] + b[i];
-}
-
-// torch's silu: x / (1 + exp(-x)) in fp32.
-inline float silu(float g) {
-  return g / (1.0f + std::exp(-g));
-}
-
-template <class T> void siluMulRow(const T* gate, const T* up, int64_t width, T* out) {
-  for (int64_t i = 0; i < width; ++i) {
-    float activated = detail::roundTo<T>(silu(detail::toFloat(gate[i])));
-    out[i] = detail::fromFloat<T>(activated * detail::toFloat(up[i]));
-  }
 }
 
 } // namespace
@@ -64,8 +51,9 @@ void siluMul(ThreadPool& pool, DType type, const void* gate, int64_t ldGate, con
     const int64_t grain = std::max<int64_t>(1, kElementGrain / std::max<int64_t>(width, 1));
     pool.parallelFor(0, rows, grain, [&](int64_t first, int64_t last) {
       for (int64_t r = first; r < last; ++r)
-        siluMulRow(static_cast<const T*>(gate) + r * ldGate, static_cast<const T*>(up) + r * ldUp,
-                   width, static_cast<T*>(out) + r * ldOut);
+        detail::siluMulRow(static_cast<const T*>(gate) + r * ldGate,
+                           static_cast<const T*>(up) + r * ldUp, width,
+                           static_cast<T*>(out) + r * ldOut);
     });
   });
 }

@@ -13,7 +13,9 @@ using detail::LinearProblem;
   throw Error("linear: " + message);
 }
 
-LinearProblem resolve(const LinearArgs& a) {
+} // namespace
+
+LinearProblem detail::resolveLinear(const LinearArgs& a) {
   if (a.rows < 0 || a.inFeatures <= 0 || a.outFeatures <= 0)
     fail("shape rows=" + std::to_string(a.rows) + " in=" + std::to_string(a.inFeatures) +
          " out=" + std::to_string(a.outFeatures) + " is invalid");
@@ -62,8 +64,6 @@ LinearProblem resolve(const LinearArgs& a) {
   return p;
 }
 
-} // namespace
-
 size_t linearScratchBytes(const LinearArgs& args, const ThreadPool& pool) {
   if (args.rows <= kRowwiseMaxRows)
     return 0;
@@ -71,7 +71,7 @@ size_t linearScratchBytes(const LinearArgs& args, const ThreadPool& pool) {
 }
 
 void linear(const LinearArgs& args, ThreadPool& pool, Scratch scratch) {
-  LinearProblem problem = resolve(args);
+  LinearProblem problem = detail::resolveLinear(args);
   if (problem.rows == 0)
     return;
   if (problem.rows <= kRowwiseMaxRows)

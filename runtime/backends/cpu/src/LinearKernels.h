@@ -33,11 +33,26 @@ struct LinearProblem {
   DType yType = DType::F32;
   void* y = nullptr;
   int64_t ldy = 0;
+  // y's first column is this output column (a grouped GEMM's per-thread tile); 0 otherwise.
+  int64_t yColumnBase = 0;
 };
+
+// Checks LinearArgs (fathom::Error) and fills in the defaults.
+LinearProblem resolveLinear(const LinearArgs& args);
 
 void linearRowwise(const LinearProblem& problem, ThreadPool& pool);
 size_t linearTiledScratchBytes(int numThreads);
 void linearTiled(const LinearProblem& problem, ThreadPool& pool, Scratch scratch);
+
+// One thread's share of a GEMM, for callers that schedule many GEMMs in one parallel region
+// (the grouped expert GEMMs). The bits of an output never depend on how the work is split.
+// Rowwise (rows <= kRowwiseMaxRows): outputs [outBegin, outEnd) of every row.
+void linearRowwiseRange(const LinearProblem& problem, int64_t outBegin, int64_t outEnd);
+// Tiled: rows [rowBegin, rowEnd) x outputs [colBegin, colEnd), with one thread's slot of
+// linearTiledThreadBytes().
+size_t linearTiledThreadBytes();
+void linearTiledRange(const LinearProblem& problem, int64_t rowBegin, int64_t rowEnd,
+                      int64_t colBegin, int64_t colEnd, std::byte* threadSlot);
 
 // The tiled GEMM's blocking and per-thread buffers, shared by its fp32 tasks (LinearTiled.cpp)
 // and its bf16 dot-product task (LinearTiledBf16.cpp).
@@ -163,9 +178,9 @@ inline void storeOutput(const LinearProblem& p, int64_t row, int64_t col, float 
   if (p.bias)
     acc += loadFloat(p.biasType, p.bias, col);
   if (p.yType == DType::F32)
-    static_cast<float*>(p.y)[row * p.ldy + col] = acc;
+    static_cast<float*>(p.y)[row * p.ldy + col - p.yColumnBase] = acc;
   else
-    static_cast<uint16_t*>(p.y)[row * p.ldy + col] = floatToBf16(acc);
+    static_cast<uint16_t*>(p.y)[row * p.ldy + col - p.yColumnBase] = floatToBf16(acc);
 }
 
 } // namespace fathom::cpu::detail

@@ -187,22 +187,28 @@ const float* activationAsFloats(const LinearProblem& p) {
 
 } // namespace
 
-void linearRowwise(const LinearProblem& p, ThreadPool& pool) {
+void linearRowwiseRange(const LinearProblem& p, int64_t outBegin, int64_t outEnd) {
   const Kernel kernel = kernelFor(gemmIsa());
   const float* x = singleRowApplies(p) ? activationAsFloats(p) : nullptr;
   const int64_t perBlock = x ? kernel.outputsPerSingleRowBlock : kernel.outputsPerBlock;
+  for (int64_t begin = outBegin; begin < outEnd; begin += perBlock) {
+    const int64_t end = std::min(outEnd, begin + perBlock);
+    if (x)
+      kernel.singleRow(p, x, begin, end);
+    else
+      kernel.block(p, begin, end);
+  }
+}
+
+void linearRowwise(const LinearProblem& p, ThreadPool& pool) {
+  const Kernel kernel = kernelFor(gemmIsa());
+  const int64_t perBlock =
+      singleRowApplies(p) ? kernel.outputsPerSingleRowBlock : kernel.outputsPerBlock;
   const int64_t numBlocks = (p.out + perBlock - 1) / perBlock;
   // About 64K weights per chunk keeps the scheduling overhead small.
   const int64_t grain = std::max<int64_t>(1, 65536 / (perBlock * p.in));
   pool.parallelFor(0, numBlocks, grain, [&](int64_t first, int64_t last) {
-    for (int64_t block = first; block < last; ++block) {
-      const int64_t outBegin = block * perBlock;
-      const int64_t outEnd = std::min(p.out, outBegin + perBlock);
-      if (x)
-        kernel.singleRow(p, x, outBegin, outEnd);
-      else
-        kernel.block(p, outBegin, outEnd);
-    }
+    linearRowwiseRange(p, first * perBlock, std::min(p.out, last * perBlock));
   });
 }
 

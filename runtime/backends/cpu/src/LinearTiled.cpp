@@ -161,8 +161,22 @@ TiledBuffers buffersAt(std::byte* slot) {
 
 } // namespace
 
+size_t linearTiledThreadBytes() {
+  return perThreadBytes();
+}
+
 size_t linearTiledScratchBytes(int numThreads) {
   return size_t(numThreads) * perThreadBytes();
+}
+
+void linearTiledRange(const LinearProblem& p, int64_t rowBegin, int64_t rowEnd, int64_t colBegin,
+                      int64_t colEnd, std::byte* threadSlot) {
+  const Kernel kernel = kernelFor(gemmIsa(), p);
+  const TiledBuffers buffers = buffersAt(threadSlot);
+  for (int64_t r0 = rowBegin; r0 < rowEnd; r0 += kernel.rowsPerTask)
+    for (int64_t c0 = colBegin; c0 < colEnd; c0 += kNb)
+      kernel.task(p, r0, std::min(rowEnd, r0 + kernel.rowsPerTask), c0, std::min(colEnd, c0 + kNb),
+                  buffers);
 }
 
 void linearTiled(const LinearProblem& p, ThreadPool& pool, Scratch scratch) {

@@ -53,12 +53,16 @@ public:
         if (!tensor->scale())
           throw Error(file.path() + ": FP8 tensor " + weight.name + " has no scale tensor");
         artifact::WeightView scale = file.tensor(tensor->scale()->string_view());
-        int64_t rows = view.shape.size() == 2 ? view.shape[0] : 0;
-        int64_t cols = view.shape.size() == 2 ? view.shape[1] : 0;
+        // One grid per matrix: [leading..., ceil(rows / blockRows), ceil(cols / blockCols)].
         int64_t blockRows = tensor->block_rows(), blockCols = tensor->block_cols();
-        if (scale.dtype != DType::F32 || blockRows <= 0 || blockCols <= 0 ||
-            scale.shape.size() != 2 || scale.shape[0] != (rows + blockRows - 1) / blockRows ||
-            scale.shape[1] != (cols + blockCols - 1) / blockCols)
+        size_t rank = view.shape.size();
+        std::vector<int64_t> grid;
+        if (rank >= 2 && blockRows > 0 && blockCols > 0) {
+          grid.assign(view.shape.begin(), view.shape.end() - 2);
+          grid.push_back((view.shape[rank - 2] + blockRows - 1) / blockRows);
+          grid.push_back((view.shape[rank - 1] + blockCols - 1) / blockCols);
+        }
+        if (scale.dtype != DType::F32 || grid.empty() || scale.shape != grid)
           throw Error(file.path() + ": scale tensor " + std::string(scale.name) +
                       " does not hold one f32 per block of " + weight.name);
         weight.scales = reinterpret_cast<const float*>(scale.data);

@@ -1,8 +1,9 @@
 // The CPU kernel table's mixture-of-experts entries: moe_route, moe_dispatch, gather_rows,
-// expert_linear, moe_combine.
+// expert_linear, grouped_gate_up / grouped_linear, moe_combine.
 #include "CpuKernel.h"
 
 #include "fathom/cpu/Elementwise.h"
+#include "fathom/cpu/GroupedLinear.h"
 #include "fathom/cpu/Moe.h"
 
 namespace fathom::cpu {
@@ -141,6 +142,49 @@ Factory expertLinear(CpuResources& cpu, const fb::KernelCall& call,
   });
 }
 
+Factory groupedLinearKernel(CpuResources& cpu, const fb::KernelCall& call,
+                            const std::vector<Weight>& weights, const PlanLimits&) {
+  const auto* p = call.params_as_GroupedLinearCall();
+  const char* name = p->gated() ? "grouped_gate_up" : "grouped_linear";
+  const fb::View& x = required(p->x(), name, "x");
+  const fb::View& offsets = required(p->offsets(), name, "offsets");
+  const fb::View& out = required(p->out(), name, "out");
+  const Weight& w = weightAt(weights, p->weight(), name);
+  const size_t halves = p->gated() ? 2 : 1;
+  if (w.shape.size() != 2 + halves || (p->gated() && w.shape[1] != 2))
+    shapeError(name, "weight " + w.name + " is not a stack of expert matrices [experts, " +
+                         (p->gated() ? "2, " : "") + "out, in]");
+  GroupedLinearArgs args;
+  args.groups = w.shape[0];
+  args.gated = p->gated();
+  args.outFeatures = w.shape[halves];
+  args.inFeatures = w.shape[halves + 1];
+  args.wType = w.type;
+  args.w = w.data;
+  args.wScales = {w.scales, w.blockRows, w.blockCols};
+  cpu.reserveScratch(groupedLinearScratchBytes(*cpu.pool));
+  auto tasks = std::make_shared<std::vector<GroupedLinearTask>>();
+  tasks->reserve(size_t(args.groups) * 8);
+  return makeKernel([&cpu, &x, &offsets, &out, args, tasks, name](const CallContext& c) mutable {
+    Tensor in = c.tensor(x), ranges = c.tensor(offsets), result = c.tensor(out);
+    requirePacked(name, ranges, args.groups + 1, DType::I32);
+    if (!in.packed() || !result.packed() || in.rows() != result.rows() ||
+        in.width() != args.inFeatures || result.width() != args.outFeatures)
+      shapeError(name, "grouped rows in and out must be packed, equal in number and fit the "
+                       "stacked weight");
+    args.offsets = ranges.as<int32_t>();
+    if (args.offsets[args.groups] != in.rows())
+      shapeError(name, "expert row ranges do not cover the grouped rows");
+    args.xType = in.type;
+    args.x = in.data;
+    args.ldx = in.rowStride;
+    args.yType = result.type;
+    args.y = result.data;
+    args.ldy = result.rowStride;
+    groupedLinear(args, *cpu.pool, cpu.scratch->span(), *tasks);
+  });
+}
+
 Factory moeCombineKernel(CpuResources& cpu, const fb::KernelCall& call, const std::vector<Weight>&,
                          const PlanLimits&) {
   const auto* p = call.params_as_MoeCombineCall();
@@ -177,6 +221,7 @@ void addMoeKernels(KernelFactory* table) {
   table[size_t(fb::KernelParams::GatherRowsCall)] = gatherRowsKernel;
   table[size_t(fb::KernelParams::ExpertLinearCall)] = expertLinear;
   table[size_t(fb::KernelParams::MoeCombineCall)] = moeCombineKernel;
+  table[size_t(fb::KernelParams::GroupedLinearCall)] = groupedLinearKernel;
 }
 
 } // namespace fathom::cpu

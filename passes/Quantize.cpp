@@ -1,0 +1,141 @@
+#include "passes/DerivedParams.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/AttrTypeSubElements.h"
+#include "llvm/ADT/SetVector.h"
+
+namespace mlir::fathom {
+
+#define GEN_PASS_DEF_QUANTIZEPASS
+#include "passes/Passes.h.inc"
+
+namespace {
+
+constexpr int64_t kBlock = 128; // DeepSeek's FP8 block: 128 x 128 weights per scale
+
+// The projections DeepSeek's FP8 checkpoints store in FP8: attention's, the dense MLPs' and
+// the shared and routed experts'. Embeddings, the LM head, norms and the router gate are not
+// reached from these ops (the router is `moe_router`, the head `lm_head`).
+llvm::SetVector<StringAttr> linearWeights(ModuleOp module) {
+  llvm::SetVector<StringAttr> names;
+  auto add = [&](Attribute symbol) {
+    if (auto ref = dyn_cast_or_null<FlatSymbolRefAttr>(symbol))
+      names.insert(ref.getAttr());
+  };
+  module.walk([&](Operation* op) {
+    if (auto linear = dyn_cast<LinearOp>(op)) {
+      add(linear.getWeightAttr());
+    } else if (auto mla = dyn_cast<MlaAttentionOp>(op)) {
+      for (Attribute weight :
+           {Attribute(mla.getQProjAttr()), Attribute(mla.getQAProjAttr()),
+            Attribute(mla.getQBProjAttr()), Attribute(mla.getKvAProjWithMqaAttr()),
+            Attribute(mla.getKvBProjAttr()), Attribute(mla.getOProjAttr())})
+        add(weight);
+    } else if (auto experts = dyn_cast<ExpertFfnOp>(op)) {
+      for (ArrayAttr list : {experts.getGateProj(), experts.getUpProj(), experts.getDownProj()})
+        for (Attribute weight : list)
+          add(weight);
+    }
+  });
+  return names;
+}
+
+Type floatElementType(MLIRContext* context, DType dtype) {
+  switch (dtype) {
+  case DType::f32:
+    return Float32Type::get(context);
+  case DType::f16:
+    return Float16Type::get(context);
+  case DType::bf16:
+    return BFloat16Type::get(context);
+  default:
+    return {};
+  }
+}
+
+// What the quantizer reads: the checkpoint's values as stored there. A param the model holds in
+// another dtype (a bf16 checkpoint computed in fp32, or the reverse) gets a companion param of
+// the checkpoint's dtype, which only the initializer reads.
+FlatSymbolRefAttr checkpointValues(SymbolTable& symbols, ModuleOp module, ParamOp param) {
+  DTypeAttr sourceDtype = param.getSourceDtypeAttr();
+  Type element =
+      sourceDtype ? floatElementType(module.getContext(), sourceDtype.getValue()) : Type();
+  if (!element)
+    return FlatSymbolRefAttr::get(param.getSymNameAttr());
+  std::string name = (param.getSymName() + ".checkpoint").str();
+  if (auto existing = symbols.lookup<ParamOp>(name))
+    return FlatSymbolRefAttr::get(existing.getSymNameAttr());
+  OpBuilder declare(param);
+  declare.setInsertionPointAfter(param);
+  auto type = RankedTensorType::get(param.getTensorType().getShape(), element);
+  auto companion = ParamOp::create(declare, param.getLoc(), name, type, param.getSourceAttr(),
+                                   nullptr, nullptr, nullptr, param.getSourceOffsetAttr());
+  symbols.insert(companion);
+  return FlatSymbolRefAttr::get(companion.getSymNameAttr());
+}
+
+// `<weight>.fp8` [out, in] f8E4M3FN and its `<weight>.fp8_scale_inv`, both from one
+// weight_quantize of the checkpoint's values.
+FlatSymbolRefAttr quantizeFp8(SymbolTable& symbols, ModuleOp module, ParamOp param) {
+  MLIRContext* context = module.getContext();
+  RankedTensorType type = param.getTensorType();
+  auto dataType = RankedTensorType::get(type.getShape(), Float8E4M3FNType::get(context));
+  auto scaleType = RankedTensorType::get(
+      {(type.getDimSize(0) + kBlock - 1) / kBlock, (type.getDimSize(1) + kBlock - 1) / kBlock},
+      Float32Type::get(context));
+  FlatSymbolRefAttr source = checkpointValues(symbols, module, param);
+  auto sourceType = symbols.lookup<ParamOp>(source.getValue()).getTensorType();
+  WeightQuantizeOp quantize;
+  FlatSymbolRefAttr scale = getOrCreateDerivedParam(
+      symbols, module, (param.getSymName() + ".fp8_scale_inv").str(), scaleType,
+      [&](OpBuilder& builder) {
+        Value values = ParamValueOp::create(builder, module.getLoc(), sourceType, source);
+        quantize = WeightQuantizeOp::create(builder, module.getLoc(), dataType, scaleType, values,
+                                            builder.getI64IntegerAttr(kBlock),
+                                            builder.getI64IntegerAttr(kBlock));
+        return quantize.getScale();
+      },
+      nullptr, nullptr);
+  auto quantization = BlockQuantAttr::get(context, DType::f8e4m3, kBlock, kBlock);
+  return getOrCreateDerivedParam(
+      symbols, module, (param.getSymName() + ".fp8").str(), dataType,
+      [&](OpBuilder&) { return quantize.getData(); }, quantization, scale);
+}
+
+struct QuantizePass : impl::QuantizePassBase<QuantizePass> {
+  using QuantizePassBase::QuantizePassBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (mode != "fp8") {
+      module.emitError() << "fathom-quantize: unknown mode '" << mode << "' (known: fp8)";
+      return signalPassFailure();
+    }
+    SymbolTable symbols(module);
+    DenseMap<Attribute, Attribute> replacements;
+    for (StringAttr name : linearWeights(module)) {
+      auto param = symbols.lookup<ParamOp>(name);
+      RankedTensorType type = param ? param.getTensorType() : RankedTensorType();
+      // Already block-quantized (an FP8 checkpoint keeps its bytes), or not a float matrix.
+      if (!param || param.getQuantization() || type.getRank() != 2 ||
+          !(type.getElementType().isF32() || type.getElementType().isBF16()))
+        continue;
+      replacements[FlatSymbolRefAttr::get(name)] = quantizeFp8(symbols, module, param);
+      ++numQuantized;
+    }
+    // Entry points read the FP8 weights (one walk); the initializer still reads the originals.
+    AttrTypeReplacer replacer;
+    replacer.addReplacement([&](FlatSymbolRefAttr symbol) -> std::optional<Attribute> {
+      auto found = replacements.find(symbol);
+      if (found == replacements.end())
+        return std::nullopt;
+      return found->second;
+    });
+    for (auto function : module.getOps<func::FuncOp>())
+      replacer.recursivelyReplaceElementsIn(function);
+  }
+};
+
+} // namespace
+} // namespace mlir::fathom

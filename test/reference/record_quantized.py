@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Record what Hugging Face transformers computes in fp32 on weights quantized and dequantized with
+Fathom's `--quantize` recipes, for checking `fathom-compile --quantize fp8 --dtype fp32`.
+
+FP8 (DeepSeek's block quantization, as `fathom-quantize` stores it): every linear weight of attention
+(q_proj / q_a_proj / q_b_proj, kv_a_proj_with_mqa, kv_b_proj, o_proj), of the dense MLPs, of the shared
+experts and of each routed expert (per expert and per matrix: gate, up, down; transformers v5 stores the
+experts fused as gate_up_proj [E, 2I, H] and down_proj [E, H, I]), per 128 x 128 block, edge blocks partial:
+    scale = amax / 448 (1 where amax is 0),  q = (w / scale).to(float8_e4m3fn)  (round to nearest even),
+    w_ref = float32(q) * scale.
+Embeddings, lm_head, norms and the router gate are left alone. Then the fp32 model runs the cases of
+record_outputs.py (forward logits at every position, 16-token greedy continuations with their step logits).
+
+Writes outputs/<name>.fp8.json and outputs/<name>.fp8.safetensors (same schema as record_outputs.py, fp32 runs
+only). tiny-v3-fused has the same weights as tiny-v3 and uses its file; tiny-v3-fp8 is FP8 already (its
+quantized build keeps its bytes, so its ordinary reference applies).
+
+Run:  OMP_NUM_THREADS=1 python3 record_quantized.py [checkpoint ...]
+"""
+import os
+import sys
+
+import common
+from common import log
+
+torch = common.setup_torch()
+from safetensors.torch import save_file  # noqa: E402
+
+import record_outputs as ro  # noqa: E402
+
+CHECKPOINTS = ["tiny-v3", "tiny-v2-lite", "tiny-v2-mlp-bias"]
+BLOCK = 128
+ATTENTION = ("q_proj", "q_a_proj", "q_b_proj", "kv_a_proj_with_mqa", "kv_b_proj", "o_proj")
+MLP = ("gate_proj", "up_proj", "down_proj")
+
+
+def fp8_roundtrip(w):
+    """DeepSeek's 128 x 128 block FP8 quantization of a 2-D fp32 weight, dequantized again in fp32."""
+    rows, cols = w.shape
+    out = torch.empty_like(w)
+    for r in range(0, rows, BLOCK):
+        for c in range(0, cols, BLOCK):
+            block = w[r:r + BLOCK, c:c + BLOCK]
+            amax = block.abs().max()
+            scale = amax / 448.0 if amax > 0 else torch.tensor(1.0, dtype=torch.float32)
+            q = (block / scale).to(torch.float8_e4m3fn)
+            out[r:r + BLOCK, c:c + BLOCK] = q.to(torch.float32) * scale
+    return out
+
+
+@torch.no_grad()
+def quantize_model(model):
+    count = 0
+    for layer in model.model.layers:
+        attn = layer.self_attn
+        for name in ATTENTION:
+            proj = getattr(attn, name, None)
+            if proj is not None:
+                proj.weight.copy_(fp8_roundtrip(proj.weight))
+                count += 1
+        mlp = layer.mlp
+        dense = [mlp] if hasattr(mlp, "gate_proj") else []
+        if hasattr(mlp, "shared_experts"):
+            dense.append(mlp.shared_experts)
+        for block in dense:
+            for name in MLP:
+                getattr(block, name).weight.copy_(fp8_roundtrip(getattr(block, name).weight))
+                count += 1
+        if hasattr(mlp, "experts"):
+            experts = mlp.experts
+            inter = experts.gate_up_proj.shape[1] // 2
+            for e in range(experts.gate_up_proj.shape[0]):
+                for part in (slice(0, inter), slice(inter, 2 * inter)):
+                    experts.gate_up_proj[e, part].copy_(fp8_roundtrip(experts.gate_up_proj[e, part]))
+                experts.down_proj[e].copy_(fp8_roundtrip(experts.down_proj[e]))
+                count += 3
+    return count
+
+
+def record(name):
+    ckpt = os.path.join(common.CKPT_DIR, name)
+    cls_name = common.CHECKPOINTS[name]
+    cases = ro.build_cases(ckpt)
+    rec = ro.Recorder()
+    model = ro.load_model(cls_name, ckpt, torch.float32)
+    quantized = quantize_model(model)
+    runs = {}
+    for c in cases:
+        log(f"  {name} fp8 {c['name']}")
+        runs[c["name"]] = {"fp32": ro.run_causal(model, c, "fp32", rec, debug=False)}
+    result = {
+        "schema": "fathom-hf-reference/1",
+        "checkpoint": name,
+        "checkpoint_dir": f"checkpoints/{name}",
+        "model_class": cls_name,
+        "task": "causal_lm",
+        "tensors_file": f"{name}.fp8.safetensors",
+        "versions": common.versions(),
+        "weights": {
+            "quantization": "fp8: per 128x128 block scale = amax/448 (1 if amax == 0), "
+                            "q = (w/scale).to(float8_e4m3fn), w_ref = float32(q) * scale; attention, dense MLP, "
+                            "shared and routed expert (per expert and matrix) linear weights",
+            "quantized_matrices": quantized,
+        },
+        "settings": {"device": "cpu", "torch_threads": 1, "attn_implementation": "eager",
+                     "experts_implementation": "eager", "dtypes": {"fp32": "torch.float32"},
+                     "generate": {"do_sample": False, "max_new_tokens": ro.MAX_NEW_TOKENS, "output_logits": True}},
+        "cases": [dict(ro.public_case(c), runs=runs[c["name"]]) for c in cases],
+    }
+    return result, rec
+
+
+def main():
+    for name in sys.argv[1:] or CHECKPOINTS:
+        log(f"recording {name} (fp8)")
+        result, rec = record(name)
+        save_file(dict(sorted(rec.tensors.items())), os.path.join(common.OUT_DIR, f"{name}.fp8.safetensors"),
+                  metadata={"format": "pt"})
+        common.dump_json(os.path.join(common.OUT_DIR, f"{name}.fp8.json"), result)
+
+
+if __name__ == "__main__":
+    main()
