@@ -18,12 +18,14 @@ using test::randomFloats;
 // Experts without rows, one row (single-row path), a few (rowwise), 9 and 140 (tiled; 140 takes
 // two row blocks of one expert).
 const std::vector<int32_t> kRowsPerExpert = {0, 1, 3, 0, 9, 140, 0};
-constexpr int64_t kIn = 300, kOut = 130; // partial 128 x 128 FP8 blocks on both edges
+// Partial 128 x 128 FP8 blocks on both edges; more outputs than one task's span (256).
+constexpr int64_t kIn = 300, kOut = 260;
+constexpr int64_t kScalesPerMatrix = 3 * 3;
 
 struct Stack {
   DType type;
   std::vector<std::byte> data;
-  std::vector<float> scales; // FP8: [matrices, 2, 3]
+  std::vector<float> scales; // FP8: [matrices, 3, 3]
   size_t matrixBytes() const { return size_t(kIn * kOut) * dtypeSize(type); }
 };
 
@@ -41,7 +43,7 @@ Stack makeStack(DType type, int64_t matrices, uint32_t seed) {
     }
   }
   if (type == DType::F8E4M3)
-    stack.scales = randomFloats(size_t(matrices * 6), seed + 1, 0.01f);
+    stack.scales = randomFloats(size_t(matrices * kScalesPerMatrix), seed + 1, 0.01f);
   for (float& s : stack.scales)
     s = std::fabs(s) + 1e-3f;
   return stack;
@@ -52,7 +54,7 @@ LinearArgs matrixArgs(const Stack& w, int64_t matrix, int64_t rows, DType act, c
   LinearArgs args{rows, kIn, kOut,   act,
                   x,    0,   w.type, w.data.data() + size_t(matrix) * w.matrixBytes()};
   if (w.type == DType::F8E4M3)
-    args.wScales = {w.scales.data() + matrix * 6, 128, 128};
+    args.wScales = {w.scales.data() + matrix * kScalesPerMatrix, 128, 128};
   args.yType = act;
   args.y = y;
   return args;

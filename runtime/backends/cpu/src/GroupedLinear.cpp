@@ -12,7 +12,7 @@ using detail::LinearProblem;
 
 constexpr int64_t kRowsPerTask = detail::kTiledMaxRowsPerTask;
 constexpr int64_t kMaxSpan = 256;           // outputs of one task, at most: the gated tiles' width
-constexpr int64_t kWeightsPerTask = 131072; // about what one task streams
+constexpr int64_t kWeightsPerTask = 524288; // about what one task streams
 
 size_t gatedTileBytes() {
   return detail::ScratchCarver::alignUp(size_t(kRowsPerTask * kMaxSpan) * sizeof(float));
@@ -57,8 +57,9 @@ LinearProblem problemFor(const GroupedLinearArgs& a, int64_t group, int half, in
   }
   args.yType = a.yType;
   args.y = y;
-  args.ldy = ldy;
   LinearProblem problem = detail::resolveLinear(args);
+  // A gated task's tile holds only its span of outputs.
+  problem.ldy = ldy;
   problem.yColumnBase = yColumnBase;
   return problem;
 }
