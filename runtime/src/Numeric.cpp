@@ -51,19 +51,22 @@ float f8e4m3ToFloat(uint8_t bits) {
 uint8_t floatToF8e4m3(float value) {
   if (std::isnan(value))
     return 0x7f;
-  uint8_t sign = std::signbit(value) ? 0x80 : 0x00;
-  float magnitude = std::fmin(std::fabs(value), 448.0f);
-  // Search the 127 non-negative finite codes for the nearest; ties go to the even code.
-  uint8_t best = 0;
-  float bestError = std::numeric_limits<float>::infinity();
-  for (uint8_t code = 0; code < 0x7f; ++code) {
-    float error = std::fabs(f8e4m3ToFloat(code) - magnitude);
-    if (error < bestError || (error == bestError && (code & 1u) == 0)) {
-      best = code;
-      bestError = error;
-    }
+  const uint8_t sign = std::signbit(value) ? 0x80 : 0x00;
+  const float magnitude = std::fabs(value);
+  if (magnitude >= 448.0f)
+    return uint8_t(sign | 0x7e); // saturates at the largest finite value
+  if (magnitude < 0.015625f) {
+    // Below the smallest normal (2^-6) the codes are k * 2^-9, k = 0..8 (8 is 2^-6 itself):
+    // scaling by 2^9 is exact and the default rounding mode rounds half to even.
+    return uint8_t(sign | uint8_t(std::nearbyint(magnitude * 512.0f)));
   }
-  return uint8_t(sign | best);
+  // Normal: round fp32's 23 mantissa bits to 3, half to even; a carry into the exponent is the
+  // next binade's code, and the result stays <= 448 (0x7e) because magnitude < 448.
+  uint32_t bits;
+  std::memcpy(&bits, &magnitude, 4);
+  bits += 0x7ffffu + ((bits >> 20) & 1u);
+  const uint32_t exponent = (bits >> 23) - 127 + 7, mantissa = (bits >> 20) & 0x7u;
+  return uint8_t(sign | uint8_t((exponent << 3) | mantissa));
 }
 
 float f8e5m2ToFloat(uint8_t bits) {

@@ -239,6 +239,38 @@ TEST_P(LinearOnEveryIsa, SingleRowPathMatchesChunkedPathBitForBit) {
     }
 }
 
+// FP8 weights: the single-row path dequantizes in registers, the two-row path through a buffer;
+// both in fp32 and bf16 (weights rounded to bf16 first) with partial 128 x 128 scale blocks.
+TEST_P(LinearOnEveryIsa, Fp8SingleRowPathMatchesChunkedPathBitForBit) {
+  const Shape s{1, 320, 150};
+  std::mt19937 rng(9);
+  std::vector<uint8_t> w8(size_t(s.out * s.in));
+  for (uint8_t& code : w8)
+    code = uint8_t(rng() % 0x7f) | uint8_t(rng() & 0x80); // every finite code, both signs
+  std::vector<float> scales = randomFloats(2 * 3, 22);
+  for (float& v : scales)
+    v = std::fabs(v) * 0.01f + 1e-3f;
+  for (DType act : {DType::F32, DType::BF16}) {
+    auto xf = randomFloats(size_t(s.in), 23);
+    std::vector<float> x2f(xf);
+    x2f.insert(x2f.end(), xf.begin(), xf.end());
+    auto xb = toBf16(xf), x2b = toBf16(x2f);
+    const bool bf16 = act == DType::BF16;
+    LinearArgs one{
+        1, s.in,          s.out,    act, bf16 ? static_cast<const void*>(xb.data()) : xf.data(),
+        0, DType::F8E4M3, w8.data()};
+    one.wScales = {scales.data(), 128, 128};
+    LinearArgs two = one;
+    two.rows = 2;
+    two.x = bf16 ? static_cast<const void*>(x2b.data()) : x2f.data();
+    std::vector<float> single = run<float>(one, pool), pair = run<float>(two, pool);
+    for (int64_t o = 0; o < s.out; ++o) {
+      EXPECT_EQ(single[size_t(o)], pair[size_t(o)]) << dtypeName(act) << " output " << o;
+      EXPECT_EQ(single[size_t(o)], pair[size_t(s.out + o)]) << dtypeName(act) << " output " << o;
+    }
+  }
+}
+
 TEST(Linear, RejectsBadOperands) {
   ThreadPool pool(1);
   std::vector<float> x(16), w(16), y(16);

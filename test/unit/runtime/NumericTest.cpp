@@ -1,9 +1,11 @@
-#include "fathom/runtime/DType.h"
 #include "fathom/runtime/Numeric.h"
+#include "fathom/runtime/DType.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
+#include <vector>
 
 namespace fathom {
 namespace {
@@ -33,8 +35,8 @@ TEST(F16, RoundTripsAndRounds) {
 
 TEST(F8E4M3, DecodesTheFormat) {
   EXPECT_EQ(f8e4m3ToFloat(0x00), 0.0f);
-  EXPECT_EQ(f8e4m3ToFloat(0x38), 1.0f);        // exponent 7, mantissa 0
-  EXPECT_EQ(f8e4m3ToFloat(0x7e), 448.0f);      // largest finite
+  EXPECT_EQ(f8e4m3ToFloat(0x38), 1.0f);   // exponent 7, mantissa 0
+  EXPECT_EQ(f8e4m3ToFloat(0x7e), 448.0f); // largest finite
   EXPECT_EQ(f8e4m3ToFloat(0xfe), -448.0f);
   EXPECT_EQ(f8e4m3ToFloat(0x01), std::ldexp(1.0f, -9)); // smallest subnormal
   EXPECT_EQ(f8e4m3ToFloat(0x07), 7 * std::ldexp(1.0f, -9));
@@ -50,6 +52,40 @@ TEST(F8E4M3, EncodesWithRoundingAndSaturation) {
   EXPECT_EQ(floatToF8e4m3(-1000.0f), 0xfe);
   EXPECT_EQ(floatToF8e4m3(1.0625f), 0x38); // halfway between 1 and 1.125: even code wins
   EXPECT_EQ(floatToF8e4m3(1.1875f), 0x3a); // halfway between 1.125 and 1.25: even code wins
+}
+
+// The nearest code by search (ties to the even code), saturating at 448: the definition the bit
+// manipulation of floatToF8e4m3 must reproduce.
+uint8_t nearestF8e4m3(float value) {
+  float magnitude = std::fmin(std::fabs(value), 448.0f);
+  uint8_t best = 0;
+  float bestError = INFINITY;
+  for (uint8_t code = 0; code < 0x7f; ++code) {
+    float error = std::fabs(f8e4m3ToFloat(code) - magnitude);
+    if (error < bestError || (error == bestError && (code & 1u) == 0)) {
+      best = code;
+      bestError = error;
+    }
+  }
+  return uint8_t((std::signbit(value) ? 0x80 : 0) | best);
+}
+
+TEST(F8E4M3, EncodingMatchesTheNearestCodeEverywhere) {
+  // Every midpoint between neighbouring codes and its fp32 neighbours, then random magnitudes
+  // across the whole range and beyond, both signs.
+  std::vector<float> values;
+  for (int code = 0; code + 1 < 0x7f; ++code) {
+    float mid = (f8e4m3ToFloat(uint8_t(code)) + f8e4m3ToFloat(uint8_t(code + 1))) / 2;
+    values.insert(values.end(), {mid, std::nextafter(mid, 0.0f), std::nextafter(mid, 1e9f)});
+  }
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> exponent(-14.0f, 10.0f);
+  for (int i = 0; i < 200000; ++i)
+    values.push_back(std::exp2(exponent(rng)));
+  values.insert(values.end(), {0.0f, 447.99f, 448.0f, 460.0f, 1e30f, 1e-30f});
+  for (float v : values)
+    for (float signed_ : {v, -v})
+      ASSERT_EQ(floatToF8e4m3(signed_), nearestF8e4m3(signed_)) << signed_;
 }
 
 TEST(F8E5M2, DecodesTheFormat) {

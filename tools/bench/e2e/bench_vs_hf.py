@@ -85,6 +85,8 @@ def parse_args():
     r = p.add_argument_group("run")
     r.add_argument("--dtype", choices=["bf16", "fp32"], default="bf16",
                    help="compute dtype of both (fathom-compile --dtype, from_pretrained dtype=)")
+    r.add_argument("--quantize", choices=["none", "fp8"], default="none",
+                   help="fathom-compile --quantize (HF keeps the checkpoint's weights)")
     r.add_argument("--prompt-tokens", type=int, default=128)
     r.add_argument("--new-tokens", type=int, default=64)
     r.add_argument("--threads", type=int, default=os.cpu_count())
@@ -220,8 +222,9 @@ def run_fathom(a, ckpt, prompt):
             sys.exit(f"{b} not found: build fathom-compile and fathom-run first")
     art_dir = os.path.join(a.cache_dir, "artifacts")
     os.makedirs(art_dir, exist_ok=True)
-    artifact = os.path.join(art_dir, f"{os.path.basename(ckpt)}-{a.dtype}-s{a.prompt_tokens + a.new_tokens}.fathom")
-    compile_cmd = [compile_bin, ckpt, "-o", artifact, "--dtype", a.dtype,
+    artifact = os.path.join(art_dir, f"{os.path.basename(ckpt)}-{a.dtype}-{a.quantize}-"
+                            f"s{a.prompt_tokens + a.new_tokens}.fathom")
+    compile_cmd = [compile_bin, ckpt, "-o", artifact, "--dtype", a.dtype, "--quantize", a.quantize,
                    "--max-seq-len", str(a.prompt_tokens + a.new_tokens), "--max-batch", "1", "--quiet"]
     log("fathom: " + " ".join(compile_cmd))
     t0 = time.perf_counter()
@@ -391,7 +394,7 @@ def print_table(a, info, fathom, hf):
     print(f"model: random deepseek_v3, {info['parameters'] / 1e6:.1f}M params, hidden {a.hidden}, {a.layers} layers "
           f"({a.first_k_dense} dense), {a.experts} experts top-{a.experts_per_tok} + {a.shared_experts} shared, "
           f"vocab {a.vocab}; checkpoint bf16 at {info['checkpoint']}")
-    print(f"run: dtype {a.dtype}, prompt {a.prompt_tokens} tokens, {a.new_tokens} new tokens (greedy, no eos), "
+    print(f"run: dtype {a.dtype}, fathom --quantize {a.quantize}, prompt {a.prompt_tokens} tokens, {a.new_tokens} new tokens (greedy, no eos), "
           f"{a.threads} threads, best of {a.repeat} after 1 warm-up; load average {lb[0]:.2f} before, "
           f"{la[0]:.2f} after")
     best_pre = max(hf, key=lambda r: r["best_prefill_tps"]) if hf else None

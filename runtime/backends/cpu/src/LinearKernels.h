@@ -75,7 +75,8 @@ using TiledTaskFn = void (*)(const LinearProblem&, int64_t rowBegin, int64_t row
                              int64_t colBegin, int64_t colEnd, const TiledBuffers&);
 
 #if FATHOM_X86_DISPATCH
-// bf16 x and bf16 W with an even number of inputs: the operands vdpbf16ps takes as they are.
+// bf16 x and bf16 W (or FP8 W dequantized to bf16) with an even number of inputs: the operands
+// vdpbf16ps takes.
 bool dotBf16Applies(const LinearProblem& problem);
 // The task on vdpbf16ps; only for CPUs with avx512bf16 (Isa::Avx512Bf16).
 void tiledTaskDotBf16(const LinearProblem& problem, int64_t rowBegin, int64_t rowEnd,

@@ -110,6 +110,50 @@ FATHOM_ALWAYS_INLINE void singleRowBlock(const LinearProblem& p, const float* x,
     storeOutput(p, 0, outBegin + j, sumLanes(acc[j]));
 }
 
+// One activation row against FP8 weight rows dequantized in registers: each 16-byte group of a
+// row through loadF8e4m3Vec, times its block's scale (rounded to bf16 for a bf16 model), then
+// the same FMA as the other paths, so the bits equal rowwiseBlock's widened-buffer route.
+// Needs inputs and blockCols multiples of 16.
+template <class V, int kOut>
+FATHOM_ALWAYS_INLINE void singleRowBlockFp8(const LinearProblem& p, const float* x,
+                                            int64_t outBegin, int64_t outEnd) {
+  constexpr int L = kLanes<V>, kParts = 16 / L;
+  const int64_t numOut = outEnd - outBegin;
+  const uint8_t* wRow[kOut];
+  const float* scaleRow[kOut];
+  for (int64_t j = 0; j < kOut; ++j) { // padding outputs repeat the last one, never stored
+    const int64_t out = outBegin + std::min(j, numOut - 1);
+    wRow[j] = static_cast<const uint8_t*>(p.w.data) + out * p.w.ld;
+    scaleRow[j] = p.w.scales + (out / p.w.blockRows) * p.w.scaleCols;
+  }
+  V a[kOut][kParts];
+  for (int j = 0; j < kOut; ++j)
+    for (int part = 0; part < kParts; ++part)
+      a[j][part] = V{};
+  for (int64_t k0 = 0; k0 < p.in; k0 += p.w.blockCols) {
+    const int64_t kEnd = std::min(p.in, k0 + p.w.blockCols);
+    float scale[kOut];
+    for (int j = 0; j < kOut; ++j)
+      scale[j] = scaleRow[j][k0 / p.w.blockCols];
+    for (int64_t k = k0; k < kEnd; k += 16)
+      for (int part = 0; part < kParts; ++part) {
+        V xv = loadVec<V>(x + k + part * L);
+        for (int j = 0; j < kOut; ++j) {
+          V w = loadF8e4m3Vec<V>(wRow[j] + k + part * L) * scale[j];
+          if (p.w.roundDequantizedToBf16)
+            w = roundVecToBf16(w);
+          a[j][part] += w * xv;
+        }
+      }
+  }
+  alignas(64) float acc[kOut][16];
+  for (int j = 0; j < kOut; ++j)
+    for (int part = 0; part < kParts; ++part)
+      storeVec(acc[j] + part * L, a[j][part]);
+  for (int64_t j = 0; j < numOut; ++j)
+    storeOutput(p, 0, outBegin + j, sumLanes(acc[j]));
+}
+
 // Outputs [outBegin, outEnd), at most 2 * kOut of them. bf16 rows go 2 * kOut at a time: more
 // concurrent streams keep more memory requests in flight, which the half-size rows need to
 // reach the bandwidth fp32 reaches with kOut (whose 2 * kOut row pointers would spill).
@@ -119,6 +163,12 @@ FATHOM_ALWAYS_INLINE void singleRow(const LinearProblem& p, const float* x, int6
   if (p.w.type == DType::BF16)
     return singleRowBlock<V, 2 * kOut, uint16_t>(p, x, outBegin, outEnd);
   const int64_t middle = std::min(outEnd, outBegin + kOut);
+  if (p.w.type == DType::F8E4M3) {
+    singleRowBlockFp8<V, kOut>(p, x, outBegin, middle);
+    if (middle < outEnd)
+      singleRowBlockFp8<V, kOut>(p, x, middle, outEnd);
+    return;
+  }
   singleRowBlock<V, kOut, float>(p, x, outBegin, middle);
   if (middle < outEnd)
     singleRowBlock<V, kOut, float>(p, x, middle, outEnd);
@@ -170,10 +220,13 @@ Kernel kernelFor(Isa isa) {
   return {blockBaseline, 2, singleRowBaseline, 4};
 }
 
-// One decode token (the common case) against fp32 or bf16 weights: the activation row widened
-// once here, then whole weight rows streamed by singleRow.
+// One decode token (the common case) against fp32, bf16 or FP8 weights (FP8 scale blocks whole
+// vectors wide): the activation row widened once here, then whole weight rows streamed by
+// singleRow.
 bool singleRowApplies(const LinearProblem& p) {
-  return p.rows == 1 && p.in % 16 == 0 && (p.w.type == DType::F32 || p.w.type == DType::BF16);
+  const bool fp8 = p.w.type == DType::F8E4M3 && p.w.blockCols % 16 == 0;
+  return p.rows == 1 && p.in % 16 == 0 &&
+         (p.w.type == DType::F32 || p.w.type == DType::BF16 || fp8);
 }
 
 const float* activationAsFloats(const LinearProblem& p) {

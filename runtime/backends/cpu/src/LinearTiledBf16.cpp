@@ -1,4 +1,5 @@
-// The prefill GEMM for bf16 x bf16 on CPUs with avx512bf16: vdpbf16ps multiplies bf16 pairs
+// The prefill GEMM for bf16 x bf16 (or FP8 weights dequantized to bf16 while packing, as HF's
+// bf16 model holds them) on CPUs with avx512bf16: vdpbf16ps multiplies bf16 pairs
 // (inputs k and k+1) exactly and adds both products to an fp32 lane, twice the multiply-adds of
 // an fp32 FMA per instruction, and reads the operands without widening them.
 //
@@ -36,10 +37,25 @@ FATHOM_TARGET_AVX512_BF16 void packWeightPairs(const LinearProblem& p, int64_t c
                                                int64_t colEnd, int64_t k0, int64_t pairs,
                                                uint32_t* strips) {
   const uint16_t* w = static_cast<const uint16_t*>(p.w.data);
+  // FP8 rows are dequantized to bf16 first (HF's bf16 model holds the weight so), then packed
+  // like bf16 rows.
+  alignas(64) uint16_t dequantized[16][2 * kPairsPerBlock];
+  alignas(64) float widened[2 * kPairsPerBlock];
   for (int64_t j0 = 0; j0 < kTiledOutputsPerTask; j0 += 16) {
     const uint16_t* rows[16];
-    for (int64_t j = 0; j < 16; ++j)
-      rows[j] = colBegin + j0 + j < colEnd ? w + (colBegin + j0 + j) * p.w.ld + k0 : nullptr;
+    for (int64_t j = 0; j < 16; ++j) {
+      const int64_t row = colBegin + j0 + j;
+      if (row >= colEnd) {
+        rows[j] = nullptr;
+      } else if (p.w.type == DType::BF16) {
+        rows[j] = w + row * p.w.ld + k0;
+      } else {
+        widenWeightRow<Vec16>(p.w, row, k0, 2 * pairs, widened);
+        for (int64_t i = 0; i < 2 * pairs; ++i)
+          dequantized[j][i] = floatToBf16(widened[i]); // exact: already rounded to bf16
+        rows[j] = dequantized[j];
+      }
+    }
     uint32_t* strip = strips + (j0 / kNr) * pairs * kNr + j0 % kNr;
     int64_t pair = 0;
     for (; pair + 16 <= pairs; pair += 16) {
@@ -86,7 +102,9 @@ FATHOM_TARGET_AVX512_BF16 FATHOM_ALWAYS_INLINE void microKernel(int64_t pairs,
 } // namespace
 
 bool dotBf16Applies(const LinearProblem& p) {
-  return p.xType == DType::BF16 && p.w.type == DType::BF16 && p.in % 2 == 0;
+  const bool bf16Weights =
+      p.w.type == DType::BF16 || (p.w.type == DType::F8E4M3 && p.w.roundDequantizedToBf16);
+  return p.xType == DType::BF16 && bf16Weights && p.in % 2 == 0;
 }
 
 FATHOM_TARGET_AVX512_BF16 void tiledTaskDotBf16(const LinearProblem& p, int64_t rowBegin,
