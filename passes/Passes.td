@@ -38,8 +38,9 @@ def QuantizePass : Pass<"fathom-quantize", "mlir::ModuleOp"> {
     `fathom.weight_quantize` in the initializer exactly as DeepSeek quantizes: scale = amax /
     448 (1 where amax is 0), q = w / scale rounded to nearest-even E4M3. The quantizer reads the
     checkpoint's values as the checkpoint stores them (through a `<weight>.checkpoint` param
-    when the model computes in another dtype). Embeddings, the LM head, norms and the router
-    gate stay as they are (DeepSeek's FP8 checkpoints keep them in bf16), and so do weights that
+    when the model computes in another dtype). Embeddings, the LM head (and a classifier's
+    score head: a `fathom.linear` the function returns), norms and the router gate stay as
+    they are (DeepSeek's FP8 checkpoints keep them in bf16), and so do weights that
     are already block-quantized (an FP8 checkpoint keeps its bytes). Runs on model-level IR,
     before the blocks are decomposed.
   }];

@@ -16,7 +16,8 @@ constexpr int64_t kBlock = 128; // DeepSeek's FP8 block: 128 x 128 weights per s
 
 // The projections DeepSeek's FP8 checkpoints store in FP8: attention's, the dense MLPs' and
 // the shared and routed experts'. Embeddings, the LM head, norms and the router gate are not
-// reached from these ops (the router is `moe_router`, the head `lm_head`).
+// reached from these ops (the router is `moe_router`, the head `lm_head`, a classifier's head
+// the linear the function returns).
 llvm::SetVector<StringAttr> linearWeights(ModuleOp module) {
   llvm::SetVector<StringAttr> names;
   auto add = [&](Attribute symbol) {
@@ -25,7 +26,12 @@ llvm::SetVector<StringAttr> linearWeights(ModuleOp module) {
   };
   module.walk([&](Operation* op) {
     if (auto linear = dyn_cast<LinearOp>(op)) {
-      add(linear.getWeightAttr());
+      // A linear whose result the function returns is the model's head (a classifier's
+      // `score`), which stays as it is like the LM head.
+      bool head = llvm::any_of(linear->getUsers(),
+                               [](Operation* user) { return isa<func::ReturnOp>(user); });
+      if (!head)
+        add(linear.getWeightAttr());
     } else if (auto mla = dyn_cast<MlaAttentionOp>(op)) {
       for (Attribute weight :
            {Attribute(mla.getQProjAttr()), Attribute(mla.getQAProjAttr()),

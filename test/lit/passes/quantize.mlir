@@ -55,6 +55,23 @@ module {
 
 // -----
 
+// A classifier's score head (the linear the function returns) stays as it is.
+// CHECK-LABEL: module
+// CHECK: func.func @classify
+// CHECK: fathom.linear %{{.*}}, @body.fp8
+// CHECK: fathom.linear %{{.*}}, @score :
+module {
+  fathom.param @body : tensor<64x64xf32>
+  fathom.param @score : tensor<3x64xf32>
+  func.func @classify(%x: tensor<2x64xf32>) -> tensor<2x3xf32> {
+    %h = fathom.linear %x, @body : tensor<2x64xf32> -> tensor<2x64xf32>
+    %s = fathom.linear %h, @score : tensor<2x64xf32> -> tensor<2x3xf32>
+    return %s : tensor<2x3xf32>
+  }
+}
+
+// -----
+
 // An FP8 checkpoint keeps its bytes: nothing to do.
 // CHECK-LABEL: module
 // CHECK: fathom.param @w8 : tensor<96x64xf8E4M3FN> quantized <storage = f8e4m3, rows = 128, cols = 128> scale @w8_scale
