@@ -387,21 +387,13 @@ private:
         call.weights.push_back(weight(llvm::cast<mlir::FlatSymbolRefAttr>(w)));
       call.out = out();
       params.Set(std::move(call));
-    } else if (kernel == "grouped_gate_up") {
-      auto grouped = llvm::cast<fm::GroupedGateUpOp>(op);
+    } else if (kernel == "grouped_gate_up" || kernel == "grouped_linear") {
+      // Both ops are (input, offsets, @weight); the gated one stacks gate and up.
       fb::GroupedLinearCallT call;
-      call.x = viewPtr(grouped.getInput());
-      call.offsets = viewPtr(grouped.getOffsets());
-      call.weight = weight(grouped.getWeightAttr());
-      call.gated = true;
-      call.out = out();
-      params.Set(std::move(call));
-    } else if (kernel == "grouped_linear") {
-      auto grouped = llvm::cast<fm::GroupedLinearOp>(op);
-      fb::GroupedLinearCallT call;
-      call.x = viewPtr(grouped.getInput());
-      call.offsets = viewPtr(grouped.getOffsets());
-      call.weight = weight(grouped.getWeightAttr());
+      call.x = viewPtr(op->getOperand(0));
+      call.offsets = viewPtr(op->getOperand(1));
+      call.weight = weight(op->getAttrOfType<mlir::FlatSymbolRefAttr>("weight"));
+      call.gated = kernel == "grouped_gate_up";
       call.out = out();
       params.Set(std::move(call));
     } else if (kernel == "moe_combine") {
