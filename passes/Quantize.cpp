@@ -47,27 +47,13 @@ llvm::SetVector<StringAttr> linearWeights(ModuleOp module) {
   return names;
 }
 
-Type floatElementType(MLIRContext* context, DType dtype) {
-  switch (dtype) {
-  case DType::f32:
-    return Float32Type::get(context);
-  case DType::f16:
-    return Float16Type::get(context);
-  case DType::bf16:
-    return BFloat16Type::get(context);
-  default:
-    return {};
-  }
-}
-
 // What the quantizer reads: the checkpoint's values as stored there. A param the model holds in
 // another dtype (a bf16 checkpoint computed in fp32, or the reverse) gets a companion param of
 // the checkpoint's dtype, which only the initializer reads.
 FlatSymbolRefAttr checkpointValues(SymbolTable& symbols, ModuleOp module, ParamOp param) {
   DTypeAttr sourceDtype = param.getSourceDtypeAttr();
-  Type element =
-      sourceDtype ? floatElementType(module.getContext(), sourceDtype.getValue()) : Type();
-  if (!element)
+  Type element = sourceDtype ? elementTypeOf(module.getContext(), sourceDtype.getValue()) : Type();
+  if (!isa_and_nonnull<FloatType>(element))
     return FlatSymbolRefAttr::get(param.getSymNameAttr());
   std::string name = (param.getSymName() + ".checkpoint").str();
   if (auto existing = symbols.lookup<ParamOp>(name))

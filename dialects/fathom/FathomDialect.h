@@ -30,5 +30,10 @@ template <> struct FieldParser<llvm::APFloat> {
 #define GET_ATTRDEF_CLASSES
 #include "dialects/fathom/FathomAttrs.h.inc"
 
+namespace mlir::fathom {
+// The builtin element type of a dialect dtype (f32 -> f32, f8e4m3 -> f8E4M3FN, i8 -> i8, ...).
+Type elementTypeOf(MLIRContext* context, DType dtype);
+} // namespace mlir::fathom
+
 #define GET_OP_CLASSES
 #include "dialects/fathom/FathomOps.h.inc"

@@ -9,22 +9,27 @@ using namespace mlir;
 using namespace mlir::fathom;
 using namespace mlir::fathom::verify;
 
-namespace {
-
-Type storageElementType(MLIRContext* context, DType dtype) {
+Type mlir::fathom::elementTypeOf(MLIRContext* context, DType dtype) {
   switch (dtype) {
+  case DType::f32:
+    return Float32Type::get(context);
+  case DType::f16:
+    return Float16Type::get(context);
+  case DType::bf16:
+    return BFloat16Type::get(context);
   case DType::f8e4m3:
     return Float8E4M3FNType::get(context);
   case DType::f8e5m2:
     return Float8E5M2Type::get(context);
+  case DType::i64:
+    return IntegerType::get(context, 64);
+  case DType::i32:
+    return IntegerType::get(context, 32);
   case DType::i8:
     return IntegerType::get(context, 8);
-  default:
-    return {};
   }
+  return {};
 }
-
-} // namespace
 
 LogicalResult ParamOp::verify() {
   if (getSourceDtype() && !getSource())
@@ -42,7 +47,7 @@ LogicalResult ParamOp::verify() {
   if (type.getRank() < 2)
     return emitOpError() << "block quantization applies to matrices (rank >= 2), got rank "
                          << type.getRank();
-  if (type.getElementType() != storageElementType(getContext(), quant.getStorage()))
+  if (type.getElementType() != elementTypeOf(getContext(), quant.getStorage()))
     return emitOpError() << "element type " << type.getElementType()
                          << " does not match the quantized storage "
                          << stringifyDType(quant.getStorage());

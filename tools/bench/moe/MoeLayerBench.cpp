@@ -66,6 +66,23 @@ LinearArgs bf16Linear(int64_t rows, int64_t in, int64_t out, const void* x, cons
   return args;
 }
 
+GroupedLinearArgs bf16Grouped(bool gated, int64_t in, int64_t out, const int32_t* offsets,
+                              const void* x, const uint16_t* w, void* y) {
+  GroupedLinearArgs args;
+  args.groups = kExperts;
+  args.offsets = offsets;
+  args.xType = args.yType = args.wType = DType::BF16;
+  args.gated = gated;
+  args.inFeatures = in;
+  args.outFeatures = out;
+  args.x = x;
+  args.ldx = in;
+  args.w = w;
+  args.y = y;
+  args.ldy = out;
+  return args;
+}
+
 void moeLayer(benchmark::State& state, bool grouped) {
   const int64_t tokens = state.range(0), pairs = tokens * kTopK;
   const Layer& w = layer();
@@ -102,28 +119,12 @@ void moeLayer(benchmark::State& state, bool grouped) {
     gatherRows(threads, DType::BF16, x.data(), kHidden, rowToken.data(), pairs, kHidden,
                rows.data(), kHidden);
     if (grouped) {
-      GroupedLinearArgs args;
-      args.groups = kExperts;
-      args.offsets = offsets.data();
-      args.xType = args.yType = args.wType = DType::BF16;
-      args.gated = true;
-      args.inFeatures = kHidden;
-      args.outFeatures = kInter;
-      args.x = rows.data();
-      args.ldx = kHidden;
-      args.w = w.gateUp.data();
-      args.y = act.data();
-      args.ldy = kInter;
-      groupedLinear(args, threads, scratch.span(), tasks);
-      args.gated = false;
-      args.inFeatures = kInter;
-      args.outFeatures = kHidden;
-      args.x = act.data();
-      args.ldx = kInter;
-      args.w = w.down.data();
-      args.y = expertOut.data();
-      args.ldy = kHidden;
-      groupedLinear(args, threads, scratch.span(), tasks);
+      groupedLinear(bf16Grouped(true, kHidden, kInter, offsets.data(), rows.data(), w.gateUp.data(),
+                                act.data()),
+                    threads, scratch.span(), tasks);
+      groupedLinear(bf16Grouped(false, kInter, kHidden, offsets.data(), act.data(), w.down.data(),
+                                expertOut.data()),
+                    threads, scratch.span(), tasks);
     } else {
       for (int64_t e = 0; e < kExperts; ++e) {
         const int64_t begin = offsets[size_t(e)], count = offsets[size_t(e) + 1] - begin;
