@@ -278,10 +278,17 @@ HostTensor InitializerEvaluator::value(mlir::Value value,
   } else if (auto op2 = llvm::dyn_cast<fm::WeightDequantizeOp>(op)) {
     result = dequantize(operand(0), operand(1), op2);
   } else if (auto op2 = llvm::dyn_cast<fm::WeightQuantizeOp>(op)) {
+    // The data and the scale are two params (the scale declared first): the one not asked for
+    // waits for its own evaluation instead of quantizing the weight again.
+    if (sibling_ && sibling_->first == value) {
+      HostTensor kept = std::move(sibling_->second);
+      sibling_.reset();
+      return kept;
+    }
     auto [data, scale] = quantize(operand(0), op2);
-    memo.push_back({op2.getData(), std::move(data)});
-    memo.push_back({op2.getScale(), std::move(scale)});
-    return this->value(value, memo);
+    bool wantData = value == op2.getData();
+    sibling_.emplace(wantData ? op2.getScale() : op2.getData(), std::move(wantData ? scale : data));
+    return wantData ? std::move(data) : std::move(scale);
   } else if (auto op2 = llvm::dyn_cast<fm::WeightMatmulOp>(op)) {
     result = matmul(operand(0), operand(1), op2);
   } else if (auto op2 = llvm::dyn_cast<fm::RopeTableOp>(op)) {

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <vector>
 
 namespace fathom::compiler {
@@ -48,6 +49,8 @@ private:
   mlir::ModuleOp module_;
   mlir::SymbolTable symbols_;
   SourceReader readSource_;
+  // The other result of the last weight_quantize evaluated, until it is asked for.
+  std::optional<std::pair<mlir::Value, HostTensor>> sibling_;
 };
 
 // The runtime dtype of a builtin element type (passes/Layout.h storageDType); throws for the
