@@ -77,7 +77,7 @@ public:
           mlir::fathom::BlockQuantAttr::get(&context, mlir::fathom::DType::f8e4m3, kBlock, kBlock);
       auto type = mlir::RankedTensorType::get(shape, elementType(context, DType::F8E4M3));
       mlir::fathom::ParamOp::create(builder, loc, name, type, builder.getStringAttr(name), nullptr,
-                                    quant, scale, nullptr);
+                                    quant, scale, nullptr, nullptr);
     } else {
       DType stored = keepDtype ? info.dtype : compute_;
       auto type = mlir::RankedTensorType::get(shape, elementType(context, stored));
@@ -85,7 +85,7 @@ public:
       if (stored != info.dtype)
         sourceDtype = mlir::fathom::DTypeAttr::get(&context, dialectDType(info.dtype));
       mlir::fathom::ParamOp::create(builder, loc, name, type, builder.getStringAttr(name),
-                                    sourceDtype, nullptr, nullptr, nullptr);
+                                    sourceDtype, nullptr, nullptr, nullptr, nullptr);
     }
     declared_.emplace(name, symbol);
     return symbol;
@@ -120,7 +120,7 @@ public:
       sourceDtype = mlir::fathom::DTypeAttr::get(&context, dialectDType(info.dtype));
     mlir::fathom::ParamOp::create(builder, builder.getUnknownLoc(), name, type,
                                   builder.getStringAttr(source), sourceDtype, nullptr, nullptr,
-                                  builder.getI64IntegerAttr(offset));
+                                  builder.getI64IntegerAttr(offset), nullptr);
     auto symbol = mlir::FlatSymbolRefAttr::get(&context, name);
     declared_.emplace(name, symbol);
     return symbol;

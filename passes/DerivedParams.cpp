@@ -19,13 +19,15 @@ FlatSymbolRefAttr getOrCreateDerivedParam(ModuleOp module, StringRef name, Ranke
   SymbolTable symbols(module);
   return getOrCreateDerivedParam(symbols, module, name, type, define,
                                  quantizedLike ? quantizedLike.getQuantizationAttr() : nullptr,
-                                 quantizedLike ? quantizedLike.getScaleAttr() : nullptr);
+                                 quantizedLike ? quantizedLike.getScaleAttr() : nullptr,
+                                 quantizedLike ? quantizedLike.getZeroAttr() : nullptr);
 }
 
 FlatSymbolRefAttr getOrCreateDerivedParam(SymbolTable& symbols, ModuleOp module, StringRef name,
                                           RankedTensorType type,
                                           function_ref<Value(OpBuilder&)> define,
-                                          BlockQuantAttr quantization, FlatSymbolRefAttr scale) {
+                                          BlockQuantAttr quantization, FlatSymbolRefAttr scale,
+                                          FlatSymbolRefAttr zero) {
   MLIRContext* context = module.getContext();
   if (auto existing = symbols.lookup<ParamOp>(name))
     if (existing.getTensorType() == type && !existing.getSource())
@@ -38,7 +40,7 @@ FlatSymbolRefAttr getOrCreateDerivedParam(SymbolTable& symbols, ModuleOp module,
   InitializerOp initializer = getOrCreateInitializer(module);
   OpBuilder declare(initializer);
   auto param = ParamOp::create(declare, module.getLoc(), unique, type, nullptr, nullptr,
-                               quantization, scale, nullptr);
+                               quantization, scale, nullptr, zero);
   symbols.insert(param);
   auto symbol = FlatSymbolRefAttr::get(context, unique);
   OpBuilder body = OpBuilder::atBlockEnd(&initializer.getBlock());

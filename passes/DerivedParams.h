@@ -17,17 +17,18 @@ InitializerOp getOrCreateInitializer(ModuleOp module);
 // Declares the derived param `name` of `type` (or returns it when a param of that name and type
 // already exists) and, for a new one, defines it in the initializer with `define`, which builds
 // the value at the initializer's end.
-// A quantized derived param takes `quantizedLike`'s quantization and scale.
+// A quantized derived param takes `quantizedLike`'s quantization, scale and zero.
 FlatSymbolRefAttr getOrCreateDerivedParam(ModuleOp module, StringRef name, RankedTensorType type,
                                           function_ref<Value(OpBuilder&)> define,
                                           ParamOp quantizedLike = nullptr);
-// The same with an explicit quantization and scale param, looking names up in `symbols` (the
+// The same with an explicit quantization, scale and (INT4) zero param, looking names up in `symbols` (the
 // module's table, which passes that declare thousands of params keep; the new param is added
 // to it).
 FlatSymbolRefAttr getOrCreateDerivedParam(SymbolTable& symbols, ModuleOp module, StringRef name,
                                           RankedTensorType type,
                                           function_ref<Value(OpBuilder&)> define,
-                                          BlockQuantAttr quantization, FlatSymbolRefAttr scale);
+                                          BlockQuantAttr quantization, FlatSymbolRefAttr scale,
+                                          FlatSymbolRefAttr zero = nullptr);
 
 // A param's value inside the initializer.
 Value paramValue(OpBuilder& builder, ModuleOp module, FlatSymbolRefAttr param);

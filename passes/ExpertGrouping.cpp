@@ -113,26 +113,32 @@ FlatSymbolRefAttr stackedParam(SymbolTable& symbols, ModuleOp module, StringRef 
     OpBuilder declare(first);
     auto stacked =
         ParamOp::create(declare, first.getLoc(), unique, type, first.getSourceAttr(),
-                        first.getSourceDtypeAttr(), nullptr, nullptr, first.getSourceOffsetAttr());
+                        first.getSourceDtypeAttr(), nullptr, nullptr, first.getSourceOffsetAttr(),
+                        nullptr);
     symbols.insert(stacked);
     return FlatSymbolRefAttr::get(module.getContext(), unique);
   }
   BlockQuantAttr quantization = first.getQuantizationAttr();
-  FlatSymbolRefAttr scale;
-  if (quantization) {
-    SmallVector<ParamOp> scales;
+  FlatSymbolRefAttr scale, zero;
+  // The per-expert grids (scales, INT4 zero points) stack the same way as the data.
+  auto stackGrids = [&](StringRef suffix, function_ref<FlatSymbolRefAttr(ParamOp)> gridOf) {
+    SmallVector<ParamOp> grids;
     for (ParamOp param : params)
-      scales.push_back(symbols.lookup<ParamOp>(param.getScaleAttr().getValue()));
-    ParamOp scale0 = scales.front();
-    ArrayRef<int64_t> grid = scale0.getTensorType().getShape();
-    SmallVector<int64_t> scaleShape(shape.drop_back(2));
-    scaleShape.append(grid.begin(), grid.end());
-    scale = stackedParam(symbols, module, (name + "_scale_inv").str(), scales, scaleShape);
-  }
+      grids.push_back(symbols.lookup<ParamOp>(gridOf(param).getValue()));
+    ArrayRef<int64_t> grid = grids.front().getTensorType().getShape();
+    SmallVector<int64_t> gridShape(shape.drop_back(2));
+    gridShape.append(grid.begin(), grid.end());
+    return stackedParam(symbols, module, (name + suffix).str(), grids, gridShape);
+  };
+  if (quantization)
+    scale = stackGrids(quantization.getStorage() == DType::u4 ? "_scale" : "_scale_inv",
+                       [](ParamOp param) { return param.getScaleAttr(); });
+  if (first.getZero())
+    zero = stackGrids("_zero", [](ParamOp param) { return param.getZeroAttr(); });
   return getOrCreateDerivedParam(
       symbols, module, name, type,
       [&](OpBuilder& builder) { return stackInInitializer(builder, module, params, shape); },
-      quantization, scale);
+      quantization, scale, zero);
 }
 
 // "model.layers.3.mlp.experts.0.gate_proj.weight" -> "model.layers.3.mlp.experts."

@@ -51,6 +51,8 @@ FailureOr<::fathom::DType> storageDType(Type type) {
     return DType::I8;
   if (type.isInteger(1))
     return DType::Bool;
+  if (type.isUnsignedInteger(4))
+    return DType::U4;
   return failure();
 }
 

@@ -14,7 +14,7 @@ namespace mlir::fathom {
 namespace {
 
 // kv_b_proj [heads * (nope + v), kv_lora] in the activation dtype, viewed per head as
-// [heads, nope + v, kv_lora] (FP8 weights are dequantized first, as the kernels would).
+// [heads, nope + v, kv_lora] (FP8 and INT4 weights are dequantized first, as the kernels would).
 Value perHeadKvB(OpBuilder& builder, ModuleOp module, MlaLowering& mla) {
   auto kvB = module.lookupSymbol<ParamOp>(mla.op().getKvBProjAttr());
   Location loc = mla.op().getLoc();
@@ -22,8 +22,9 @@ Value perHeadKvB(OpBuilder& builder, ModuleOp module, MlaLowering& mla) {
   RankedTensorType type = kvB.getTensorType();
   if (auto quant = kvB.getQuantization()) {
     Value scale = paramValue(builder, module, kvB.getScaleAttr());
+    Value zero = kvB.getZero() ? paramValue(builder, module, kvB.getZeroAttr()) : Value();
     weight = WeightDequantizeOp::create(
-        builder, loc, RankedTensorType::get(type.getShape(), mla.act()), weight, scale,
+        builder, loc, RankedTensorType::get(type.getShape(), mla.act()), weight, scale, zero,
         builder.getI64IntegerAttr(quant->getRows()), builder.getI64IntegerAttr(quant->getCols()));
   }
   return WeightReshapeOp::create(

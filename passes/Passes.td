@@ -29,7 +29,7 @@ def SpecializeEntryPointsPass : Pass<"fathom-specialize-entry-points", "mlir::Mo
 //===----------------------------------------------------------------------===//
 
 def QuantizePass : Pass<"fathom-quantize", "mlir::ModuleOp"> {
-  let summary = "Stores the linear weights block-quantized (fathom-compile --quantize fp8)";
+  let summary = "Stores the linear weights quantized (fathom-compile --quantize fp8|int4)";
   let description = [{
     Every projection of attention (`fathom.mla_attention`'s q/kv/o projections), of the dense
     MLPs and shared experts (`fathom.linear`) and of the routed experts (`fathom.expert_ffn`,
@@ -41,11 +41,19 @@ def QuantizePass : Pass<"fathom-quantize", "mlir::ModuleOp"> {
     when the model computes in another dtype). Embeddings, the LM head (and a classifier's
     score head: a `fathom.linear` the function returns), norms and the router gate stay as
     they are (DeepSeek's FP8 checkpoints keep them in bf16), and so do weights that
-    are already block-quantized (an FP8 checkpoint keeps its bytes). Runs on model-level IR,
-    before the blocks are decomposed.
+    are already block-quantized (an FP8 checkpoint keeps its bytes).
+
+    `mode=int4` stores the same weights as INT4, weight-only and asymmetric: `<weight>.int4`
+    (ui4 codes, two per byte) with, per row and group of 128 inputs (the last partial), an f32
+    `<weight>.int4_scale` and a ui4 `<weight>.int4_zero`, from one
+    `fathom.weight_group_quantize`: scale = (max - min) / 15 (1 where max equals min), zero =
+    clamp(round(-min / scale), 0, 15), q = clamp(round(w / scale) + zero, 0, 15), rounding
+    half to even; w = (q - zero) * scale. An FP8 checkpoint's weights are dequantized in fp32
+    and quantized again. Runs on model-level IR, before the blocks are decomposed.
   }];
   let options = [
-    Option<"mode", "mode", "std::string", /*default=*/"\"fp8\"", "the storage format: fp8">
+    Option<"mode", "mode", "std::string", /*default=*/"\"fp8\"",
+           "the storage format: fp8 or int4">
   ];
   let dependentDialects = ["mlir::fathom::FathomDialect"];
   let statistics = [

@@ -13,6 +13,7 @@ namespace mlir::fathom {
 namespace {
 
 constexpr int64_t kBlock = 128; // DeepSeek's FP8 block: 128 x 128 weights per scale
+constexpr int64_t kGroup = 128; // INT4: one scale and zero point per row and 128 inputs
 
 // The projections DeepSeek's FP8 checkpoints store in FP8: attention's, the dense MLPs' and
 // the shared and routed experts'. Embeddings, the LM head, norms and the router gate are not
@@ -62,7 +63,8 @@ FlatSymbolRefAttr checkpointValues(SymbolTable& symbols, ModuleOp module, ParamO
   declare.setInsertionPointAfter(param);
   auto type = RankedTensorType::get(param.getTensorType().getShape(), element);
   auto companion = ParamOp::create(declare, param.getLoc(), name, type, param.getSourceAttr(),
-                                   nullptr, nullptr, nullptr, param.getSourceOffsetAttr());
+                                   nullptr, nullptr, nullptr, param.getSourceOffsetAttr(),
+                                   nullptr);
   symbols.insert(companion);
   return FlatSymbolRefAttr::get(companion.getSymNameAttr());
 }
@@ -95,13 +97,61 @@ FlatSymbolRefAttr quantizeFp8(SymbolTable& symbols, ModuleOp module, ParamOp par
       [&](OpBuilder&) { return quantize.getData(); }, quantization, scale);
 }
 
+// The values INT4 quantizes: the checkpoint's, or an FP8 checkpoint's dequantized in fp32.
+Value int4Source(OpBuilder& builder, SymbolTable& symbols, ModuleOp module, ParamOp param) {
+  Location loc = module.getLoc();
+  if (auto quant = param.getQuantization()) {
+    auto scale = symbols.lookup<ParamOp>(param.getScaleAttr().getValue());
+    RankedTensorType type = param.getTensorType();
+    Value data = ParamValueOp::create(builder, loc, type, FlatSymbolRefAttr::get(param.getSymNameAttr()));
+    Value scales = ParamValueOp::create(builder, loc, scale.getTensorType(), param.getScaleAttr());
+    return WeightDequantizeOp::create(
+        builder, loc, RankedTensorType::get(type.getShape(), Float32Type::get(module.getContext())),
+        data, scales, Value(), builder.getI64IntegerAttr(quant->getRows()),
+        builder.getI64IntegerAttr(quant->getCols()));
+  }
+  FlatSymbolRefAttr source = checkpointValues(symbols, module, param);
+  auto sourceType = symbols.lookup<ParamOp>(source.getValue()).getTensorType();
+  return ParamValueOp::create(builder, loc, sourceType, source);
+}
+
+// `<weight>.int4` [out, in] ui4 with `<weight>.int4_scale` (f32) and `<weight>.int4_zero`
+// (ui4), [out, ceil(in / 128)] each, all from one weight_group_quantize.
+FlatSymbolRefAttr quantizeInt4(SymbolTable& symbols, ModuleOp module, ParamOp param) {
+  MLIRContext* context = module.getContext();
+  RankedTensorType type = param.getTensorType();
+  Type u4 = elementTypeOf(context, DType::u4);
+  auto dataType = RankedTensorType::get(type.getShape(), u4);
+  SmallVector<int64_t> grid{type.getDimSize(0), (type.getDimSize(1) + kGroup - 1) / kGroup};
+  auto scaleType = RankedTensorType::get(grid, Float32Type::get(context));
+  auto zeroType = RankedTensorType::get(grid, u4);
+  WeightGroupQuantizeOp quantize;
+  FlatSymbolRefAttr scale = getOrCreateDerivedParam(
+      symbols, module, (param.getSymName() + ".int4_scale").str(), scaleType,
+      [&](OpBuilder& builder) {
+        quantize = WeightGroupQuantizeOp::create(builder, module.getLoc(), dataType, scaleType,
+                                                 zeroType,
+                                                 int4Source(builder, symbols, module, param),
+                                                 builder.getI64IntegerAttr(kGroup));
+        return quantize.getScale();
+      },
+      nullptr, nullptr);
+  FlatSymbolRefAttr zero = getOrCreateDerivedParam(
+      symbols, module, (param.getSymName() + ".int4_zero").str(), zeroType,
+      [&](OpBuilder&) { return quantize.getZero(); }, nullptr, nullptr);
+  auto quantization = BlockQuantAttr::get(context, DType::u4, 1, kGroup);
+  return getOrCreateDerivedParam(
+      symbols, module, (param.getSymName() + ".int4").str(), dataType,
+      [&](OpBuilder&) { return quantize.getData(); }, quantization, scale, zero);
+}
+
 struct QuantizePass : impl::QuantizePassBase<QuantizePass> {
   using QuantizePassBase::QuantizePassBase;
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (mode != "fp8") {
-      module.emitError() << "fathom-quantize: unknown mode '" << mode << "' (known: fp8)";
+    if (mode != "fp8" && mode != "int4") {
+      module.emitError() << "fathom-quantize: unknown mode '" << mode << "' (known: fp8, int4)";
       return signalPassFailure();
     }
     SymbolTable symbols(module);
@@ -109,11 +159,18 @@ struct QuantizePass : impl::QuantizePassBase<QuantizePass> {
     for (StringAttr name : linearWeights(module)) {
       auto param = symbols.lookup<ParamOp>(name);
       RankedTensorType type = param ? param.getTensorType() : RankedTensorType();
-      // Already block-quantized (an FP8 checkpoint keeps its bytes), or not a float matrix.
-      if (!param || param.getQuantization() || type.getRank() != 2 ||
-          !(type.getElementType().isF32() || type.getElementType().isBF16()))
+      if (!param || type.getRank() != 2)
         continue;
-      replacements[FlatSymbolRefAttr::get(name)] = quantizeFp8(symbols, module, param);
+      Type element = type.getElementType();
+      bool floatMatrix = element.isF32() || element.isBF16();
+      // fp8: an FP8 checkpoint keeps its bytes. int4: its FP8 weights are requantized.
+      bool fp8Checkpoint = param.getQuantization() && isa<Float8E4M3FNType>(element);
+      if (mode == "fp8" && floatMatrix && !param.getQuantization())
+        replacements[FlatSymbolRefAttr::get(name)] = quantizeFp8(symbols, module, param);
+      else if (mode == "int4" && ((floatMatrix && !param.getQuantization()) || fp8Checkpoint))
+        replacements[FlatSymbolRefAttr::get(name)] = quantizeInt4(symbols, module, param);
+      else
+        continue;
       ++numQuantized;
     }
     // Entry points read the FP8 weights (one walk); the initializer still reads the originals.

@@ -23,7 +23,7 @@
 namespace {
 constexpr const char* kUsage =
     R"(usage: fathom-compile CHECKPOINT -o MODEL.fathom [--target cpu] [--dtype auto|fp32|bf16]
-                      [--max-seq-len N] [--max-batch N] [--quantize none|fp8]
+                      [--max-seq-len N] [--max-batch N] [--quantize none|fp8|int4]
                       [--disable-pass NAME]...
                       [--print-ir-after NAME]... [--time-passes] [--quiet]
        fathom-compile CHECKPOINT --report [--json] [same options]
@@ -40,9 +40,10 @@ validates every file and holds the tensors against the architecture.
                       it; fp32 for fp32 or fp16 checkpoints), fp32 or bf16
   --max-seq-len N     tokens the KV cache holds per sequence (default: min(max_position_embeddings, 4096))
   --max-batch N       sequences per batch (default 1)
-  --quantize Q        weight storage: none (the default) or fp8 (DeepSeek's 128x128 block
+  --quantize Q        weight storage: none (the default), fp8 (DeepSeek's 128x128 block
                       E4M3 for every attention, MLP and expert projection; FP8 checkpoints
-                      keep their bytes either way)
+                      keep their bytes) or int4 (the same projections as asymmetric 4-bit
+                      codes, one scale and zero point per row and 128 inputs)
   --disable-pass P    leave out an optimization pass: fathom-mla-absorption,
                       fathom-expert-grouping, fathom-rope-fusion
   --print-ir-after P  print the module on stderr after pass P (a pipeline pass, or all); with
@@ -166,8 +167,8 @@ Arguments parseArguments(int argc, char** argv) {
     throw UsageError{"--json needs --inspect or --report"};
   if (arguments.dtype != "auto" && arguments.dtype != "fp32" && arguments.dtype != "bf16")
     throw UsageError{"--dtype must be auto, fp32 or bf16, got '" + arguments.dtype + "'"};
-  if (arguments.quantize != "none" && arguments.quantize != "fp8")
-    throw UsageError{"--quantize must be none or fp8, got '" + arguments.quantize + "'"};
+  if (arguments.quantize != "none" && arguments.quantize != "fp8" && arguments.quantize != "int4")
+    throw UsageError{"--quantize must be none, fp8 or int4, got '" + arguments.quantize + "'"};
   return arguments;
 }
 

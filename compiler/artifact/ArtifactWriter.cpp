@@ -64,7 +64,7 @@ uint32_t ArtifactWriter::addTensor(TensorInfo info,
   uint64_t count = 1;
   for (int64_t dim : info.shape)
     count *= uint64_t(dim);
-  uint64_t expected = count * dtypeSize(info.dtype);
+  uint64_t expected = storageBytes(info.dtype, count, info.shape.empty() ? 1 : info.shape.back());
   uint64_t start = position_;
   produce([this](const void* data, size_t size) { writeRaw(data, size); });
   if (position_ - start != expected)
@@ -101,7 +101,7 @@ void ArtifactWriter::finish(const ArtifactContents& contents) {
     tensors.push_back(fb::CreateTensorDirect(
         builder, t.info.name.c_str(), static_cast<fb::ElementType>(t.info.dtype), &t.info.shape,
         t.section, t.offset, t.size, t.info.scale.empty() ? nullptr : t.info.scale.c_str(),
-        t.info.blockRows, t.info.blockCols));
+        t.info.blockRows, t.info.blockCols, t.info.zero.empty() ? nullptr : t.info.zero.c_str()));
   std::vector<flatbuffers::Offset<fb::EntryPoint>> entries;
   for (const auto& entry : contents.entryPoints)
     entries.push_back(fb::EntryPoint::Pack(builder, entry.get()));

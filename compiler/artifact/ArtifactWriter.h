@@ -22,6 +22,7 @@ struct TensorInfo {
   std::string scale; // block-quantized weights: name of the f32 scale tensor
   uint32_t blockRows = 0;
   uint32_t blockCols = 0;
+  std::string zero; // INT4 weights: name of the U4 zero-point tensor
 };
 
 struct GenerationDesc {
@@ -67,7 +68,7 @@ public:
   ArtifactWriter& operator=(const ArtifactWriter&) = delete;
 
   void beginSection(std::string name);
-  // `produce` must hand exactly numel * dtypeSize bytes to the sink; returns the tensor index.
+  // `produce` must hand exactly storageBytes(dtype, ...) bytes to the sink; returns the tensor index.
   uint32_t addTensor(TensorInfo info, const std::function<void(const ByteSink&)>& produce);
   uint32_t addTensorBytes(TensorInfo info, const void* data, size_t size);
   void endSection();

@@ -445,10 +445,13 @@ std::vector<std::string> storedParams(mlir::ModuleOp module) {
       }
     });
   }
-  // A quantized param brings its scale along.
+  // A quantized param brings its scale (and INT4 zero points) along.
   for (fm::ParamOp param : module.getOps<fm::ParamOp>())
-    if (param.getScaleAttr() && used.count(param.getSymName().str()))
+    if (param.getScaleAttr() && used.count(param.getSymName().str())) {
       used.insert(param.getScaleAttr().getValue().str());
+      if (auto zero = param.getZeroAttr())
+        used.insert(zero.getValue().str());
+    }
   std::vector<std::string> stored;
   for (fm::ParamOp param : module.getOps<fm::ParamOp>())
     if (used.count(param.getSymName().str()))

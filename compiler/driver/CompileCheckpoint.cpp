@@ -5,6 +5,7 @@
 #include "compiler/artifact/ArtifactWriter.h"
 #include "compiler/artifact/EmitEntryPoints.h"
 #include "compiler/driver/WeightStream.h"
+#include "compiler/initializer/Evaluate.h"
 #include "compiler/pipeline/Pipeline.h"
 #include "dialects/fathom/FathomConventions.h"
 #include "dialects/fathom/FathomDialect.h"
@@ -109,7 +110,8 @@ void runPipeline(mlir::ModuleOp module, const CompileOptions& options) {
 
 uint64_t paramBytes(mlir::fathom::ParamOp param) {
   mlir::RankedTensorType type = param.getTensorType();
-  return uint64_t(type.getNumElements()) * ((type.getElementTypeBitWidth() + 7) / 8);
+  return storageBytes(dtypeOfElement(type.getElementType()), uint64_t(type.getNumElements()),
+                      type.getRank() ? uint64_t(type.getShape().back()) : 1);
 }
 
 // Bytes of the params an entry function reads, scales included.
@@ -122,6 +124,8 @@ uint64_t weightBytesOf(mlir::SymbolTable& symbols, mlir::func::FuncOp function) 
           used.insert(param.getSymName().str());
           if (auto scale = param.getScaleAttr())
             used.insert(scale.getValue().str());
+          if (auto zero = param.getZeroAttr())
+            used.insert(zero.getValue().str());
         }
       });
   });

@@ -18,7 +18,7 @@ struct CompileOptions {
   int64_t maxSeqLen = 0; // 0: min(max_position_embeddings, 4096)
   int64_t maxBatch = 1;
   std::set<std::string> disabledPasses; // optimization passes to leave out
-  std::string quantize = "none";        // weight storage: none or fp8 (fathom-quantize)
+  std::string quantize = "none";        // weight storage: none, fp8 or int4 (fathom-quantize)
   std::set<std::string> printIrAfter;   // pass names, or "all": the module on stderr after each
   bool timePasses = false;              // MLIR's pass timing report on stderr
 };

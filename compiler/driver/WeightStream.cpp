@@ -72,10 +72,11 @@ uint64_t writeWeights(mlir::ModuleOp module, const frontend::Checkpoint& checkpo
   for (const std::string& name : stored) {
     auto param = symbols.lookup<fm::ParamOp>(name);
     params.push_back(param);
-    total += param.getSource()
-                 ? sourceView(checkpoint, param, shapeOf(param)).byteSize
-                 : uint64_t(param.getTensorType().getNumElements()) *
-                       dtypeSize(dtypeOfElement(param.getTensorType().getElementType()));
+    mlir::RankedTensorType type = param.getTensorType();
+    total += param.getSource() ? sourceView(checkpoint, param, shapeOf(param)).byteSize
+                               : storageBytes(dtypeOfElement(type.getElementType()),
+                                              uint64_t(type.getNumElements()),
+                                              type.getRank() ? uint64_t(type.getShape().back()) : 1);
   }
   uint64_t done = 0;
   auto advance = [&](uint64_t bytes) {
@@ -109,6 +110,8 @@ uint64_t writeWeights(mlir::ModuleOp module, const frontend::Checkpoint& checkpo
       info.scale = param.getScaleAttr().getValue().str();
       info.blockRows = uint32_t(quant->getRows());
       info.blockCols = uint32_t(quant->getCols());
+      if (auto zero = param.getZeroAttr())
+        info.zero = zero.getValue().str();
     }
     if (param.getSource()) {
       frontend::TensorView view = sourceView(checkpoint, param, info.shape);

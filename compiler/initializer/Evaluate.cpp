@@ -18,12 +18,17 @@ std::string nameOf(mlir::Operation* op) {
   return op->getName().getStringRef().str();
 }
 
+// Bytes of `elements` whole rows of a tensor of `shape` (U4 packs each row).
+size_t bytesOf(DType dtype, int64_t elements, const std::vector<int64_t>& shape) {
+  return size_t(storageBytes(dtype, uint64_t(elements), shape.empty() ? 1 : uint64_t(shape.back())));
+}
+
 HostTensor allocate(mlir::Type type) {
   auto ranked = llvm::cast<mlir::RankedTensorType>(type);
   HostTensor tensor;
   tensor.dtype = dtypeOfElement(ranked.getElementType());
   tensor.shape.assign(ranked.getShape().begin(), ranked.getShape().end());
-  tensor.bytes.resize(size_t(tensor.numel()) * dtypeSize(tensor.dtype));
+  tensor.bytes.resize(bytesOf(tensor.dtype, tensor.numel(), tensor.shape));
   return tensor;
 }
 
@@ -44,25 +49,25 @@ Strides stridesAround(const std::vector<int64_t>& shape, int64_t dim) {
 HostTensor slice(const HostTensor& input, fm::WeightSliceOp op) {
   HostTensor out = allocate(op.getType());
   Strides s = stridesAround(input.shape, op.getDim());
-  size_t element = dtypeSize(input.dtype);
-  size_t chunk = size_t(op.getSize() * s.inner) * element;
+  // Whole rows move (the verifier keeps ui4 slices off the last dimension).
+  auto bytes = [&](int64_t elements) { return bytesOf(input.dtype, elements, input.shape); };
+  size_t chunk = bytes(op.getSize() * s.inner);
   for (int64_t o = 0; o < s.outer; ++o)
     std::memcpy(out.bytes.data() + size_t(o) * chunk,
-                input.bytes.data() + size_t((o * s.extent + op.getOffset()) * s.inner) * element,
-                chunk);
+                input.bytes.data() + bytes((o * s.extent + op.getOffset()) * s.inner), chunk);
   return out;
 }
 
 HostTensor concat(const std::vector<HostTensor>& inputs, fm::WeightConcatOp op) {
   HostTensor out = allocate(op.getType());
   Strides total = stridesAround(out.shape, op.getDim());
-  size_t element = dtypeSize(out.dtype);
+  auto bytes = [&](int64_t elements) { return bytesOf(out.dtype, elements, out.shape); };
   int64_t at = 0;
   for (const HostTensor& input : inputs) {
     Strides s = stridesAround(input.shape, op.getDim());
-    size_t chunk = size_t(s.extent * s.inner) * element;
+    size_t chunk = bytes(s.extent * s.inner);
     for (int64_t o = 0; o < s.outer; ++o)
-      std::memcpy(out.bytes.data() + size_t((o * total.extent + at) * total.inner) * element,
+      std::memcpy(out.bytes.data() + bytes((o * total.extent + at) * total.inner),
                   input.bytes.data() + size_t(o) * chunk, chunk);
     at += s.extent;
   }
@@ -106,8 +111,16 @@ HostTensor convert(const HostTensor& input, mlir::Type type) {
   return out;
 }
 
-HostTensor dequantize(const HostTensor& data, const HostTensor& scale, fm::WeightDequantizeOp op) {
+HostTensor dequantize(const HostTensor& data, const HostTensor& scale, const HostTensor* zero,
+                      fm::WeightDequantizeOp op) {
   HostTensor out = allocate(op.getType());
+  if (zero) {
+    dequantizeInt4Matrix(reinterpret_cast<const uint8_t*>(data.bytes.data()), data.shape[0],
+                         data.shape[1], scale.bytes.data(),
+                         reinterpret_cast<const uint8_t*>(zero->bytes.data()),
+                         op.getBlockColsAttr().getInt(), out.dtype, out.bytes.data());
+    return out;
+  }
   dequantizeBlockMatrix(data.dtype, reinterpret_cast<const uint8_t*>(data.bytes.data()),
                         data.shape[0], data.shape[1], scale.bytes.data(), scale.shape[1],
                         op.getBlockRowsAttr().getInt(), op.getBlockColsAttr().getInt(), out.dtype,
@@ -140,6 +153,18 @@ std::pair<HostTensor, HostTensor> quantize(const HostTensor& input, fm::WeightQu
           storeFloat(DType::F8E4M3, at(r, c) / s, data.bytes.data() + size_t(r * cols + c));
     }
   return {std::move(data), std::move(scale)};
+}
+
+std::vector<HostTensor> groupQuantize(const HostTensor& input, fm::WeightGroupQuantizeOp op) {
+  std::vector<HostTensor> results;
+  for (mlir::Value result : op->getResults())
+    results.push_back(allocate(result.getType()));
+  quantizeInt4Matrix(input.dtype, input.bytes.data(), input.shape[0], input.shape[1],
+                     op.getGroupAttr().getInt(),
+                     reinterpret_cast<uint8_t*>(results[0].bytes.data()),
+                     reinterpret_cast<float*>(results[1].bytes.data()),
+                     reinterpret_cast<uint8_t*>(results[2].bytes.data()));
+  return results;
 }
 
 HostTensor matmul(const HostTensor& lhs, const HostTensor& rhs, fm::WeightMatmulOp op) {
@@ -276,19 +301,35 @@ HostTensor InitializerEvaluator::value(mlir::Value value,
   } else if (llvm::isa<fm::WeightConvertOp>(op)) {
     result = convert(operand(0), value.getType());
   } else if (auto op2 = llvm::dyn_cast<fm::WeightDequantizeOp>(op)) {
-    result = dequantize(operand(0), operand(1), op2);
-  } else if (auto op2 = llvm::dyn_cast<fm::WeightQuantizeOp>(op)) {
-    // The data and the scale are two params (the scale declared first): the one not asked for
-    // waits for its own evaluation instead of quantizing the weight again.
-    if (sibling_ && sibling_->first == value) {
-      HostTensor kept = std::move(sibling_->second);
-      sibling_.reset();
-      return kept;
+    std::optional<HostTensor> zero;
+    if (op2.getZero())
+      zero = operand(2);
+    result = dequantize(operand(0), operand(1), zero ? &*zero : nullptr, op2);
+  } else if (llvm::isa<fm::WeightQuantizeOp, fm::WeightGroupQuantizeOp>(op)) {
+    // Data, scales (and zero points) are separate params: the ones not asked for wait for
+    // their own evaluation instead of quantizing the weight again.
+    for (auto kept = siblings_.begin(); kept != siblings_.end(); ++kept)
+      if (kept->first == value) {
+        HostTensor tensor = std::move(kept->second);
+        siblings_.erase(kept);
+        return tensor;
+      }
+    std::vector<HostTensor> results;
+    if (auto fp8 = llvm::dyn_cast<fm::WeightQuantizeOp>(op)) {
+      auto [data, scale] = quantize(operand(0), fp8);
+      results.push_back(std::move(data));
+      results.push_back(std::move(scale));
+    } else {
+      results = groupQuantize(operand(0), llvm::cast<fm::WeightGroupQuantizeOp>(op));
     }
-    auto [data, scale] = quantize(operand(0), op2);
-    bool wantData = value == op2.getData();
-    sibling_.emplace(wantData ? op2.getScale() : op2.getData(), std::move(wantData ? scale : data));
-    return wantData ? std::move(data) : std::move(scale);
+    HostTensor wanted;
+    for (unsigned i = 0; i < op->getNumResults(); ++i) {
+      if (op->getResult(i) == value)
+        wanted = std::move(results[i]);
+      else
+        siblings_.emplace_back(op->getResult(i), std::move(results[i]));
+    }
+    return wanted;
   } else if (auto op2 = llvm::dyn_cast<fm::WeightMatmulOp>(op)) {
     result = matmul(operand(0), operand(1), op2);
   } else if (auto op2 = llvm::dyn_cast<fm::RopeTableOp>(op)) {

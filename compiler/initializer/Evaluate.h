@@ -49,8 +49,8 @@ private:
   mlir::ModuleOp module_;
   mlir::SymbolTable symbols_;
   SourceReader readSource_;
-  // The other result of the last weight_quantize evaluated, until it is asked for.
-  std::optional<std::pair<mlir::Value, HostTensor>> sibling_;
+  // The other results of the quantizations evaluated, until each is asked for.
+  std::vector<std::pair<mlir::Value, HostTensor>> siblings_;
 };
 
 // The runtime dtype of a builtin element type (passes/Layout.h storageDType); throws for the

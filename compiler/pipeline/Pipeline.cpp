@@ -29,8 +29,8 @@ std::string validatePipelineOptions(const PipelineOptions& options) {
       known += (known.empty() ? "" : ", ") + name;
     return "unknown target '" + options.target + "' (known: " + known + ")";
   }
-  if (options.quantize != "none" && options.quantize != "fp8")
-    return "unknown quantization '" + options.quantize + "' (known: none, fp8)";
+  if (options.quantize != "none" && options.quantize != "fp8" && options.quantize != "int4")
+    return "unknown quantization '" + options.quantize + "' (known: none, fp8, int4)";
   for (const std::string& name : options.disabled) {
     auto stage =
         llvm::find_if(pipelineStages(), [&](const PipelineStage& s) { return s.name == name; });
@@ -85,7 +85,7 @@ struct PipelineCommandLine : public PassPipelineOptions<PipelineCommandLine> {
                              llvm::cl::init("cpu")};
   ListOption<std::string> disable{*this, "disable",
                                   llvm::cl::desc("optimization passes to leave out")};
-  Option<std::string> quantize{*this, "quantize", llvm::cl::desc("weight storage: none or fp8"),
+  Option<std::string> quantize{*this, "quantize", llvm::cl::desc("weight storage: none, fp8 or int4"),
                                llvm::cl::init("none")};
 };
 } // namespace

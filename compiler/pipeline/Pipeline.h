@@ -13,7 +13,7 @@ struct PipelineOptions {
   std::string target = "cpu";
   // Optimization passes to leave out, by their command-line names ("fathom-mla-absorption").
   std::set<std::string> disabled;
-  // Weight storage: "none" (the checkpoint's, in the compute dtype) or "fp8".
+  // Weight storage: "none" (the checkpoint's, in the compute dtype), "fp8" or "int4".
   std::string quantize = "none";
 };
 

@@ -14,6 +14,8 @@ def Fathom_DType : I32EnumAttr<"DType", "element type of stored or computed tens
     I32EnumAttrCase<"i64", 5>,
     I32EnumAttrCase<"i32", 6>,
     I32EnumAttrCase<"i8", 7>,
+    // Packed unsigned 4-bit codes (`ui4`): INT4 weights and their zero points.
+    I32EnumAttrCase<"u4", 8>,
   ]> {
   let cppNamespace = "::mlir::fathom";
   let genSpecializedAttr = 0;
@@ -82,11 +84,15 @@ def Fathom_TablePartAttr : EnumAttr<Fathom_Dialect, Fathom_TablePart, "table_par
 }
 
 def Fathom_BlockQuantAttr : Fathom_Attr<"BlockQuant", "block_quant"> {
-  let summary = "block-wise quantization of a 2-D weight with one fp32 scale per block";
+  let summary = "block-wise quantization of a weight with one fp32 scale per block";
   let description = [{
-    DeepSeek's FP8 format: the weight is stored in `storage` (e.g. f8e4m3) and each
-    `rows x cols` block carries one fp32 scale; dequantized = stored * scale. Edge blocks are
-    partial, so the scale tensor has ceil(M/rows) x ceil(N/cols) entries.
+    The weight is stored in `storage` and each `rows x cols` block carries one fp32 scale.
+    Edge blocks are partial, so the scale tensor has ceil(M/rows) x ceil(N/cols) entries (per
+    stacked matrix).
+
+    - f8e4m3 / f8e5m2 (DeepSeek's FP8 format, 128 x 128 blocks): dequantized = stored * scale.
+    - u4 (INT4 weight-only, asymmetric, 1 x 128 groups along the input dimension): each block
+      also has a u4 zero point, the param's `zero`; dequantized = (stored - zero) * scale.
 
     Example: `#fathom.block_quant<storage = f8e4m3, rows = 128, cols = 128>`
   }];

@@ -24,8 +24,9 @@ void FathomDialect::initialize() {
 
 LogicalResult BlockQuantAttr::verify(function_ref<InFlightDiagnostic()> emitError, DType storage,
                                      int64_t rows, int64_t cols) {
-  if (storage != DType::f8e4m3 && storage != DType::f8e5m2 && storage != DType::i8)
-    return emitError() << "block quantization stores f8e4m3, f8e5m2 or i8, not "
+  if (storage != DType::f8e4m3 && storage != DType::f8e5m2 && storage != DType::i8 &&
+      storage != DType::u4)
+    return emitError() << "block quantization stores f8e4m3, f8e5m2, i8 or u4, not "
                        << stringifyDType(storage);
   if (rows <= 0 || cols <= 0)
     return emitError() << "block sizes must be positive, got " << rows << "x" << cols;

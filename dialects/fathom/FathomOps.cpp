@@ -27,6 +27,8 @@ Type mlir::fathom::elementTypeOf(MLIRContext* context, DType dtype) {
     return IntegerType::get(context, 32);
   case DType::i8:
     return IntegerType::get(context, 8);
+  case DType::u4:
+    return IntegerType::get(context, 4, IntegerType::Unsigned);
   }
   return {};
 }
@@ -38,11 +40,13 @@ LogicalResult ParamOp::verify() {
     return emitOpError("source_offset needs a source tensor name and must not be negative");
   if (getSourceOffset() && getQuantization())
     return emitOpError("a block-quantized param cannot be a slice of its source");
-  if (!getQuantization() && !getScale())
+  if (!getQuantization() && !getScale() && !getZero())
     return success();
   if (!getQuantization() || !getScale())
     return emitOpError("a block-quantized param needs both `quantization` and `scale`");
   BlockQuantAttr quant = *getQuantization();
+  if ((quant.getStorage() == DType::u4) != bool(getZero()))
+    return emitOpError("a `zero` param goes with u4 storage, and u4 storage needs one");
   RankedTensorType type = getTensorType();
   if (type.getRank() < 2)
     return emitOpError() << "block quantization applies to matrices (rank >= 2), got rank "
@@ -69,6 +73,13 @@ LogicalResult ParamOp::verifySymbolUses(SymbolTableCollection& tables) {
     return emitOpError() << "scale @" << scale.getSymName() << " must be "
                          << grid.type(getContext()) << " (one per " << quant.getRows() << "x"
                          << quant.getCols() << " block), got " << scaleType;
+  if (!getZeroAttr())
+    return success();
+  auto zero = tables.lookupNearestSymbolFrom<ParamOp>(*this, getZeroAttr());
+  auto zeroType = RankedTensorType::get(grid.shape, type.getElementType());
+  if (!zero || zero.getTensorType() != zeroType)
+    return emitOpError() << "zero " << getZeroAttr() << " must be a fathom.param of type "
+                         << zeroType;
   return success();
 }
 

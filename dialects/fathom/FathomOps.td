@@ -18,8 +18,10 @@ def Fathom_ParamOp : Fathom_Op<"param", [Symbol,
     Declares a weight of the model. `type` is the tensor the artifact stores; `source` names
     the checkpoint tensor it comes from (absent for weights that compile-time weight work
     creates) and `source_dtype` its element type there when the artifact stores another one
-    (a bf16 checkpoint compiled for fp32, say). A block-quantized weight names the symbol of its scale tensor, which must be an
-    f32 `fathom.param` with one entry per block. `source_offset` (elements) places the weight
+    (a bf16 checkpoint compiled for fp32, say). A block-quantized weight names the symbol of
+    its scale tensor, which must be an f32 `fathom.param` with one entry per block; a u4
+    (INT4) weight also names its `zero`, a u4 `fathom.param` of the scale's shape.
+    `source_offset` (elements) places the weight
     inside a larger source tensor whose bytes it occupies contiguously: one expert's gate rows
     of transformers v5's fused `mlp.experts.gate_up_proj`, say.
 
@@ -38,7 +40,8 @@ def Fathom_ParamOp : Fathom_Op<"param", [Symbol,
                        OptionalAttr<Fathom_DTypeAttr>:$source_dtype,
                        OptionalAttr<Fathom_BlockQuantAttr>:$quantization,
                        OptionalAttr<FlatSymbolRefAttr>:$scale,
-                       OptionalAttr<I64Attr>:$source_offset);
+                       OptionalAttr<I64Attr>:$source_offset,
+                       OptionalAttr<FlatSymbolRefAttr>:$zero);
   let assemblyFormat = [{
     $sym_name `:` $type (`quantized` $quantization^ `scale` $scale)? attr-dict
   }];

@@ -25,6 +25,25 @@ bool isFloatStorage(Type type) {
   return type.isF32() || type.isBF16() || type.isF16();
 }
 
+// Packed INT4 codes (two per byte, rows byte-aligned): moving whole rows keeps the packing,
+// anything that splits or reorders a row's elements does not.
+bool isPacked(RankedTensorType type) {
+  return type.getElementType().isUnsignedInteger(4);
+}
+
+LogicalResult keepsRows(Operation* op, RankedTensorType input, int64_t dim) {
+  if (isPacked(input) && dim == input.getRank() - 1)
+    return op->emitOpError("cannot split the rows of packed ui4 data (dimension ")
+           << dim << " is the last)";
+  return success();
+}
+
+LogicalResult notPacked(Operation* op, RankedTensorType input) {
+  if (isPacked(input))
+    return op->emitOpError("does not apply to packed ui4 data");
+  return success();
+}
+
 } // namespace
 
 LogicalResult InitializerOp::verify() {
@@ -75,6 +94,8 @@ LogicalResult WeightSliceOp::verify() {
   shape[dim] = size;
   if (result.getShape() != ArrayRef<int64_t>(shape))
     return emitOpError() << "result must have shape of the slice, got " << result;
+  if (failed(keepsRows(*this, input, dim)))
+    return failure();
   return sameElements(*this, input, result);
 }
 
@@ -82,6 +103,9 @@ LogicalResult WeightReshapeOp::verify() {
   RankedTensorType input = typeOf(getInput()), result = typeOf(getResult());
   if (input.getNumElements() != result.getNumElements())
     return emitOpError() << input << " and " << result << " hold different element counts";
+  if (isPacked(input) && (input.getRank() == 0 || result.getRank() == 0 ||
+                          lastDim(input) != lastDim(result)))
+    return emitOpError("keeps the rows of packed ui4 data: the last dimension must stay");
   return sameElements(*this, input, result);
 }
 
@@ -93,6 +117,8 @@ LogicalResult WeightTransposeOp::verify() {
   std::swap(shape[shape.size() - 1], shape[shape.size() - 2]);
   if (result.getShape() != ArrayRef<int64_t>(shape))
     return emitOpError() << "result must be " << input << " with the last two dimensions swapped";
+  if (failed(notPacked(*this, input)))
+    return failure();
   return sameElements(*this, input, result);
 }
 
@@ -100,6 +126,8 @@ LogicalResult WeightDeinterleaveRowsOp::verify() {
   RankedTensorType input = typeOf(getInput());
   if (input.getRank() < 1)
     return emitOpError("permutes rows of a tensor of rank >= 1");
+  if (failed(notPacked(*this, input)))
+    return failure();
   int64_t offset = getOffsetAttr().getInt(), size = getSizeAttr().getInt();
   int64_t period = getPeriodAttr().getInt();
   if (offset < 0 || size < 2 || size % 2 != 0 || period < size || offset > input.getDimSize(0) ||
@@ -130,6 +158,8 @@ LogicalResult WeightConcatOp::verify() {
   }
   if (result.getShape() != ArrayRef<int64_t>(shape))
     return emitOpError() << "result must have the joined shape";
+  if (failed(keepsRows(*this, first, dim)))
+    return failure();
   return sameElements(*this, first, result);
 }
 
@@ -145,8 +175,11 @@ LogicalResult WeightConvertOp::verify() {
 LogicalResult WeightDequantizeOp::verify() {
   RankedTensorType input = typeOf(getInput()), scale = typeOf(getScale());
   RankedTensorType result = typeOf(getResult());
-  if (!isa<Float8E4M3FNType, Float8E5M2Type>(input.getElementType()))
-    return emitOpError() << "dequantizes f8E4M3FN or f8E5M2 data, got " << input.getElementType();
+  if (!isa<Float8E4M3FNType, Float8E5M2Type>(input.getElementType()) && !isPacked(input))
+    return emitOpError() << "dequantizes f8E4M3FN, f8E5M2 or ui4 data, got "
+                         << input.getElementType();
+  if (isPacked(input) != bool(getZero()))
+    return emitOpError("ui4 data comes with a zero point operand, and only ui4 data does");
   if (input.getRank() != 2 || input.getShape() != result.getShape() ||
       !(result.getElementType().isF32() || result.getElementType().isBF16()))
     return emitOpError("maps 2-D data to the same shape in f32 or bf16");
@@ -156,6 +189,9 @@ LogicalResult WeightDequantizeOp::verify() {
   BlockGrid grid = blockGridOf(input, blockRows, blockCols);
   if (!grid.holds(scale))
     return emitOpError() << "scale must be " << grid.type(getContext());
+  if (getZero() && typeOf(getZero()) != RankedTensorType::get(grid.shape, input.getElementType()))
+    return emitOpError() << "zero must be "
+                         << RankedTensorType::get(grid.shape, input.getElementType());
   return success();
 }
 
@@ -171,6 +207,23 @@ LogicalResult WeightQuantizeOp::verify() {
   BlockGrid grid = blockGridOf(input, blockRows, blockCols);
   if (!grid.holds(scale))
     return emitOpError() << "scale must be " << grid.type(getContext());
+  return success();
+}
+
+LogicalResult WeightGroupQuantizeOp::verify() {
+  RankedTensorType input = typeOf(getInput()), data = typeOf(getData());
+  if (input.getRank() != 2 || data.getShape() != input.getShape() || !isPacked(data) ||
+      !isFloatStorage(input.getElementType()))
+    return emitOpError("quantizes a 2-D float tensor into ui4 data of the same shape");
+  const int64_t group = getGroupAttr().getInt();
+  if (group < 1)
+    return emitOpError("group size must be positive");
+  BlockGrid grid = blockGridOf(input, 1, group);
+  if (!grid.holds(typeOf(getScale())))
+    return emitOpError() << "scale must be " << grid.type(getContext());
+  if (typeOf(getZero()) != RankedTensorType::get(grid.shape, data.getElementType()))
+    return emitOpError() << "zero must be "
+                         << RankedTensorType::get(grid.shape, data.getElementType());
   return success();
 }
 

@@ -104,14 +104,16 @@ def Fathom_WeightDequantizeOp : Fathom_Op<"weight_dequantize", [Pure]> {
   let description = [{
     DeepSeek's FP8 format: w[i, j] = float(q[i, j]) * scale[i / block_rows, j / block_cols] in
     fp32, then rounded once to the result's element type (bf16 or f32), as the kernels do on
-    the fly and as HF dequantizes a checkpoint it loads in bf16.
+    the fly and as HF dequantizes a checkpoint it loads in bf16. INT4 (ui4 data, with its ui4
+    `zero` of the scale's shape): w = float(q - zero) * scale, one fp32 multiply.
   }];
   let arguments = (ins AnyStaticShapeTensor:$input, AnyStaticShapeTensor:$scale,
+                       Optional<AnyStaticShapeTensor>:$zero,
                        I64Attr:$block_rows, I64Attr:$block_cols);
   let results = (outs AnyStaticShapeTensor:$result);
   let assemblyFormat = [{
-    $input `,` $scale `block` `(` $block_rows `,` $block_cols `)` attr-dict `:` type($input) `,`
-    type($scale) `->` type($result)
+    $input `,` $scale (`zero` $zero^)? `block` `(` $block_rows `,` $block_cols `)` attr-dict `:`
+    type($input) `,` type($scale) (`,` type($zero)^)? `->` type($result)
   }];
   let hasVerifier = 1;
 }
@@ -128,6 +130,25 @@ def Fathom_WeightQuantizeOp : Fathom_Op<"weight_quantize", [Pure]> {
   let assemblyFormat = [{
     $input `block` `(` $block_rows `,` $block_cols `)` attr-dict `:` type($input) `->`
     type($data) `,` type($scale)
+  }];
+  let hasVerifier = 1;
+}
+
+def Fathom_WeightGroupQuantizeOp : Fathom_Op<"weight_group_quantize", [Pure]> {
+  let summary = "asymmetric INT4 quantization in groups along the input dimension";
+  let description = [{
+    Per row and group of `group` inputs (the last group partial), in fp32: scale =
+    (max - min) / 15 (1 where max equals min), zero = clamp(round(-min / scale), 0, 15),
+    q = clamp(round(w / scale) + zero, 0, 15), rounding half to even. Results: the ui4 codes
+    (the input's shape), the f32 scales and the ui4 zero points, both [rows, ceil(cols /
+    group)]; dequantized as (q - zero) * scale.
+  }];
+  let arguments = (ins AnyStaticShapeTensor:$input, I64Attr:$group);
+  let results = (outs AnyStaticShapeTensor:$data, AnyStaticShapeTensor:$scale,
+                      AnyStaticShapeTensor:$zero);
+  let assemblyFormat = [{
+    $input `group` `(` $group `)` attr-dict `:` type($input) `->` type($data) `,` type($scale)
+    `,` type($zero)
   }];
   let hasVerifier = 1;
 }

@@ -23,9 +23,8 @@ uint64_t elementCount(const flatbuffers::Vector<int64_t>* shape) {
   uint64_t count = 1;
   if (shape)
     for (int64_t dim : *shape) {
-      if (dim < 0)
+      if (dim < 0 || __builtin_mul_overflow(count, uint64_t(dim), &count))
         return UINT64_MAX;
-      count *= uint64_t(dim);
     }
   return count;
 }
@@ -135,8 +134,11 @@ void Artifact::verifyLayout(Verify verify, const Progress& progress) {
     if (uint8_t(tensor->dtype()) > uint8_t(fb::ElementType::MAX))
       fail(path_, "tensor '" + name + "' has an unknown element type");
     uint64_t count = elementCount(tensor->shape());
-    if (count == UINT64_MAX ||
-        count * dtypeSize(static_cast<DType>(tensor->dtype())) != tensor->size())
+    uint64_t rowLength = tensor->shape() && tensor->shape()->size() > 0
+                             ? uint64_t(tensor->shape()->Get(tensor->shape()->size() - 1))
+                             : 1;
+    if (count == UINT64_MAX || count > (UINT64_MAX >> 4) ||
+        storageBytes(static_cast<DType>(tensor->dtype()), count, rowLength) != tensor->size())
       fail(path_, "tensor '" + name + "' size " + std::to_string(tensor->size()) +
                       " does not match its shape and dtype");
     if (!tensorIndex_.emplace(tensor->name()->string_view(), i).second)

@@ -1,5 +1,7 @@
 #include "fathom/runtime/DType.h"
 
+#include "fathom/runtime/Error.h"
+
 #include <array>
 #include <utility>
 
@@ -12,7 +14,7 @@ struct DTypeInfo {
   bool floating;
 };
 
-constexpr std::array<DTypeInfo, 12> kDTypes = {{
+constexpr std::array<DTypeInfo, 13> kDTypes = {{
     {DType::F32, "F32", 4, true},
     {DType::F16, "F16", 2, true},
     {DType::BF16, "BF16", 2, true},
@@ -25,18 +27,31 @@ constexpr std::array<DTypeInfo, 12> kDTypes = {{
     {DType::I8, "I8", 1, false},
     {DType::U8, "U8", 1, false},
     {DType::Bool, "BOOL", 1, false},
+    {DType::U4, "U4", 0, false}, // not a safetensors dtype: only quantization writes it
 }};
 
 const DTypeInfo& info(DType dtype) { return kDTypes[static_cast<size_t>(dtype)]; }
 } // namespace
 
-size_t dtypeSize(DType dtype) { return info(dtype).size; }
+size_t dtypeSize(DType dtype) {
+  if (dtype == DType::U4)
+    throw Error("U4 packs two elements per byte: it has no per-element size");
+  return info(dtype).size;
+}
+
+uint64_t storageBytes(DType dtype, uint64_t numel, uint64_t rowLength) {
+  if (dtype != DType::U4)
+    return numel * info(dtype).size;
+  if (numel == 0 || rowLength == 0)
+    return 0;
+  return numel / rowLength * ((rowLength + 1) / 2);
+}
 std::string_view dtypeName(DType dtype) { return info(dtype).name; }
 bool isFloatingPoint(DType dtype) { return info(dtype).floating; }
 
 std::optional<DType> parseSafetensorsDType(std::string_view name) {
   for (const DTypeInfo& entry : kDTypes)
-    if (entry.name == name)
+    if (entry.name == name && entry.dtype != DType::U4)
       return entry.dtype;
   return std::nullopt;
 }

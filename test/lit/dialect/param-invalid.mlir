@@ -34,7 +34,7 @@ fathom.param @w : tensor<4xf32> {source = "w", source_dtype = #fathom.dtype<bf17
 
 // -----
 
-// expected-error @below {{block quantization stores f8e4m3, f8e5m2 or i8, not bf16}}
+// expected-error @below {{block quantization stores f8e4m3, f8e5m2, i8 or u4, not bf16}}
 fathom.param @w : tensor<128x128xbf16> quantized <storage = bf16, rows = 128, cols = 128> scale @s
 
 // -----
@@ -75,3 +75,16 @@ fathom.param @s : tensor<1x1xf32>
 // expected-error @below {{scale @s must be 'tensor<4x2x1xf32>' (one per 128x128 block), got 'tensor<2x1xf32>'}}
 fathom.param @w : tensor<4x200x64xf8E4M3FN> quantized <storage = f8e4m3, rows = 128, cols = 128> scale @s
 fathom.param @s : tensor<2x1xf32>
+
+// -----
+
+// expected-error @below {{a `zero` param goes with u4 storage, and u4 storage needs one}}
+fathom.param @w : tensor<4x256xui4> quantized <storage = u4, rows = 1, cols = 128> scale @s
+fathom.param @s : tensor<4x2xf32>
+
+// -----
+
+// expected-error @below {{zero @z must be a fathom.param of type 'tensor<4x2xui4>'}}
+fathom.param @w : tensor<4x256xui4> quantized <storage = u4, rows = 1, cols = 128> scale @s {zero = @z}
+fathom.param @s : tensor<4x2xf32>
+fathom.param @z : tensor<4x1xui4>

@@ -1,7 +1,7 @@
 // RUN: fathom-opt %s -split-input-file -verify-diagnostics
 
 func.func @data_dtype(%q: tensor<200x160xi8>, %s: tensor<2x2xf32>) -> tensor<200x160xbf16> {
-  // expected-error @below {{dequantizes f8E4M3FN or f8E5M2 data, got 'i8'}}
+  // expected-error @below {{dequantizes f8E4M3FN, f8E5M2 or ui4 data, got 'i8'}}
   %0 = fathom.weight_dequantize %q, %s block(128, 128) : tensor<200x160xi8>, tensor<2x2xf32> -> tensor<200x160xbf16>
   return %0 : tensor<200x160xbf16>
 }

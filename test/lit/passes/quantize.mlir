@@ -3,7 +3,7 @@
 // RUN: fathom-opt %s -fathom-quantize -fathom-quantize -split-input-file | FileCheck %s
 // RUN: not fathom-opt %s -fathom-quantize=mode=int3 -split-input-file 2>&1 | FileCheck %s --check-prefix=MODE
 
-// MODE: fathom-quantize: unknown mode 'int3' (known: fp8)
+// MODE: fathom-quantize: unknown mode 'int3' (known: fp8, int4)
 
 // The MLP's and every expert's projections become 128x128-block FP8 with their scales, both
 // from one weight_quantize; the embedding, the router gate and its bias, the norm and the LM

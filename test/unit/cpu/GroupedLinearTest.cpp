@@ -1,5 +1,6 @@
 // groupedLinear() against what it replaces: linear() per expert over the expert's rows (and
-// siluMul for the gated form), bit for bit, for every weight dtype and both GEMM paths.
+// siluMul for the gated form), bit for bit, for every weight dtype (FP8 and INT4 included) and
+// both GEMM paths.
 #include "fathom/cpu/GroupedLinear.h"
 #include "TestUtil.h"
 #include "fathom/cpu/Elementwise.h"
@@ -20,17 +21,28 @@ using test::randomFloats;
 const std::vector<int32_t> kRowsPerExpert = {0, 1, 3, 0, 9, 140, 0};
 // Partial 128 x 128 FP8 blocks on both edges; more outputs than one task's span (256).
 constexpr int64_t kIn = 300, kOut = 260;
-constexpr int64_t kScalesPerMatrix = 3 * 3;
+// INT4: 1 x 128 groups, the last partial; zero points two per byte.
+constexpr int64_t kGroupsPerRow = 3, kZeroBytesPerRow = 2;
 
 struct Stack {
   DType type;
   std::vector<std::byte> data;
-  std::vector<float> scales; // FP8: [matrices, 3, 3]
-  size_t matrixBytes() const { return size_t(kIn * kOut) * dtypeSize(type); }
+  std::vector<float> scales;   // FP8: [matrices, 3, 3]; U4: [matrices, kOut, 3]
+  std::vector<uint8_t> zeros;  // U4: [matrices, kOut, 2 bytes]
+  size_t matrixBytes() const { return storageBytes(type, uint64_t(kIn * kOut), uint64_t(kIn)); }
+  int64_t scalesPerMatrix() const {
+    return type == DType::U4 ? kOut * kGroupsPerRow : 3 * 3;
+  }
+  BlockScales blockScales(int64_t matrix) const {
+    if (type == DType::U4)
+      return {scales.data() + matrix * scalesPerMatrix(), 1, 128,
+              zeros.data() + matrix * kOut * kZeroBytesPerRow};
+    return {scales.data() + matrix * scalesPerMatrix(), 128, 128};
+  }
 };
 
 Stack makeStack(DType type, int64_t matrices, uint32_t seed) {
-  Stack stack{type, {}, {}};
+  Stack stack{type, {}, {}, {}};
   stack.data.resize(size_t(matrices) * stack.matrixBytes());
   std::vector<float> values = randomFloats(size_t(matrices * kIn * kOut), seed, 0.1f);
   std::mt19937 rng(seed);
@@ -38,12 +50,20 @@ Stack makeStack(DType type, int64_t matrices, uint32_t seed) {
     if (type == DType::F8E4M3) {
       uint8_t code = uint8_t(rng() & 0xff);
       stack.data[i] = std::byte((code & 0x7f) == 0x7f ? 0x3c : code); // no NaN codes
+    } else if (type == DType::U4) {
+      if (i < stack.data.size())
+        stack.data[i] = std::byte(rng() & 0xff); // two random codes
     } else {
       storeFloat(type, values[i], stack.data.data() + i * dtypeSize(type));
     }
   }
-  if (type == DType::F8E4M3)
-    stack.scales = randomFloats(size_t(matrices * kScalesPerMatrix), seed + 1, 0.01f);
+  if (type == DType::U4) {
+    stack.zeros.resize(size_t(matrices * kOut * kZeroBytesPerRow));
+    for (uint8_t& z : stack.zeros)
+      z = uint8_t(rng() & 0xff);
+  }
+  if (type == DType::F8E4M3 || type == DType::U4)
+    stack.scales = randomFloats(size_t(matrices * stack.scalesPerMatrix()), seed + 1, 0.01f);
   for (float& s : stack.scales)
     s = std::fabs(s) + 1e-3f;
   return stack;
@@ -53,8 +73,8 @@ LinearArgs matrixArgs(const Stack& w, int64_t matrix, int64_t rows, DType act, c
                       void* y) {
   LinearArgs args{rows, kIn, kOut,   act,
                   x,    0,   w.type, w.data.data() + size_t(matrix) * w.matrixBytes()};
-  if (w.type == DType::F8E4M3)
-    args.wScales = {w.scales.data() + matrix * kScalesPerMatrix, 128, 128};
+  if (w.type == DType::F8E4M3 || w.type == DType::U4)
+    args.wScales = w.blockScales(matrix);
   args.yType = act;
   args.y = y;
   return args;
@@ -102,7 +122,7 @@ std::vector<std::byte> grouped(const Stack& w, bool gated, DType act,
   args.ldx = kIn;
   args.wType = w.type;
   args.w = w.data.data();
-  args.wScales = {w.scales.data(), 128, 128};
+  args.wScales = w.blockScales(0);
   args.y = y.data();
   args.ldy = kOut;
   ScratchBuffer scratch(groupedLinearScratchBytes(pool));
@@ -156,7 +176,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{DType::BF16, DType::BF16, true}, Case{DType::BF16, DType::BF16, false},
                       Case{DType::BF16, DType::F32, true}, Case{DType::F8E4M3, DType::F32, true},
                       Case{DType::F8E4M3, DType::BF16, true},
-                      Case{DType::F8E4M3, DType::BF16, false}));
+                      Case{DType::F8E4M3, DType::BF16, false}, Case{DType::U4, DType::F32, true},
+                      Case{DType::U4, DType::BF16, true}, Case{DType::U4, DType::BF16, false}));
 
 TEST(GroupedLinear, RejectsBadOffsetsAndOperands) {
   Stack w = makeStack(DType::F32, 2, 3);

@@ -77,22 +77,25 @@ std::vector<Param> variants(const std::vector<std::string>& checkpoints) {
   return params;
 }
 
-// --quantize fp8 against HF in fp32 on the same quantized-then-dequantized weights
+// --quantize fp8 and int4 against HF in fp32 on the same quantized-then-dequantized weights
 // (test/reference/record_quantized.py), with each optimization off too. An FP8 checkpoint keeps
-// its bytes, so its ordinary reference applies, in both dtypes.
-std::vector<Param> quantizedVariants() {
+// its bytes under fp8, so its ordinary reference applies, in both dtypes; int4 requantizes it.
+std::vector<Param> quantizedVariants(const std::string& mode) {
   std::vector<Param> params;
   for (const char* checkpoint : {"tiny-v3", "tiny-v3-fused", "tiny-v2-lite", "tiny-v2-mlp-bias"})
     for (const char* disabled : kOptimizations)
-      params.push_back({checkpoint, "fp32", disabled, "fp8"});
-  for (const char* dtype : {"fp32", "bf16"})
-    params.push_back({"tiny-v3-fp8", dtype, "", "fp8"});
+      params.push_back({checkpoint, "fp32", disabled, mode});
+  if (mode == "fp8")
+    for (const char* dtype : {"fp32", "bf16"})
+      params.push_back({"tiny-v3-fp8", dtype, "", mode});
+  else
+    params.push_back({"tiny-v3-fp8", "fp32", "", mode});
   return params;
 }
 
 // The reference outputs a variant is held to.
 fs::path referenceOutputs(const Param& p) {
-  if (p.quantize == "none" || p.checkpoint == "tiny-v3-fp8")
+  if (p.quantize == "none" || (p.checkpoint == "tiny-v3-fp8" && p.quantize == "fp8"))
     return kReference / "outputs" / (p.checkpoint + ".json");
   // tiny-v3-fused holds tiny-v3's weights in the fused layout.
   std::string weights = p.checkpoint == "tiny-v3-fused" ? "tiny-v3" : p.checkpoint;
@@ -260,8 +263,10 @@ INSTANTIATE_TEST_SUITE_P(CausalLm, ReferenceParity,
                                                      "tiny-v2-lite", "tiny-v2-mlp-bias"})),
                          paramName);
 
-INSTANTIATE_TEST_SUITE_P(QuantizedFp8, ReferenceParity, testing::ValuesIn(quantizedVariants()),
+INSTANTIATE_TEST_SUITE_P(QuantizedFp8, ReferenceParity, testing::ValuesIn(quantizedVariants("fp8")),
                          paramName);
+INSTANTIATE_TEST_SUITE_P(QuantizedInt4, ReferenceParity,
+                         testing::ValuesIn(quantizedVariants("int4")), paramName);
 
 // Classification heads: scores at every position (token classification) or pooled at the last
 // non-pad token the way HF's GenericForSequenceClassification finds it.

@@ -48,12 +48,15 @@ LinearProblem problemFor(const GroupedLinearArgs& a, int64_t group, int half, in
            size_t(a.offsets[group] + rowBegin) * size_t(a.ldx) * dtypeSize(a.xType);
   args.wType = a.wType;
   args.w = static_cast<const std::byte*>(a.w) +
-           size_t(matrix * a.outFeatures * a.inFeatures) * dtypeSize(a.wType);
+           storageBytes(a.wType, uint64_t(matrix * a.outFeatures * a.inFeatures),
+                        uint64_t(a.inFeatures));
   args.wScales = a.wScales;
-  if (a.wType == DType::F8E4M3) {
+  if (a.wType == DType::F8E4M3 || a.wType == DType::U4) {
     const int64_t gridRows = (a.outFeatures + a.wScales.blockRows - 1) / a.wScales.blockRows;
     const int64_t gridCols = (a.inFeatures + a.wScales.blockCols - 1) / a.wScales.blockCols;
     args.wScales.data = a.wScales.data + matrix * gridRows * gridCols;
+    if (a.wType == DType::U4 && a.wScales.zeros)
+      args.wScales.zeros = a.wScales.zeros + matrix * gridRows * ((gridCols + 1) / 2);
   }
   args.yType = a.yType;
   args.y = y;
@@ -113,6 +116,9 @@ void check(const GroupedLinearArgs& a) {
   if (a.wType == DType::F8E4M3 &&
       (!a.wScales.data || a.wScales.blockRows <= 0 || a.wScales.blockCols <= 0))
     fail("an F8E4M3 weight needs block scales with positive block sizes");
+  if (a.wType == DType::U4 && (!a.wScales.data || !a.wScales.zeros ||
+                               a.wScales.blockRows != 1 || a.wScales.blockCols <= 0))
+    fail("a U4 weight needs scales and zero points per 1 x blockCols group");
   if (a.offsets[0] != 0)
     fail("expert row ranges must start at row 0");
   for (int64_t e = 0; e < a.groups; ++e)

@@ -45,10 +45,22 @@ LinearProblem detail::resolveLinear(const LinearArgs& a) {
   detail::WeightSource& w = p.w;
   w.type = a.wType;
   w.data = a.w;
-  w.ld = a.ldw ? a.ldw : a.inFeatures;
+  w.ld = a.ldw ? a.ldw : a.wType == DType::U4 ? (a.inFeatures + 1) / 2 * 2 : a.inFeatures;
   if (w.ld < p.in)
     fail("ldw=" + std::to_string(w.ld) + " is smaller than inFeatures");
-  if (a.wType == DType::F8E4M3) {
+  if (a.wType == DType::U4) {
+    const BlockScales& s = a.wScales;
+    if (!s.data || !s.zeros || s.blockRows != 1 || s.blockCols <= 0)
+      fail("a U4 weight needs scales and zero points per 1 x blockCols group (blockCols > 0)");
+    if (w.ld % 2 != 0)
+      fail("a U4 weight's ldw must be even (rows start on a byte), got " + std::to_string(w.ld));
+    w.scales = s.data;
+    w.zeros = s.zeros;
+    w.blockRows = 1;
+    w.blockCols = s.blockCols;
+    w.scaleCols = (p.in + s.blockCols - 1) / s.blockCols;
+    w.roundDequantizedToBf16 = a.xType == DType::BF16;
+  } else if (a.wType == DType::F8E4M3) {
     const BlockScales& s = a.wScales;
     if (!s.data || s.blockRows <= 0 || s.blockCols <= 0)
       fail("an F8E4M3 weight needs block scales with positive block sizes");
@@ -59,7 +71,8 @@ LinearProblem detail::resolveLinear(const LinearArgs& a) {
     // HF's bf16 model holds the dequantized weight in bf16.
     w.roundDequantizedToBf16 = a.xType == DType::BF16;
   } else if (a.wType != DType::F32 && a.wType != DType::BF16) {
-    fail("w has dtype " + std::string(dtypeName(a.wType)) + ", expected F32, BF16 or F8E4M3");
+    fail("w has dtype " + std::string(dtypeName(a.wType)) +
+         ", expected F32, BF16, F8E4M3 or U4");
   }
   return p;
 }

@@ -14,11 +14,13 @@ namespace fathom::cpu::detail {
 struct WeightSource {
   DType type = DType::F32;
   const void* data = nullptr;
-  int64_t ld = 0;
-  // FP8 only.
+  int64_t ld = 0; // elements (U4: even, ld / 2 bytes per row)
+  // FP8 and U4 only.
   const float* scales = nullptr;
   int64_t blockRows = 0, blockCols = 0, scaleCols = 0;
   bool roundDequantizedToBf16 = false;
+  // U4 only: zero points, scaleCols per row packed two per byte.
+  const uint8_t* zeros = nullptr;
 };
 
 // LinearArgs with every leading dimension filled in and the weight resolved.
@@ -139,6 +141,36 @@ FATHOM_ALWAYS_INLINE void widenBf16(const uint16_t* src, int64_t count, float* d
     dst[k] = bf16ToFloat(src[k]);
 }
 
+// The U4 zero point of `row`'s group `group`.
+FATHOM_ALWAYS_INLINE int32_t u4Zero(const WeightSource& w, int64_t row, int64_t group) {
+  const uint8_t* zeros = w.zeros + row * ((w.scaleCols + 1) / 2);
+  return (zeros[group >> 1] >> ((group & 1) * 4)) & 0xf;
+}
+
+// INT4: w = float(q - zero) * scale in fp32 per group (rounded to bf16 for a bf16 model).
+template <class V>
+FATHOM_ALWAYS_INLINE void widenU4Row(const WeightSource& w, int64_t row, int64_t k0, int64_t count,
+                                     float* dst) {
+  constexpr int L = kLanes<V>;
+  const uint8_t* src = static_cast<const uint8_t*>(w.data) + row * (w.ld / 2);
+  const float* scaleRow = w.scales + row * w.scaleCols;
+  for (int64_t k = k0; k < k0 + count;) {
+    const int64_t group = k / w.blockCols;
+    const int64_t groupEnd = std::min(k0 + count, (group + 1) * w.blockCols);
+    const float scale = scaleRow[group];
+    const int32_t zero = u4Zero(w, row, group);
+    for (; k % 2 == 0 && k + L <= groupEnd; k += L) {
+      V v = loadU4Vec<V>(src + k / 2, zero) * scale;
+      storeVec(dst + (k - k0), w.roundDequantizedToBf16 ? roundVecToBf16(v) : v);
+    }
+    for (; k < groupEnd; ++k) {
+      int32_t code = (src[k >> 1] >> ((k & 1) * 4)) & 0xf;
+      float v = float(code - zero) * scale;
+      dst[k - k0] = w.roundDequantizedToBf16 ? roundToBf16(v) : v;
+    }
+  }
+}
+
 // dst[0..count) = W[row, k0 .. k0+count) widened to fp32, with V-wide vectors.
 template <class V>
 FATHOM_ALWAYS_INLINE void widenWeightRow(const WeightSource& w, int64_t row, int64_t k0,
@@ -148,6 +180,8 @@ FATHOM_ALWAYS_INLINE void widenWeightRow(const WeightSource& w, int64_t row, int
     return copyFloats<V>(static_cast<const float*>(w.data) + row * w.ld + k0, count, dst);
   if (w.type == DType::BF16)
     return widenBf16<V>(static_cast<const uint16_t*>(w.data) + row * w.ld + k0, count, dst);
+  if (w.type == DType::U4)
+    return widenU4Row<V>(w, row, k0, count, dst);
   // F8E4M3: w = f8(w8) * scale in fp32, per scale block.
   const uint8_t* src = static_cast<const uint8_t*>(w.data) + row * w.ld;
   const float* scaleRow = w.scales + (row / w.blockRows) * w.scaleCols;

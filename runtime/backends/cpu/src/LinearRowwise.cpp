@@ -154,6 +154,68 @@ FATHOM_ALWAYS_INLINE void singleRowBlockFp8(const LinearProblem& p, const float*
     storeOutput(p, 0, outBegin + j, sumLanes(acc[j]));
 }
 
+// One activation row against INT4 weight rows dequantized in registers. Per group each row's
+// 16 dequantized values float(q - zero) * scale (rounded to bf16 for a bf16 model) form a
+// table; on AVX-512 the codes index it in one permute, elsewhere they are converted. Either
+// way the weights equal widenU4Row's and the FMAs are the other paths', so are the bits.
+// Needs inputs and blockCols multiples of 16.
+template <class V, int kOut>
+FATHOM_ALWAYS_INLINE void singleRowBlockU4(const LinearProblem& p, const float* x,
+                                           int64_t outBegin, int64_t outEnd) {
+  constexpr int L = kLanes<V>, kParts = 16 / L;
+  using I32 = typename VecTraits<V>::I32;
+  const int64_t numOut = outEnd - outBegin;
+  const uint8_t* wRow[kOut];
+  int64_t rowOf[kOut];
+  for (int64_t j = 0; j < kOut; ++j) { // padding outputs repeat the last one, never stored
+    rowOf[j] = outBegin + std::min(j, numOut - 1);
+    wRow[j] = static_cast<const uint8_t*>(p.w.data) + rowOf[j] * (p.w.ld / 2);
+  }
+  V a[kOut][kParts];
+  for (int j = 0; j < kOut; ++j)
+    for (int part = 0; part < kParts; ++part)
+      a[j][part] = V{};
+  for (int64_t k0 = 0; k0 < p.in; k0 += p.w.blockCols) {
+    const int64_t group = k0 / p.w.blockCols, kEnd = std::min(p.in, k0 + p.w.blockCols);
+    V table[kOut]; // AVX-512: the 16 values of each row's codes
+    float scale[kOut];
+    int32_t zero[kOut];
+    for (int j = 0; j < kOut; ++j) {
+      scale[j] = p.w.scales[rowOf[j] * p.w.scaleCols + group];
+      zero[j] = u4Zero(p.w, rowOf[j], group);
+      if constexpr (L == 16) {
+        V codes = __builtin_convertvector(
+            I32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15} - zero[j], V);
+        table[j] = codes * scale[j];
+        if (p.w.roundDequantizedToBf16)
+          table[j] = roundVecToBf16(table[j]);
+      }
+    }
+    for (int64_t k = k0; k < kEnd; k += 16)
+      for (int part = 0; part < kParts; ++part) {
+        V xv = loadVec<V>(x + k + part * L);
+        for (int j = 0; j < kOut; ++j) {
+          const uint8_t* codes = wRow[j] + (k + part * L) / 2;
+          V w;
+          if constexpr (L == 16) {
+            w = __builtin_shuffle(table[j], I32(loadU4Codes<V>(codes)));
+          } else {
+            w = loadU4Vec<V>(codes, zero[j]) * scale[j];
+            if (p.w.roundDequantizedToBf16)
+              w = roundVecToBf16(w);
+          }
+          a[j][part] += w * xv;
+        }
+      }
+  }
+  alignas(64) float acc[kOut][16];
+  for (int j = 0; j < kOut; ++j)
+    for (int part = 0; part < kParts; ++part)
+      storeVec(acc[j] + part * L, a[j][part]);
+  for (int64_t j = 0; j < numOut; ++j)
+    storeOutput(p, 0, outBegin + j, sumLanes(acc[j]));
+}
+
 // Outputs [outBegin, outEnd), at most 2 * kOut of them. bf16 rows go 2 * kOut at a time: more
 // concurrent streams keep more memory requests in flight, which the half-size rows need to
 // reach the bandwidth fp32 reaches with kOut (whose 2 * kOut row pointers would spill).
@@ -167,6 +229,12 @@ FATHOM_ALWAYS_INLINE void singleRow(const LinearProblem& p, const float* x, int6
     singleRowBlockFp8<V, kOut>(p, x, outBegin, middle);
     if (middle < outEnd)
       singleRowBlockFp8<V, kOut>(p, x, middle, outEnd);
+    return;
+  }
+  if (p.w.type == DType::U4) {
+    singleRowBlockU4<V, kOut>(p, x, outBegin, middle);
+    if (middle < outEnd)
+      singleRowBlockU4<V, kOut>(p, x, middle, outEnd);
     return;
   }
   singleRowBlock<V, kOut, float>(p, x, outBegin, middle);
@@ -220,13 +288,14 @@ Kernel kernelFor(Isa isa) {
   return {blockBaseline, 2, singleRowBaseline, 4};
 }
 
-// One decode token (the common case) against fp32, bf16 or FP8 weights (FP8 scale blocks whole
-// vectors wide): the activation row widened once here, then whole weight rows streamed by
-// singleRow.
+// One decode token (the common case) against fp32, bf16, FP8 or INT4 weights (scale blocks
+// whole vectors wide): the activation row widened once here, then whole weight rows streamed
+// by singleRow.
 bool singleRowApplies(const LinearProblem& p) {
-  const bool fp8 = p.w.type == DType::F8E4M3 && p.w.blockCols % 16 == 0;
+  const bool blocked =
+      (p.w.type == DType::F8E4M3 || p.w.type == DType::U4) && p.w.blockCols % 16 == 0;
   return p.rows == 1 && p.in % 16 == 0 &&
-         (p.w.type == DType::F32 || p.w.type == DType::BF16 || fp8);
+         (p.w.type == DType::F32 || p.w.type == DType::BF16 || blocked);
 }
 
 const float* activationAsFloats(const LinearProblem& p) {

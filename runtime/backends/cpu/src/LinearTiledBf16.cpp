@@ -37,7 +37,7 @@ FATHOM_TARGET_AVX512_BF16 void packWeightPairs(const LinearProblem& p, int64_t c
                                                int64_t colEnd, int64_t k0, int64_t pairs,
                                                uint32_t* strips) {
   const uint16_t* w = static_cast<const uint16_t*>(p.w.data);
-  // FP8 rows are dequantized to bf16 first (HF's bf16 model holds the weight so), then packed
+  // FP8 and INT4 rows are dequantized to bf16 first (HF's bf16 model holds the weight so), then packed
   // like bf16 rows.
   alignas(64) uint16_t dequantized[16][2 * kPairsPerBlock];
   alignas(64) float widened[2 * kPairsPerBlock];
@@ -102,8 +102,8 @@ FATHOM_TARGET_AVX512_BF16 FATHOM_ALWAYS_INLINE void microKernel(int64_t pairs,
 } // namespace
 
 bool dotBf16Applies(const LinearProblem& p) {
-  const bool bf16Weights =
-      p.w.type == DType::BF16 || (p.w.type == DType::F8E4M3 && p.w.roundDequantizedToBf16);
+  const bool quantized = p.w.type == DType::F8E4M3 || p.w.type == DType::U4;
+  const bool bf16Weights = p.w.type == DType::BF16 || (quantized && p.w.roundDequantizedToBf16);
   return p.xType == DType::BF16 && bf16Weights && p.in % 2 == 0;
 }
 

@@ -127,6 +127,31 @@ template <class V = Vec16> FATHOM_ALWAYS_INLINE V loadF8e4m3Vec(const uint8_t* p
   return bitCast<V>(bits);
 }
 
+// The kLanes<V> U4 codes in kLanes<V> / 2 bytes (the even index in the low nibble), one per
+// 32-bit lane. Only the low 4 bits of a lane are its code: a 16-entry table lookup indexes with
+// them as they are, arithmetic masks them first.
+template <class V, int... i>
+FATHOM_ALWAYS_INLINE typename VecTraits<V>::U32 loadU4Codes(const uint8_t* p,
+                                                            std::integer_sequence<int, i...>) {
+  using Traits = VecTraits<V>;
+  using U32 = typename Traits::U32;
+  typedef uint8_t Half __attribute__((vector_size(kLanes<V> / 2)));
+  Half half;
+  std::memcpy(&half, p, sizeof half);
+  typename Traits::U8 pairs = __builtin_shufflevector(half, half, (i / 2)...);
+  U32 bytes = __builtin_convertvector(__builtin_convertvector(pairs, typename Traits::U16), U32);
+  return bytes >> U32{(uint32_t(i & 1) * 4u)...};
+}
+template <class V> FATHOM_ALWAYS_INLINE typename VecTraits<V>::U32 loadU4Codes(const uint8_t* p) {
+  return loadU4Codes<V>(p, std::make_integer_sequence<int, kLanes<V>>{});
+}
+
+// float(q - zero) of kLanes<V> U4 codes, exact.
+template <class V> FATHOM_ALWAYS_INLINE V loadU4Vec(const uint8_t* p, int32_t zero) {
+  using I32 = typename VecTraits<V>::I32;
+  return __builtin_convertvector(I32(loadU4Codes<V>(p) & 0xfu) - zero, V);
+}
+
 // Horizontal sum of 16 lanes in a fixed tree order, so a reduction never depends on the ISA.
 FATHOM_ALWAYS_INLINE float sumLanes(const float (&lanes)[16]) {
   float partial[16];

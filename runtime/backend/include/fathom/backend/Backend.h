@@ -62,6 +62,8 @@ struct Weight {
   // Block-quantized weights (F8E4M3): fp32 scales [ceil(rows / blockRows), ceil(cols / blockCols)].
   const float* scales = nullptr;
   int64_t blockRows = 0, blockCols = 0;
+  // INT4 weights (U4): zero points, U4 in the scales' shape (rows byte-aligned).
+  const uint8_t* zeros = nullptr;
 };
 
 // What a kernel reads at run time: its operands resolved for the current step.

@@ -49,7 +49,8 @@ public:
       artifact::WeightView view = file.tensor(i);
       Weight weight{std::string(view.name), view.dtype, view.shape, view.data};
       const fb::Tensor* tensor = meta.tensors()->Get(flatbuffers::uoffset_t(i));
-      if (view.dtype == DType::F8E4M3) {
+      // FP8 weights, and INT4 weights (U4 with a scale; a U4 zero-point tensor has none).
+      if (view.dtype == DType::F8E4M3 || (view.dtype == DType::U4 && tensor->scale())) {
         if (!tensor->scale())
           throw Error(file.path() + ": FP8 tensor " + weight.name + " has no scale tensor");
         artifact::WeightView scale = file.tensor(tensor->scale()->string_view());
@@ -68,6 +69,16 @@ public:
         weight.scales = reinterpret_cast<const float*>(scale.data);
         weight.blockRows = blockRows;
         weight.blockCols = blockCols;
+        if (view.dtype == DType::U4) {
+          if (blockRows != 1 || !tensor->zero())
+            throw Error(file.path() + ": INT4 tensor " + weight.name +
+                        " needs 1-row groups and a zero-point tensor");
+          artifact::WeightView zero = file.tensor(tensor->zero()->string_view());
+          if (zero.dtype != DType::U4 || zero.shape != grid)
+            throw Error(file.path() + ": zero-point tensor " + std::string(zero.name) +
+                        " does not hold one U4 per group of " + weight.name);
+          weight.zeros = reinterpret_cast<const uint8_t*>(zero.data);
+        }
       }
       weights.push_back(std::move(weight));
     }
@@ -144,7 +155,7 @@ LinearArgs linearArgs(const Weight& weight, const Weight* bias, int64_t rows, DT
   args.ldx = ldx;
   args.wType = weight.type;
   args.w = weight.data;
-  args.wScales = {weight.scales, weight.blockRows, weight.blockCols};
+  args.wScales = {weight.scales, weight.blockRows, weight.blockCols, weight.zeros};
   if (bias) {
     args.biasType = bias->type;
     args.bias = bias->data;

@@ -161,7 +161,7 @@ Factory groupedLinearKernel(CpuResources& cpu, const fb::KernelCall& call,
   args.inFeatures = w.shape[halves + 1];
   args.wType = w.type;
   args.w = w.data;
-  args.wScales = {w.scales, w.blockRows, w.blockCols};
+  args.wScales = {w.scales, w.blockRows, w.blockCols, w.zeros};
   cpu.reserveScratch(groupedLinearScratchBytes(*cpu.pool));
   auto tasks = std::make_shared<std::vector<GroupedLinearTask>>();
   tasks->reserve(size_t(args.groups) * 8);

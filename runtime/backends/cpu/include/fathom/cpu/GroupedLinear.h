@@ -24,8 +24,8 @@ struct GroupedLinearArgs {
   const void* x = nullptr;
   int64_t ldx = 0;
 
-  // [groups, gated ? 2 : 1, outFeatures, inFeatures], F32, BF16 or F8E4M3; FP8 scales are
-  // [groups, gated ? 2 : 1, ceil(out / blockRows), ceil(in / blockCols)].
+  // [groups, gated ? 2 : 1, outFeatures, inFeatures], F32, BF16, F8E4M3 or U4; the scales (and
+  // U4 zero points) are [groups, gated ? 2 : 1, ceil(out / blockRows), ceil(in / blockCols)].
   DType wType = DType::F32;
   const void* w = nullptr;
   BlockScales wScales;

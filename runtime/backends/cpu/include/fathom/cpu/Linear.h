@@ -11,6 +11,10 @@
 // FP8 e4m3 weights with block scales are dequantized on the fly as w = f8(w8) * scale in fp32;
 // when x is BF16 that product is then rounded to bf16, which is what HF computes after
 // dequantizing the checkpoint and loading it in bf16.
+//
+// INT4 (U4) weights with one scale and zero point per 1 x blockCols group are dequantized the
+// same way, as w = float(q - zero) * scale (fathom/runtime/BlockQuant.h), rounded to bf16 when x
+// is BF16.
 #include "fathom/cpu/Scratch.h"
 #include "fathom/cpu/ThreadPool.h"
 #include "fathom/runtime/DType.h"
@@ -25,6 +29,8 @@ struct BlockScales {
   const float* data = nullptr;
   int64_t blockRows = 128;
   int64_t blockCols = 128;
+  // U4 weights only: zero points, U4 in the scales' shape (two per byte, rows byte-aligned).
+  const uint8_t* zeros = nullptr;
 };
 
 struct LinearArgs {
@@ -36,10 +42,10 @@ struct LinearArgs {
   const void* x = nullptr;  // [rows, inFeatures]
   int64_t ldx = 0;          // elements between rows; 0 means inFeatures
 
-  DType wType = DType::F32; // F32, BF16 or F8E4M3
+  DType wType = DType::F32; // F32, BF16, F8E4M3 or U4
   const void* w = nullptr;  // [outFeatures, inFeatures]
-  int64_t ldw = 0;          // 0 means inFeatures
-  BlockScales wScales;      // F8E4M3 only
+  int64_t ldw = 0;          // 0 means inFeatures (U4: rounded up to even, whole bytes)
+  BlockScales wScales;      // F8E4M3 and U4 only
 
   DType biasType = DType::F32; // F32 or BF16
   const void* bias = nullptr;  // [outFeatures] or null

@@ -1,0 +1,206 @@
+// INT4 weights: the recipe of fathom/runtime/BlockQuant.h on known values, and linear() on U4
+// weights against a double reference on the dequantized matrix, on every path and ISA.
+#include "fathom/cpu/Linear.h"
+#include "TestUtil.h"
+#include "fathom/cpu/Isa.h"
+#include "fathom/runtime/BlockQuant.h"
+#include "fathom/runtime/Error.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+
+namespace fathom::cpu {
+namespace {
+
+using test::randomFloats;
+using test::toBf16;
+
+TEST(Int4Recipe, ScaleZeroAndCodesRoundHalfToEven) {
+  // One row, groups of 4: a spread group, one with codes at exact halves, a constant positive
+  // one, a constant negative one, and a partial last group of one value.
+  const std::vector<float> w = {-1.0f, 0.0f, 0.5f, 2.0f, 0.0f,  15.0f, 2.5f,  3.5f, 3.0f,
+                                3.0f,  3.0f, 3.0f, -2.0f, -2.0f, -2.0f, -2.0f, 7.0f};
+  const int64_t cols = int64_t(w.size()), group = 4, groups = 5;
+  std::vector<uint8_t> codes(size_t(u4RowBytes(cols))), zeros(size_t(u4RowBytes(groups)));
+  std::vector<float> scales(groups);
+  quantizeInt4Matrix(DType::F32, w.data(), 1, cols, group, codes.data(), scales.data(),
+                     zeros.data());
+  // Spread: scale = 3 / 15, zero = round(1 / scale) = 5. Halves: scale 1, 2.5 -> 2, 3.5 -> 4.
+  // Constant: scale 1, the zero clamps to 0 for 3 and is 2 for -2 (q = -2 + 2 = 0); the
+  // one-value group likewise (q = 7).
+  const float wantScales[] = {3.0f / 15.0f, 1, 1, 1, 1};
+  const int wantZeros[] = {5, 0, 0, 2, 0};
+  for (int64_t g = 0; g < groups; ++g) {
+    EXPECT_EQ(scales[size_t(g)], wantScales[g]) << g;
+    EXPECT_EQ(loadU4(zeros.data(), g), wantZeros[g]) << g;
+  }
+  const int wantCodes[] = {0, 5, 7, 15, 0, 15, 2, 4, 3, 3, 3, 3, 0, 0, 0, 0, 7};
+  for (int64_t i = 0; i < cols; ++i)
+    EXPECT_EQ(loadU4(codes.data(), i), wantCodes[i]) << i;
+  std::vector<float> back(w.size());
+  dequantizeInt4Matrix(codes.data(), 1, cols, scales.data(), zeros.data(), group, DType::F32,
+                       back.data());
+  const float wantBack[] = {-1.0f, 0.0f, 2 * (3.0f / 15.0f), 2.0f, 0, 15, 2, 4, 3, 3, 3, 3,
+                            -2,    -2,   -2,                 -2,   7};
+  for (int64_t i = 0; i < cols; ++i)
+    EXPECT_EQ(back[size_t(i)], wantBack[i]) << i;
+
+  std::vector<float> bad = w;
+  bad[6] = std::nanf("");
+  EXPECT_THROW(quantizeInt4Matrix(DType::F32, bad.data(), 1, cols, group, codes.data(),
+                                  scales.data(), zeros.data()),
+               Error);
+}
+
+struct Int4Matrix {
+  int64_t out, in;
+  std::vector<uint8_t> codes, zeros;
+  std::vector<float> scales;
+  int64_t groups() const { return (in + 127) / 128; }
+  BlockScales blockScales() const { return {scales.data(), 1, 128, zeros.data()}; }
+  std::vector<float> dequantized(DType as) const {
+    std::vector<float> w(size_t(out * in));
+    dequantizeInt4Matrix(codes.data(), out, in, scales.data(), zeros.data(), 128, DType::F32,
+                         w.data());
+    if (as == DType::BF16)
+      for (float& v : w)
+        v = roundToBf16(v);
+    return w;
+  }
+};
+
+Int4Matrix randomInt4(int64_t out, int64_t in, uint32_t seed) {
+  Int4Matrix m{out, in, {}, {}, {}};
+  std::mt19937 rng(seed);
+  m.codes.resize(size_t(out * u4RowBytes(in)));
+  for (uint8_t& byte : m.codes)
+    byte = uint8_t(rng() & 0xff);
+  m.zeros.resize(size_t(out * u4RowBytes(m.groups())));
+  for (uint8_t& byte : m.zeros)
+    byte = uint8_t(rng() & 0xff);
+  m.scales = randomFloats(size_t(out * m.groups()), seed + 1, 0.05f);
+  for (float& s : m.scales)
+    s = std::fabs(s) + 1e-3f;
+  return m;
+}
+
+std::vector<double> reference(const std::vector<float>& x, const std::vector<float>& w,
+                              int64_t rows, int64_t in, int64_t out) {
+  std::vector<double> y(size_t(rows * out));
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t o = 0; o < out; ++o) {
+      double acc = 0;
+      for (int64_t i = 0; i < in; ++i)
+        acc += double(x[size_t(r * in + i)]) * double(w[size_t(o * in + i)]);
+      y[size_t(r * out + o)] = acc;
+    }
+  return y;
+}
+
+template <class Y> std::vector<Y> run(LinearArgs args, ThreadPool& pool) {
+  std::vector<Y> y(size_t(args.rows * args.outFeatures));
+  args.y = y.data();
+  ScratchBuffer scratch(linearScratchBytes(args, pool));
+  linear(args, pool, scratch.span());
+  return y;
+}
+
+class LinearInt4 : public ::testing::TestWithParam<Isa> {
+protected:
+  void SetUp() override {
+    if (setGemmIsa(GetParam()) != GetParam())
+      GTEST_SKIP() << "this CPU lacks " << isaName(GetParam());
+  }
+  void TearDown() override { setGemmIsa(detectedIsa()); }
+  ThreadPool pool{3};
+};
+
+// Single-row ({1, 320, 37}), rowwise with partial chunks and an odd row length ({1, 301, 5},
+// {3, 257, 130}), tiled and the bf16 dot-product path ({24, 300, 130}, {130, 64, 129}).
+TEST_P(LinearInt4, MatchesTheDequantizedMatrixOnEveryPath) {
+  struct Shape {
+    int64_t rows, in, out;
+  };
+  for (const Shape& s : {Shape{1, 320, 37}, Shape{1, 301, 5}, Shape{3, 257, 130},
+                         Shape{24, 300, 130}, Shape{130, 64, 129}}) {
+    Int4Matrix w = randomInt4(s.out, s.in, uint32_t(s.in + s.out));
+    auto xf = randomFloats(size_t(s.rows * s.in), 8);
+    LinearArgs args{s.rows, s.in, s.out, DType::F32, xf.data(), 0, DType::U4, w.codes.data()};
+    args.wScales = w.blockScales();
+    std::vector<float> y = run<float>(args, pool);
+    std::vector<float> dequant = w.dequantized(DType::F32), absX(xf.size()), absW(dequant.size());
+    for (size_t i = 0; i < xf.size(); ++i)
+      absX[i] = std::fabs(xf[i]);
+    for (size_t i = 0; i < dequant.size(); ++i)
+      absW[i] = std::fabs(dequant[i]);
+    std::vector<double> exact = reference(xf, dequant, s.rows, s.in, s.out);
+    std::vector<double> magnitude = reference(absX, absW, s.rows, s.in, s.out);
+    for (size_t i = 0; i < y.size(); ++i)
+      ASSERT_NEAR(y[i], exact[i], 1e-6 * magnitude[i]) << s.rows << "x" << s.in << " " << i;
+
+    // bf16 model: the dequantized weight held in bf16, then a bf16 GEMM.
+    auto x = toBf16(xf);
+    args.xType = DType::BF16;
+    args.x = x.data();
+    args.yType = DType::BF16;
+    std::vector<uint16_t> yb = run<uint16_t>(args, pool);
+    std::vector<double> ref =
+        reference(test::widen(x), w.dequantized(DType::BF16), s.rows, s.in, s.out);
+    std::vector<uint16_t> want(ref.size());
+    for (size_t i = 0; i < ref.size(); ++i)
+      want[i] = floatToBf16(float(ref[i]));
+    test::expectBf16MostlyExact(yb, want);
+  }
+}
+
+// The single-row path dequantizes in registers (a table lookup on AVX-512), the two-row path
+// through a buffer: the same bits, in fp32 and bf16.
+TEST_P(LinearInt4, SingleRowPathMatchesChunkedPathBitForBit) {
+  const int64_t in = 320, out = 150;
+  Int4Matrix w = randomInt4(out, in, 9);
+  for (DType act : {DType::F32, DType::BF16}) {
+    auto xf = randomFloats(size_t(in), 23);
+    std::vector<float> x2f(xf);
+    x2f.insert(x2f.end(), xf.begin(), xf.end());
+    auto xb = toBf16(xf), x2b = toBf16(x2f);
+    const bool bf16 = act == DType::BF16;
+    LinearArgs one{1,   in, out, act, bf16 ? static_cast<const void*>(xb.data()) : xf.data(),
+                   0,   DType::U4, w.codes.data()};
+    one.wScales = w.blockScales();
+    LinearArgs two = one;
+    two.rows = 2;
+    two.x = bf16 ? static_cast<const void*>(x2b.data()) : x2f.data();
+    std::vector<float> single = run<float>(one, pool), pair = run<float>(two, pool);
+    for (int64_t o = 0; o < out; ++o) {
+      EXPECT_EQ(single[size_t(o)], pair[size_t(o)]) << dtypeName(act) << " output " << o;
+      EXPECT_EQ(single[size_t(o)], pair[size_t(out + o)]) << dtypeName(act) << " output " << o;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Isas, LinearInt4,
+                         ::testing::Values(Isa::Baseline, Isa::Avx2, Isa::Avx512, Isa::Avx512Bf16),
+                         [](const auto& info) { return std::string(isaName(info.param)); });
+
+TEST(LinearInt4Operands, RejectsMissingZeroPointsAndOddRowStrides) {
+  ThreadPool pool(1);
+  Int4Matrix w = randomInt4(4, 6, 1);
+  std::vector<float> x(12), y(8);
+  LinearArgs args{2, 6, 4, DType::F32, x.data(), 0, DType::U4, w.codes.data()};
+  args.y = y.data();
+  args.wScales = {w.scales.data(), 1, 128, nullptr};
+  EXPECT_THROW(linear(args, pool, {}), Error);
+  args.wScales = {w.scales.data(), 128, 128, w.zeros.data()}; // groups span one row
+  EXPECT_THROW(linear(args, pool, {}), Error);
+  args.wScales = w.blockScales();
+  args.ldw = 7;
+  EXPECT_THROW(linear(args, pool, {}), Error);
+  args.ldw = 0;
+  EXPECT_NO_THROW(linear(args, pool, {}));
+}
+
+} // namespace
+} // namespace fathom::cpu
