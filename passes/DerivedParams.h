@@ -21,9 +21,9 @@ InitializerOp getOrCreateInitializer(ModuleOp module);
 FlatSymbolRefAttr getOrCreateDerivedParam(ModuleOp module, StringRef name, RankedTensorType type,
                                           function_ref<Value(OpBuilder&)> define,
                                           ParamOp quantizedLike = nullptr);
-// The same with an explicit quantization, scale and (INT4) zero param, looking names up in `symbols` (the
-// module's table, which passes that declare thousands of params keep; the new param is added
-// to it).
+// The same with an explicit quantization, scale and (INT4) zero param, looking names up in
+// `symbols` (the module's table, which passes that declare thousands of params keep; the new param
+// is added to it).
 FlatSymbolRefAttr getOrCreateDerivedParam(SymbolTable& symbols, ModuleOp module, StringRef name,
                                           RankedTensorType type,
                                           function_ref<Value(OpBuilder&)> define,

@@ -111,10 +111,9 @@ FlatSymbolRefAttr stackedParam(SymbolTable& symbols, ModuleOp module, StringRef 
     for (int index = 1; symbols.lookup(unique); ++index)
       unique = name.str() + "." + std::to_string(index);
     OpBuilder declare(first);
-    auto stacked =
-        ParamOp::create(declare, first.getLoc(), unique, type, first.getSourceAttr(),
-                        first.getSourceDtypeAttr(), nullptr, nullptr, first.getSourceOffsetAttr(),
-                        nullptr);
+    auto stacked = ParamOp::create(declare, first.getLoc(), unique, type, first.getSourceAttr(),
+                                   first.getSourceDtypeAttr(), nullptr, nullptr,
+                                   first.getSourceOffsetAttr(), nullptr);
     symbols.insert(stacked);
     return FlatSymbolRefAttr::get(module.getContext(), unique);
   }

@@ -63,8 +63,7 @@ FlatSymbolRefAttr checkpointValues(SymbolTable& symbols, ModuleOp module, ParamO
   declare.setInsertionPointAfter(param);
   auto type = RankedTensorType::get(param.getTensorType().getShape(), element);
   auto companion = ParamOp::create(declare, param.getLoc(), name, type, param.getSourceAttr(),
-                                   nullptr, nullptr, nullptr, param.getSourceOffsetAttr(),
-                                   nullptr);
+                                   nullptr, nullptr, nullptr, param.getSourceOffsetAttr(), nullptr);
   symbols.insert(companion);
   return FlatSymbolRefAttr::get(companion.getSymNameAttr());
 }
@@ -103,7 +102,8 @@ Value int4Source(OpBuilder& builder, SymbolTable& symbols, ModuleOp module, Para
   if (auto quant = param.getQuantization()) {
     auto scale = symbols.lookup<ParamOp>(param.getScaleAttr().getValue());
     RankedTensorType type = param.getTensorType();
-    Value data = ParamValueOp::create(builder, loc, type, FlatSymbolRefAttr::get(param.getSymNameAttr()));
+    Value data =
+        ParamValueOp::create(builder, loc, type, FlatSymbolRefAttr::get(param.getSymNameAttr()));
     Value scales = ParamValueOp::create(builder, loc, scale.getTensorType(), param.getScaleAttr());
     return WeightDequantizeOp::create(
         builder, loc, RankedTensorType::get(type.getShape(), Float32Type::get(module.getContext())),
@@ -129,10 +129,9 @@ FlatSymbolRefAttr quantizeInt4(SymbolTable& symbols, ModuleOp module, ParamOp pa
   FlatSymbolRefAttr scale = getOrCreateDerivedParam(
       symbols, module, (param.getSymName() + ".int4_scale").str(), scaleType,
       [&](OpBuilder& builder) {
-        quantize = WeightGroupQuantizeOp::create(builder, module.getLoc(), dataType, scaleType,
-                                                 zeroType,
-                                                 int4Source(builder, symbols, module, param),
-                                                 builder.getI64IntegerAttr(kGroup));
+        quantize = WeightGroupQuantizeOp::create(
+            builder, module.getLoc(), dataType, scaleType, zeroType,
+            int4Source(builder, symbols, module, param), builder.getI64IntegerAttr(kGroup));
         return quantize.getScale();
       },
       nullptr, nullptr);

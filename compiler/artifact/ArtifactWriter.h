@@ -68,7 +68,8 @@ public:
   ArtifactWriter& operator=(const ArtifactWriter&) = delete;
 
   void beginSection(std::string name);
-  // `produce` must hand exactly storageBytes(dtype, ...) bytes to the sink; returns the tensor index.
+  // `produce` must hand exactly storageBytes(dtype, ...) bytes to the sink; returns the tensor
+  // index.
   uint32_t addTensor(TensorInfo info, const std::function<void(const ByteSink&)>& produce);
   uint32_t addTensorBytes(TensorInfo info, const void* data, size_t size);
   void endSection();

@@ -73,10 +73,11 @@ uint64_t writeWeights(mlir::ModuleOp module, const frontend::Checkpoint& checkpo
     auto param = symbols.lookup<fm::ParamOp>(name);
     params.push_back(param);
     mlir::RankedTensorType type = param.getTensorType();
-    total += param.getSource() ? sourceView(checkpoint, param, shapeOf(param)).byteSize
-                               : storageBytes(dtypeOfElement(type.getElementType()),
-                                              uint64_t(type.getNumElements()),
-                                              type.getRank() ? uint64_t(type.getShape().back()) : 1);
+    total +=
+        param.getSource()
+            ? sourceView(checkpoint, param, shapeOf(param)).byteSize
+            : storageBytes(dtypeOfElement(type.getElementType()), uint64_t(type.getNumElements()),
+                           type.getRank() ? uint64_t(type.getShape().back()) : 1);
   }
   uint64_t done = 0;
   auto advance = [&](uint64_t bytes) {

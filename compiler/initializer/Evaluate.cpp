@@ -20,7 +20,8 @@ std::string nameOf(mlir::Operation* op) {
 
 // Bytes of `elements` whole rows of a tensor of `shape` (U4 packs each row).
 size_t bytesOf(DType dtype, int64_t elements, const std::vector<int64_t>& shape) {
-  return size_t(storageBytes(dtype, uint64_t(elements), shape.empty() ? 1 : uint64_t(shape.back())));
+  return size_t(
+      storageBytes(dtype, uint64_t(elements), shape.empty() ? 1 : uint64_t(shape.back())));
 }
 
 HostTensor allocate(mlir::Type type) {

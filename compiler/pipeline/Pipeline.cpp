@@ -85,7 +85,8 @@ struct PipelineCommandLine : public PassPipelineOptions<PipelineCommandLine> {
                              llvm::cl::init("cpu")};
   ListOption<std::string> disable{*this, "disable",
                                   llvm::cl::desc("optimization passes to leave out")};
-  Option<std::string> quantize{*this, "quantize", llvm::cl::desc("weight storage: none, fp8 or int4"),
+  Option<std::string> quantize{*this, "quantize",
+                               llvm::cl::desc("weight storage: none, fp8 or int4"),
                                llvm::cl::init("none")};
 };
 } // namespace

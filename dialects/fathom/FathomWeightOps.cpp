@@ -103,8 +103,8 @@ LogicalResult WeightReshapeOp::verify() {
   RankedTensorType input = typeOf(getInput()), result = typeOf(getResult());
   if (input.getNumElements() != result.getNumElements())
     return emitOpError() << input << " and " << result << " hold different element counts";
-  if (isPacked(input) && (input.getRank() == 0 || result.getRank() == 0 ||
-                          lastDim(input) != lastDim(result)))
+  if (isPacked(input) &&
+      (input.getRank() == 0 || result.getRank() == 0 || lastDim(input) != lastDim(result)))
     return emitOpError("keeps the rows of packed ui4 data: the last dimension must stay");
   return sameElements(*this, input, result);
 }

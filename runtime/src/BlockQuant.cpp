@@ -49,7 +49,9 @@ void quantizeInt4Matrix(DType inType, const void* in, int64_t rows, int64_t cols
     uint8_t* zeroRow = zeros + row * u4RowBytes(groups);
     for (int64_t g = 0; g < groups; ++g) {
       const int64_t begin = g * group, end = std::min(cols, begin + group);
-      auto at = [&](int64_t col) { return loadFloat(inType, values + size_t(row * cols + col) * inSize); };
+      auto at = [&](int64_t col) {
+        return loadFloat(inType, values + size_t(row * cols + col) * inSize);
+      };
       float lo = at(begin), hi = lo;
       for (int64_t col = begin; col < end; ++col) {
         float w = at(col);

@@ -30,7 +30,9 @@ constexpr std::array<DTypeInfo, 13> kDTypes = {{
     {DType::U4, "U4", 0, false}, // not a safetensors dtype: only quantization writes it
 }};
 
-const DTypeInfo& info(DType dtype) { return kDTypes[static_cast<size_t>(dtype)]; }
+const DTypeInfo& info(DType dtype) {
+  return kDTypes[static_cast<size_t>(dtype)];
+}
 } // namespace
 
 size_t dtypeSize(DType dtype) {
@@ -46,8 +48,12 @@ uint64_t storageBytes(DType dtype, uint64_t numel, uint64_t rowLength) {
     return 0;
   return numel / rowLength * ((rowLength + 1) / 2);
 }
-std::string_view dtypeName(DType dtype) { return info(dtype).name; }
-bool isFloatingPoint(DType dtype) { return info(dtype).floating; }
+std::string_view dtypeName(DType dtype) {
+  return info(dtype).name;
+}
+bool isFloatingPoint(DType dtype) {
+  return info(dtype).floating;
+}
 
 std::optional<DType> parseSafetensorsDType(std::string_view name) {
   for (const DTypeInfo& entry : kDTypes)

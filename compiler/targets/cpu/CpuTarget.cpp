@@ -43,8 +43,8 @@ FailureOr<StringRef> weightKernel(Operation* op, SymbolTableCollection& symbols,
   if (!param)
     return unsupported(op, "its weight is not a fathom.param");
   Type element = param.getTensorType().getElementType();
-  bool quantized = (isa<Float8E4M3FNType>(element) || element.isUnsignedInteger(4)) &&
-                   param.getQuantization();
+  bool quantized =
+      (isa<Float8E4M3FNType>(element) || element.isUnsignedInteger(4)) && param.getQuantization();
   if (!isActivation(element) && !(quantizedAllowed && quantized))
     return unsupported(op, Twine("weight @") + param.getSymName() + " must be f32, bf16" +
                                (quantizedAllowed ? " or block-quantized f8E4M3FN or ui4" : ""));

@@ -27,12 +27,10 @@ constexpr int64_t kGroupsPerRow = 3, kZeroBytesPerRow = 2;
 struct Stack {
   DType type;
   std::vector<std::byte> data;
-  std::vector<float> scales;   // FP8: [matrices, 3, 3]; U4: [matrices, kOut, 3]
-  std::vector<uint8_t> zeros;  // U4: [matrices, kOut, 2 bytes]
+  std::vector<float> scales;  // FP8: [matrices, 3, 3]; U4: [matrices, kOut, 3]
+  std::vector<uint8_t> zeros; // U4: [matrices, kOut, 2 bytes]
   size_t matrixBytes() const { return storageBytes(type, uint64_t(kIn * kOut), uint64_t(kIn)); }
-  int64_t scalesPerMatrix() const {
-    return type == DType::U4 ? kOut * kGroupsPerRow : 3 * 3;
-  }
+  int64_t scalesPerMatrix() const { return type == DType::U4 ? kOut * kGroupsPerRow : 3 * 3; }
   BlockScales blockScales(int64_t matrix) const {
     if (type == DType::U4)
       return {scales.data() + matrix * scalesPerMatrix(), 1, 128,

@@ -1,8 +1,8 @@
 // INT4 weights: the recipe of fathom/runtime/BlockQuant.h on known values, and linear() on U4
 // weights against a double reference on the dequantized matrix, on every path and ISA.
-#include "fathom/cpu/Linear.h"
 #include "TestUtil.h"
 #include "fathom/cpu/Isa.h"
+#include "fathom/cpu/Linear.h"
 #include "fathom/runtime/BlockQuant.h"
 #include "fathom/runtime/Error.h"
 
@@ -21,7 +21,7 @@ using test::toBf16;
 TEST(Int4Recipe, ScaleZeroAndCodesRoundHalfToEven) {
   // One row, groups of 4: a spread group, one with codes at exact halves, a constant positive
   // one, a constant negative one, and a partial last group of one value.
-  const std::vector<float> w = {-1.0f, 0.0f, 0.5f, 2.0f, 0.0f,  15.0f, 2.5f,  3.5f, 3.0f,
+  const std::vector<float> w = {-1.0f, 0.0f, 0.5f, 2.0f,  0.0f,  15.0f, 2.5f,  3.5f, 3.0f,
                                 3.0f,  3.0f, 3.0f, -2.0f, -2.0f, -2.0f, -2.0f, 7.0f};
   const int64_t cols = int64_t(w.size()), group = 4, groups = 5;
   std::vector<uint8_t> codes(size_t(u4RowBytes(cols))), zeros(size_t(u4RowBytes(groups)));
@@ -43,8 +43,8 @@ TEST(Int4Recipe, ScaleZeroAndCodesRoundHalfToEven) {
   std::vector<float> back(w.size());
   dequantizeInt4Matrix(codes.data(), 1, cols, scales.data(), zeros.data(), group, DType::F32,
                        back.data());
-  const float wantBack[] = {-1.0f, 0.0f, 2 * (3.0f / 15.0f), 2.0f, 0, 15, 2, 4, 3, 3, 3, 3,
-                            -2,    -2,   -2,                 -2,   7};
+  const float wantBack[] = {
+      -1.0f, 0.0f, 2 * (3.0f / 15.0f), 2.0f, 0, 15, 2, 4, 3, 3, 3, 3, -2, -2, -2, -2, 7};
   for (int64_t i = 0; i < cols; ++i)
     EXPECT_EQ(back[size_t(i)], wantBack[i]) << i;
 
@@ -167,8 +167,9 @@ TEST_P(LinearInt4, SingleRowPathMatchesChunkedPathBitForBit) {
     x2f.insert(x2f.end(), xf.begin(), xf.end());
     auto xb = toBf16(xf), x2b = toBf16(x2f);
     const bool bf16 = act == DType::BF16;
-    LinearArgs one{1,   in, out, act, bf16 ? static_cast<const void*>(xb.data()) : xf.data(),
-                   0,   DType::U4, w.codes.data()};
+    LinearArgs one{
+        1, in,        out,           act, bf16 ? static_cast<const void*>(xb.data()) : xf.data(),
+        0, DType::U4, w.codes.data()};
     one.wScales = w.blockScales();
     LinearArgs two = one;
     two.rows = 2;

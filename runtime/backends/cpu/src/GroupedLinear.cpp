@@ -116,8 +116,8 @@ void check(const GroupedLinearArgs& a) {
   if (a.wType == DType::F8E4M3 &&
       (!a.wScales.data || a.wScales.blockRows <= 0 || a.wScales.blockCols <= 0))
     fail("an F8E4M3 weight needs block scales with positive block sizes");
-  if (a.wType == DType::U4 && (!a.wScales.data || !a.wScales.zeros ||
-                               a.wScales.blockRows != 1 || a.wScales.blockCols <= 0))
+  if (a.wType == DType::U4 &&
+      (!a.wScales.data || !a.wScales.zeros || a.wScales.blockRows != 1 || a.wScales.blockCols <= 0))
     fail("a U4 weight needs scales and zero points per 1 x blockCols group");
   if (a.offsets[0] != 0)
     fail("expert row ranges must start at row 0");

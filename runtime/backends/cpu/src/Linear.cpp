@@ -71,8 +71,7 @@ LinearProblem detail::resolveLinear(const LinearArgs& a) {
     // HF's bf16 model holds the dequantized weight in bf16.
     w.roundDequantizedToBf16 = a.xType == DType::BF16;
   } else if (a.wType != DType::F32 && a.wType != DType::BF16) {
-    fail("w has dtype " + std::string(dtypeName(a.wType)) +
-         ", expected F32, BF16, F8E4M3 or U4");
+    fail("w has dtype " + std::string(dtypeName(a.wType)) + ", expected F32, BF16, F8E4M3 or U4");
   }
   return p;
 }

@@ -160,8 +160,8 @@ FATHOM_ALWAYS_INLINE void singleRowBlockFp8(const LinearProblem& p, const float*
 // way the weights equal widenU4Row's and the FMAs are the other paths', so are the bits.
 // Needs inputs and blockCols multiples of 16.
 template <class V, int kOut>
-FATHOM_ALWAYS_INLINE void singleRowBlockU4(const LinearProblem& p, const float* x,
-                                           int64_t outBegin, int64_t outEnd) {
+FATHOM_ALWAYS_INLINE void singleRowBlockU4(const LinearProblem& p, const float* x, int64_t outBegin,
+                                           int64_t outEnd) {
   constexpr int L = kLanes<V>, kParts = 16 / L;
   using I32 = typename VecTraits<V>::I32;
   const int64_t numOut = outEnd - outBegin;

@@ -37,8 +37,8 @@ FATHOM_TARGET_AVX512_BF16 void packWeightPairs(const LinearProblem& p, int64_t c
                                                int64_t colEnd, int64_t k0, int64_t pairs,
                                                uint32_t* strips) {
   const uint16_t* w = static_cast<const uint16_t*>(p.w.data);
-  // FP8 and INT4 rows are dequantized to bf16 first (HF's bf16 model holds the weight so), then packed
-  // like bf16 rows.
+  // FP8 and INT4 rows are dequantized to bf16 first (HF's bf16 model holds the weight so), then
+  // packed like bf16 rows.
   alignas(64) uint16_t dequantized[16][2 * kPairsPerBlock];
   alignas(64) float widened[2 * kPairsPerBlock];
   for (int64_t j0 = 0; j0 < kTiledOutputsPerTask; j0 += 16) {

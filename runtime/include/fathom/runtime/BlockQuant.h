@@ -25,7 +25,9 @@ void dequantizeBlockMatrix(DType storage, const uint8_t* codes, int64_t rows, in
 // The quantizer, per row and group in fp32: scale = (max - min) / 15 (1 where max equals min),
 // zero = clamp(round(-min / scale), 0, 15), q = clamp(round(w / scale) + zero, 0, 15), with
 // rounding half to even.
-inline int64_t u4RowBytes(int64_t cols) { return (cols + 1) / 2; }
+inline int64_t u4RowBytes(int64_t cols) {
+  return (cols + 1) / 2;
+}
 inline uint8_t loadU4(const uint8_t* row, int64_t index) {
   return uint8_t((row[index >> 1] >> ((index & 1) * 4)) & 0xf);
 }
