@@ -63,6 +63,10 @@ void BM_Linear(benchmark::State& state) {
   auto wBf16 = randomData<uint16_t>(size_t(out * in), 2);
   auto wF8 = randomData<uint8_t>(size_t(out * in), 2);
   std::vector<float> scales(size_t(((out + 127) / 128) * ((in + 127) / 128)), 0.01f);
+  // INT4: codes two per byte, one scale and zero point per row and 128 inputs.
+  auto wU4 = randomData<uint8_t>(size_t(out * ((in + 1) / 2)), 2);
+  std::vector<float> groupScales(size_t(out * ((in + 127) / 128)), 0.01f);
+  std::vector<uint8_t> zeros(size_t(out * ((in + 127) / 128 + 1) / 2), 0x88);
   std::vector<float> y(size_t(rows * out));
 
   LinearArgs args;
@@ -74,8 +78,10 @@ void BM_Linear(benchmark::State& state) {
   args.wType = weight;
   args.w = weight == DType::F32    ? static_cast<const void*>(wF32.data())
            : weight == DType::BF16 ? static_cast<const void*>(wBf16.data())
+           : weight == DType::U4   ? static_cast<const void*>(wU4.data())
                                    : static_cast<const void*>(wF8.data());
-  args.wScales = {scales.data(), 128, 128};
+  args.wScales = weight == DType::U4 ? BlockScales{groupScales.data(), 1, 128, zeros.data()}
+                                     : BlockScales{scales.data(), 128, 128};
   args.yType = act;
   args.y = y.data();
   ScratchBuffer scratch(linearScratchBytes(args, pool()));
@@ -93,8 +99,10 @@ void BM_Linear(benchmark::State& state) {
 
 void shapes(benchmark::internal::Benchmark* b) {
   const int64_t f32 = int64_t(DType::F32), bf16 = int64_t(DType::BF16), f8 = int64_t(DType::F8E4M3);
+  const int64_t u4 = int64_t(DType::U4);
   for (int64_t rows : {1, 128})
-    for (auto [act, weight] : {std::pair{f32, f32}, std::pair{bf16, bf16}, std::pair{bf16, f8}})
+    for (auto [act, weight] :
+         {std::pair{f32, f32}, std::pair{bf16, bf16}, std::pair{bf16, f8}, std::pair{bf16, u4}})
       b->Args({rows, 1024, 4096, act, weight});
   b->Args({8, 1024, 4096, bf16, bf16});
   b->Args({16, 1024, 4096, bf16, bf16});

@@ -85,7 +85,7 @@ def parse_args():
     r = p.add_argument_group("run")
     r.add_argument("--dtype", choices=["bf16", "fp32"], default="bf16",
                    help="compute dtype of both (fathom-compile --dtype, from_pretrained dtype=)")
-    r.add_argument("--quantize", choices=["none", "fp8"], default="none",
+    r.add_argument("--quantize", choices=["none", "fp8", "int4"], default="none",
                    help="fathom-compile --quantize (HF keeps the checkpoint's weights)")
     r.add_argument("--prompt-tokens", type=int, default=128)
     r.add_argument("--new-tokens", type=int, default=64)

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Fathom against llama.cpp on the same checkpoint in one sitting (CPU): decode and prefill tokens/s of
-Fathom bf16 and fp8 artifacts next to llama.cpp's bf16, Q8_0 and Q4_0 GGUF files, and each decode's weight
+Fathom bf16, fp8 and int4 artifacts next to llama.cpp's bf16, Q8_0 and Q4_0 GGUF files, and each decode's weight
 traffic against the DRAM read bandwidth measured in the same run.
 
   1. The random DeepSeek-V3 checkpoint of bench_vs_hf.py (same model options, same cache).
@@ -10,11 +10,11 @@ traffic against the DRAM read bandwidth measured in the same run.
      has no tokenizer, so test/reference's tiny one (V3's pre-tokenizer, 512 tokens, padded to the vocab
      by the converter) is copied in; llama-bench feeds token ids, so it never matters.
   4. llama-bench -p P -n G -t T -r R (prefill of P tokens, then G decode steps) for each GGUF file.
-  5. fathom-compile --dtype bf16 [--quantize fp8] and fathom-run as bench_vs_hf.py runs them.
+  5. fathom-compile --dtype bf16 [--quantize fp8|int4] and fathom-run as bench_vs_hf.py runs them.
   6. cpu_kernels_bench --benchmark_filter=BM_ReadBandwidth: the pool's threads summing 1 GiB.
 Weight bytes a decode step reads: every weight but the embedding table and the routed experts no token
 chose (num_experts_per_tok of n_routed_experts), at the format's bytes per weight (bf16 2, fp8 1 + one f32
-per 128x128 block, Q8_0 34/32, Q4_0 18/32).
+per 128x128 block, int4 1/2 + an f32 scale and a 4-bit zero per 128, Q8_0 34/32, Q4_0 18/32).
 
     ninja -C build fathom-compile fathom-run cpu_kernels_bench
     python3 tools/bench/e2e/bench_vs_llamacpp.py [--threads N] [--repeat 3] [--json FILE]
@@ -30,7 +30,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_vs_hf as hfbench  # noqa: E402
 
 REPO = hfbench.REPO
-BYTES_PER_WEIGHT = {"bf16": 2.0, "fp8": 1.0 + 4.0 / (128 * 128), "Q8_0": 34 / 32, "Q4_0": 18 / 32}
+BYTES_PER_WEIGHT = {"bf16": 2.0, "fp8": 1.0 + 4.0 / (128 * 128), "int4": 0.5 + 4.5 / 128, "Q8_0": 34 / 32,
+                    "Q4_0": 18 / 32}
 
 
 def log(*a):
@@ -135,11 +136,11 @@ def main():
     bandwidth = read_bandwidth(a)
     weights = decode_weights(spec, ckpt)
     rows = []
-    for fmt in ("none", "fp8"):
+    for fmt in ("none", "fp8", "int4"):
         a.dtype, a.quantize = "bf16", fmt
         r = hfbench.run_fathom(a, ckpt, prompt)
-        rows.append(("Fathom " + ("bf16" if fmt == "none" else "fp8"), "bf16" if fmt == "none" else "fp8",
-                     r["best_prefill_tps"], r["best_decode_tps"]))
+        name = "bf16" if fmt == "none" else fmt
+        rows.append(("Fathom " + name, name, r["best_prefill_tps"], r["best_decode_tps"]))
     for fmt, path in files.items():
         log(f"llama-bench {fmt}")
         prefill, decode = llama_bench(bins["llama-bench"], path, a)

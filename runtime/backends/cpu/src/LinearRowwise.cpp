@@ -154,9 +154,27 @@ FATHOM_ALWAYS_INLINE void singleRowBlockFp8(const LinearProblem& p, const float*
     storeOutput(p, 0, outBegin + j, sumLanes(acc[j]));
 }
 
+// AVX-512 reads 16 codes as one broadcast 64-bit word shifted per lane: even lanes 2m take
+// nibble m of the low half, odd lanes 2m + 1 nibble m of the high half, i.e. input 8 + m. The
+// activations are permuted the same way, so each lane still sums its inputs in increasing k, and
+// the lanes are put back in input order before the fixed-order lane sum.
+using I32x16 = VecTraits<Vec16>::I32;
+constexpr I32x16 kU4Lanes = {0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15};
+constexpr I32x16 kU4LanesInverse = {0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15};
+
+FATHOM_ALWAYS_INLINE VecTraits<Vec16>::U32 loadU4CodesInterleaved(const uint8_t* p) {
+  typedef uint64_t U64x8 __attribute__((vector_size(64)));
+  using U32 = VecTraits<Vec16>::U32;
+  uint64_t word;
+  std::memcpy(&word, p, sizeof word);
+  return bitCast<U32>(U64x8{} + word) >>
+         U32{0, 0, 4, 4, 8, 8, 12, 12, 16, 16, 20, 20, 24, 24, 28, 28};
+}
+
 // One activation row against INT4 weight rows dequantized in registers. Per group each row's
 // 16 dequantized values float(q - zero) * scale (rounded to bf16 for a bf16 model) form a
-// table; on AVX-512 the codes index it in one permute, elsewhere they are converted. Either
+// table; on AVX-512 the codes index it in one permute (lanes in kU4Lanes order), elsewhere they
+// are converted. Either
 // way the weights equal widenU4Row's and the FMAs are the other paths', so are the bits.
 // Needs inputs and blockCols multiples of 16.
 template <class V, int kOut>
@@ -194,11 +212,13 @@ FATHOM_ALWAYS_INLINE void singleRowBlockU4(const LinearProblem& p, const float* 
     for (int64_t k = k0; k < kEnd; k += 16)
       for (int part = 0; part < kParts; ++part) {
         V xv = loadVec<V>(x + k + part * L);
+        if constexpr (L == 16)
+          xv = __builtin_shuffle(xv, kU4Lanes);
         for (int j = 0; j < kOut; ++j) {
           const uint8_t* codes = wRow[j] + (k + part * L) / 2;
           V w;
           if constexpr (L == 16) {
-            w = __builtin_shuffle(table[j], I32(loadU4Codes<V>(codes)));
+            w = __builtin_shuffle(table[j], I32(loadU4CodesInterleaved(codes)));
           } else {
             w = loadU4Vec<V>(codes, zero[j]) * scale[j];
             if (p.w.roundDequantizedToBf16)
@@ -210,8 +230,11 @@ FATHOM_ALWAYS_INLINE void singleRowBlockU4(const LinearProblem& p, const float* 
   }
   alignas(64) float acc[kOut][16];
   for (int j = 0; j < kOut; ++j)
-    for (int part = 0; part < kParts; ++part)
+    for (int part = 0; part < kParts; ++part) {
+      if constexpr (L == 16) // lane l summed input l' = kU4Lanes[l]: put it back in lane l'
+        a[j][part] = __builtin_shuffle(a[j][part], kU4LanesInverse);
       storeVec(acc[j] + part * L, a[j][part]);
+    }
   for (int64_t j = 0; j < numOut; ++j)
     storeOutput(p, 0, outBegin + j, sumLanes(acc[j]));
 }
