@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """Perplexity of Fathom artifacts of the trained demo model (tools/demo/kjv-v3) on text it was not
 trained on: Revelation 6:9-22:21, the verses train_demo_model.py holds out (Debian's bible-kjv
-package provides the text). One artifact per storage format (--quantize none | fp8), compiled
+package provides the text). One artifact per storage format (--quantize none | fp8 | int4), compiled
 with the same --dtype; each is fed the same windows of tokens (BOS first, up to --window tokens)
 through `fathom-run --prompt-ids ... --max-new-tokens 1 --dump-logits`, and the negative
 log-likelihood of every next token is summed in float64. Also prints each artifact's weight
 bytes (fathom-compile --report --json).
 
     ninja -C build fathom-compile fathom-run fathom-tokenize
-    python3 tools/bench/quality/perplexity.py [--dtype bf16] [--formats none,fp8] [--json FILE]
+    python3 tools/bench/quality/perplexity.py [--dtype bf16] [--formats none,fp8,int4] [--json FILE]
 """
 import argparse
 import json
@@ -49,7 +49,7 @@ def tokenize(lines):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dtype", default="bf16")
-    parser.add_argument("--formats", default="none,fp8")
+    parser.add_argument("--formats", default="none,fp8,int4")
     parser.add_argument("--window", type=int, default=256)
     parser.add_argument("--json", help="write the results here")
     args = parser.parse_args()

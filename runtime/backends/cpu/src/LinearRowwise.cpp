@@ -199,6 +199,9 @@ FATHOM_ALWAYS_INLINE void singleRowBlockU4(const LinearProblem& p, const float* 
     float scale[kOut];
     int32_t zero[kOut];
     for (int j = 0; j < kOut; ++j) {
+      // INT4 rows are short (512 B for 1024 inputs), too short for the hardware prefetcher to
+      // ramp up on each: fetch the next block's rows while this one computes.
+      __builtin_prefetch(wRow[j] + kOut * (p.w.ld / 2) + k0 / 2);
       scale[j] = p.w.scales[rowOf[j] * p.w.scaleCols + group];
       zero[j] = u4Zero(p.w, rowOf[j], group);
       if constexpr (L == 16) {
