@@ -8,7 +8,13 @@
 #include "LinearKernels.h"
 #include "fathom/cpu/Isa.h"
 
+#if FATHOM_X86_DISPATCH
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <type_traits>
 #include <vector>
 
@@ -110,6 +116,64 @@ FATHOM_ALWAYS_INLINE void singleRowBlock(const LinearProblem& p, const float* x,
     storeOutput(p, 0, outBegin + j, sumLanes(acc[j]));
 }
 
+#if FATHOM_X86_DISPATCH
+// AVX-512 FP8 decode for the single-row path, out of line (its intrinsics need the target; one
+// call covers a 128-input block of 8 rows). The sign and the 7 magnitude bits of a code moved to
+// fp32's bit 31 and bits 20-26 are the code's value times 2^-120 exactly (normal codes: the
+// exponent rebiased by that factor; subnormal ones: fp32 subnormals of the same ratio), so one
+// multiply by scale * 2^120 (exact for |scale| < 2^8) rounds the same real product as
+// loadF8e4m3Vec(p) * scale: the same bits. NaN codes (magnitude 0x7f) become its NaN.
+// One definition, compiled for each target: ROUND_TO_BF16(w) is roundVecToBf16 or, with
+// avx512bf16, vcvtneps2bf16 (nearest even, NaN quieted alike; it flushes fp32 subnormals, which
+// the caller rules out) and back.
+#define FATHOM_FP8_BLOCK(NAME, TARGET, ROUND_TO_BF16)                                              \
+  __attribute__((target(TARGET))) void NAME(                                                       \
+      const LinearProblem& p, const float* x, const uint8_t* const(&wRow)[8],                      \
+      const float(&scale)[8], int64_t k0, int64_t kEnd, Vec16(&acc)[8][1]) {                       \
+    __m512 a[8], wide[8];                                                                          \
+    for (int j = 0; j < 8; ++j) {                                                                  \
+      a[j] = reinterpret_cast<__m512>(acc[j][0]);                                                  \
+      wide[j] = _mm512_set1_ps(scale[j] * 0x1p120f);                                               \
+    }                                                                                              \
+    const bool toBf16 = p.w.roundDequantizedToBf16;                                                \
+    const __m512i magnitudes = _mm512_set1_epi32(0x7f),                                            \
+                  signAndMagnitude = _mm512_set1_epi32(int(0x87f00000u));                          \
+    const __m512i nan = _mm512_set1_epi32(0x7fc00000);                                             \
+    for (int64_t k = k0; k < kEnd; k += 16) {                                                      \
+      const __m512 xv = _mm512_loadu_ps(x + k);                                                    \
+      for (int j = 0; j < 8; ++j) {                                                                \
+        const __m512i c =                                                                          \
+            _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wRow[j] + k)));  \
+        __m512i bits =                                                                             \
+            _mm512_and_si512(_mm512_srai_epi32(_mm512_slli_epi32(c, 24), 4), signAndMagnitude);    \
+        bits = _mm512_mask_mov_epi32(                                                              \
+            bits, _mm512_cmpeq_epi32_mask(_mm512_and_si512(c, magnitudes), magnitudes), nan);      \
+        __m512 w = _mm512_mul_ps(_mm512_castsi512_ps(bits), wide[j]);                              \
+        if (toBf16)                                                                                \
+          w = ROUND_TO_BF16(w);                                                                    \
+        a[j] = _mm512_fmadd_ps(w, xv, a[j]);                                                       \
+      }                                                                                            \
+    }                                                                                              \
+    for (int j = 0; j < 8; ++j)                                                                    \
+      acc[j][0] = reinterpret_cast<Vec16>(a[j]);                                                   \
+  }
+
+#define FATHOM_ROUND_VEC_TO_BF16(w)                                                                \
+  reinterpret_cast<__m512>(roundVecToBf16(reinterpret_cast<Vec16>(w)))
+#define FATHOM_CVT_TO_BF16(w)                                                                      \
+  _mm512_castsi512_ps(_mm512_slli_epi32(                                                           \
+      _mm512_cvtepu16_epi32(reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(w))), 16))
+// GCC 12's intrinsic headers trip -Wmaybe-uninitialized on their _mm512_undefined_* operands.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+FATHOM_FP8_BLOCK(fp8BlockAvx512, "arch=x86-64-v4", FATHOM_ROUND_VEC_TO_BF16)
+FATHOM_FP8_BLOCK(fp8BlockAvx512Bf16, "arch=x86-64-v4,avx512bf16", FATHOM_CVT_TO_BF16)
+#pragma GCC diagnostic pop
+#undef FATHOM_FP8_BLOCK
+#undef FATHOM_ROUND_VEC_TO_BF16
+#undef FATHOM_CVT_TO_BF16
+#endif
+
 // One activation row against FP8 weight rows dequantized in registers: each 16-byte group of a
 // row through loadF8e4m3Vec, times its block's scale (rounded to bf16 for a bf16 model), then
 // the same FMA as the other paths, so the bits equal rowwiseBlock's widened-buffer route.
@@ -133,8 +197,26 @@ FATHOM_ALWAYS_INLINE void singleRowBlockFp8(const LinearProblem& p, const float*
   for (int64_t k0 = 0; k0 < p.in; k0 += p.w.blockCols) {
     const int64_t kEnd = std::min(p.in, k0 + p.w.blockCols);
     float scale[kOut];
-    for (int j = 0; j < kOut; ++j)
+    // The out-of-line AVX-512 decode needs scale * 2^120 exact and finite (not NaN), and for
+    // vcvtneps2bf16 products that are never fp32 subnormals (|code| >= 2^-9, so |scale| >= 2^-116
+    // keeps them normal).
+    bool scalesFit = true, noSubnormals = true;
+    for (int j = 0; j < kOut; ++j) {
       scale[j] = scaleRow[j][k0 / p.w.blockCols];
+      scalesFit &= std::fabs(scale[j]) < 0x1p8f;
+      noSubnormals &= std::fabs(scale[j]) >= 0x1p-116f || scale[j] == 0.0f;
+    }
+#if FATHOM_X86_DISPATCH
+    if constexpr (L == 16 && kOut == 8) {
+      if (scalesFit) {
+        if (gemmIsa() >= Isa::Avx512Bf16 && noSubnormals)
+          fp8BlockAvx512Bf16(p, x, wRow, scale, k0, kEnd, a);
+        else
+          fp8BlockAvx512(p, x, wRow, scale, k0, kEnd, a);
+        continue;
+      }
+    }
+#endif
     for (int64_t k = k0; k < kEnd; k += 16)
       for (int part = 0; part < kParts; ++part) {
         V xv = loadVec<V>(x + k + part * L);
@@ -160,6 +242,7 @@ FATHOM_ALWAYS_INLINE void singleRowBlockFp8(const LinearProblem& p, const float*
 // the lanes are put back in input order before the fixed-order lane sum.
 using I32x16 = VecTraits<Vec16>::I32;
 constexpr I32x16 kU4Lanes = {0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15};
+using I32x16 = VecTraits<Vec16>::I32;
 constexpr I32x16 kU4LanesInverse = {0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15};
 
 FATHOM_ALWAYS_INLINE VecTraits<Vec16>::U32 loadU4CodesInterleaved(const uint8_t* p) {
