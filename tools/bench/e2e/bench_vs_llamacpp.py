@@ -14,7 +14,8 @@ traffic against the DRAM read bandwidth measured in the same run.
   6. cpu_kernels_bench --benchmark_filter=BM_ReadBandwidth: the pool's threads summing 1 GiB.
 Weight bytes a decode step reads: every weight but the embedding table and the routed experts no token
 chose (num_experts_per_tok of n_routed_experts), at the format's bytes per weight (bf16 2, fp8 1 + one f32
-per 128x128 block, int4 1/2 + an f32 scale and a 4-bit zero per 128, Q8_0 34/32, Q4_0 18/32).
+per 128x128 block, int4 1/2 + an f32 scale and a 4-bit zero per 128, Q8_0 34/32, Q4_0 18/32), the LM head
+at the bytes it is stored in (bf16 in every Fathom artifact; Q8_0, or Q6_K's 210/256 for Q4_0).
 
     ninja -C build fathom-compile fathom-run cpu_kernels_bench
     python3 tools/bench/e2e/bench_vs_llamacpp.py [--threads N] [--repeat 3] [--json FILE]
@@ -32,6 +33,9 @@ import bench_vs_hf as hfbench  # noqa: E402
 REPO = hfbench.REPO
 BYTES_PER_WEIGHT = {"bf16": 2.0, "fp8": 1.0 + 4.0 / (128 * 128), "int4": 0.5 + 4.5 / 128, "Q8_0": 34 / 32,
                     "Q4_0": 18 / 32}
+# The LM head: Fathom keeps it bf16 in every format; llama-quantize stores output.weight as Q6_K
+# (210 bytes per 256) for Q4_0 and as Q8_0 for Q8_0.
+HEAD_BYTES_PER_WEIGHT = {"bf16": 2.0, "fp8": 2.0, "int4": 2.0, "Q8_0": 34 / 32, "Q4_0": 210 / 256}
 
 
 def log(*a):
@@ -116,12 +120,18 @@ def read_bandwidth(a):
 
 
 def decode_weights(spec, ckpt):
-    """Weights one decode step reads: all but the embedding table and the unchosen routed experts."""
+    """Weights one decode step reads (all but the embedding table and the unchosen routed experts), and how
+    many of them are the LM head's."""
     total = hfbench.parameter_count(ckpt)
     expert = 3 * spec["hidden_size"] * spec["moe_intermediate_size"]
     moe_layers = spec["num_hidden_layers"] - spec["first_k_dense_replace"]
     unchosen = (spec["n_routed_experts"] - spec["num_experts_per_tok"]) * expert * moe_layers
-    return total - spec["vocab_size"] * spec["hidden_size"] - unchosen
+    head = spec["vocab_size"] * spec["hidden_size"]
+    return total - head - unchosen, head
+
+
+def step_bytes(fmt, weights, head):
+    return (weights - head) * BYTES_PER_WEIGHT[fmt] + head * HEAD_BYTES_PER_WEIGHT[fmt]
 
 
 def main():
@@ -134,7 +144,7 @@ def main():
     llama, bins, version = llama_cpp(a.cache_dir)
     files = gguf_files(llama, bins, ckpt, a.cache_dir)
     bandwidth = read_bandwidth(a)
-    weights = decode_weights(spec, ckpt)
+    weights, head = decode_weights(spec, ckpt)
     rows = []
     for fmt in ("none", "fp8", "int4"):
         a.dtype, a.quantize = "bf16", fmt
@@ -146,18 +156,19 @@ def main():
         prefill, decode = llama_bench(bins["llama-bench"], path, a)
         rows.append((f"llama.cpp {fmt}", fmt, prefill, decode))
     print(f"\nFathom vs llama.cpp ({version}), {a.threads} threads, prompt {a.prompt_tokens} + {a.new_tokens} "
-          f"new tokens; read bandwidth {bandwidth / 1e9:.1f} GB/s; a decode step reads {weights / 1e6:.0f}M weights")
+          f"new tokens; read bandwidth {bandwidth / 1e9:.1f} GB/s; a decode step reads {weights / 1e6:.0f}M weights "
+          f"({head / 1e6:.0f}M of them the LM head)")
     print(f"{'':16}{'prefill tok/s':>14}{'decode tok/s':>14}{'decode GB/s':>13}{'of DRAM':>9}")
     result = []
     for name, fmt, prefill, decode in rows:
-        traffic = weights * BYTES_PER_WEIGHT[fmt] * decode
+        traffic = step_bytes(fmt, weights, head) * decode
         print(f"{name:16}{prefill:>14.1f}{decode:>14.2f}{traffic / 1e9:>13.2f}{100 * traffic / bandwidth:>8.0f}%")
         result.append(dict(name=name, format=fmt, prefill_tps=prefill, decode_tps=decode,
                            decode_bytes_per_second=traffic))
     if a.json:
         with open(a.json, "w") as f:
             json.dump(dict(llama_cpp=version, threads=a.threads, read_bandwidth=bandwidth,
-                           decode_weights=weights, rows=result), f, indent=1)
+                           decode_weights=weights, head_weights=head, rows=result), f, indent=1)
 
 
 if __name__ == "__main__":
