@@ -61,7 +61,13 @@ void quantizeInt4Matrix(DType inType, const void* in, int64_t rows, int64_t cols
         lo = std::min(lo, w);
         hi = std::max(hi, w);
       }
-      const float scale = hi == lo ? 1.0f : (hi - lo) / 15.0f;
+      // 1 where max equals min, and likewise where the range is below fp32's subnormals / 15.
+      float scale = (hi - lo) / 15.0f;
+      if (!std::isfinite(scale))
+        throw Error("INT4 quantization: the range of row " + std::to_string(row) + ", columns " +
+                    std::to_string(begin) + ".." + std::to_string(end - 1) + " overflows fp32");
+      if (scale == 0.0f)
+        scale = 1.0f;
       const float zero = std::clamp(std::nearbyint(-lo / scale), 0.0f, 15.0f);
       scales[row * groups + g] = scale;
       storeU4(zeroRow, g, uint8_t(zero));

@@ -53,6 +53,13 @@ TEST(Int4Recipe, ScaleZeroAndCodesRoundHalfToEven) {
   EXPECT_THROW(quantizeInt4Matrix(DType::F32, bad.data(), 1, cols, group, codes.data(),
                                   scales.data(), zeros.data()),
                Error);
+  // A range fp32 cannot hold (max - min overflows) has no scale either.
+  bad = w;
+  bad[0] = -3e38f;
+  bad[1] = 3e38f;
+  EXPECT_THROW(quantizeInt4Matrix(DType::F32, bad.data(), 1, cols, group, codes.data(),
+                                  scales.data(), zeros.data()),
+               Error);
 }
 
 struct Int4Matrix {

@@ -123,6 +123,7 @@ FATHOM_ALWAYS_INLINE void singleRowBlock(const LinearProblem& p, const float* x,
 // exponent rebiased by that factor; subnormal ones: fp32 subnormals of the same ratio), so one
 // multiply by scale * 2^120 (exact for |scale| < 2^8) rounds the same real product as
 // loadF8e4m3Vec(p) * scale: the same bits. NaN codes (magnitude 0x7f) become its NaN.
+//
 // One definition, compiled for each target: ROUND_TO_BF16(w) is roundVecToBf16 or, with
 // avx512bf16, vcvtneps2bf16 (nearest even, NaN quieted alike; it flushes fp32 subnormals, which
 // the caller rules out) and back.
@@ -242,7 +243,6 @@ FATHOM_ALWAYS_INLINE void singleRowBlockFp8(const LinearProblem& p, const float*
 // the lanes are put back in input order before the fixed-order lane sum.
 using I32x16 = VecTraits<Vec16>::I32;
 constexpr I32x16 kU4Lanes = {0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15};
-using I32x16 = VecTraits<Vec16>::I32;
 constexpr I32x16 kU4LanesInverse = {0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15};
 
 FATHOM_ALWAYS_INLINE VecTraits<Vec16>::U32 loadU4CodesInterleaved(const uint8_t* p) {
@@ -257,8 +257,8 @@ FATHOM_ALWAYS_INLINE VecTraits<Vec16>::U32 loadU4CodesInterleaved(const uint8_t*
 // One activation row against INT4 weight rows dequantized in registers. Per group each row's
 // 16 dequantized values float(q - zero) * scale (rounded to bf16 for a bf16 model) form a
 // table; on AVX-512 the codes index it in one permute (lanes in kU4Lanes order), elsewhere they
-// are converted. Either
-// way the weights equal widenU4Row's and the FMAs are the other paths', so are the bits.
+// are converted. Either way the weights equal widenU4Row's and the FMAs are the other paths', so
+// are the bits.
 // Needs inputs and blockCols multiples of 16.
 template <class V, int kOut>
 FATHOM_ALWAYS_INLINE void singleRowBlockU4(const LinearProblem& p, const float* x, int64_t outBegin,

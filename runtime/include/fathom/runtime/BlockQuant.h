@@ -22,7 +22,8 @@ void dequantizeBlockMatrix(DType storage, const uint8_t* codes, int64_t rows, in
 // nibble first, rows byte-aligned) with, per row and group of `group` columns (the last
 // partial), an fp32 scale and a U4 zero point, each [rows, ceil(cols / group)]:
 //   w[i, j] = float(q[i, j] - zero[i, j / group]) * scale[i, j / group]   (one fp32 multiply)
-// The quantizer, per row and group in fp32: scale = (max - min) / 15 (1 where max equals min),
+// The quantizer, per row and group in fp32: scale = (max - min) / 15 (1 where max equals min or
+// that quotient underflows to 0),
 // zero = clamp(round(-min / scale), 0, 15), q = clamp(round(w / scale) + zero, 0, 15), with
 // rounding half to even.
 inline int64_t u4RowBytes(int64_t cols) {
@@ -37,7 +38,8 @@ inline void storeU4(uint8_t* row, int64_t index, uint8_t code) {
 }
 
 // `in` holds rows x cols values of `inType` (F32, BF16 or F16); `codes`, `scales` and `zeros`
-// must be zero-filled. Throws fathom::Error on a non-finite weight (no scale represents it).
+// must be zero-filled. Throws fathom::Error on a non-finite weight or a range (max - min) that
+// overflows fp32: no scale represents those.
 void quantizeInt4Matrix(DType inType, const void* in, int64_t rows, int64_t cols, int64_t group,
                         uint8_t* codes, float* scales, uint8_t* zeros);
 // `out` gets rows x cols values of `outType` (F32, or BF16/F16 rounded once to nearest even).
