@@ -1,5 +1,6 @@
 // INT4 weights: the recipe of fathom/runtime/BlockQuant.h on known values, and linear() on U4
 // weights against a double reference on the dequantized matrix, on every path and ISA.
+#include "LinearTestUtil.h"
 #include "TestUtil.h"
 #include "fathom/cpu/Isa.h"
 #include "fathom/cpu/Linear.h"
@@ -94,57 +95,27 @@ Int4Matrix randomInt4(int64_t out, int64_t in, uint32_t seed) {
   return m;
 }
 
-std::vector<double> reference(const std::vector<float>& x, const std::vector<float>& w,
-                              int64_t rows, int64_t in, int64_t out) {
-  std::vector<double> y(size_t(rows * out));
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t o = 0; o < out; ++o) {
-      double acc = 0;
-      for (int64_t i = 0; i < in; ++i)
-        acc += double(x[size_t(r * in + i)]) * double(w[size_t(o * in + i)]);
-      y[size_t(r * out + o)] = acc;
-    }
-  return y;
-}
-
-template <class Y> std::vector<Y> run(LinearArgs args, ThreadPool& pool) {
-  std::vector<Y> y(size_t(args.rows * args.outFeatures));
-  args.y = y.data();
-  ScratchBuffer scratch(linearScratchBytes(args, pool));
-  linear(args, pool, scratch.span());
-  return y;
-}
-
-class LinearInt4 : public ::testing::TestWithParam<Isa> {
-protected:
-  void SetUp() override {
-    if (setGemmIsa(GetParam()) != GetParam())
-      GTEST_SKIP() << "this CPU lacks " << isaName(GetParam());
-  }
-  void TearDown() override { setGemmIsa(detectedIsa()); }
-  ThreadPool pool{3};
-};
+using LinearInt4 = test::OnEveryGemmIsa;
+using test::runLinear;
 
 // Single-row ({1, 320, 37}), rowwise with partial chunks and an odd row length ({1, 301, 5},
 // {3, 257, 130}), tiled and the bf16 dot-product path ({24, 300, 130}, {130, 64, 129}).
 TEST_P(LinearInt4, MatchesTheDequantizedMatrixOnEveryPath) {
-  struct Shape {
-    int64_t rows, in, out;
-  };
+  using Shape = test::LinearShape;
   for (const Shape& s : {Shape{1, 320, 37}, Shape{1, 301, 5}, Shape{3, 257, 130},
                          Shape{24, 300, 130}, Shape{130, 64, 129}}) {
     Int4Matrix w = randomInt4(s.out, s.in, uint32_t(s.in + s.out));
     auto xf = randomFloats(size_t(s.rows * s.in), 8);
     LinearArgs args{s.rows, s.in, s.out, DType::F32, xf.data(), 0, DType::U4, w.codes.data()};
     args.wScales = w.blockScales();
-    std::vector<float> y = run<float>(args, pool);
+    std::vector<float> y = runLinear<float>(args, pool);
     std::vector<float> dequant = w.dequantized(DType::F32), absX(xf.size()), absW(dequant.size());
     for (size_t i = 0; i < xf.size(); ++i)
       absX[i] = std::fabs(xf[i]);
     for (size_t i = 0; i < dequant.size(); ++i)
       absW[i] = std::fabs(dequant[i]);
-    std::vector<double> exact = reference(xf, dequant, s.rows, s.in, s.out);
-    std::vector<double> magnitude = reference(absX, absW, s.rows, s.in, s.out);
+    std::vector<double> exact = test::linearReference(xf, dequant, nullptr, s);
+    std::vector<double> magnitude = test::linearReference(absX, absW, nullptr, s);
     for (size_t i = 0; i < y.size(); ++i)
       ASSERT_NEAR(y[i], exact[i], 1e-6 * magnitude[i]) << s.rows << "x" << s.in << " " << i;
 
@@ -153,9 +124,9 @@ TEST_P(LinearInt4, MatchesTheDequantizedMatrixOnEveryPath) {
     args.xType = DType::BF16;
     args.x = x.data();
     args.yType = DType::BF16;
-    std::vector<uint16_t> yb = run<uint16_t>(args, pool);
+    std::vector<uint16_t> yb = runLinear<uint16_t>(args, pool);
     std::vector<double> ref =
-        reference(test::widen(x), w.dequantized(DType::BF16), s.rows, s.in, s.out);
+        test::linearReference(test::widen(x), w.dequantized(DType::BF16), nullptr, s);
     std::vector<uint16_t> want(ref.size());
     for (size_t i = 0; i < ref.size(); ++i)
       want[i] = floatToBf16(float(ref[i]));
@@ -181,7 +152,7 @@ TEST_P(LinearInt4, SingleRowPathMatchesChunkedPathBitForBit) {
     LinearArgs two = one;
     two.rows = 2;
     two.x = bf16 ? static_cast<const void*>(x2b.data()) : x2f.data();
-    std::vector<float> single = run<float>(one, pool), pair = run<float>(two, pool);
+    std::vector<float> single = runLinear<float>(one, pool), pair = runLinear<float>(two, pool);
     for (int64_t o = 0; o < out; ++o) {
       EXPECT_EQ(single[size_t(o)], pair[size_t(o)]) << dtypeName(act) << " output " << o;
       EXPECT_EQ(single[size_t(o)], pair[size_t(out + o)]) << dtypeName(act) << " output " << o;

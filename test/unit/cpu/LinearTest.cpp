@@ -1,6 +1,7 @@
 // linear() against a double-precision reference (fp32), against bf16 references with HF's one
 // rounding (bf16), FP8 block-scaled weights, and its invariances (threads, ISA, paths).
 #include "fathom/cpu/Linear.h"
+#include "LinearTestUtil.h"
 #include "TestUtil.h"
 #include "fathom/cpu/Isa.h"
 #include "fathom/runtime/BlockQuant.h"
@@ -17,9 +18,7 @@ using test::exactFloats;
 using test::randomFloats;
 using test::toBf16;
 
-struct Shape {
-  int64_t rows, in, out;
-};
+using Shape = test::LinearShape;
 
 // Shapes on both paths (rows <= 8 rowwise, more tiled), with edges of every block size.
 // {1, 320, 37} takes the single-row path (inputs a multiple of 16); {24, 1030, 100} and
@@ -28,37 +27,16 @@ struct Shape {
 const Shape kShapes[] = {{1, 1, 1},   {1, 300, 67},  {1, 320, 37},    {3, 17, 5},    {8, 257, 130},
                          {9, 33, 64}, {20, 513, 70}, {24, 1030, 100}, {130, 64, 129}};
 
-// Reference: products and sums in double (x, w already widened), + bias.
 std::vector<double> reference(const std::vector<float>& x, const std::vector<float>& w,
                               const std::vector<float>* bias, const Shape& s) {
-  std::vector<double> y(size_t(s.rows * s.out));
-  for (int64_t r = 0; r < s.rows; ++r)
-    for (int64_t o = 0; o < s.out; ++o) {
-      double acc = bias ? (*bias)[size_t(o)] : 0.0;
-      for (int64_t i = 0; i < s.in; ++i)
-        acc += double(x[size_t(r * s.in + i)]) * double(w[size_t(o * s.in + i)]);
-      y[size_t(r * s.out + o)] = acc;
-    }
-  return y;
+  return test::linearReference(x, w, bias, s);
 }
 
-template <class Y> std::vector<Y> run(LinearArgs args, ThreadPool& pool) {
-  std::vector<Y> y(size_t(args.rows * args.outFeatures));
-  args.y = y.data();
-  ScratchBuffer scratch(linearScratchBytes(args, pool));
-  linear(args, pool, scratch.span());
-  return y;
+template <class Y> std::vector<Y> run(const LinearArgs& args, ThreadPool& pool) {
+  return test::runLinear<Y>(args, pool);
 }
 
-class LinearOnEveryIsa : public ::testing::TestWithParam<Isa> {
-protected:
-  void SetUp() override {
-    if (setGemmIsa(GetParam()) != GetParam())
-      GTEST_SKIP() << "this CPU lacks " << isaName(GetParam());
-  }
-  void TearDown() override { setGemmIsa(detectedIsa()); }
-  ThreadPool pool{3};
-};
+using LinearOnEveryIsa = test::OnEveryGemmIsa;
 
 TEST_P(LinearOnEveryIsa, Fp32MatchesDoubleReference) {
   for (const Shape& s : kShapes) {

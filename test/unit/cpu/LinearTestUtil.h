@@ -1,0 +1,50 @@
+#pragma once
+// What the linear() tests share: the double-precision reference, one call with its scratch, and
+// the fixture that pins the GEMM ISA.
+#include "fathom/cpu/Isa.h"
+#include "fathom/cpu/Linear.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace fathom::cpu::test {
+
+struct LinearShape {
+  int64_t rows, in, out;
+};
+
+// Products and sums in double (x, w already widened), + bias.
+inline std::vector<double> linearReference(const std::vector<float>& x, const std::vector<float>& w,
+                                           const std::vector<float>* bias, const LinearShape& s) {
+  std::vector<double> y(size_t(s.rows * s.out));
+  for (int64_t r = 0; r < s.rows; ++r)
+    for (int64_t o = 0; o < s.out; ++o) {
+      double acc = bias ? (*bias)[size_t(o)] : 0.0;
+      for (int64_t i = 0; i < s.in; ++i)
+        acc += double(x[size_t(r * s.in + i)]) * double(w[size_t(o * s.in + i)]);
+      y[size_t(r * s.out + o)] = acc;
+    }
+  return y;
+}
+
+template <class Y> std::vector<Y> runLinear(LinearArgs args, ThreadPool& pool) {
+  std::vector<Y> y(size_t(args.rows * args.outFeatures));
+  args.y = y.data();
+  ScratchBuffer scratch(linearScratchBytes(args, pool));
+  linear(args, pool, scratch.span());
+  return y;
+}
+
+// Parameterized by ISA; skipped where the CPU lacks it.
+class OnEveryGemmIsa : public ::testing::TestWithParam<Isa> {
+protected:
+  void SetUp() override {
+    if (setGemmIsa(GetParam()) != GetParam())
+      GTEST_SKIP() << "this CPU lacks " << isaName(GetParam());
+  }
+  void TearDown() override { setGemmIsa(detectedIsa()); }
+  ThreadPool pool{3};
+};
+
+} // namespace fathom::cpu::test
