@@ -7,6 +7,7 @@
 #include "fathom/cpu/Attention.h"
 #include "fathom/cpu/Isa.h"
 #include "fathom/cpu/Linear.h"
+#include "fathom/runtime/BlockQuant.h"
 #include "fathom/runtime/Numeric.h"
 
 #include <benchmark/benchmark.h>
@@ -64,9 +65,9 @@ void BM_Linear(benchmark::State& state) {
   auto wF8 = randomData<uint8_t>(size_t(out * in), 2);
   std::vector<float> scales(size_t(((out + 127) / 128) * ((in + 127) / 128)), 0.01f);
   // INT4: codes two per byte, one scale and zero point per row and 128 inputs.
-  auto wU4 = randomData<uint8_t>(size_t(out * ((in + 1) / 2)), 2);
+  auto wU4 = randomData<uint8_t>(size_t(out * u4RowBytes(in)), 2);
   std::vector<float> groupScales(size_t(out * ((in + 127) / 128)), 0.01f);
-  std::vector<uint8_t> zeros(size_t(out * ((in + 127) / 128 + 1) / 2), 0x88);
+  std::vector<uint8_t> zeros(size_t(out * u4RowBytes((in + 127) / 128)), 0x88);
   std::vector<float> y(size_t(rows * out));
 
   LinearArgs args;

@@ -1,6 +1,7 @@
 // Expert-grouped GEMMs on linear()'s kernels, every expert's tiles in one parallel region.
 #include "fathom/cpu/GroupedLinear.h"
 #include "LinearKernels.h"
+#include "fathom/runtime/BlockQuant.h"
 
 #include <algorithm>
 #include <string>
@@ -56,7 +57,7 @@ LinearProblem problemFor(const GroupedLinearArgs& a, int64_t group, int half, in
     const int64_t gridCols = (a.inFeatures + a.wScales.blockCols - 1) / a.wScales.blockCols;
     args.wScales.data = a.wScales.data + matrix * gridRows * gridCols;
     if (a.wType == DType::U4 && a.wScales.zeros)
-      args.wScales.zeros = a.wScales.zeros + matrix * gridRows * ((gridCols + 1) / 2);
+      args.wScales.zeros = a.wScales.zeros + matrix * gridRows * u4RowBytes(gridCols);
   }
   args.yType = a.yType;
   args.y = y;

@@ -1,9 +1,10 @@
 #pragma once
 // Internal to linear(): the resolved operands both GEMM paths share, and the weight widening
-// (fp32 copy, bf16 shift, FP8 dequantization) that each per-ISA kernel inlines.
+// (fp32 copy, bf16 shift, FP8 and INT4 dequantization) that each per-ISA kernel inlines.
 #include "Elements.h"
 #include "Simd.h"
 #include "fathom/cpu/Linear.h"
+#include "fathom/runtime/BlockQuant.h"
 
 #include <algorithm>
 #include <cstring>
@@ -143,8 +144,7 @@ FATHOM_ALWAYS_INLINE void widenBf16(const uint16_t* src, int64_t count, float* d
 
 // The U4 zero point of `row`'s group `group`.
 FATHOM_ALWAYS_INLINE int32_t u4Zero(const WeightSource& w, int64_t row, int64_t group) {
-  const uint8_t* zeros = w.zeros + row * ((w.scaleCols + 1) / 2);
-  return (zeros[group >> 1] >> ((group & 1) * 4)) & 0xf;
+  return loadU4(w.zeros + row * u4RowBytes(w.scaleCols), group);
 }
 
 // INT4: w = float(q - zero) * scale in fp32 per group (rounded to bf16 for a bf16 model).
@@ -164,8 +164,7 @@ FATHOM_ALWAYS_INLINE void widenU4Row(const WeightSource& w, int64_t row, int64_t
       storeVec(dst + (k - k0), w.roundDequantizedToBf16 ? roundVecToBf16(v) : v);
     }
     for (; k < groupEnd; ++k) {
-      int32_t code = (src[k >> 1] >> ((k & 1) * 4)) & 0xf;
-      float v = float(code - zero) * scale;
+      float v = float(int32_t(loadU4(src, k)) - zero) * scale;
       dst[k - k0] = w.roundDequantizedToBf16 ? roundToBf16(v) : v;
     }
   }
