@@ -1,6 +1,7 @@
 // fathom-run: runs a Fathom artifact on the CPU (see run/RunOptions.cpp for the options).
 #include "common/ProgressBar.h"
 #include "run/Commands.h"
+#include "run/Profile.h"
 #include "run/RunOptions.h"
 
 #include <exception>
@@ -19,13 +20,14 @@ int main(int argc, char** argv) {
     auto model = fathom::executor::Model::load(
         options.model,
         {options.threads, [&](uint64_t done, uint64_t total) { bar.update(done, total); }});
-    if (model->head() != "causal_lm")
-      return classify(*model, options);
-    if (options.chat)
-      return chat(*model, options);
-    if (!options.prompts.empty())
-      return generateFromText(*model, options);
-    return generateFromIds(*model, options);
+    model->program().setProfiling(options.profile);
+    int status = model->head() != "causal_lm" ? classify(*model, options)
+                 : options.chat               ? chat(*model, options)
+                 : !options.prompts.empty()   ? generateFromText(*model, options)
+                                              : generateFromIds(*model, options);
+    if (options.profile)
+      printProfile(model->program().profile(), stderr);
+    return status;
   } catch (const UsageError& error) {
     std::cerr << "fathom-run: error: " << error.message << std::endl;
   } catch (const std::exception& error) {

@@ -35,6 +35,8 @@ Output
   --dump-logits FILE   write fp32 logits to FILE (safetensors): "prefill" [batch, tokens,
                        vocab] at every prompt position and "steps" [batch, steps, vocab]
   --threads N          CPU threads (default: all)
+  --profile            time every kernel call and print a table per entry point to stderr
+                       (kernels, calls, milliseconds, share) after the run
   --help               show this help
 
 A timing line goes to stderr: prompt tokens/s (prefill) and generated tokens/s (decode).
@@ -131,6 +133,8 @@ RunOptions parseRunOptions(int argc, char** argv) {
       o.dumpLogits = value();
     else if (arg == "--json")
       o.json = true;
+    else if (arg == "--profile")
+      o.profile = true;
     else if (arg == "--threads")
       o.threads = int(parseInteger(arg, value(), 1));
     else if (arg.starts_with("-"))

@@ -23,7 +23,7 @@ struct RunOptions {
   std::optional<double> temperature, topP;
   std::optional<int64_t> topK;
   uint64_t seed = 0;
-  bool greedy = false, noEos = false, json = false, help = false;
+  bool greedy = false, noEos = false, json = false, help = false, profile = false;
   std::string dumpLogits;
   int threads = 0;
 

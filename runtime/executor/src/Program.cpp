@@ -5,6 +5,7 @@
 #include "fathom/runtime/Numeric.h"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 
 namespace fathom::executor {
@@ -55,6 +56,8 @@ struct BoundEntry {
   std::vector<BoundBuffer> buffers;
   std::vector<std::unique_ptr<backend::Kernel>> kernels;
   backend::PlanLimits limits;
+  std::vector<int64_t> runs;   // per call, while profiling
+  std::vector<double> seconds; // per call, while profiling
 };
 
 } // namespace
@@ -70,6 +73,7 @@ struct Program::Impl {
   std::map<fb::EntryKind, BoundEntry> entries;
   DType compute = DType::F32;
   int64_t maxBatch = 0, maxSeqLen = 0;
+  bool profiling = false;
   std::string path;
 
   void bind();
@@ -361,8 +365,21 @@ std::vector<float> Program::run(fb::EntryKind kind, const backend::StepShape& st
   }
 
   StepContext context(m.path, m.weights, entry, step);
-  for (auto& kernel : entry.kernels)
-    kernel->run(context);
+  if (m.profiling) {
+    using Clock = std::chrono::steady_clock;
+    entry.runs.resize(entry.kernels.size());
+    entry.seconds.resize(entry.kernels.size());
+    for (size_t i = 0; i < entry.kernels.size(); ++i) {
+      const Clock::time_point start = Clock::now();
+      entry.kernels[i]->run(context);
+      m.device->synchronize(); // asynchronous devices: charge the call, not a later one
+      entry.runs[i] += 1;
+      entry.seconds[i] += std::chrono::duration<double>(Clock::now() - start).count();
+    }
+  } else {
+    for (auto& kernel : entry.kernels)
+      kernel->run(context);
+  }
   m.device->synchronize();
 
   std::vector<std::byte> host(outputBytes);
@@ -371,6 +388,22 @@ std::vector<float> Program::run(fb::EntryKind kind, const backend::StepShape& st
   size_t element = dtypeSize(output.type);
   for (size_t i = 0; i < result.size(); ++i)
     result[i] = loadFloat(output.type, host.data() + i * element);
+  return result;
+}
+
+void Program::setProfiling(bool on) {
+  impl_->profiling = on;
+}
+
+std::vector<Program::CallProfile> Program::profile() const {
+  std::vector<CallProfile> result;
+  for (const auto& [kind, entry] : impl_->entries)
+    for (size_t i = 0; i < entry.runs.size(); ++i) {
+      const fb::KernelCall& call = *entry.entry->calls()->Get(flatbuffers::uoffset_t(i));
+      result.push_back({kind, fb::EnumNameKernelParams(call.params_type()),
+                        call.name() ? call.name()->str() : std::string(), entry.runs[i],
+                        entry.seconds[i]});
+    }
   return result;
 }
 

@@ -113,6 +113,40 @@ TEST_F(Artifact, RunsOnABackendDefinedInTheTest) {
   EXPECT_GT(backend->allocations, 0u); // arena, caches and outputs come from the backend
 }
 
+// --profile's numbers: one entry per call of each entry point run, its runs equal to the calls
+// the backend saw, in call order; nothing is collected while profiling is off.
+TEST_F(Artifact, ProfilesEveryCallTheBackendRuns) {
+  fs::path path = compile("profile", {});
+  auto backend = std::make_shared<CountingBackend>();
+  executor::LoadOptions options;
+  options.backend = backend;
+  auto model = executor::Model::load(path.string(), options);
+  generateWith(*model);
+  EXPECT_TRUE(model->program().profile().empty());
+  for (auto& [kind, count] : backend->runs) // the kernels hold references to these counters
+    count = 0;
+
+  model->program().setProfiling(true);
+  EXPECT_EQ(generateWith(*model), generateWith(*executor::Model::load(path.string())));
+  std::map<std::string, int> profiled;
+  std::map<fb::EntryKind, size_t> callsPerEntry;
+  for (const auto& call : model->program().profile()) {
+    profiled[call.kernel] += int(call.runs);
+    ++callsPerEntry[call.entry];
+    EXPECT_GE(call.seconds, 0.0);
+    EXPECT_FALSE(call.op.empty()) << call.kernel;
+    EXPECT_EQ(call.runs, call.entry == fb::EntryKind::Prefill ? 1 : 7) << call.op;
+  }
+  EXPECT_EQ(profiled, backend->runs);
+  const auto& entries = *model->artifact().metadata().entry_points();
+  for (const fb::EntryPoint* entry : entries)
+    EXPECT_EQ(callsPerEntry[entry->kind()], entry->calls()->size());
+
+  model->program().setProfiling(false);
+  generateWith(*model);
+  EXPECT_EQ(model->program().profile().front().runs, 1); // unchanged: not collected when off
+}
+
 TEST_F(Artifact, AllocatesTheCachesTheReportPlans) {
   frontend::Checkpoint checkpoint = frontend::Checkpoint::open(kTinyV3);
   compiler::CompileOptions options;

@@ -27,7 +27,7 @@ constexpr int64_t kChunk = 256; // inputs widened at a time; a block of rows of 
 // (widened in registers, which for one or two rows beats a round trip through a buffer).
 template <class V, int kOut, class W>
 FATHOM_ALWAYS_INLINE void dotBlock(const W* const (&wRow)[kOut], const float* xRow, int64_t padded,
-                                   float (&acc)[kOut][16]) {
+                                   float (&acc)[kOut][16], int64_t prefetchAhead = 0) {
   constexpr int L = kLanes<V>, kParts = 16 / L;
   auto load = [](const W* p) {
     if constexpr (std::is_same_v<W, float>)
@@ -39,12 +39,16 @@ FATHOM_ALWAYS_INLINE void dotBlock(const W* const (&wRow)[kOut], const float* xR
   for (int j = 0; j < kOut; ++j)
     for (int part = 0; part < kParts; ++part)
       a[j][part] = loadVec<V>(acc[j] + part * L);
-  for (int64_t k = 0; k < padded; k += 16)
+  for (int64_t k = 0; k < padded; k += 16) {
+    if (prefetchAhead && k % (64 / sizeof(W)) == 0)
+      for (int j = 0; j < kOut; ++j)
+        __builtin_prefetch(wRow[j] + prefetchAhead + k, 0, 2);
     for (int part = 0; part < kParts; ++part) {
       V xv = loadVec<V>(xRow + k + part * L);
       for (int j = 0; j < kOut; ++j)
         a[j][part] += load(wRow[j] + k + part * L) * xv;
     }
+  }
   for (int j = 0; j < kOut; ++j)
     for (int part = 0; part < kParts; ++part)
       storeVec(acc[j] + part * L, a[j][part]);
@@ -58,10 +62,13 @@ FATHOM_ALWAYS_INLINE void rowwiseBlock(const LinearProblem& p, int64_t outBegin,
   alignas(64) float acc[kRowwiseMaxRows][kOut][16] = {};
   const int64_t numOut = outEnd - outBegin;
   const bool bf16InPlace = p.w.type == DType::BF16 && p.rows <= 2;
+  const int64_t ahead = prefetchRows(p.w, kOut);
 
   for (int64_t k0 = 0; k0 < p.in; k0 += kChunk) {
     const int64_t count = std::min(kChunk, p.in - k0);
     const int64_t padded = (count + 15) / 16 * 16;
+    for (int64_t j = 0; j < numOut; ++j)
+      prefetchWeightRow(p.w, p.out, outBegin + j + ahead, k0, k0 + count);
     const bool inPlace = count == padded && (p.w.type == DType::F32 || bf16InPlace);
     const float* wRow[kOut];
     const uint16_t* wRowBf16[kOut];
@@ -111,7 +118,7 @@ FATHOM_ALWAYS_INLINE void singleRowBlock(const LinearProblem& p, const float* x,
   const W* wRow[kOut];
   for (int64_t j = 0; j < kOut; ++j) // padding outputs repeat the last one and are never stored
     wRow[j] = static_cast<const W*>(p.w.data) + (outBegin + std::min(j, numOut - 1)) * p.w.ld;
-  dotBlock<V, kOut, W>(wRow, x, p.in, acc);
+  dotBlock<V, kOut, W>(wRow, x, p.in, acc, prefetchRows(p.w, kOut) * p.w.ld);
   for (int64_t j = 0; j < numOut; ++j)
     storeOutput(p, 0, outBegin + j, sumLanes(acc[j]));
 }
@@ -195,8 +202,11 @@ FATHOM_ALWAYS_INLINE void singleRowBlockFp8(const LinearProblem& p, const float*
   for (int j = 0; j < kOut; ++j)
     for (int part = 0; part < kParts; ++part)
       a[j][part] = V{};
+  const int64_t ahead = prefetchRows(p.w, kOut);
   for (int64_t k0 = 0; k0 < p.in; k0 += p.w.blockCols) {
     const int64_t kEnd = std::min(p.in, k0 + p.w.blockCols);
+    for (int j = 0; j < numOut; ++j)
+      prefetchWeightRow(p.w, p.out, outBegin + j + ahead, k0, kEnd);
     float scale[kOut];
     // The out-of-line AVX-512 decode needs scale * 2^120 exact and finite (not NaN), and for
     // vcvtneps2bf16 products that are never fp32 subnormals (|code| >= 2^-9, so |scale| >= 2^-116
@@ -276,15 +286,15 @@ FATHOM_ALWAYS_INLINE void singleRowBlockU4(const LinearProblem& p, const float* 
   for (int j = 0; j < kOut; ++j)
     for (int part = 0; part < kParts; ++part)
       a[j][part] = V{};
+  const int64_t ahead = prefetchRows(p.w, kOut);
   for (int64_t k0 = 0; k0 < p.in; k0 += p.w.blockCols) {
     const int64_t group = k0 / p.w.blockCols, kEnd = std::min(p.in, k0 + p.w.blockCols);
     V table[kOut]; // AVX-512: the 16 values of each row's codes
     float scale[kOut];
     int32_t zero[kOut];
     for (int j = 0; j < kOut; ++j) {
-      // INT4 rows are short (512 B for 1024 inputs), too short for the hardware prefetcher to
-      // ramp up on each: fetch the next block's rows while this one computes.
-      __builtin_prefetch(wRow[j] + kOut * (p.w.ld / 2) + k0 / 2);
+      if (j < numOut)
+        prefetchWeightRow(p.w, p.out, rowOf[j] + ahead, k0, kEnd);
       scale[j] = p.w.scales[rowOf[j] * p.w.scaleCols + group];
       zero[j] = u4Zero(p.w, rowOf[j], group);
       if constexpr (L == 16) {

@@ -57,6 +57,18 @@ public:
   std::vector<float> run(fb::EntryKind kind, const backend::StepShape& step,
                          const EntryInputs& inputs);
 
+  // Per-call wall time, collected while profiling is on (off by default: timing every call
+  // costs two clock reads per kernel). One entry per entry point and call, in call order.
+  struct CallProfile {
+    fb::EntryKind entry;
+    const char* kernel; // the KernelParams member, e.g. "LinearCall"
+    std::string op;     // the IR op the call came from
+    int64_t runs = 0;
+    double seconds = 0;
+  };
+  void setProfiling(bool on);
+  std::vector<CallProfile> profile() const;
+
 private:
   struct Impl;
   explicit Program(std::unique_ptr<Impl> impl);
