@@ -135,11 +135,14 @@ TEST_P(LinearInt4, MatchesTheDequantizedMatrixOnEveryPath) {
 }
 
 // The single-row path dequantizes in registers (a table lookup on AVX-512), the two-row path
-// through a buffer: the same bits, in fp32 and bf16.
+// through a buffer: the same bits, in fp32 and bf16 (except a bf16 model on avx512bf16, whose
+// decode adds pairs with vdpbf16ps: Bf16DotDecodeMatchesTheReference).
 TEST_P(LinearInt4, SingleRowPathMatchesChunkedPathBitForBit) {
   const int64_t in = 320, out = 150;
   Int4Matrix w = randomInt4(out, in, 9);
   for (DType act : {DType::F32, DType::BF16}) {
+    if (act == DType::BF16 && GetParam() >= Isa::Avx512Bf16)
+      continue;
     auto xf = randomFloats(size_t(in), 23);
     std::vector<float> x2f(xf);
     x2f.insert(x2f.end(), xf.begin(), xf.end());
@@ -156,6 +159,39 @@ TEST_P(LinearInt4, SingleRowPathMatchesChunkedPathBitForBit) {
     for (int64_t o = 0; o < out; ++o) {
       EXPECT_EQ(single[size_t(o)], pair[size_t(o)]) << dtypeName(act) << " output " << o;
       EXPECT_EQ(single[size_t(o)], pair[size_t(out + o)]) << dtypeName(act) << " output " << o;
+    }
+  }
+}
+
+// A bf16 model's one-row INT4 GEMV, on every ISA (the vdpbf16ps kernel on avx512bf16, where
+// inputs and groups are multiples of 64): exact products of the bf16 weights and activations
+// summed in fp32, so within fp32 rounding of the double reference. Shapes: a partial group and
+// outputs past a multiple of 8 and 16 ({1, 320, 150}), a long row ({1, 1024, 37}), inputs the
+// kernel does not take ({1, 301, 5}); and rows whose scales are subnormal, which it leaves to
+// the exact path.
+TEST_P(LinearInt4, Bf16DotDecodeMatchesTheReference) {
+  using Shape = test::LinearShape;
+  for (const Shape& s : {Shape{1, 320, 150}, Shape{1, 1024, 37}, Shape{1, 301, 5}}) {
+    for (bool subnormalScales : {false, true}) {
+      Int4Matrix w = randomInt4(s.out, s.in, uint32_t(3 * s.in + s.out));
+      if (subnormalScales)
+        for (int64_t g = 0; g < w.groups(); ++g)
+          w.scales[size_t(3 * w.groups() + g)] = 1e-39f;
+      auto x = toBf16(randomFloats(size_t(s.in), 31));
+      LinearArgs args{1, s.in, s.out, DType::BF16, x.data(), 0, DType::U4, w.codes.data()};
+      args.wScales = w.blockScales();
+      std::vector<float> y = runLinear<float>(args, pool);
+      std::vector<float> xf = test::widen(x), dequant = w.dequantized(DType::BF16);
+      std::vector<float> absX(xf.size()), absW(dequant.size());
+      for (size_t i = 0; i < xf.size(); ++i)
+        absX[i] = std::fabs(xf[i]);
+      for (size_t i = 0; i < dequant.size(); ++i)
+        absW[i] = std::fabs(dequant[i]);
+      std::vector<double> exact = test::linearReference(xf, dequant, nullptr, s);
+      std::vector<double> magnitude = test::linearReference(absX, absW, nullptr, s);
+      for (size_t i = 0; i < y.size(); ++i)
+        ASSERT_NEAR(y[i], exact[i], 2e-6 * magnitude[i] + 1e-38)
+            << s.in << "x" << s.out << " output " << i << (subnormalScales ? " (subnormal)" : "");
     }
   }
 }

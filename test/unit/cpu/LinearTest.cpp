@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 
 namespace fathom::cpu {
@@ -219,6 +220,8 @@ TEST_P(LinearOnEveryIsa, SingleRowPathMatchesChunkedPathBitForBit) {
 
 // FP8 weights: the single-row path dequantizes in registers, the two-row path through a buffer;
 // both in fp32 and bf16 (weights rounded to bf16 first) with partial 128 x 128 scale blocks.
+// (Except a bf16 model on avx512bf16, whose decode adds pairs with vdpbf16ps:
+// Fp8Bf16DotDecodeMatchesTheReference.)
 TEST_P(LinearOnEveryIsa, Fp8SingleRowPathMatchesChunkedPathBitForBit) {
   const Shape s{1, 320, 150};
   std::mt19937 rng(9);
@@ -229,6 +232,8 @@ TEST_P(LinearOnEveryIsa, Fp8SingleRowPathMatchesChunkedPathBitForBit) {
   for (float& v : scales)
     v = std::fabs(v) * 0.01f + 1e-3f;
   for (DType act : {DType::F32, DType::BF16}) {
+    if (act == DType::BF16 && GetParam() >= Isa::Avx512Bf16)
+      continue;
     auto xf = randomFloats(size_t(s.in), 23);
     std::vector<float> x2f(xf);
     x2f.insert(x2f.end(), xf.begin(), xf.end());
@@ -245,6 +250,49 @@ TEST_P(LinearOnEveryIsa, Fp8SingleRowPathMatchesChunkedPathBitForBit) {
     for (int64_t o = 0; o < s.out; ++o) {
       EXPECT_EQ(single[size_t(o)], pair[size_t(o)]) << dtypeName(act) << " output " << o;
       EXPECT_EQ(single[size_t(o)], pair[size_t(s.out + o)]) << dtypeName(act) << " output " << o;
+    }
+  }
+}
+
+// A bf16 model's one-row FP8 GEMV, on every ISA (the table and vdpbf16ps kernel on
+// avx512bf16): exact products of the bf16-rounded weights and the activations summed in fp32,
+// so within fp32 rounding of the double reference. Every finite code of both signs; partial
+// scale blocks and outputs past a multiple of 8 ({1, 320, 150}); a long row ({1, 1024, 37});
+// inputs the kernel does not take ({1, 304, 20}); a negative scale; and a block whose scale
+// would make table entries subnormal, left to the exact path.
+TEST_P(LinearOnEveryIsa, Fp8Bf16DotDecodeMatchesTheReference) {
+  for (const Shape& s : {Shape{1, 320, 150}, Shape{1, 1024, 37}, Shape{1, 304, 20}}) {
+    const int64_t blockRows = (s.out + 127) / 128, blockCols = (s.in + 127) / 128;
+    std::mt19937 rng(uint32_t(s.in + s.out));
+    std::vector<uint8_t> w8(size_t(s.out * s.in));
+    for (uint8_t& code : w8)
+      code = uint8_t(rng() % 0x7f) | uint8_t(rng() & 0x80);
+    for (bool tinyScale : {false, true}) {
+      std::vector<float> scales = randomFloats(size_t(blockRows * blockCols), 22);
+      for (float& v : scales)
+        v = std::fabs(v) * 0.01f + 1e-3f;
+      scales[0] = -scales[0];
+      if (tinyScale)
+        scales.back() = 0x1p-120f;
+      auto x = toBf16(randomFloats(size_t(s.in), 24));
+      LinearArgs args{1, s.in, s.out, DType::BF16, x.data(), 0, DType::F8E4M3, w8.data()};
+      args.wScales = {scales.data(), 128, 128};
+      std::vector<float> y = run<float>(args, pool);
+      std::vector<float> xf = test::widen(x), w(w8.size()), absX(xf.size()), absW(w8.size());
+      for (int64_t o = 0; o < s.out; ++o)
+        for (int64_t i = 0; i < s.in; ++i) {
+          const size_t at = size_t(o * s.in + i);
+          w[at] =
+              roundToBf16(f8e4m3ToFloat(w8[at]) * scales[size_t(o / 128 * blockCols + i / 128)]);
+          absW[at] = std::fabs(w[at]);
+        }
+      for (size_t i = 0; i < xf.size(); ++i)
+        absX[i] = std::fabs(xf[i]);
+      std::vector<double> exact = test::linearReference(xf, w, nullptr, s);
+      std::vector<double> magnitude = test::linearReference(absX, absW, nullptr, s);
+      for (size_t i = 0; i < y.size(); ++i)
+        ASSERT_NEAR(y[i], exact[i], 2e-6 * magnitude[i] + 1e-38)
+            << s.in << "x" << s.out << " output " << i << (tinyScale ? " (tiny scale)" : "");
     }
   }
 }

@@ -93,6 +93,14 @@ void linearTiled(const LinearProblem& problem, ThreadPool& pool, Scratch scratch
 // (the grouped expert GEMMs). The bits of an output never depend on how the work is split.
 // Rowwise (rows <= kRowwiseMaxRows): outputs [outBegin, outEnd) of every row.
 void linearRowwiseRange(const LinearProblem& problem, int64_t outBegin, int64_t outEnd);
+// The INT4 and FP8 decode GEMV of a bf16 model on avx512bf16 (LinearDecodeBf16Dot.cpp):
+// whether it applies, the activations as it reads them (per thread, valid until the next
+// call), and outputs [outBegin, outEnd) of the one row, false (nothing written) where the rows'
+// scales need the exact path.
+bool bf16DotDecodeApplies(const LinearProblem& problem);
+const uint16_t* bf16DotActivations(const LinearProblem& problem);
+bool bf16DotDecodeRows(const LinearProblem& problem, const uint16_t* activations, int64_t outBegin,
+                       int64_t outEnd);
 // Tiled: rows [rowBegin, rowEnd) x outputs [colBegin, colEnd), with one thread's slot of
 // linearTiledThreadBytes().
 size_t linearTiledThreadBytes();

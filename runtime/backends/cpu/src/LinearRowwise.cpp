@@ -430,10 +430,13 @@ const float* activationAsFloats(const LinearProblem& p) {
 
 void linearRowwiseRange(const LinearProblem& p, int64_t outBegin, int64_t outEnd) {
   const Kernel kernel = kernelFor(gemmIsa());
+  const uint16_t* dotX = bf16DotDecodeApplies(p) ? bf16DotActivations(p) : nullptr;
   const float* x = singleRowApplies(p) ? activationAsFloats(p) : nullptr;
   const int64_t perBlock = x ? kernel.outputsPerSingleRowBlock : kernel.outputsPerBlock;
   for (int64_t begin = outBegin; begin < outEnd; begin += perBlock) {
     const int64_t end = std::min(outEnd, begin + perBlock);
+    if (dotX && bf16DotDecodeRows(p, dotX, begin, end))
+      continue;
     if (x)
       kernel.singleRow(p, x, begin, end);
     else
