@@ -109,15 +109,8 @@ TEST_P(LinearInt4, MatchesTheDequantizedMatrixOnEveryPath) {
     LinearArgs args{s.rows, s.in, s.out, DType::F32, xf.data(), 0, DType::U4, w.codes.data()};
     args.wScales = w.blockScales();
     std::vector<float> y = runLinear<float>(args, pool);
-    std::vector<float> dequant = w.dequantized(DType::F32), absX(xf.size()), absW(dequant.size());
-    for (size_t i = 0; i < xf.size(); ++i)
-      absX[i] = std::fabs(xf[i]);
-    for (size_t i = 0; i < dequant.size(); ++i)
-      absW[i] = std::fabs(dequant[i]);
-    std::vector<double> exact = test::linearReference(xf, dequant, nullptr, s);
-    std::vector<double> magnitude = test::linearReference(absX, absW, nullptr, s);
-    for (size_t i = 0; i < y.size(); ++i)
-      ASSERT_NEAR(y[i], exact[i], 1e-6 * magnitude[i]) << s.rows << "x" << s.in << " " << i;
+    test::expectNearReference(y, xf, w.dequantized(DType::F32), s, 1e-6, 0,
+                              std::to_string(s.rows) + "x" + std::to_string(s.in));
 
     // bf16 model: the dequantized weight held in bf16, then a bf16 GEMM.
     auto x = toBf16(xf);
@@ -181,17 +174,9 @@ TEST_P(LinearInt4, Bf16DotDecodeMatchesTheReference) {
       LinearArgs args{1, s.in, s.out, DType::BF16, x.data(), 0, DType::U4, w.codes.data()};
       args.wScales = w.blockScales();
       std::vector<float> y = runLinear<float>(args, pool);
-      std::vector<float> xf = test::widen(x), dequant = w.dequantized(DType::BF16);
-      std::vector<float> absX(xf.size()), absW(dequant.size());
-      for (size_t i = 0; i < xf.size(); ++i)
-        absX[i] = std::fabs(xf[i]);
-      for (size_t i = 0; i < dequant.size(); ++i)
-        absW[i] = std::fabs(dequant[i]);
-      std::vector<double> exact = test::linearReference(xf, dequant, nullptr, s);
-      std::vector<double> magnitude = test::linearReference(absX, absW, nullptr, s);
-      for (size_t i = 0; i < y.size(); ++i)
-        ASSERT_NEAR(y[i], exact[i], 2e-6 * magnitude[i] + 1e-38)
-            << s.in << "x" << s.out << " output " << i << (subnormalScales ? " (subnormal)" : "");
+      test::expectNearReference(y, test::widen(x), w.dequantized(DType::BF16), s, 2e-6, 1e-38,
+                                std::to_string(s.in) + "x" + std::to_string(s.out) +
+                                    (subnormalScales ? " (subnormal)" : ""));
     }
   }
 }

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <string>
 #include <vector>
 
 namespace fathom::cpu::test {
@@ -26,6 +28,22 @@ inline std::vector<double> linearReference(const std::vector<float>& x, const st
       y[size_t(r * s.out + o)] = acc;
     }
   return y;
+}
+
+// y within `relative` x sum |x||w| (plus `absolute`) of the double reference: what fp32
+// accumulation of exact products guarantees whatever the summation order.
+inline void expectNearReference(const std::vector<float>& y, const std::vector<float>& x,
+                                const std::vector<float>& w, const LinearShape& s, double relative,
+                                double absolute, const std::string& what) {
+  std::vector<float> absX(x.size()), absW(w.size());
+  for (size_t i = 0; i < x.size(); ++i)
+    absX[i] = std::fabs(x[i]);
+  for (size_t i = 0; i < w.size(); ++i)
+    absW[i] = std::fabs(w[i]);
+  std::vector<double> exact = linearReference(x, w, nullptr, s);
+  std::vector<double> magnitude = linearReference(absX, absW, nullptr, s);
+  for (size_t i = 0; i < y.size(); ++i)
+    ASSERT_NEAR(y[i], exact[i], relative * magnitude[i] + absolute) << what << " output " << i;
 }
 
 template <class Y> std::vector<Y> runLinear(LinearArgs args, ThreadPool& pool) {
