@@ -33,7 +33,8 @@
 namespace fathom::cpu::detail {
 namespace {
 
-constexpr int64_t kInputsPerStep = 64; // INT4; FP8 steps by 32
+constexpr int64_t kInputsPerStep = 64;    // INT4: 32 bytes of codes
+constexpr int64_t kFp8InputsPerStep = 32; // 32 bytes of codes
 constexpr int kRows = 8;
 
 #if FATHOM_X86_DISPATCH
@@ -113,7 +114,7 @@ struct Fp8Tables {
     words.resize(size_t(p.w.scaleCols) * 128);
     for (int64_t g = 0; g < p.w.scaleCols; ++g)
       for (int m = 0; m < 128; m += 16) {
-        // the exact path's product and rounding, 16 at a time (tables are rebuilt per chunk)
+        // the exact path's product and rounding, 16 at a time
         const Vec16 w = roundVecToBf16(loadVec<Vec16>(magnitudes.data() + m) * scales[size_t(g)]);
         for (int i = 0; i < 16; ++i)
           words[size_t(g * 128 + m + i)] = uint16_t(bitCast<VecTraits<Vec16>::U32>(w)[i] >> 16);
@@ -143,7 +144,7 @@ FATHOM_TARGET_AVX512_BF16 void fp8RowsBf16Dot(const LinearProblem& p, const uint
     const uint16_t* table = tables + (k0 / p.w.blockCols) * 128;
     const __m512i t0 = _mm512_loadu_si512(table), t1 = _mm512_loadu_si512(table + 32);
     const __m512i t2 = _mm512_loadu_si512(table + 64), t3 = _mm512_loadu_si512(table + 96);
-    for (int64_t k = k0; k < kEnd; k += 32) {
+    for (int64_t k = k0; k < kEnd; k += kFp8InputsPerStep) {
       const __m512bh xv = reinterpret_cast<__m512bh>(_mm512_loadu_si512(x + k));
       for (int j = 0; j < kRows; ++j) {
         const __m512i codes =
@@ -182,7 +183,7 @@ bool scalesFit(const LinearProblem& p, int64_t outBegin, int64_t outEnd) {
 
 bool bf16DotDecodeApplies(const LinearProblem& p) {
 #if FATHOM_X86_DISPATCH
-  const int64_t step = p.w.type == DType::U4 ? kInputsPerStep : 32;
+  const int64_t step = p.w.type == DType::U4 ? kInputsPerStep : kFp8InputsPerStep;
   return gemmIsa() >= Isa::Avx512Bf16 && p.rows == 1 &&
          (p.w.type == DType::U4 || p.w.type == DType::F8E4M3) && p.xType == DType::BF16 &&
          p.w.roundDequantizedToBf16 && p.in % step == 0 && p.w.blockCols % step == 0;

@@ -431,13 +431,16 @@ const float* activationAsFloats(const LinearProblem& p) {
 void linearRowwiseRange(const LinearProblem& p, int64_t outBegin, int64_t outEnd) {
   const Kernel kernel = kernelFor(gemmIsa());
   const uint16_t* dotX = bf16DotDecodeApplies(p) ? bf16DotActivations(p) : nullptr;
-  const float* x = singleRowApplies(p) ? activationAsFloats(p) : nullptr;
-  const int64_t perBlock = x ? kernel.outputsPerSingleRowBlock : kernel.outputsPerBlock;
+  const bool singleRow = singleRowApplies(p);
+  const float* x = nullptr; // widened only for blocks the bf16 dot-product kernel leaves
+  const int64_t perBlock = singleRow ? kernel.outputsPerSingleRowBlock : kernel.outputsPerBlock;
   for (int64_t begin = outBegin; begin < outEnd; begin += perBlock) {
     const int64_t end = std::min(outEnd, begin + perBlock);
     if (dotX && bf16DotDecodeRows(p, dotX, begin, end))
       continue;
-    if (x)
+    if (singleRow && !x)
+      x = activationAsFloats(p);
+    if (singleRow)
       kernel.singleRow(p, x, begin, end);
     else
       kernel.block(p, begin, end);
