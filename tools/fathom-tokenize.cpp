@@ -6,7 +6,7 @@
 #include "fathom/tokenizer/ChatFormat.h"
 #include "fathom/tokenizer/Tokenizer.h"
 
-#include <nlohmann/json.hpp>
+#include "fathom/runtime/Json.h"
 
 #include <cstdlib>
 #include <iostream>
@@ -190,12 +190,7 @@ int main(int argc, char** argv) {
       continue;
     std::string prefix = "line " + std::to_string(lineNumber) + ": ";
     try {
-      Json input;
-      try {
-        input = Json::parse(line);
-      } catch (const Json::parse_error& error) {
-        throw LineError{std::string("invalid JSON: ") + error.what()};
-      }
+      Json input = fathom::parseJson(line, "", {.duplicates = fathom::DuplicateKeys::KeepLast});
       if (!input.is_object())
         throw LineError{"expected a JSON object, got " + std::string(input.type_name())};
       switch (options.mode) {

@@ -21,6 +21,21 @@ struct IntRange {
 inline constexpr IntRange kPositive{1};
 inline constexpr IntRange kNonNegative{0};
 
+// Bounds on the values that size tensors, tables and loops: far above every released model
+// (DeepSeek-V3: 61 layers, 256 experts, 128 heads, hidden 7168, vocab 129280; VL: 1024 px),
+// low enough that no product of them overflows 64 bits, so a hostile config is refused before
+// it sizes anything.
+inline constexpr IntRange kLayerCount{1, 1024};
+inline constexpr IntRange kExpertCount{1, 4096};
+inline constexpr IntRange kHeadCount{1, 4096};
+inline constexpr IntRange kDimension{1, 1 << 18};
+inline constexpr IntRange kVocabSize{1, 1 << 22};
+inline constexpr IntRange kPositionCount{1, 1 << 24};
+inline constexpr IntRange kLabelCount{1, 1 << 16};
+inline constexpr IntRange kTokenId{0, (1 << 22) - 1};
+// Values stored as 32-bit integers in the artifact.
+inline constexpr IntRange kInt32NonNegative{0, std::numeric_limits<int32_t>::max()};
+
 struct NumberRange {
   double min = -std::numeric_limits<double>::infinity();
   double max = std::numeric_limits<double>::infinity();
@@ -28,6 +43,8 @@ struct NumberRange {
   std::string describe() const;
 };
 inline constexpr NumberRange kPositiveNumber{0.0, std::numeric_limits<double>::infinity(), true};
+// Normalization epsilons (1e-6 in every released config).
+inline constexpr NumberRange kEpsilon{0.0, 1.0, true};
 
 class ConfigReader {
 public:

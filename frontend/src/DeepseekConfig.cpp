@@ -32,23 +32,27 @@ constexpr DeepseekDefaults kV3Defaults{1536,      1,    8,   8, 4,    "noaux_tc"
 constexpr DeepseekDefaults kV2Defaults{
     1536, 2, std::nullopt, std::nullopt, std::nullopt, "greedy", "softmax", false, 1.0, 0, 2048, 0};
 
+constexpr IntRange kMtpLayerCount{0, kLayerCount.max};
+// Released models scale by 1 to 16; a factor past this overflows the expert sum.
+constexpr NumberRange kScalingFactor{0.0, 1e3, /*minExclusive=*/true};
+
 std::string keyAndValue(std::string_view key, int64_t value) {
   return "\"" + std::string(key) + "\" (" + std::to_string(value) + ")";
 }
 
 void readAttention(const ConfigReader& config, const DeepseekDefaults& defaults,
                    DeepseekConfig& model) {
-  model.numAttentionHeads = config.integer("num_attention_heads", kPositive);
+  model.numAttentionHeads = config.integer("num_attention_heads", kHeadCount);
   // HF's V3 default is the literal 128 (= the real head count); any other head count needs
   // kv = heads for its repeat_kv, so the head count is the default that works everywhere.
   model.numKeyValueHeads =
-      config.nullableInteger("num_key_value_heads", model.numAttentionHeads, kPositive)
+      config.nullableInteger("num_key_value_heads", model.numAttentionHeads, kHeadCount)
           .value_or(model.numAttentionHeads);
-  model.qLoraRank = config.nullableInteger("q_lora_rank", defaults.qLoraRank, kPositive);
-  model.kvLoraRank = config.integer("kv_lora_rank", kPositive);
-  model.qkNopeHeadDim = config.integer("qk_nope_head_dim", kPositive);
-  model.qkRopeHeadDim = config.integer("qk_rope_head_dim", kPositive);
-  model.vHeadDim = config.integer("v_head_dim", kPositive);
+  model.qLoraRank = config.nullableInteger("q_lora_rank", defaults.qLoraRank, kDimension);
+  model.kvLoraRank = config.integer("kv_lora_rank", kDimension);
+  model.qkNopeHeadDim = config.integer("qk_nope_head_dim", kDimension);
+  model.qkRopeHeadDim = config.integer("qk_rope_head_dim", kDimension);
+  model.vHeadDim = config.integer("v_head_dim", kDimension);
   model.attentionBias = config.booleanOr("attention_bias", false);
 
   if (model.numAttentionHeads % model.numKeyValueHeads != 0)
@@ -63,11 +67,11 @@ void readAttention(const ConfigReader& config, const DeepseekDefaults& defaults,
 void readRouting(const ConfigReader& config, ModelType type, const DeepseekDefaults& defaults,
                  DeepseekConfig& model) {
   const bool isV3 = type == ModelType::DeepseekV3;
-  model.nRoutedExperts = config.integer("n_routed_experts", kPositive);
+  model.nRoutedExperts = config.integer("n_routed_experts", kExpertCount);
   model.nSharedExperts =
-      config.integerOr("n_shared_experts", defaults.nSharedExperts, kNonNegative);
+      config.integerOr("n_shared_experts", defaults.nSharedExperts, IntRange{0, kExpertCount.max});
   std::optional<int64_t> topK =
-      config.nullableInteger("num_experts_per_tok", defaults.numExpertsPerTok, kPositive);
+      config.nullableInteger("num_experts_per_tok", defaults.numExpertsPerTok, kExpertCount);
   if (!topK)
     config.failRelation("missing required key \"num_experts_per_tok\" (a positive integer; "
                         "HF's " +
@@ -80,10 +84,10 @@ void readRouting(const ConfigReader& config, ModelType type, const DeepseekDefau
   model.scoringFunc = config.choiceOr("scoring_func", defaults.scoringFunc, {"sigmoid", "softmax"});
   model.normTopkProb = config.booleanOr("norm_topk_prob", defaults.normTopkProb);
   model.routedScalingFactor =
-      config.numberOr("routed_scaling_factor", defaults.routedScalingFactor, kPositiveNumber);
+      config.numberOr("routed_scaling_factor", defaults.routedScalingFactor, kScalingFactor);
   model.routerHasScoreBias = isV3;
-  model.nGroup = config.nullableInteger("n_group", defaults.nGroup, kPositive);
-  model.topkGroup = config.nullableInteger("topk_group", defaults.topkGroup, kPositive);
+  model.nGroup = config.nullableInteger("n_group", defaults.nGroup, kExpertCount);
+  model.topkGroup = config.nullableInteger("topk_group", defaults.topkGroup, kExpertCount);
 
   if (model.numExpertsPerTok > model.nRoutedExperts)
     config.failRelation(keyAndValue("num_experts_per_tok", model.numExpertsPerTok) +
@@ -124,30 +128,30 @@ DeepseekConfig parseDeepseekConfig(const ConfigReader& config, ModelType type) {
   const bool isV3 = type == ModelType::DeepseekV3;
   const DeepseekDefaults& defaults = isV3 ? kV3Defaults : kV2Defaults;
   DeepseekConfig model;
-  model.vocabSize = config.integer("vocab_size", kPositive);
-  model.hiddenSize = config.integer("hidden_size", kPositive);
-  model.intermediateSize = config.integer("intermediate_size", kPositive);
-  model.moeIntermediateSize = config.integer("moe_intermediate_size", kPositive);
-  model.numHiddenLayers = config.integer("num_hidden_layers", kPositive);
+  model.vocabSize = config.integer("vocab_size", kVocabSize);
+  model.hiddenSize = config.integer("hidden_size", kDimension);
+  model.intermediateSize = config.integer("intermediate_size", kDimension);
+  model.moeIntermediateSize = config.integer("moe_intermediate_size", kDimension);
+  model.numHiddenLayers = config.integer("num_hidden_layers", kLayerCount);
   readAttention(config, defaults, model);
   readRouting(config, type, defaults, model);
   model.firstKDenseReplace = config.integerOr(
       "first_k_dense_replace", std::min(defaults.firstKDenseReplace, model.numHiddenLayers),
       IntRange{0, model.numHiddenLayers});
-  model.moeLayerFreq = config.integerOr("moe_layer_freq", 1, kPositive);
+  model.moeLayerFreq = config.integerOr("moe_layer_freq", 1, kLayerCount);
 
   model.hiddenAct = parseActivation(config, "hidden_act", "silu");
-  model.rmsNormEps = config.numberOr("rms_norm_eps", 1e-6, kPositiveNumber);
+  model.rmsNormEps = config.numberOr("rms_norm_eps", 1e-6, kEpsilon);
   model.maxPositionEmbeddings =
-      config.integerOr("max_position_embeddings", defaults.maxPositionEmbeddings, kPositive);
+      config.integerOr("max_position_embeddings", defaults.maxPositionEmbeddings, kPositionCount);
   model.rope = parseRopeConfig(config, model.maxPositionEmbeddings);
   model.ropeInterleave = isV3 ? config.booleanOr("rope_interleave", true) : true;
   model.mlpBias = isV3 ? false : config.booleanOr("mlp_bias", false);
   // transformers 5 names it num_mtp_layers (an alias); configs on the hub say nextn.
   model.numNextnPredictLayers = config.integerOr(
       "num_nextn_predict_layers",
-      config.integerOr("num_mtp_layers", defaults.numNextnPredictLayers, kNonNegative),
-      kNonNegative);
+      config.integerOr("num_mtp_layers", defaults.numNextnPredictLayers, kMtpLayerCount),
+      kMtpLayerCount);
 
   // DeepseekV2Config.validate_architecture (V3 has no such check: its heads are explicit).
   if (!isV3 && model.hiddenSize % model.numAttentionHeads != 0)

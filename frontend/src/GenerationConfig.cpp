@@ -31,11 +31,12 @@ GenerationConfig parseGenerationConfig(const nlohmann::json& json, const std::st
   if (config.has("top_p"))
     generation.topP = config.numberOr("top_p", 1.0, NumberRange{0.0, 1.0});
   if (config.has("top_k"))
-    generation.topK = config.integerOr("top_k", 50, kNonNegative);
+    generation.topK = config.integerOr("top_k", 50, kInt32NonNegative);
   if (config.has("max_new_tokens"))
-    generation.maxNewTokens = config.integerOr("max_new_tokens", 0, kPositive);
+    generation.maxNewTokens =
+        config.integerOr("max_new_tokens", 0, IntRange{1, kInt32NonNegative.max});
   if (config.has("max_length"))
-    generation.maxLength = config.integerOr("max_length", 20, kPositive);
+    generation.maxLength = config.integerOr("max_length", 20, IntRange{1, kInt32NonNegative.max});
   return generation;
 }
 

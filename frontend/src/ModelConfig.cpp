@@ -109,7 +109,7 @@ std::vector<std::string> parseLabels(const ConfigReader& config) {
     }
     return labels;
   }
-  int64_t count = config.integerOr("num_labels", 2, kPositive);
+  int64_t count = config.integerOr("num_labels", 2, kLabelCount);
   for (int64_t i = 0; i < count; ++i)
     labels.push_back("LABEL_" + std::to_string(i));
   return labels;

@@ -13,7 +13,13 @@ constexpr std::array<std::pair<std::string_view, RopeType>, 5> kRopeTypes = {{
     {"llama3", RopeType::Llama3},
 }};
 
-constexpr NumberRange kScalingFactor{1.0};
+// Finite bounds far outside every released config (factors 4-40, mscale 0.707-1, theta 1e4-1e7):
+// past them the tables or the attention scale overflow, or a logarithm of the base is 0.
+constexpr NumberRange kScalingFactor{1.0, 1e4};
+constexpr NumberRange kRopeTheta{1.0, 1e12, /*minExclusive=*/true};
+constexpr NumberRange kRotations{0.0, 1e4, /*minExclusive=*/true};
+constexpr NumberRange kMscale{0.0, 1e3};
+constexpr NumberRange kAttentionFactor{0.0, 1e3, /*minExclusive=*/true};
 
 RopeType parseRopeType(const ConfigReader& params) {
   std::optional<std::string> ropeType = params.optionalString("rope_type");
@@ -42,7 +48,7 @@ std::string_view ropeTypeName(RopeType type) {
 
 RopeConfig parseRopeConfig(const ConfigReader& config, int64_t maxPositionEmbeddings) {
   RopeConfig rope;
-  const double topLevelTheta = config.numberOr("rope_theta", 10000.0, kPositiveNumber);
+  const double topLevelTheta = config.numberOr("rope_theta", 10000.0, kRopeTheta);
   // transformers 5 pops "rope_scaling" into "rope_parameters" and lets it win when both exist.
   std::string_view dictKey;
   for (std::string_view key : {"rope_scaling", "rope_parameters"})
@@ -56,7 +62,7 @@ RopeConfig parseRopeConfig(const ConfigReader& config, int64_t maxPositionEmbedd
   }
   ConfigReader params = config.child(dictKey);
   rope.type = parseRopeType(params);
-  rope.theta = params.numberOr("rope_theta", topLevelTheta, kPositiveNumber);
+  rope.theta = params.numberOr("rope_theta", topLevelTheta, kRopeTheta);
 
   switch (rope.type) {
   case RopeType::Default:
@@ -69,21 +75,26 @@ RopeConfig parseRopeConfig(const ConfigReader& config, int64_t maxPositionEmbedd
     rope.factor = params.number("factor", kScalingFactor);
     rope.originalMaxPositionEmbeddings = params.integerOr(
         "original_max_position_embeddings",
-        config.integerOr("original_max_position_embeddings", maxPositionEmbeddings, kPositive),
-        kPositive);
-    rope.betaFast = params.numberOr("beta_fast", 32.0, {});
-    rope.betaSlow = params.numberOr("beta_slow", 1.0, {});
-    rope.mscale = params.optionalNumber("mscale", {});
-    rope.mscaleAllDim = params.optionalNumber("mscale_all_dim", {});
-    rope.attentionFactor = params.optionalNumber("attention_factor", kPositiveNumber);
+        config.integerOr("original_max_position_embeddings", maxPositionEmbeddings, kPositionCount),
+        kPositionCount);
+    rope.betaFast = params.numberOr("beta_fast", 32.0, kRotations);
+    rope.betaSlow = params.numberOr("beta_slow", 1.0, kRotations);
+    rope.mscale = params.optionalNumber("mscale", kMscale);
+    rope.mscaleAllDim = params.optionalNumber("mscale_all_dim", kMscale);
+    rope.attentionFactor = params.optionalNumber("attention_factor", kAttentionFactor);
     rope.truncate = params.booleanOr("truncate", true);
     break;
   case RopeType::Llama3:
     rope.factor = params.number("factor", kScalingFactor);
-    rope.lowFreqFactor = params.number("low_freq_factor", kPositiveNumber);
-    rope.highFreqFactor = params.number("high_freq_factor", kPositiveNumber);
+    rope.lowFreqFactor = params.number("low_freq_factor", kAttentionFactor);
+    rope.highFreqFactor = params.number("high_freq_factor", kAttentionFactor);
     rope.originalMaxPositionEmbeddings =
-        params.integer("original_max_position_embeddings", kPositive);
+        params.integer("original_max_position_embeddings", kPositionCount);
+    // The smoothing between the two wavelengths divides by their difference.
+    if (rope.highFreqFactor <= rope.lowFreqFactor)
+      params.failRelation("\"high_freq_factor\" (" + std::to_string(rope.highFreqFactor) +
+                          ") must be greater than \"low_freq_factor\" (" +
+                          std::to_string(rope.lowFreqFactor) + ")");
     break;
   }
   return rope;

@@ -4,8 +4,25 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <limits>
 
 namespace fathom::executor {
+namespace {
+
+// NaN or +inf logits mean the arithmetic overflowed (a config's scale out of all proportion,
+// corrupted weights); picking a token from them would print garbage as if it were an answer.
+void requireFiniteLogits(const float* logits, int64_t vocab, size_t sequence, int64_t step) {
+  for (int64_t i = 0; i < vocab; ++i)
+    if (std::isnan(logits[i]) || logits[i] == std::numeric_limits<float>::infinity())
+      throw Error("the logits of sequence " + std::to_string(sequence) + " at generation step " +
+                  std::to_string(step + 1) + " hold " + (std::isnan(logits[i]) ? "NaN" : "+inf") +
+                  " (token " + std::to_string(i) +
+                  "): the model's arithmetic overflowed; check the checkpoint's weights and " +
+                  "its config's scaling values");
+}
+
+} // namespace
 
 TokenBatch leftPadPrompts(const std::vector<std::vector<int64_t>>& prompts, int64_t padTokenId) {
   TokenBatch batch;
@@ -70,6 +87,7 @@ GenerationResult generate(Model& model, const std::vector<std::vector<int64_t>>&
       if (finished[b]) {
         ids[b] = options.padTokenId;
       } else {
+        requireFiniteLogits(logits.data() + b * size_t(vocab), vocab, b, result.steps);
         int64_t token = cpu::selectToken(logits.data() + b * size_t(vocab), vocab, options.sampling,
                                          rng, scratch.span());
         ids[b] = token;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <unistd.h>
 
 namespace fathom::executor {
 namespace {
@@ -17,6 +18,26 @@ DType dtypeOf(fb::ElementType type) {
 
 const char* inputName(fb::InputKind kind) {
   return fb::EnumNameInputKind(kind);
+}
+
+uint64_t physicalMemoryBytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGESIZE);
+  return pages > 0 && pageSize > 0 ? uint64_t(pages) * uint64_t(pageSize) : UINT64_MAX;
+}
+
+// Far above any real plan (batches of 64, contexts of 163840), low enough that no product of
+// them with a row width overflows.
+constexpr int64_t kMaxBatchLimit = int64_t(1) << 16;
+constexpr int64_t kMaxSeqLenLimit = int64_t(1) << 24;
+
+bool knownElementType(fb::ElementType type) {
+  return uint8_t(type) <= uint8_t(fb::ElementType::MAX) && type != fb::ElementType::U4;
+}
+
+// a * b, or UINT64_MAX when it does not fit.
+uint64_t saturatingProduct(uint64_t a, uint64_t b) {
+  uint64_t product;
+  return __builtin_mul_overflow(a, b, &product) ? UINT64_MAX : product;
 }
 
 // Device memory owned through the backend.
@@ -41,6 +62,7 @@ struct DeviceMemory {
 };
 
 struct BoundBuffer {
+  const fb::Buffer* declared = nullptr;
   fb::BufferKind kind = fb::BufferKind::Arena;
   DType type = DType::F32;
   int64_t rowElements = 0;
@@ -74,6 +96,7 @@ struct Program::Impl {
   DType compute = DType::F32;
   int64_t maxBatch = 0, maxSeqLen = 0;
   bool profiling = false;
+  uint64_t memoryLimit = 0;
   std::string path;
 
   void bind();
@@ -83,17 +106,37 @@ struct Program::Impl {
 
 namespace {
 
+int64_t rowsOf(fb::Extent extent, uint32_t multiplier, const backend::StepShape& step) {
+  int64_t m = std::max<uint32_t>(multiplier, 1);
+  switch (extent) {
+  case fb::Extent::Tokens:
+    return step.batch * step.tokens * m;
+  case fb::Extent::Keys:
+    return step.batch * step.keys;
+  case fb::Extent::HeadRows:
+    return step.headRows;
+  case fb::Extent::Batch:
+    return step.batch * m;
+  case fb::Extent::Fixed:
+    return m;
+  }
+  return 0;
+}
+
 // Resolves views for one step and hands out weights: what kernels see.
 class StepContext final : public backend::CallContext {
 public:
   StepContext(const std::string& path, const std::vector<backend::Weight>& weights,
-              BoundEntry& entry, const backend::StepShape& step)
-      : path_(path), weights_(weights), entry_(entry), step_(step) {}
+              BoundEntry& entry, const backend::StepShape& step, bool planning = false)
+      : path_(path), weights_(weights), entry_(entry), step_(step), planning_(planning) {}
 
   backend::Tensor tensor(const fb::View& view) const override {
     if (view.buffer() < 0 || size_t(view.buffer()) >= entry_.buffers.size())
       throw Error(path_ + ": a kernel operand names buffer " + std::to_string(view.buffer()) +
                   ", which the entry point lacks");
+    if (uint8_t(view.extent()) > uint8_t(fb::Extent::MAX))
+      throw Error(path_ + ": a kernel operand has an unknown extent " +
+                  std::to_string(int(view.extent())));
     const BoundBuffer& buffer = entry_.buffers[size_t(view.buffer())];
     backend::Tensor t;
     t.type = buffer.type;
@@ -124,43 +167,51 @@ public:
     t.headDim = view.head_dim();
     t.headStride = int64_t(view.head_stride());
     t.capacityPerBatch = buffer.capacityPerBatch ? buffer.capacityPerBatch : t.rowsPerBatch;
-    // The view's last element must lie inside what the buffer holds.
-    int64_t last = int64_t(view.offset()) + (t.batches - 1) * t.batchStride +
-                   (t.rowsPerBatch - 1) * t.rowStride + (t.heads - 1) * t.headStride + t.headDim;
-    if (t.rowsPerBatch > 0 && uint64_t(last) * dtypeSize(t.type) > buffer.bytes)
+    // The view's last element must lie inside what the buffer holds (in saturating arithmetic:
+    // strides come from the file). A cache view's rows reach to its capacity.
+    const uint64_t reachRows = uint64_t(std::max(t.rowsPerBatch, t.capacityPerBatch));
+    const uint64_t spans[] = {saturatingProduct(uint64_t(t.batches - 1), uint64_t(t.batchStride)),
+                              saturatingProduct(reachRows - 1, uint64_t(t.rowStride)),
+                              saturatingProduct(uint64_t(t.heads - 1), uint64_t(t.headStride)),
+                              uint64_t(t.headDim), view.offset()};
+    uint64_t last = 0;
+    for (uint64_t span : spans)
+      if (__builtin_add_overflow(last, span, &last))
+        last = UINT64_MAX;
+    const uint64_t reach = saturatingProduct(last, dtypeSize(t.type));
+    const size_t bytes = planning_ && buffer.kind == fb::BufferKind::Output
+                             ? plannedOutputBytes(view.buffer())
+                             : buffer.bytes;
+    if (t.rowsPerBatch > 0 && reach > bytes)
       throw Error(path_ + ": a kernel operand reaches past its buffer (" +
-                  std::to_string(uint64_t(last) * dtypeSize(t.type)) + " > " +
-                  std::to_string(buffer.bytes) + " bytes)");
-    t.data = buffer.data + view.offset() * dtypeSize(t.type);
+                  (reach == UINT64_MAX ? std::string("overflow") : std::to_string(reach)) + " > " +
+                  std::to_string(bytes) + " bytes)");
+    t.data = buffer.data ? buffer.data + view.offset() * dtypeSize(t.type) : nullptr;
     return t;
   }
 
   const backend::Weight& weight(int32_t index) const override { return weights_.at(size_t(index)); }
   const backend::StepShape& step() const override { return step_; }
+  bool planning() const override { return planning_; }
 
 private:
+  // What run() allocates for the entry's output at this step; other Output buffers get nothing.
+  size_t plannedOutputBytes(int32_t buffer) const {
+    const fb::View& output = *entry_.entry->output();
+    if (output.buffer() != buffer)
+      return 0;
+    const BoundBuffer& bound = entry_.buffers[size_t(buffer)];
+    return size_t(int64_t(rowsOf(output.extent(), output.multiplier(), step_)) *
+                  bound.rowElements) *
+           dtypeSize(bound.type);
+  }
+
   const std::string& path_;
   const std::vector<backend::Weight>& weights_;
   BoundEntry& entry_;
   const backend::StepShape& step_;
+  bool planning_;
 };
-
-int64_t rowsOf(fb::Extent extent, uint32_t multiplier, const backend::StepShape& step) {
-  int64_t m = std::max<uint32_t>(multiplier, 1);
-  switch (extent) {
-  case fb::Extent::Tokens:
-    return step.batch * step.tokens * m;
-  case fb::Extent::Keys:
-    return step.batch * step.keys;
-  case fb::Extent::HeadRows:
-    return step.headRows;
-  case fb::Extent::Batch:
-    return step.batch * m;
-  case fb::Extent::Fixed:
-    return m;
-  }
-  return 0;
-}
 
 } // namespace
 
@@ -170,50 +221,115 @@ void Program::Impl::bind() {
   if (device->name() != target)
     throw Error(path + ": artifact was compiled for target '" + target +
                 "', but the backend runs '" + std::string(device->name()) + "'");
+  if (!knownElementType(meta.compute_dtype()))
+    throw Error(path + ": unknown compute dtype " + std::to_string(int(meta.compute_dtype())));
   compute = dtypeOf(meta.compute_dtype());
   maxBatch = meta.max_batch();
   maxSeqLen = meta.max_seq_len();
-  if (maxBatch < 1 || maxSeqLen < 1)
-    throw Error(path + ": max_batch and max_seq_len must be positive");
-  weights = device->bindWeights(*file);
+  if (maxBatch < 1 || maxSeqLen < 1 || maxBatch > kMaxBatchLimit || maxSeqLen > kMaxSeqLenLimit)
+    throw Error(path + ": max_batch " + std::to_string(maxBatch) + " and max_seq_len " +
+                std::to_string(maxSeqLen) + " must lie in [1, " + std::to_string(kMaxBatchLimit) +
+                "] and [1, " + std::to_string(kMaxSeqLenLimit) + "]");
   const fb::MemoryPlan* plan = meta.memory_plan();
   if (!plan || !meta.entry_points() || meta.entry_points()->size() == 0)
     throw Error(path + ": artifact has no entry points or memory plan");
-  arena = DeviceMemory(*device, size_t(plan->arena_size()));
+  // What the plan asks of this machine, checked before any of it is allocated.
+  uint64_t needed = plan->arena_size();
+  std::vector<uint64_t> cacheBytes;
   if (meta.caches())
     for (const fb::Cache* cache : *meta.caches()) {
-      DType type = dtypeOf(cache->dtype());
-      size_t bytes = size_t(cache->row_elements()) * size_t(maxBatch * maxSeqLen) * dtypeSize(type);
-      caches.emplace_back(*device, bytes);
+      if (!knownElementType(cache->dtype()))
+        throw Error(path + ": cache '" + cache->name()->str() + "' has an unknown dtype");
+      cacheBytes.push_back(saturatingProduct(
+          saturatingProduct(cache->row_elements(), uint64_t(maxBatch * maxSeqLen)),
+          dtypeSize(dtypeOf(cache->dtype()))));
+      if (__builtin_add_overflow(needed, cacheBytes.back(), &needed))
+        needed = UINT64_MAX;
+    }
+  if (needed > memoryLimit)
+    throw Error(path + ": the plan needs " + std::to_string(needed) +
+                " bytes of activations and caches, more than the " + std::to_string(memoryLimit) +
+                " bytes this process may use (recompile with a smaller --max-seq-len or "
+                "--max-batch)");
+  weights = device->bindWeights(*file);
+  arena = DeviceMemory(*device, size_t(plan->arena_size()));
+  if (meta.caches())
+    for (size_t i = 0; i < cacheBytes.size(); ++i) {
+      const fb::Cache* cache = meta.caches()->Get(flatbuffers::uoffset_t(i));
+      caches.emplace_back(*device, size_t(cacheBytes[i]));
       cacheRowElements.push_back(int64_t(cache->row_elements()));
-      cacheTypes.push_back(type);
+      cacheTypes.push_back(dtypeOf(cache->dtype()));
     }
   for (const fb::EntryPoint* entry : *meta.entry_points())
     bindEntry(*entry);
 }
 
+namespace {
+
+// The element type and width an input kind's host array has.
+bool inputFits(fb::InputKind kind, const BoundBuffer& buffer) {
+  const DType expected = kind == fb::InputKind::KeyMask ? DType::Bool : DType::I64;
+  return uint8_t(kind) <= uint8_t(fb::InputKind::MAX) && buffer.kind == fb::BufferKind::Arena &&
+         buffer.type == expected && buffer.rowElements == 1;
+}
+
+// The step shapes a program is checked at before it runs: the plan's largest and its smallest.
+std::vector<backend::StepShape> planningShapes(fb::EntryKind kind,
+                                               const backend::PlanLimits& limits) {
+  const int64_t batch = limits.maxBatch, tokens = limits.maxTokens;
+  switch (kind) {
+  case fb::EntryKind::Classify:
+    return {{batch, tokens, tokens, 0}, {1, 1, 1, 0}};
+  case fb::EntryKind::Decode:
+    return {{batch, 1, limits.maxSeqLen, batch}, {1, 1, 1, 1}};
+  case fb::EntryKind::Prefill:
+    break;
+  }
+  return {{batch, tokens, std::max(tokens, limits.maxSeqLen), batch * tokens}, {1, 1, 1, 1}};
+}
+
+} // namespace
+
 void Program::Impl::bindEntry(const fb::EntryPoint& entry) {
   std::string name = entry.name()->str();
+  if (uint8_t(entry.kind()) > uint8_t(fb::EntryKind::MAX))
+    throw Error(path + ": entry point '" + name + "' has an unknown kind");
   if (entries.count(entry.kind()))
     throw Error(path + ": two entry points of kind " + fb::EnumNameEntryKind(entry.kind()));
   if (!entry.buffers() || !entry.calls() || !entry.output())
     throw Error(path + ": entry point '" + name + "' has no buffers, calls or output");
   if (entry.arena_size() > arena.bytes)
     throw Error(path + ": entry point '" + name + "' needs more arena than the plan holds");
+  const int64_t maxTokens = std::max<int64_t>(entry.max_tokens(), 1);
+  if (maxTokens > maxSeqLen)
+    throw Error(path + ": entry point '" + name + "' takes " + std::to_string(maxTokens) +
+                " tokens per call, more than the max sequence length");
   BoundEntry bound;
   bound.entry = &entry;
-  bound.limits = {maxBatch, maxSeqLen, std::max<int64_t>(entry.max_tokens(), 1)};
+  bound.limits = {maxBatch, maxSeqLen, maxTokens};
   for (const fb::Buffer* buffer : *entry.buffers()) {
     BoundBuffer b;
+    b.declared = buffer;
     b.kind = buffer->kind();
+    const std::string bufferName = buffer->name() ? buffer->name()->str() : "?";
+    if (!knownElementType(buffer->dtype()) ||
+        uint8_t(buffer->kind()) > uint8_t(fb::BufferKind::MAX))
+      throw Error(path + ": buffer " + bufferName + " of entry point '" + name +
+                  "' has an unknown dtype or kind");
     b.type = dtypeOf(buffer->dtype());
     b.rowElements = int64_t(buffer->row_elements());
+    if (buffer->row_elements() > (uint64_t(1) << 32))
+      throw Error(path + ": buffer " + bufferName + " of entry point '" + name + "' has rows of " +
+                  std::to_string(buffer->row_elements()) + " elements");
     switch (b.kind) {
     case fb::BufferKind::Arena:
-      if (buffer->offset() + buffer->size() > entry.arena_size() ||
-          buffer->size() < buffer->row_elements() * buffer->max_rows() * dtypeSize(b.type))
-        throw Error(path + ": buffer " + (buffer->name() ? buffer->name()->str() : "?") +
-                    " of entry point '" + name + "' does not fit the arena");
+      if (buffer->offset() > entry.arena_size() ||
+          buffer->size() > entry.arena_size() - buffer->offset() ||
+          buffer->size() <
+              saturatingProduct(saturatingProduct(buffer->row_elements(), buffer->max_rows()),
+                                dtypeSize(b.type)))
+        throw Error(path + ": buffer " + bufferName + " of entry point '" + name +
+                    "' does not fit the arena");
       b.data = static_cast<std::byte*>(arena.data) + buffer->offset();
       b.bytes = size_t(buffer->size());
       break;
@@ -235,14 +351,42 @@ void Program::Impl::bindEntry(const fb::EntryPoint& entry) {
   if (entry.inputs())
     for (const fb::EntryInput* input : *entry.inputs())
       if (input->buffer() < 0 || size_t(input->buffer()) >= bound.buffers.size() ||
-          bound.buffers[size_t(input->buffer())].kind != fb::BufferKind::Arena)
-        throw Error(path + ": input " + inputName(input->kind()) + " of entry point '" + name +
-                    "' is not an arena buffer");
+          !inputFits(input->kind(), bound.buffers[size_t(input->buffer())]))
+        throw Error(path + ": input " + std::to_string(int(input->kind())) + " of entry point '" +
+                    name + "' is not an arena buffer of one " +
+                    (input->kind() == fb::InputKind::KeyMask ? "bool" : "i64") + " per row");
   if (entry.output()->buffer() < 0 || size_t(entry.output()->buffer()) >= bound.buffers.size() ||
-      bound.buffers[size_t(entry.output()->buffer())].kind != fb::BufferKind::Output)
+      bound.buffers[size_t(entry.output()->buffer())].kind != fb::BufferKind::Output ||
+      uint8_t(entry.output()->extent()) > uint8_t(fb::Extent::MAX) ||
+      bound.buffers[size_t(entry.output()->buffer())].rowElements < 1)
     throw Error(path + ": the output of entry point '" + name + "' is not an output buffer");
-  for (const fb::KernelCall* call : *entry.calls())
-    bound.kernels.push_back(device->prepare(*call, weights, bound.limits));
+  auto failCall = [&](size_t i, const Error& error) {
+    const fb::KernelCall& call = *entry.calls()->Get(flatbuffers::uoffset_t(i));
+    throw Error(path + ": entry point '" + name + "' call " + std::to_string(i) + " (" +
+                fb::EnumNameKernelParams(call.params_type()) +
+                (call.name() ? " " + call.name()->str() : std::string()) +
+                ") is inconsistent: " + error.what());
+  };
+  for (size_t i = 0; i < entry.calls()->size(); ++i) {
+    try {
+      bound.kernels.push_back(
+          device->prepare(*entry.calls()->Get(flatbuffers::uoffset_t(i)), weights, bound.limits));
+    } catch (const Error& error) {
+      failCall(i, error);
+    }
+  }
+  // Every call checked at the plan's extremes before anything runs: operands inside their
+  // buffers and consistent with each other and the weights.
+  for (const backend::StepShape& shape : planningShapes(entry.kind(), bound.limits)) {
+    StepContext context(path, weights, bound, shape, /*planning=*/true);
+    for (size_t i = 0; i < bound.kernels.size(); ++i) {
+      try {
+        bound.kernels[i]->run(context);
+      } catch (const Error& error) {
+        failCall(i, error);
+      }
+    }
+  }
   entries.emplace(entry.kind(), std::move(bound));
 }
 
@@ -259,6 +403,7 @@ Program::~Program() = default;
 std::unique_ptr<Program> Program::load(const std::string& path, const LoadOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->path = path;
+  impl->memoryLimit = options.memoryLimit ? options.memoryLimit : physicalMemoryBytes();
   impl->file =
       artifact::Artifact::open(path, artifact::Artifact::Verify::Everything, options.progress);
   const fb::Artifact& meta = impl->file->metadata();

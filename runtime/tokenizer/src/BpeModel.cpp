@@ -97,8 +97,14 @@ BpeModel BpeModel::fromJson(const Json& model, ModelTables& tables, std::string_
     fail(mergesPath, merges ? "expected an array, got " + describeJsonType(*merges) : "missing");
   }
   uint32_t limit = 0;
-  for (const auto& entry : tables.vocab)
-    limit = std::max(limit, entry.second + 1);
+  for (const auto& [token, id] : tables.vocab) {
+    if (id >= idBound(tables.vocab.size()))
+      fail(fieldPath(vocabPath, token), "id " + std::to_string(id) + " is far past the " +
+                                            std::to_string(tables.vocab.size()) +
+                                            " tokens of model.vocab (ids must be below " +
+                                            std::to_string(idBound(tables.vocab.size())) + ")");
+    limit = std::max(limit, id + 1);
+  }
   bpe.tokenOfId_.resize(limit);
   bpe.idPresent_.assign(limit, false);
   for (auto& [token, id] : tables.vocab) {

@@ -110,18 +110,7 @@ uint32_t requireUint32(const Json& object, std::string_view key, std::string_vie
 }
 
 Json readJsonFile(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file)
-    throw Error(path + ": cannot open file");
-  std::ostringstream contents;
-  contents << file.rdbuf();
-  if (file.bad())
-    throw Error(path + ": read error");
-  try {
-    return Json::parse(contents.str());
-  } catch (const Json::parse_error& error) {
-    throw Error(path + ": invalid JSON: " + error.what());
-  }
+  return loadJsonFile(path, kTokenizerJson);
 }
 
 } // namespace fathom::tokenizer::detail

@@ -114,8 +114,17 @@ void Tokenizer::Impl::encodeText(std::string_view text, std::vector<TokenId>& ou
 
 void Tokenizer::Impl::buildIdTables() {
   TokenId limit = model.idLimit();
-  for (const auto& token : added.tokens())
-    limit = std::max(limit, token.id + 1);
+  const uint64_t bound = detail::idBound(model.vocabularySize() + added.tokens().size());
+  for (size_t i = 0; i < added.tokens().size(); ++i) {
+    const TokenId id = added.tokens()[i].id;
+    if (id >= bound)
+      detail::fail(detail::indexPath(name + ": added_tokens", i) + ".id",
+                   "id " + std::to_string(id) + " is far past the " +
+                       std::to_string(model.vocabularySize() + added.tokens().size()) +
+                       " tokens the file defines (ids must be below " + std::to_string(bound) +
+                       ")");
+    limit = std::max(limit, id + 1);
+  }
   tokenOfId.assign(limit, std::string_view());
   idFlags.assign(limit, 0);
   for (TokenId id = 0; id < model.idLimit(); ++id) {
@@ -230,22 +239,16 @@ Tokenizer Tokenizer::fromJsonText(std::string_view tokenizerJson, TokenizerConfi
 }
 
 Tokenizer Tokenizer::fromFile(const std::filesystem::path& tokenizerJson) {
-  std::ifstream file(tokenizerJson, std::ios::binary);
-  if (!file)
-    throw Error(tokenizerJson.string() + ": cannot open file");
-  std::ostringstream contents;
-  contents << file.rdbuf();
-  return fromJsonText(contents.str(), {}, tokenizerJson.string());
+  return fromJsonText(readTextFile(tokenizerJson, detail::kTokenizerJson.maxFileBytes), {},
+                      tokenizerJson.string());
 }
 
 Tokenizer Tokenizer::fromDirectory(const std::filesystem::path& directory) {
   std::filesystem::path path = directory / "tokenizer.json";
-  std::ifstream file(path, std::ios::binary);
-  if (!file)
-    throw Error(path.string() + ": cannot open file (a tokenizer directory needs tokenizer.json)");
-  std::ostringstream contents;
-  contents << file.rdbuf();
-  return fromJsonText(contents.str(), TokenizerConfig::fromDirectory(directory), path.string());
+  if (!std::filesystem::exists(path))
+    throw Error(path.string() + ": file not found (a tokenizer directory needs tokenizer.json)");
+  return fromJsonText(readTextFile(path, detail::kTokenizerJson.maxFileBytes),
+                      TokenizerConfig::fromDirectory(directory), path.string());
 }
 
 std::vector<TokenId> Tokenizer::encode(std::string_view text, bool addSpecialTokens) const {

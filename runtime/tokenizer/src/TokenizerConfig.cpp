@@ -53,15 +53,6 @@ std::optional<std::string> readChatTemplate(const Json& holder, std::string_view
                          detail::describeJsonType(*value));
 }
 
-std::string readTextFile(const std::filesystem::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file)
-    throw Error(path.string() + ": cannot open file");
-  std::ostringstream contents;
-  contents << file.rdbuf();
-  return contents.str();
-}
-
 } // namespace
 
 namespace {
@@ -86,12 +77,7 @@ TokenizerConfig TokenizerConfig::fromJsonText(std::string_view configJson,
   TokenizerConfig config;
   std::string where = std::string(name) + ": ";
   if (!configJson.empty()) {
-    Json json;
-    try {
-      json = Json::parse(configJson);
-    } catch (const Json::parse_error& error) {
-      throw Error(std::string(name) + ": invalid JSON: " + error.what());
-    }
+    Json json = parseJson(configJson, name, detail::kTokenizerJson);
     readConfigFields(json, where, std::string(name), config);
   }
   if (chatTemplate && !chatTemplate->empty()) {
@@ -111,7 +97,7 @@ TokenizerConfig TokenizerConfig::fromDirectory(const std::filesystem::path& dire
   }
   std::filesystem::path jinjaPath = directory / "chat_template.jinja";
   if (std::filesystem::exists(jinjaPath)) {
-    config.chatTemplate = readTextFile(jinjaPath);
+    config.chatTemplate = fathom::readTextFile(jinjaPath);
     config.chatTemplateSource = jinjaPath.filename().string();
   } else if (std::filesystem::path jsonPath = directory / "chat_template.json";
              !config.chatTemplate && std::filesystem::exists(jsonPath)) {

@@ -100,7 +100,7 @@ public:
     return pop();
   }
   bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
-    error = root_ + "invalid JSON: " + e.what();
+    error = singleLine(root_ + "invalid JSON: " + jsonErrorText(e));
     return false;
   }
 
@@ -152,6 +152,9 @@ private:
   }
 
   bool push(Json&& container) {
+    if (stack_.size() >= kTokenizerJson.maxDepth)
+      return fail(root_.substr(0, root_.size() - 2),
+                  "JSON nested deeper than " + std::to_string(kTokenizerJson.maxDepth) + " levels");
     stack_.push_back(place(std::move(container)));
     keys_.emplace_back();
     return true;

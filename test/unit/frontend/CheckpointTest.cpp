@@ -117,7 +117,7 @@ TEST(CheckpointErrors, MalformedGenerationConfig) {
   ft::writeFile(dir / "generation_config.json", R"({"top_k": -1})");
   EXPECT_THAT(ft::errorOf([&] { Checkpoint::open(dir.path()); }),
               AllOf(HasSubstr("generation_config.json"),
-                    HasSubstr("\"top_k\" must be an integer >= 0, got -1")));
+                    HasSubstr("\"top_k\" must be an integer in [0, 2147483647], got -1")));
 }
 
 // --- reference checkpoints (written by transformers 5.23) -------------------------------

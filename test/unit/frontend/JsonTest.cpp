@@ -1,4 +1,5 @@
-// Strict JSON: duplicate keys are errors at any depth, messages are one line.
+// Strict JSON: duplicate keys are errors at any depth, nesting and file sizes are bounded,
+// messages are one line.
 #include "TestCheckpoint.h"
 
 #include "fathom/frontend/Json.h"
@@ -57,6 +58,43 @@ TEST(Json, NamesAMissingFile) {
   ft::TempDir dir;
   EXPECT_THAT(ft::errorOf([&] { loadJsonFile(dir / "config.json"); }),
               AllOf(HasSubstr("config.json"), HasSubstr("file not found")));
+}
+
+std::string nested(size_t levels) {
+  return std::string(levels, '[') + std::string(levels, ']');
+}
+
+TEST(Json, BoundsTheNestingDepth) {
+  EXPECT_NO_THROW(parseJsonStrict(nested(128), "x.json"));
+  EXPECT_EQ(ft::errorOf([] { parseJsonStrict(nested(129), "x.json"); }),
+            "x.json: JSON nested deeper than 128 levels");
+  // A million levels: refused at level 129, without recursion.
+  EXPECT_EQ(ft::errorOf(
+                [] { parseJsonStrict(R"({"a": {"b": )" + nested(1000000) + "}}", "config.json"); }),
+            "config.json: JSON nested deeper than 128 levels");
+  ft::TempDir dir;
+  ft::writeFile(dir / "tokenizer.json", R"({"model": )" + nested(1000000) + "}");
+  EXPECT_THAT(ft::errorOf([&] { validateJsonFile(dir / "tokenizer.json"); }),
+              HasSubstr("tokenizer.json: JSON nested deeper than 128 levels"));
+}
+
+TEST(Json, ANumberPastADoubleIsAParseError) {
+  EXPECT_EQ(ft::errorOf([] { parseJsonStrict(R"({"rope_theta": 1e999})", "config.json"); }),
+            "config.json: invalid JSON: number overflow parsing '1e999'");
+}
+
+TEST(Json, KeepsTheLastDuplicateWhereTheFormatDoes) {
+  nlohmann::json json = fathom::parseJson(R"({"a": 1, "a": 2})", "tokenizer_config.json",
+                                          {.duplicates = fathom::DuplicateKeys::KeepLast});
+  EXPECT_EQ(json["a"], 2);
+}
+
+TEST(Json, RefusesAFileOverItsSizeLimit) {
+  ft::TempDir dir;
+  ft::writeFile(dir / "config.json", R"({"a": 12345})");
+  EXPECT_NO_THROW(readTextFile(dir / "config.json", 12));
+  EXPECT_THAT(ft::errorOf([&] { readTextFile(dir / "config.json", 11); }),
+              HasSubstr("config.json: 12 bytes, more than the 11-byte limit for this file"));
 }
 
 TEST(Json, SingleLineEscapesControlCharacters) {

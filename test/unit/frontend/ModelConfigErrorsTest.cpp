@@ -26,24 +26,25 @@ TEST(ModelConfigErrors, WrongType) {
   Json json = ft::requiredKeysOnlyV3Config();
   json["hidden_size"] = "7168";
   EXPECT_THAT(errorFor(json),
-              HasSubstr("ckpt/config.json: \"hidden_size\" must be a positive integer, got "
+              HasSubstr("ckpt/config.json: \"hidden_size\" must be an integer in [1, 262144], got "
                         "\"7168\""));
 }
 
 TEST(ModelConfigErrors, FloatWhereAnIntegerIsNeeded) {
   Json json = ft::requiredKeysOnlyV3Config();
   json["num_hidden_layers"] = 61.0;
-  EXPECT_THAT(errorFor(json), AllOf(HasSubstr("ckpt/config.json"),
-                                    HasSubstr("\"num_hidden_layers\" must be a positive integer, "
-                                              "got 61.0")));
+  EXPECT_THAT(errorFor(json),
+              AllOf(HasSubstr("ckpt/config.json"),
+                    HasSubstr("\"num_hidden_layers\" must be an integer in [1, 1024], "
+                              "got 61.0")));
 }
 
 TEST(ModelConfigErrors, MissingKey) {
   Json json = ft::requiredKeysOnlyV3Config();
   json.erase("kv_lora_rank");
   EXPECT_THAT(errorFor(json),
-              HasSubstr("ckpt/config.json: missing required key \"kv_lora_rank\" (a positive "
-                        "integer)"));
+              HasSubstr("ckpt/config.json: missing required key \"kv_lora_rank\" (an integer in "
+                        "[1, 262144])"));
 }
 
 TEST(ModelConfigErrors, UnknownModelTypeListsTheSupportedOnes) {
@@ -158,7 +159,7 @@ TEST(ModelConfigErrors, FirstDenseLayersBeyondTheModel) {
 TEST(ModelConfigErrors, NonPositiveEpsilon) {
   Json json = ft::requiredKeysOnlyV3Config();
   json["rms_norm_eps"] = 0;
-  EXPECT_THAT(errorFor(json), HasSubstr("\"rms_norm_eps\" must be a number > 0, got 0"));
+  EXPECT_THAT(errorFor(json), HasSubstr("\"rms_norm_eps\" must be a number in (0, 1], got 0"));
 }
 
 TEST(ModelConfigErrors, BooleanFlagOfTheWrongType) {

@@ -226,7 +226,9 @@ void attendLanes(const AttentionArgs& a, int64_t b, int64_t h0, int heads, int64
   }
 }
 
-void check(const AttentionArgs& a) {
+} // namespace
+
+void checkAttention(const AttentionArgs& a, bool withData) {
   auto fail = [](const std::string& message) { throw Error("attention: " + message); };
   if (a.batch < 0 || a.heads <= 0 || a.queryLen < 0 || a.keyLen <= 0)
     fail("batch, heads, queryLen and keyLen must be positive");
@@ -236,7 +238,13 @@ void check(const AttentionArgs& a) {
   if (a.keyDim <= 0 || a.keyDim > a.qkDim || (a.keyDim < a.qkDim && !a.kRope.data))
     fail("keyDim " + std::to_string(a.keyDim) + " must cover qkDim " + std::to_string(a.qkDim) +
          " unless kRope holds the rest");
-  for (int64_t b = 0; b < (a.queryStart ? a.batch : std::min<int64_t>(a.batch, 1)); ++b) {
+  const int64_t checkedStarts = !withData      ? 0
+                                : a.queryStart ? a.batch
+                                               : std::min<int64_t>(a.batch, 1);
+  if (!a.queryStart && a.queryOffset < 0)
+    fail("the " + std::to_string(a.queryLen) + " queries outnumber the " +
+         std::to_string(a.keyLen) + " keys");
+  for (int64_t b = 0; b < checkedStarts; ++b) {
     int64_t offset = queryOffsetOf(a, b);
     if (offset < 0 || offset + a.queryLen > a.keyLen)
       fail("queries [" + std::to_string(offset) + ", " + std::to_string(offset + a.queryLen) +
@@ -247,28 +255,28 @@ void check(const AttentionArgs& a) {
     if (operandHeads < 0 || (operandHeads > 0 && a.heads % operandHeads != 0))
       fail("key/value head counts must divide the " + std::to_string(a.heads) + " query heads");
   if (a.qRopeRotation) {
-    if (!a.qRope.data || !a.positions)
+    if (withData && (!a.qRope.data || !a.positions))
       fail("a query rotation needs qRope and positions");
     detail::checkRotation(*a.qRopeRotation, a.qRopeType.value_or(a.qType.value_or(a.type)),
                           "attention");
     if (a.qRopeRotation->dim != a.qkDim - a.keyDim)
       fail("the query rotation's dim must be the rope part qkDim - keyDim");
   }
-  if (!a.q.data || !a.k.data || !a.v.data || !a.out)
+  if (withData && (!a.q.data || !a.k.data || !a.v.data || !a.out))
     fail("q, k, v and out must not be null");
   for (std::optional<DType> type : {a.qType, a.qRopeType, a.outType})
     if (type && *type != DType::F32 && *type != DType::BF16)
       fail("query and output dtypes must be F32 or BF16");
+  if (a.type != DType::F32 && a.type != DType::BF16)
+    fail("key and value dtypes must be F32 or BF16");
 }
-
-} // namespace
 
 size_t attentionScratchBytes(int64_t keyLen, const ThreadPool& pool) {
   return size_t(pool.numThreads()) * slotFloats(keyLen) * 4;
 }
 
 void attention(ThreadPool& pool, const AttentionArgs& a, Scratch scratch) {
-  check(a);
+  checkAttention(a, /*withData=*/true);
   const int numThreads = pool.numThreads();
   const size_t perThread = slotFloats(a.keyLen);
   float* slots =

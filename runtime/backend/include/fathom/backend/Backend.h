@@ -46,6 +46,8 @@ struct Tensor {
 
   int64_t rows() const { return batches * rowsPerBatch; }
   int64_t width() const { return heads == 1 ? headDim : heads * headDim; }
+  // A row's heads lie back to back: the row is one run of width() elements.
+  bool contiguousRows() const { return heads == 1 || headStride == headDim; }
   // Rows of all groups are one run of rows rowStride apart.
   bool packed() const { return batches == 1 || batchStride == rowsPerBatch * rowStride; }
   std::byte* row(int64_t b, int64_t t) const {
@@ -73,6 +75,10 @@ public:
   virtual Tensor tensor(const artifact::fb::View& view) const = 0;
   virtual const Weight& weight(int32_t index) const = 0;
   virtual const StepShape& step() const = 0;
+  // True while the executor checks a program it has just loaded: a kernel resolves its operands,
+  // checks them against each other and its weights, and returns before it reads or writes any
+  // data. A call that fails here is refused at load, before anything runs.
+  virtual bool planning() const { return false; }
 };
 
 // One KernelCall bound to a backend, run once per step.

@@ -53,9 +53,14 @@ Factory rope(CpuResources& cpu, const fb::KernelCall& call, const std::vector<We
   RopeRotation rotation = rotationOf(fused, weights, int64_t(x.head_dim()), "rope");
   return makeKernel([&cpu, &x, &out, &fused, rotation](const CallContext& c) {
     Tensor in = c.tensor(x), result = c.tensor(out), positions = c.tensor(*fused.positions());
-    if (positions.type != DType::I64 || positions.rows() != in.rows() ||
+    if (positions.type != DType::I64 || positions.rows() != in.rows() || positions.width() != 1 ||
         result.rows() != in.rows() || !positions.packed())
       shapeError("rope", "needs one i64 position per row");
+    if (result.heads != in.heads || result.headDim != in.headDim || result.type != in.type ||
+        result.batches != in.batches)
+      shapeError("rope", "out must have the heads, head size and type of x");
+    if (c.planning())
+      return;
     for (int64_t g = 0; g < (in.packed() && result.packed() ? 1 : in.batches); ++g) {
       bool whole = in.packed() && result.packed();
       RopeApplyArgs args;
@@ -135,9 +140,22 @@ Factory attentionKernel(CpuResources& cpu, const fb::KernelCall& call,
       a.kRope = operandOf(kr);
       a.kRopeHeads = kr.heads;
     }
+    if (kt.headDim != qt.headDim || kt.batches != a.batch || vt.batches != a.batch ||
+        ot.batches != a.batch || vt.type != kt.type)
+      shapeError("attention", "k must match q's head size and k, v, out q's batch; v k's type");
+    if (qRope) {
+      Tensor qr = c.tensor(*qRope), kr = c.tensor(*kRope);
+      if (qr.heads != a.heads || qr.rowsPerBatch != a.queryLen || qr.batches != a.batch ||
+          kr.headDim != qr.headDim || kr.rowsPerBatch != a.keyLen || kr.batches != a.batch ||
+          kr.type != kt.type)
+        shapeError("attention", "q_rope must match q, and k_rope k, in rows and heads");
+    }
     Tensor positionsT;
     if (rotation) {
       positionsT = c.tensor(*positions);
+      if (positionsT.type != DType::I64 || positionsT.width() != 1 ||
+          positionsT.rows() != a.batch * a.queryLen)
+        shapeError("attention", "the fused rope needs one i64 position per query");
       a.qRopeRotation = &*rotation;
       a.positions = positionsT.as<int64_t>();
       a.positionBatchStride = positionsT.batchStride;
@@ -145,7 +163,7 @@ Factory attentionKernel(CpuResources& cpu, const fb::KernelCall& call,
     Tensor startT;
     if (start) {
       startT = c.tensor(*start);
-      if (startT.type != DType::I64 || startT.rows() != a.batch)
+      if (startT.type != DType::I64 || startT.rows() != a.batch || startT.width() != 1)
         shapeError("attention", "query_start must be one i64 per sequence");
       a.queryStart = startT.as<int64_t>();
     }
@@ -160,6 +178,10 @@ Factory attentionKernel(CpuResources& cpu, const fb::KernelCall& call,
     a.keyValid = mt.as<uint8_t>();
     a.keyValidBatchStride = mt.batchStride;
     a.scale = scale;
+    if (c.planning()) {
+      checkAttention(a, /*withData=*/false);
+      return;
+    }
     attention(*cpu.pool, a, cpu.scratch->span());
   });
 }
@@ -193,9 +215,26 @@ Factory cacheAppend(CpuResources& cpu, const fb::KernelCall& call,
       width += in.back().width();
     }
     int64_t batch = in.front().batches, tokens = in.front().rowsPerBatch;
-    if (width != cacheT.width() || startT.type != DType::I64 || startT.rows() != batch)
+    if (width != cacheT.width() || startT.type != DType::I64 || startT.rows() != batch ||
+        startT.width() != 1 || !cacheT.contiguousRows() || cacheT.batches != batch)
       shapeError("cache_append", "pieces must fill a cache row and cache_start hold one i64 per "
                                  "sequence");
+    for (const Tensor& piece : in)
+      if (piece.batches != batch || piece.rowsPerBatch != tokens || piece.type != cacheT.type ||
+          !piece.contiguousRows())
+        shapeError("cache_append", "pieces must share the cache's type and the first piece's rows");
+    if (cacheT.type != DType::F32 && cacheT.type != DType::BF16)
+      shapeError("cache_append", "caches hold F32 or BF16");
+    if (rotation) {
+      Tensor positionsT = c.tensor(*positions);
+      if (positionsT.type != DType::I64 || positionsT.width() != 1 ||
+          positionsT.rows() != batch * tokens)
+        shapeError("cache_append", "the fused rope needs one i64 position per row");
+      if (in[size_t(ropePiece)].width() != rotation->dim)
+        shapeError("cache_append", "the rotated piece must be one rope-wide row");
+    }
+    if (c.planning())
+      return;
     const int64_t* starts = startT.as<int64_t>();
     for (int64_t b = 0; b < batch; ++b)
       if (starts[b] < 0 || starts[b] + tokens > cacheT.capacityPerBatch)

@@ -166,13 +166,18 @@ LinearArgs linearArgs(const Weight& weight, const Weight* bias, int64_t rows, DT
   return args;
 }
 
-void linearRows(ThreadPool& pool, Scratch scratch, const Weight& weight, const Weight* bias,
-                const Tensor& x, const Tensor& y) {
-  if (x.width() != weight.shape.at(1) || y.width() != weight.shape.at(0) || x.rows() != y.rows())
+void checkLinearRows(const Weight& weight, const Tensor& x, const Tensor& y) {
+  if (weight.shape.size() != 2 || x.width() != weight.shape[1] || y.width() != weight.shape[0] ||
+      x.rows() != y.rows() || !x.contiguousRows() || !y.contiguousRows())
     shapeError("linear", "operands [" + std::to_string(x.rows()) + ", " +
                              std::to_string(x.width()) + "] -> [" + std::to_string(y.rows()) +
                              ", " + std::to_string(y.width()) + "] do not fit weight " +
                              weight.name);
+}
+
+void linearRows(ThreadPool& pool, Scratch scratch, const Weight& weight, const Weight* bias,
+                const Tensor& x, const Tensor& y) {
+  checkLinearRows(weight, x, y);
   forEachRun(x, y, [&](std::byte* in, std::byte* out, int64_t rows) {
     linear(linearArgs(weight, bias, rows, x.type, in, x.rowStride, y.type, out, y.rowStride), pool,
            scratch);

@@ -59,6 +59,8 @@ const Weight& weightAt(const std::vector<Weight>& weights, int32_t index, const 
 const Weight* optionalWeightAt(const std::vector<Weight>& weights, int32_t index,
                                const char* kernel);
 
+// Throws unless x [rows, in] -> y [rows, out] fits the matrix `weight` [out, in].
+void checkLinearRows(const Weight& weight, const Tensor& x, const Tensor& y);
 // y[rows, out] = x W^T (+ bias) over the rows of `x` and `y`, which follow the same extent.
 void linearRows(ThreadPool& pool, Scratch scratch, const Weight& weight, const Weight* bias,
                 const Tensor& x, const Tensor& y);

@@ -11,11 +11,15 @@ namespace {
 
 using Factory = std::unique_ptr<backend::Kernel>;
 
+// Same rows, width and element type: the elementwise kernels read every operand as one type.
 void requireSameRows(const char* name, const Tensor& a, const Tensor& b) {
   if (a.rows() != b.rows() || a.width() != b.width())
     shapeError(name, "operands of " + std::to_string(a.rows()) + "x" + std::to_string(a.width()) +
                          " and " + std::to_string(b.rows()) + "x" + std::to_string(b.width()) +
                          " differ");
+  if (a.type != b.type)
+    shapeError(name, "operands of types " + std::string(dtypeName(a.type)) + " and " +
+                         std::string(dtypeName(b.type)) + " differ");
 }
 
 void reserveLinearScratch(CpuResources& cpu) {
@@ -30,11 +34,16 @@ Factory embedding(CpuResources& cpu, const fb::KernelCall& call, const std::vect
   const Weight& table = weightAt(weights, p->table(), "embedding");
   const fb::View& ids = required(p->ids(), "embedding", "ids");
   const fb::View& out = required(p->out(), "embedding", "out");
+  if (table.shape.size() != 2)
+    shapeError("embedding", "table " + table.name + " is not a matrix");
   return makeKernel([&cpu, &table, &ids, &out](const CallContext& c) {
     Tensor idsT = c.tensor(ids), outT = c.tensor(out);
-    if (idsT.type != DType::I64 || !idsT.packed() || !outT.packed() ||
-        outT.rowStride != table.shape.at(1) || outT.rows() != idsT.rows())
+    if (idsT.type != DType::I64 || !idsT.packed() || idsT.width() != 1 || !outT.packed() ||
+        outT.rowStride != table.shape[1] || outT.width() != table.shape[1] ||
+        outT.rows() != idsT.rows())
       shapeError("embedding", "ids must be packed i64 rows and out packed rows of the table width");
+    if (c.planning())
+      return;
     cpu::embedding(*cpu.pool, table.type, table.data, table.shape[0], table.shape[1],
                    idsT.as<int64_t>(), idsT.rows(), outT.type, outT.data);
   });
@@ -47,9 +56,16 @@ Factory rmsNorm(CpuResources& cpu, const fb::KernelCall& call, const std::vector
   const fb::View& x = required(p->x(), "rms_norm", "x");
   const fb::View& out = required(p->out(), "rms_norm", "out");
   float epsilon = p->epsilon();
+  if (!(epsilon > 0.0f) || weight.shape.size() != 1)
+    shapeError("rms_norm", "needs a positive epsilon and a vector weight, got " + weight.name);
   return makeKernel([&cpu, &weight, &x, &out, epsilon](const CallContext& c) {
     Tensor in = c.tensor(x), result = c.tensor(out);
     requireSameRows("rms_norm", in, result);
+    if (in.width() != weight.shape[0] || !in.contiguousRows() || !result.contiguousRows())
+      shapeError("rms_norm",
+                 "rows of " + std::to_string(in.width()) + " do not fit weight " + weight.name);
+    if (c.planning())
+      return;
     forEachRun(in, result, [&](std::byte* a, std::byte* b, int64_t rows) {
       cpu::rmsNorm(*cpu.pool, in.type, a, in.rowStride, weight.type, weight.data, epsilon, rows,
                    in.width(), b, result.rowStride);
@@ -65,8 +81,17 @@ Factory linearKernel(CpuResources& cpu, const fb::KernelCall& call,
   const fb::View& x = required(p->x(), "linear", "x");
   const fb::View& out = required(p->out(), "linear", "out");
   reserveLinearScratch(cpu);
+  if (weight.shape.size() != 2 ||
+      (bias && (bias->shape != std::vector<int64_t>{weight.shape[0]} ||
+                (bias->type != DType::F32 && bias->type != DType::BF16))))
+    shapeError("linear", "weight " + weight.name +
+                             " must be a matrix and its bias one f32 or bf16 value per output");
   return makeKernel([&cpu, &weight, bias, &x, &out](const CallContext& c) {
-    linearRows(*cpu.pool, cpu.scratch->span(), weight, bias, c.tensor(x), c.tensor(out));
+    Tensor in = c.tensor(x), result = c.tensor(out);
+    checkLinearRows(weight, in, result);
+    if (c.planning())
+      return;
+    linearRows(*cpu.pool, cpu.scratch->span(), weight, bias, in, result);
   });
 }
 
@@ -86,6 +111,8 @@ Factory headMatmul(CpuResources& cpu, const fb::KernelCall& call,
     if (in.heads != heads || result.heads != heads || in.headDim != inDim ||
         result.headDim != outDim || in.rows() != result.rows())
       shapeError("head_matmul", "operands do not match weight " + weight.name);
+    if (c.planning())
+      return;
     size_t headBytes = size_t(outDim * inDim) * dtypeSize(weight.type);
     forEachRun(in, result, [&](std::byte* a, std::byte* b, int64_t rows) {
       cpu.pool->parallelFor(0, heads, 1, [&](int64_t first, int64_t last) {
@@ -119,6 +146,10 @@ Factory addKernel(CpuResources& cpu, const fb::KernelCall& call, const std::vect
     Tensor x = c.tensor(a), y = c.tensor(b), z = c.tensor(out);
     requireSameRows("add", x, y);
     requireSameRows("add", x, z);
+    if (!x.contiguousRows() || !y.contiguousRows() || !z.contiguousRows())
+      shapeError("add", "operands must be rows of back-to-back heads");
+    if (c.planning())
+      return;
     bool contiguous = x.packed() && y.packed() && z.packed() && x.rowStride == x.width() &&
                       y.rowStride == y.width() && z.rowStride == z.width();
     if (contiguous) {
@@ -141,8 +172,11 @@ Factory siluMulKernel(CpuResources& cpu, const fb::KernelCall& call, const std::
     Tensor g = c.tensor(gate), u = c.tensor(up), o = c.tensor(out);
     requireSameRows("silu_mul", g, u);
     requireSameRows("silu_mul", g, o);
-    if (!g.packed() || !u.packed() || !o.packed())
+    if (!g.packed() || !u.packed() || !o.packed() || !g.contiguousRows() || !u.contiguousRows() ||
+        !o.contiguousRows())
       shapeError("silu_mul", "operands must be packed rows");
+    if (c.planning())
+      return;
     cpu::siluMul(*cpu.pool, g.type, g.data, g.rowStride, u.data, u.rowStride, g.rows(), g.width(),
                  o.data, o.rowStride);
   });
@@ -157,6 +191,8 @@ Factory copyKernel(CpuResources&, const fb::KernelCall& call, const std::vector<
   return makeKernel([&x, &out](const CallContext& c) {
     Tensor in = c.tensor(x), result = c.tensor(out);
     requireSameRows("copy", in, result);
+    if (c.planning())
+      return;
     size_t element = dtypeSize(in.type);
     for (int64_t g = 0; g < in.batches; ++g)
       for (int64_t r = 0; r < in.rowsPerBatch; ++r) {
@@ -178,8 +214,12 @@ Factory selectRows(CpuResources&, const fb::KernelCall& call, const std::vector<
   const fb::View& out = required(p->out(), "select_rows", "out");
   return makeKernel([&x, &rows, &out](const CallContext& c) {
     Tensor in = c.tensor(x), index = c.tensor(rows), result = c.tensor(out);
-    if (index.type != DType::I64 || index.rows() != result.rows() || in.width() != result.width())
+    if (index.type != DType::I64 || index.width() != 1 || index.rows() != result.rows() ||
+        in.width() != result.width() || in.type != result.type || !in.contiguousRows() ||
+        !result.contiguousRows())
       shapeError("select_rows", "rows must be i64, one per output row");
+    if (c.planning())
+      return;
     size_t bytes = size_t(in.width()) * dtypeSize(in.type);
     const int64_t* indices = index.as<int64_t>();
     for (int64_t i = 0; i < index.rows(); ++i) {
@@ -202,8 +242,11 @@ Factory lastTokenRows(CpuResources&, const fb::KernelCall& call, const std::vect
   int64_t pad = p->pad_id();
   return makeKernel([&ids, &out, pad](const CallContext& c) {
     Tensor tokens = c.tensor(ids), result = c.tensor(out);
-    if (tokens.type != DType::I64 || result.type != DType::I64 || result.rows() != tokens.batches)
+    if (tokens.type != DType::I64 || result.type != DType::I64 || tokens.width() != 1 ||
+        result.width() != 1 || result.rows() != tokens.batches)
       shapeError("last_token_rows", "needs i64 ids [batch, tokens] and one i64 row per sequence");
+    if (c.planning())
+      return;
     for (int64_t b = 0; b < tokens.batches; ++b) {
       const int64_t* row = reinterpret_cast<const int64_t*>(tokens.row(b, 0));
       int64_t last = 0;

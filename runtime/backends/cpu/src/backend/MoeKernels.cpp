@@ -6,6 +6,8 @@
 #include "fathom/cpu/GroupedLinear.h"
 #include "fathom/cpu/Moe.h"
 
+#include <cmath>
+
 namespace fathom::cpu {
 namespace {
 
@@ -13,7 +15,8 @@ using Factory = std::unique_ptr<backend::Kernel>;
 
 // Rows of one value laid out one after another (what the routing kernels read and write).
 void requirePacked(const char* kernel, const Tensor& t, int64_t width, DType type) {
-  if (!t.packed() || t.rowStride != width || t.width() != width || t.type != type)
+  if (!t.packed() || t.rowStride != width || t.width() != width || t.type != type ||
+      !t.contiguousRows())
     shapeError(kernel, "an operand must be packed rows of " + std::to_string(width) + " " +
                            std::string(dtypeName(type)) + " values");
 }
@@ -46,6 +49,15 @@ Factory moeRoute(CpuResources& cpu, const fb::KernelCall& call, const std::vecto
   config.topkGroup = p->topk_group();
   config.normTopkProb = p->norm_topk_prob();
   config.routedScalingFactor = p->routed_scaling_factor();
+  const bool grouped = config.method != RouterMethod::SoftmaxGreedy;
+  if (config.numExperts < 1 || config.topK < 1 || config.topK > config.numExperts ||
+      (grouped && (config.numGroups < 1 || config.numExperts % config.numGroups != 0 ||
+                   config.topkGroup < 1 || config.topkGroup > config.numGroups)) ||
+      !std::isfinite(config.routedScalingFactor))
+    shapeError(name, "top_k " + std::to_string(config.topK) + " of " +
+                         std::to_string(config.numExperts) + " experts in " +
+                         std::to_string(config.numGroups) + " groups (keeping " +
+                         std::to_string(config.topkGroup) + ") is not a routing");
   if (config.method == RouterMethod::SigmoidGroupTop2 &&
       (!bias || bias->type != DType::F32 || bias->shape != std::vector<int64_t>{config.numExperts}))
     shapeError(name, "the sigmoid router needs an f32 e_score_correction_bias per expert");
@@ -54,6 +66,10 @@ Factory moeRoute(CpuResources& cpu, const fb::KernelCall& call, const std::vecto
     requirePacked("moe_route", in, config.numExperts, DType::F32);
     requirePacked("moe_route", w, config.topK, DType::F32);
     requirePacked("moe_route", i, config.topK, DType::I32);
+    if (w.rows() != in.rows() || i.rows() != in.rows())
+      shapeError("moe_route", "weights and indices need one row per token");
+    if (c.planning())
+      return;
     cpu::moeRoute(*cpu.pool, config, in.as<float>(),
                   bias ? static_cast<const float*>(bias->data) : nullptr, in.rows(),
                   i.as<int32_t>(), w.as<float>());
@@ -69,13 +85,20 @@ Factory moeDispatch(CpuResources&, const fb::KernelCall& call, const std::vector
   const fb::View& rowToken = required(p->row_token(), name, "row_token");
   const fb::View& slotRow = required(p->slot_row(), name, "slot_row");
   int64_t experts = p->num_experts(), topK = p->top_k();
+  if (experts < 1 || topK < 1 || topK > experts)
+    shapeError(name, "top_k " + std::to_string(topK) + " of " + std::to_string(experts) +
+                         " experts is not a routing");
   return makeKernel([&indices, &offsets, &rowToken, &slotRow, experts, topK](const CallContext& c) {
     Tensor in = c.tensor(indices), o = c.tensor(offsets), rt = c.tensor(rowToken),
            sr = c.tensor(slotRow);
     requirePacked("moe_dispatch", in, topK, DType::I32);
     requirePacked("moe_dispatch", o, experts + 1, DType::I32);
-    if (rt.rows() != in.rows() * topK || sr.rows() != rt.rows())
+    requirePacked("moe_dispatch", rt, 1, DType::I32);
+    requirePacked("moe_dispatch", sr, 1, DType::I32);
+    if (rt.rows() != in.rows() * topK || sr.rows() != rt.rows() || o.rows() != 1)
       shapeError("moe_dispatch", "row_token and slot_row need tokens x top_k rows");
+    if (c.planning())
+      return;
     cpu::moeDispatch(in.as<int32_t>(), in.rows(), topK, experts, o.as<int32_t>(), rt.as<int32_t>(),
                      sr.as<int32_t>());
   });
@@ -89,9 +112,12 @@ Factory gatherRowsKernel(CpuResources& cpu, const fb::KernelCall& call, const st
   const fb::View& out = required(p->out(), "gather_rows", "out");
   return makeKernel([&cpu, &x, &rows, &out](const CallContext& c) {
     Tensor in = c.tensor(x), index = c.tensor(rows), result = c.tensor(out);
-    if (!in.packed() || !result.packed() || index.type != DType::I32 ||
-        index.rows() != result.rows() || in.width() != result.width())
+    if (!in.packed() || !result.packed() || index.type != DType::I32 || index.width() != 1 ||
+        index.rows() != result.rows() || in.width() != result.width() || in.type != result.type ||
+        !in.contiguousRows() || !result.contiguousRows())
       shapeError("gather_rows", "needs packed rows and one i32 index per output row");
+    if (c.planning())
+      return;
     const int32_t* indices = index.as<int32_t>();
     for (int64_t i = 0; i < index.rows(); ++i)
       if (indices[i] < 0 || indices[i] >= in.rows())
@@ -112,8 +138,12 @@ Factory expertLinear(CpuResources& cpu, const fb::KernelCall& call,
   if (!p->weights() || p->weights()->size() == 0)
     shapeError(name, "the call lists no expert weights");
   std::vector<const Weight*> experts;
-  for (int32_t index : *p->weights())
+  for (int32_t index : *p->weights()) {
     experts.push_back(&weightAt(weights, index, name));
+    if (experts.back()->shape.size() != 2 || experts.back()->shape != experts.front()->shape)
+      shapeError(name, "expert weight " + experts.back()->name +
+                           " is not a matrix of the first expert's shape");
+  }
   LinearArgs large;
   large.rows = kRowwiseMaxRows + 1;
   cpu.reserveScratch(linearScratchBytes(large, *cpu.pool));
@@ -121,8 +151,11 @@ Factory expertLinear(CpuResources& cpu, const fb::KernelCall& call,
     Tensor in = c.tensor(x), ranges = c.tensor(offsets), result = c.tensor(out);
     int64_t count = int64_t(experts.size());
     requirePacked("expert_linear", ranges, count + 1, DType::I32);
-    if (!in.packed() || !result.packed() || in.rows() != result.rows())
+    if (!in.packed() || !result.packed() || ranges.rows() != 1)
       shapeError("expert_linear", "grouped rows in and out must be packed and equal in number");
+    checkLinearRows(*experts.front(), in, result);
+    if (c.planning())
+      return;
     const int32_t* bounds = ranges.as<int32_t>();
     if (bounds[0] != 0 || bounds[count] != in.rows())
       shapeError("expert_linear", "expert row ranges do not cover the grouped rows");
@@ -169,12 +202,18 @@ Factory groupedLinearKernel(CpuResources& cpu, const fb::KernelCall& call,
     Tensor in = c.tensor(x), ranges = c.tensor(offsets), result = c.tensor(out);
     requirePacked(name, ranges, args.groups + 1, DType::I32);
     if (!in.packed() || !result.packed() || in.rows() != result.rows() ||
-        in.width() != args.inFeatures || result.width() != args.outFeatures)
+        in.width() != args.inFeatures || result.width() != args.outFeatures || ranges.rows() != 1 ||
+        !in.contiguousRows() || !result.contiguousRows())
       shapeError(name, "grouped rows in and out must be packed, equal in number and fit the "
                        "stacked weight");
+    if (c.planning())
+      return;
     args.offsets = ranges.as<int32_t>();
-    if (args.offsets[args.groups] != in.rows())
-      shapeError(name, "expert row ranges do not cover the grouped rows");
+    bool ascending = args.offsets[0] == 0 && args.offsets[args.groups] == in.rows();
+    for (int64_t e = 0; ascending && e < args.groups; ++e)
+      ascending = args.offsets[e] <= args.offsets[e + 1];
+    if (!ascending)
+      shapeError(name, "expert row ranges do not cover the grouped rows in ascending order");
     args.xType = in.type;
     args.x = in.data;
     args.ldx = in.rowStride;
@@ -204,9 +243,18 @@ Factory moeCombineKernel(CpuResources& cpu, const fb::KernelCall& call, const st
                w = c.tensor(weightsIn), result = c.tensor(out);
         requirePacked("moe_combine", ix, topK, DType::I32);
         requirePacked("moe_combine", w, topK, DType::F32);
+        requirePacked("moe_combine", sr, 1, DType::I32);
         if (!y.packed() || !result.packed() || sr.rows() != ix.rows() * topK ||
-            result.rows() != ix.rows() || y.width() != result.width())
+            result.rows() != ix.rows() || y.width() != result.width() || y.type != result.type ||
+            !y.contiguousRows() || !result.contiguousRows())
           shapeError("moe_combine", "operands disagree on rows or width");
+        if (c.planning())
+          return;
+        const int32_t* slots = sr.as<int32_t>();
+        for (int64_t s = 0; s < sr.rows(); ++s)
+          if (slots[s] < 0 || slots[s] >= y.rows())
+            throw Error("moe_combine: slot row " + std::to_string(slots[s]) + " is outside the " +
+                        std::to_string(y.rows()) + " expert rows");
         cpu::moeCombine(*cpu.pool, order, y.type, y.data, y.rowStride, sr.as<int32_t>(),
                         ix.as<int32_t>(), w.as<float>(), ix.rows(), topK, y.width(), result.data,
                         result.rowStride);

@@ -22,6 +22,9 @@ struct LoadOptions {
   artifact::Artifact::Progress progress;
   // Runs the artifact on this backend instead of the one registered for its target.
   std::shared_ptr<backend::Backend> backend;
+  // Bytes of activations and caches the plan may ask for; 0 = the machine's physical memory.
+  // A plan that needs more is refused before anything is allocated.
+  uint64_t memoryLimit = 0;
 };
 
 // Host data of one call, by input kind; an entry point reads the ones it declares.

@@ -69,5 +69,8 @@ struct AttentionArgs {
 size_t attentionScratchBytes(int64_t keyLen, const ThreadPool& pool);
 
 void attention(ThreadPool& pool, const AttentionArgs& args, Scratch scratch);
+// The checks attention() makes; `withData` false skips those that read query_start or need
+// the operands' memory (a program checked at load, before any data exists).
+void checkAttention(const AttentionArgs& args, bool withData);
 
 } // namespace fathom::cpu

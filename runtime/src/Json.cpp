@@ -1,4 +1,4 @@
-#include "fathom/frontend/Json.h"
+#include "fathom/runtime/Json.h"
 
 #include "fathom/runtime/Error.h"
 
@@ -6,7 +6,7 @@
 #include <sstream>
 #include <unordered_set>
 
-namespace fathom::frontend {
+namespace fathom {
 namespace {
 using Json = nlohmann::json;
 
@@ -16,10 +16,9 @@ using Json = nlohmann::json;
 // header's tensor count.
 class StrictJsonBuilder final : public nlohmann::json_sax<Json> {
 public:
-  StrictJsonBuilder(std::string_view where, std::string_view topLevelKeyNoun, bool keepValues,
+  StrictJsonBuilder(std::string_view where, const JsonOptions& options, bool keepValues,
                     JsonOutline* outline)
-      : where_(where), topLevelKeyNoun_(topLevelKeyNoun), keepValues_(keepValues),
-        outline_(outline) {}
+      : where_(where), options_(options), keepValues_(keepValues), outline_(outline) {}
 
   Json takeRoot() { return std::move(root_); }
 
@@ -41,9 +40,12 @@ public:
     if (keyPath_.size() < depth)
       keyPath_.resize(depth);
     keyPath_[depth - 1] = key;
-    const bool repeated = frame.value ? frame.value->contains(key) : !frame.keys.insert(key).second;
-    if (repeated)
-      failDuplicate(depth, key);
+    if (options_.duplicates == DuplicateKeys::Reject) {
+      const bool repeated =
+          frame.value ? frame.value->contains(key) : !frame.keys.insert(key).second;
+      if (repeated)
+        failDuplicate(depth, key);
+    }
     if (depth == 1 && outline_)
       outline_->topLevelKeys.push_back(key);
     slot_ = frame.value ? &(*frame.value)[key] : nullptr;
@@ -63,11 +65,7 @@ public:
   }
   bool parse_error(std::size_t, const std::string&,
                    const nlohmann::detail::exception& error) override {
-    // Drop nlohmann's "[json.exception.parse_error.101] " tag: it means nothing to a user.
-    std::string_view text = error.what();
-    if (size_t tagEnd = text.find("] "); text.starts_with("[json.exception") && tagEnd != text.npos)
-      text.remove_prefix(tagEnd + 2);
-    throw Error(singleLine(std::string(where_) + ": invalid JSON: " + std::string(text)));
+    throw Error(singleLine(located("invalid JSON: " + jsonErrorText(error))));
   }
 
 private:
@@ -99,26 +97,36 @@ private:
     return true;
   }
   void open(Json&& empty) {
+    // nlohmann's dump, comparison and copy recurse once per level: an input may not choose how
+    // deep they go.
+    if (frames_.size() >= options_.maxDepth)
+      throw Error(singleLine(located("JSON nested deeper than " +
+                                     std::to_string(options_.maxDepth) + " levels")));
     // Below the top level, a validating parse keeps nothing.
     const bool keep = keepValues_ || frames_.empty();
     Json* value = keep ? place(std::move(empty)) : nullptr;
     frames_.push_back(Frame{value, {}});
   }
   [[noreturn]] void failDuplicate(size_t depth, const std::string& key) const {
-    std::string message = std::string(where_) + ": duplicate ";
+    std::string message = "duplicate ";
     if (depth == 1) {
-      message += std::string(topLevelKeyNoun_) + " \"" + key + "\"";
+      message += std::string(options_.topLevelKeyNoun) + " \"" + key + "\"";
     } else {
       std::string parent;
       for (size_t i = 0; i + 1 < depth; ++i)
         parent += (i ? "." : "") + keyPath_[i];
       message += "key \"" + key + "\" in \"" + parent + "\"";
     }
-    throw Error(singleLine(message + " (JSON keys must be unique)"));
+    throw Error(singleLine(located(message + " (JSON keys must be unique)")));
+  }
+
+  // "<where>: <problem>", or the problem alone where the caller names the place itself.
+  std::string located(const std::string& problem) const {
+    return where_.empty() ? problem : std::string(where_) + ": " + problem;
   }
 
   std::string_view where_;
-  std::string_view topLevelKeyNoun_;
+  const JsonOptions& options_;
   bool keepValues_;
   JsonOutline* outline_;
   Json root_;
@@ -127,35 +135,44 @@ private:
   std::vector<std::string> keyPath_;
 };
 
-Json parse(std::string_view text, std::string_view where, std::string_view topLevelKeyNoun,
+Json parse(std::string_view text, std::string_view where, const JsonOptions& options,
            bool keepValues, JsonOutline* outline) {
-  StrictJsonBuilder builder(where, topLevelKeyNoun, keepValues, outline);
+  StrictJsonBuilder builder(where, options, keepValues, outline);
   Json::sax_parse(text.begin(), text.end(), &builder);
   return builder.takeRoot();
 }
 } // namespace
 
+Json parseJson(std::string_view text, std::string_view where, const JsonOptions& options) {
+  return parse(text, where, options, /*keepValues=*/true, nullptr);
+}
+
 Json parseJsonStrict(std::string_view text, std::string_view where,
                      std::string_view topLevelKeyNoun) {
-  return parse(text, where, topLevelKeyNoun, /*keepValues=*/true, nullptr);
+  return parseJson(text, where, JsonOptions{.topLevelKeyNoun = topLevelKeyNoun});
 }
 
-Json loadJsonFile(const std::filesystem::path& path) {
-  return parseJsonStrict(readTextFile(path), path.string());
+Json loadJsonFile(const std::filesystem::path& path, const JsonOptions& options) {
+  return parseJson(readTextFile(path, options.maxFileBytes), path.string(), options);
 }
 
-JsonOutline validateJsonFile(const std::filesystem::path& path) {
+JsonOutline validateJsonFile(const std::filesystem::path& path, const JsonOptions& options) {
   JsonOutline outline;
-  Json top = parse(readTextFile(path), path.string(), "key", /*keepValues=*/false, &outline);
+  Json top = parse(readTextFile(path, options.maxFileBytes), path.string(), options,
+                   /*keepValues=*/false, &outline);
   outline.isObject = top.is_object();
   return outline;
 }
 
-std::string readTextFile(const std::filesystem::path& path) {
+std::string readTextFile(const std::filesystem::path& path, uint64_t maxBytes) {
   std::error_code error;
   if (!std::filesystem::is_regular_file(path, error))
     throw Error(path.string() + ": " +
                 (std::filesystem::exists(path, error) ? "not a regular file" : "file not found"));
+  const uintmax_t size = std::filesystem::file_size(path, error);
+  if (!error && size > maxBytes)
+    throw Error(path.string() + ": " + std::to_string(size) + " bytes, more than the " +
+                std::to_string(maxBytes) + "-byte limit for this file");
   std::ifstream stream(path, std::ios::binary);
   if (!stream)
     throw Error(path.string() + ": cannot open for reading");
@@ -164,6 +181,13 @@ std::string readTextFile(const std::filesystem::path& path) {
   if (stream.bad())
     throw Error(path.string() + ": read error");
   return std::move(contents).str();
+}
+
+std::string jsonErrorText(const nlohmann::detail::exception& error) {
+  std::string_view text = error.what();
+  if (size_t tagEnd = text.find("] "); text.starts_with("[json.exception") && tagEnd != text.npos)
+    text.remove_prefix(tagEnd + 2);
+  return std::string(text);
 }
 
 bool isNonNegativeInteger(const Json& value) {
@@ -195,4 +219,4 @@ std::string singleLine(std::string_view text) {
   return line;
 }
 
-} // namespace fathom::frontend
+} // namespace fathom
