@@ -6,6 +6,7 @@
 #include "fathom/frontend/ModelSummary.h"
 #include "fathom/runtime/Error.h"
 #ifdef FATHOM_HAVE_COMPILER
+#include "compiler/artifact/TemporaryFiles.h"
 #include "compiler/driver/CompileCheckpoint.h"
 #include "compiler/driver/ReportFormat.h"
 #endif
@@ -34,7 +35,8 @@ Reads a Hugging Face checkpoint folder (config.json, model.safetensors or
 model.safetensors.index.json and its shards, generation_config.json, tokenizer files),
 validates every file and holds the tensors against the architecture.
 
-  -o FILE             compile to a Fathom artifact (written as FILE.partial, renamed when done)
+  -o FILE             compile to a Fathom artifact (written as FILE.partial.<pid>.<n>, renamed
+                      when done; removed on failure, Ctrl-C or SIGTERM)
   --target T          cpu (the default)
   --dtype D           compute dtype: auto (the default: the checkpoint's dtype, as HF loads
                       it; fp32 for fp32 or fp16 checkpoints), fp32 or bf16
@@ -231,6 +233,9 @@ int compile(const Arguments& arguments, const fathom::frontend::Checkpoint& chec
 } // namespace
 
 int main(int argc, char** argv) {
+#ifdef FATHOM_HAVE_COMPILER
+  fathom::artifact::removeTemporaryFilesOnInterrupt();
+#endif
   try {
     Arguments arguments = parseArguments(argc, argv);
     if (arguments.help) {

@@ -16,25 +16,19 @@ struct ArtifactWriter::SectionHasher {
 };
 
 ArtifactWriter::ArtifactWriter(std::string path)
-    : path_(std::move(path)), partialPath_(path_ + ".partial") {
-  file_ = std::fopen(partialPath_.c_str(), "wb");
-  if (!file_)
-    throw Error(partialPath_ + ": cannot create artifact: " + std::strerror(errno));
+    : path_(std::move(path)), temporary_(std::make_unique<TemporaryFile>(path_)),
+      file_(temporary_->stream()) {
   ArtifactHeader placeholder{};
   writeRaw(&placeholder, sizeof placeholder);
 }
 
 ArtifactWriter::~ArtifactWriter() {
   delete hasher_;
-  if (file_)
-    std::fclose(file_);
-  if (!finished_)
-    std::remove(partialPath_.c_str());
 }
 
 void ArtifactWriter::writeRaw(const void* data, size_t size) {
   if (size > 0 && std::fwrite(data, 1, size, file_) != size)
-    throw Error(partialPath_ + ": write failed: " + std::strerror(errno));
+    throw Error(temporary_->path() + ": write failed: " + std::strerror(errno));
   position_ += size;
   if (inSection_)
     hasher_->hash.update(data, size);
@@ -132,13 +126,10 @@ void ArtifactWriter::finish(const ArtifactContents& contents) {
   header.metadataSize = builder.GetSize();
   header.metadataXxh64 = xxh64(builder.GetBufferPointer(), builder.GetSize());
   writeRaw(builder.GetBufferPointer(), builder.GetSize());
-  if (std::fseek(file_, 0, SEEK_SET) != 0 || std::fwrite(&header, sizeof header, 1, file_) != 1 ||
-      std::fflush(file_) != 0 || fsync(fileno(file_)) != 0)
-    throw Error(partialPath_ + ": cannot finish artifact: " + std::strerror(errno));
-  std::fclose(file_);
+  if (std::fseek(file_, 0, SEEK_SET) != 0 || std::fwrite(&header, sizeof header, 1, file_) != 1)
+    throw Error(temporary_->path() + ": cannot finish artifact: " + std::strerror(errno));
   file_ = nullptr;
-  if (std::rename(partialPath_.c_str(), path_.c_str()) != 0)
-    throw Error(path_ + ": cannot move the finished artifact into place: " + std::strerror(errno));
+  temporary_->commit();
   finished_ = true;
 }
 

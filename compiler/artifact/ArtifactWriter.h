@@ -2,8 +2,10 @@
 // Streams a Fathom artifact to disk: weight bytes go straight to the file as they are produced
 // (bounded memory however big the checkpoint), checksummed on the way, and the FlatBuffer
 // metadata is written last. The file appears under its name only when finish() succeeds; until
-// then it is `<path>.partial`, removed if the writer is destroyed unfinished.
+// then it is a temporary of its own (TemporaryFiles.h), removed if the writer is destroyed
+// unfinished or the process is interrupted.
 #include "Artifact_generated.h"
+#include "compiler/artifact/TemporaryFiles.h"
 #include "fathom/runtime/DType.h"
 
 #include <cstdint>
@@ -90,8 +92,8 @@ private:
   void padTo(uint64_t alignment);
 
   std::string path_;
-  std::string partialPath_;
-  std::FILE* file_ = nullptr;
+  std::unique_ptr<TemporaryFile> temporary_;
+  std::FILE* file_ = nullptr; // the temporary's stream
   uint64_t position_ = 0;
   bool inSection_ = false;
   bool finished_ = false;

@@ -76,7 +76,7 @@ std::string emitMlir(const frontend::Checkpoint& checkpoint, const CompileOption
 CompileReport reportCheckpoint(const frontend::Checkpoint& checkpoint,
                                const CompileOptions& options);
 
-// Writes the artifact to `outputPath` (via `<outputPath>.partial`, renamed when complete).
+// Writes the artifact to `outputPath` (via a temporary of its own, renamed when complete).
 // Throws fathom::Error naming the tensor, file or option at fault.
 CompileSummary compileCheckpoint(const frontend::Checkpoint& checkpoint,
                                  const std::string& outputPath, const CompileOptions& options,
