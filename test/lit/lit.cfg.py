@@ -18,5 +18,8 @@ config.substitutions.append(("%shared_testdata", config.shared_testdata_dir))
 
 if config.fathom_compiler_enabled:
     config.available_features.add("compiler")
+else:
+    # The .mlir tests run fathom-opt, which only the compiler build has.
+    config.suffixes = [".test"]
 if os.path.isdir(config.shared_testdata_dir):
     config.available_features.add("shared-testdata")

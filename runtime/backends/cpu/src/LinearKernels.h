@@ -153,8 +153,8 @@ template <class V, int S> FATHOM_ALWAYS_INLINE void transposeLevel(V (&rows)[kLa
   for (int i = 0; i < L; ++i)
     if ((i & S) == 0) {
       V a = rows[i], b = rows[i + S];
-      rows[i] = __builtin_shuffle(a, b, upper);
-      rows[i + S] = __builtin_shuffle(a, b, lower);
+      rows[i] = shuffle(a, b, upper);
+      rows[i + S] = shuffle(a, b, lower);
     }
 }
 

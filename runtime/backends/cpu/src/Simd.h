@@ -23,6 +23,23 @@
 #define FATHOM_ALWAYS_INLINE inline __attribute__((always_inline))
 
 namespace fathom::cpu::detail {
+// Lanes of a and b picked by a vector of indices (lanes of b count from the width up): GCC's
+// __builtin_shuffle. Clang has no such builtin for run-time masks, so there (the fuzz build)
+// a loop does the same.
+template <class V, class M> FATHOM_ALWAYS_INLINE V shuffle(V a, V b, M mask) {
+#if defined(__clang__)
+  constexpr int kWidth = int(sizeof(V) / sizeof(a[0]));
+  V picked;
+  for (int i = 0; i < kWidth; ++i)
+    picked[i] = mask[i] < kWidth ? a[mask[i]] : b[mask[i] - kWidth];
+  return picked;
+#else
+  return __builtin_shuffle(a, b, mask);
+#endif
+}
+} // namespace fathom::cpu::detail
+
+namespace fathom::cpu::detail {
 
 typedef float Vec4 __attribute__((vector_size(16)));
 typedef float Vec8 __attribute__((vector_size(32)));

@@ -1,0 +1,218 @@
+#include "ProgramState.h"
+
+#include "Registry.h"
+
+#include <unistd.h>
+
+namespace fathom::executor {
+using namespace detail;
+namespace {
+
+uint64_t physicalMemoryBytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGESIZE);
+  return pages > 0 && pageSize > 0 ? uint64_t(pages) * uint64_t(pageSize) : UINT64_MAX;
+}
+
+// The element type and width an input kind's host array has.
+bool inputFits(fb::InputKind kind, const BoundBuffer& buffer) {
+  const DType expected = kind == fb::InputKind::KeyMask ? DType::Bool : DType::I64;
+  return uint8_t(kind) <= uint8_t(fb::InputKind::MAX) && buffer.kind == fb::BufferKind::Arena &&
+         buffer.type == expected && buffer.rowElements == 1;
+}
+
+// The step shapes a program is checked at before it runs: the plan's largest and its smallest.
+std::vector<backend::StepShape> planningShapes(fb::EntryKind kind,
+                                               const backend::PlanLimits& limits) {
+  const int64_t batch = limits.maxBatch, tokens = limits.maxTokens;
+  switch (kind) {
+  case fb::EntryKind::Classify:
+    return {{batch, tokens, tokens, 0}, {1, 1, 1, 0}};
+  case fb::EntryKind::Decode:
+    return {{batch, 1, limits.maxSeqLen, batch}, {1, 1, 1, 1}};
+  case fb::EntryKind::Prefill:
+    break;
+  }
+  return {{batch, tokens, std::max(tokens, limits.maxSeqLen), batch * tokens}, {1, 1, 1, 1}};
+}
+
+} // namespace
+
+void Program::Impl::bind() {
+  const fb::Artifact& meta = file->metadata();
+  std::string target = meta.target() ? meta.target()->str() : std::string("?");
+  if (device->name() != target)
+    throw Error(path + ": artifact was compiled for target '" + target +
+                "', but the backend runs '" + std::string(device->name()) + "'");
+  if (!knownElementType(meta.compute_dtype()))
+    throw Error(path + ": unknown compute dtype " + std::to_string(int(meta.compute_dtype())));
+  compute = dtypeOf(meta.compute_dtype());
+  maxBatch = meta.max_batch();
+  maxSeqLen = meta.max_seq_len();
+  if (maxBatch < 1 || maxSeqLen < 1 || maxBatch > kMaxBatchLimit || maxSeqLen > kMaxSeqLenLimit)
+    throw Error(path + ": max_batch " + std::to_string(maxBatch) + " and max_seq_len " +
+                std::to_string(maxSeqLen) + " must lie in [1, " + std::to_string(kMaxBatchLimit) +
+                "] and [1, " + std::to_string(kMaxSeqLenLimit) + "]");
+  const fb::MemoryPlan* plan = meta.memory_plan();
+  if (!plan || !meta.entry_points() || meta.entry_points()->size() == 0)
+    throw Error(path + ": artifact has no entry points or memory plan");
+  // What the plan asks of this machine, checked before any of it is allocated.
+  uint64_t needed = plan->arena_size();
+  std::vector<uint64_t> cacheBytes;
+  if (meta.caches())
+    for (const fb::Cache* cache : *meta.caches()) {
+      if (!knownElementType(cache->dtype()))
+        throw Error(path + ": cache '" + cache->name()->str() + "' has an unknown dtype");
+      cacheBytes.push_back(saturatingProduct(
+          saturatingProduct(cache->row_elements(), uint64_t(maxBatch * maxSeqLen)),
+          dtypeSize(dtypeOf(cache->dtype()))));
+      if (__builtin_add_overflow(needed, cacheBytes.back(), &needed))
+        needed = UINT64_MAX;
+    }
+  if (needed > memoryLimit)
+    throw Error(path + ": the plan needs " + std::to_string(needed) +
+                " bytes of activations and caches, more than the " + std::to_string(memoryLimit) +
+                " bytes this process may use (recompile with a smaller --max-seq-len or "
+                "--max-batch)");
+  weights = device->bindWeights(*file);
+  arena = DeviceMemory(*device, size_t(plan->arena_size()));
+  if (meta.caches())
+    for (size_t i = 0; i < cacheBytes.size(); ++i) {
+      const fb::Cache* cache = meta.caches()->Get(flatbuffers::uoffset_t(i));
+      caches.emplace_back(*device, size_t(cacheBytes[i]));
+      cacheRowElements.push_back(int64_t(cache->row_elements()));
+      cacheTypes.push_back(dtypeOf(cache->dtype()));
+    }
+  for (const fb::EntryPoint* entry : *meta.entry_points())
+    bindEntry(*entry);
+}
+
+void Program::Impl::bindEntry(const fb::EntryPoint& entry) {
+  std::string name = entry.name()->str();
+  if (uint8_t(entry.kind()) > uint8_t(fb::EntryKind::MAX))
+    throw Error(path + ": entry point '" + name + "' has an unknown kind");
+  if (entries.count(entry.kind()))
+    throw Error(path + ": two entry points of kind " + fb::EnumNameEntryKind(entry.kind()));
+  if (!entry.buffers() || !entry.calls() || !entry.output())
+    throw Error(path + ": entry point '" + name + "' has no buffers, calls or output");
+  if (entry.arena_size() > arena.bytes)
+    throw Error(path + ": entry point '" + name + "' needs more arena than the plan holds");
+  const int64_t maxTokens = std::max<int64_t>(entry.max_tokens(), 1);
+  if (maxTokens > maxSeqLen)
+    throw Error(path + ": entry point '" + name + "' takes " + std::to_string(maxTokens) +
+                " tokens per call, more than the max sequence length");
+  BoundEntry bound;
+  bound.entry = &entry;
+  bound.limits = {maxBatch, maxSeqLen, maxTokens};
+  for (const fb::Buffer* buffer : *entry.buffers()) {
+    BoundBuffer b;
+    b.kind = buffer->kind();
+    const std::string bufferName = buffer->name() ? buffer->name()->str() : "?";
+    if (!knownElementType(buffer->dtype()) ||
+        uint8_t(buffer->kind()) > uint8_t(fb::BufferKind::MAX))
+      throw Error(path + ": buffer " + bufferName + " of entry point '" + name +
+                  "' has an unknown dtype or kind");
+    b.type = dtypeOf(buffer->dtype());
+    b.rowElements = int64_t(buffer->row_elements());
+    if (buffer->row_elements() > (uint64_t(1) << 32))
+      throw Error(path + ": buffer " + bufferName + " of entry point '" + name + "' has rows of " +
+                  std::to_string(buffer->row_elements()) + " elements");
+    switch (b.kind) {
+    case fb::BufferKind::Arena:
+      if (buffer->offset() > entry.arena_size() ||
+          buffer->size() > entry.arena_size() - buffer->offset() ||
+          buffer->size() <
+              saturatingProduct(saturatingProduct(buffer->row_elements(), buffer->max_rows()),
+                                dtypeSize(b.type)))
+        throw Error(path + ": buffer " + bufferName + " of entry point '" + name +
+                    "' does not fit the arena");
+      b.data = static_cast<std::byte*>(arena.data) + buffer->offset();
+      b.bytes = size_t(buffer->size());
+      break;
+    case fb::BufferKind::Cache:
+      if (buffer->cache() < 0 || size_t(buffer->cache()) >= caches.size() ||
+          cacheRowElements[size_t(buffer->cache())] != b.rowElements ||
+          cacheTypes[size_t(buffer->cache())] != b.type)
+        throw Error(path + ": entry point '" + name + "' names a cache the artifact lacks");
+      b.cache = buffer->cache();
+      b.data = static_cast<std::byte*>(caches[size_t(b.cache)].data);
+      b.bytes = caches[size_t(b.cache)].bytes;
+      b.capacityPerBatch = maxSeqLen;
+      break;
+    case fb::BufferKind::Output:
+      break;
+    }
+    bound.buffers.push_back(std::move(b));
+  }
+  if (entry.inputs())
+    for (const fb::EntryInput* input : *entry.inputs())
+      if (input->buffer() < 0 || size_t(input->buffer()) >= bound.buffers.size() ||
+          !inputFits(input->kind(), bound.buffers[size_t(input->buffer())]))
+        throw Error(path + ": input " + std::to_string(int(input->kind())) + " of entry point '" +
+                    name + "' is not an arena buffer of one " +
+                    (input->kind() == fb::InputKind::KeyMask ? "bool" : "i64") + " per row");
+  if (entry.output()->buffer() < 0 || size_t(entry.output()->buffer()) >= bound.buffers.size() ||
+      bound.buffers[size_t(entry.output()->buffer())].kind != fb::BufferKind::Output ||
+      uint8_t(entry.output()->extent()) > uint8_t(fb::Extent::MAX) ||
+      entry.output()->multiplier() > kMaxMultiplier ||
+      bound.buffers[size_t(entry.output()->buffer())].rowElements < 1)
+    throw Error(path + ": the output of entry point '" + name + "' is not an output buffer");
+  {
+    // run() sizes the output from the step; at the plan's largest it must fit the budget too.
+    const fb::View& output = *entry.output();
+    const BoundBuffer& buffer = bound.buffers[size_t(output.buffer())];
+    const backend::StepShape largest = planningShapes(entry.kind(), bound.limits).front();
+    const uint64_t bytes = saturatingProduct(
+        saturatingProduct(uint64_t(rowsOf(output.extent(), output.multiplier(), largest)),
+                          uint64_t(buffer.rowElements)),
+        dtypeSize(buffer.type));
+    if (bytes > memoryLimit)
+      throw Error(path + ": the output of entry point '" + name + "' needs " +
+                  std::to_string(bytes) + " bytes at the plan's largest step, more than the " +
+                  std::to_string(memoryLimit) + " bytes this process may use");
+  }
+  auto failCall = [&](size_t i, const Error& error) {
+    const fb::KernelCall& call = *entry.calls()->Get(flatbuffers::uoffset_t(i));
+    throw Error(path + ": entry point '" + name + "' call " + std::to_string(i) + " (" +
+                fb::EnumNameKernelParams(call.params_type()) +
+                (call.name() ? " " + call.name()->str() : std::string()) +
+                ") is inconsistent: " + error.what());
+  };
+  for (size_t i = 0; i < entry.calls()->size(); ++i) {
+    try {
+      bound.kernels.push_back(
+          device->prepare(*entry.calls()->Get(flatbuffers::uoffset_t(i)), weights, bound.limits));
+    } catch (const Error& error) {
+      failCall(i, error);
+    }
+  }
+  // Every call checked at the plan's extremes before anything runs: operands inside their
+  // buffers and consistent with each other and the weights.
+  for (const backend::StepShape& shape : planningShapes(entry.kind(), bound.limits)) {
+    StepContext context(path, weights, bound, shape, /*planning=*/true);
+    for (size_t i = 0; i < bound.kernels.size(); ++i) {
+      try {
+        bound.kernels[i]->run(context);
+      } catch (const Error& error) {
+        failCall(i, error);
+      }
+    }
+  }
+  entries.emplace(entry.kind(), std::move(bound));
+}
+
+std::unique_ptr<Program> Program::load(const std::string& path, const LoadOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  impl->memoryLimit = options.memoryLimit ? options.memoryLimit : physicalMemoryBytes();
+  impl->file =
+      artifact::Artifact::open(path, artifact::Artifact::Verify::Everything, options.progress);
+  const fb::Artifact& meta = impl->file->metadata();
+  impl->device = options.backend;
+  if (!impl->device)
+    impl->device = backend::createBackend(meta.target() ? meta.target()->string_view() : "?",
+                                          {options.threads});
+  impl->bind();
+  return std::unique_ptr<Program>(new Program(std::move(impl)));
+}
+
+} // namespace fathom::executor
