@@ -27,11 +27,14 @@ std::array<Slot, kSlots> slots;
 std::atomic<unsigned> counter{0};
 
 void removeAndDie(int signal) {
+  bool removed = false;
   for (Slot& slot : slots)
     if (slot.live.load(std::memory_order_acquire))
-      ::unlink(slot.path);
+      removed = ::unlink(slot.path) == 0 || removed;
   static const char note[] = "fathom: interrupted; the unfinished artifact was removed\n";
-  [[maybe_unused]] ssize_t written = ::write(STDERR_FILENO, note, sizeof note - 1);
+  if (removed) {
+    [[maybe_unused]] ssize_t written = ::write(STDERR_FILENO, note, sizeof note - 1);
+  }
   std::signal(signal, SIG_DFL);
   std::raise(signal);
 }

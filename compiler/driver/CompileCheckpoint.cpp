@@ -9,6 +9,7 @@
 #include "compiler/pipeline/Pipeline.h"
 #include "dialects/fathom/FathomConventions.h"
 #include "dialects/fathom/FathomDialect.h"
+#include "fathom/artifact/ArtifactFile.h"
 #include "fathom/runtime/Error.h"
 #include "models/DeepseekBuilder.h"
 
@@ -63,8 +64,12 @@ int64_t resolveMaxSeqLen(const frontend::Checkpoint& checkpoint, const CompileOp
     throw Error(checkpoint.files().config.string() + ": model_type " +
                 std::string(frontend::modelTypeName(checkpoint.config().modelType)) +
                 " cannot be compiled to an artifact yet (deepseek_v3, deepseek_v2)");
-  if (options.maxBatch < 1)
-    throw Error("--max-batch must be at least 1");
+  if (options.maxBatch < 1 || options.maxBatch > artifact::kMaxBatchLimit)
+    throw Error("--max-batch must be in [1, " + std::to_string(artifact::kMaxBatchLimit) +
+                "], got " + std::to_string(options.maxBatch));
+  if (options.maxSeqLen > artifact::kMaxSeqLenLimit)
+    throw Error("--max-seq-len must be at most " + std::to_string(artifact::kMaxSeqLenLimit) +
+                ", got " + std::to_string(options.maxSeqLen));
   return options.maxSeqLen > 0 ? options.maxSeqLen
                                : std::min(deepseek->maxPositionEmbeddings, kDefaultMaxSeqLen);
 }

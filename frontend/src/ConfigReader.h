@@ -29,6 +29,8 @@ inline constexpr IntRange kLayerCount{1, 1024};
 inline constexpr IntRange kExpertCount{1, 4096};
 inline constexpr IntRange kHeadCount{1, 4096};
 inline constexpr IntRange kDimension{1, 1 << 18};
+// Per-head widths (DeepSeek: 64-192): the RoPE tables are max_seq_len rows of half of one.
+inline constexpr IntRange kHeadDim{1, 4096};
 inline constexpr IntRange kVocabSize{1, 1 << 22};
 inline constexpr IntRange kPositionCount{1, 1 << 24};
 inline constexpr IntRange kLabelCount{1, 1 << 16};

@@ -50,9 +50,9 @@ void readAttention(const ConfigReader& config, const DeepseekDefaults& defaults,
           .value_or(model.numAttentionHeads);
   model.qLoraRank = config.nullableInteger("q_lora_rank", defaults.qLoraRank, kDimension);
   model.kvLoraRank = config.integer("kv_lora_rank", kDimension);
-  model.qkNopeHeadDim = config.integer("qk_nope_head_dim", kDimension);
-  model.qkRopeHeadDim = config.integer("qk_rope_head_dim", kDimension);
-  model.vHeadDim = config.integer("v_head_dim", kDimension);
+  model.qkNopeHeadDim = config.integer("qk_nope_head_dim", kHeadDim);
+  model.qkRopeHeadDim = config.integer("qk_rope_head_dim", kHeadDim);
+  model.vHeadDim = config.integer("v_head_dim", kHeadDim);
   model.attentionBias = config.booleanOr("attention_bias", false);
 
   if (model.numAttentionHeads % model.numKeyValueHeads != 0)
@@ -153,6 +153,18 @@ DeepseekConfig parseDeepseekConfig(const ConfigReader& config, ModelType type) {
       config.integerOr("num_mtp_layers", defaults.numNextnPredictLayers, kMtpLayerCount),
       kMtpLayerCount);
 
+  // Each routed expert of each MoE layer is three tensors the inventory and --report list one by
+  // one: the product is bounded as well as each factor (DeepSeek-V3: 58 x 256 = 14848).
+  constexpr int64_t kMaxRoutedExperts = int64_t(1) << 18;
+  int64_t moeLayers = 0;
+  for (int64_t layer = 0; layer < model.numHiddenLayers; ++layer)
+    moeLayers += model.isMoeLayer(layer) ? 1 : 0;
+  if (moeLayers * model.nRoutedExperts > kMaxRoutedExperts)
+    config.failRelation(std::to_string(moeLayers) + " MoE layers of " +
+                        keyAndValue("n_routed_experts", model.nRoutedExperts) + " make " +
+                        std::to_string(moeLayers * model.nRoutedExperts) +
+                        " routed experts, more than the " + std::to_string(kMaxRoutedExperts) +
+                        " Fathom plans for (DeepSeek-V3 has 14848)");
   // DeepseekV2Config.validate_architecture (V3 has no such check: its heads are explicit).
   if (!isV3 && model.hiddenSize % model.numAttentionHeads != 0)
     config.failRelation(keyAndValue("hidden_size", model.hiddenSize) + " must be a multiple of " +

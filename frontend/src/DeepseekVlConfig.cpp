@@ -37,7 +37,7 @@ LlamaConfig parseLlamaConfig(const ConfigReader& config) {
                         keyAndValue("num_key_value_heads", text.numKeyValueHeads));
   const int64_t defaultHeadDim = text.hiddenSize / text.numAttentionHeads;
   text.headDim =
-      config.nullableInteger("head_dim", defaultHeadDim, kDimension).value_or(defaultHeadDim);
+      config.nullableInteger("head_dim", defaultHeadDim, kHeadDim).value_or(defaultHeadDim);
   if (text.headDim % 2 != 0)
     config.failRelation(keyAndValue("head_dim", text.headDim) +
                         " must be even (RoPE rotates pairs)");

@@ -147,8 +147,11 @@ void Program::Impl::bindEntry(const fb::EntryPoint& entry) {
     for (const fb::EntryInput* input : *entry.inputs())
       if (input->buffer() < 0 || size_t(input->buffer()) >= bound.buffers.size() ||
           !inputFits(input->kind(), bound.buffers[size_t(input->buffer())]))
-        throw Error(path + ": input " + std::to_string(int(input->kind())) + " of entry point '" +
-                    name + "' is not an arena buffer of one " +
+        throw Error(path + ": input " +
+                    (uint8_t(input->kind()) <= uint8_t(fb::InputKind::MAX)
+                         ? std::string(inputName(input->kind()))
+                         : std::to_string(int(input->kind()))) +
+                    " of entry point '" + name + "' is not an arena buffer of one " +
                     (input->kind() == fb::InputKind::KeyMask ? "bool" : "i64") + " per row");
   if (entry.output()->buffer() < 0 || size_t(entry.output()->buffer()) >= bound.buffers.size() ||
       bound.buffers[size_t(entry.output()->buffer())].kind != fb::BufferKind::Output ||

@@ -2,6 +2,7 @@
 // Internal to the executor: what a loaded Program holds (bound buffers, prepared kernels) and
 // the CallContext that resolves an entry point's views for one step. Program.cpp runs steps;
 // ProgramLoad.cpp binds and checks a program when it is loaded.
+#include "fathom/artifact/ArtifactFile.h"
 #include "fathom/executor/Program.h"
 
 #include "fathom/runtime/Error.h"
@@ -20,10 +21,8 @@ inline const char* inputName(fb::InputKind kind) {
   return fb::EnumNameInputKind(kind);
 }
 
-// Far above any real plan (batches of 64, contexts of 163840), low enough that no product of
-// them with a row width overflows.
-inline constexpr int64_t kMaxBatchLimit = int64_t(1) << 16;
-inline constexpr int64_t kMaxSeqLenLimit = int64_t(1) << 24;
+using artifact::kMaxBatchLimit;
+using artifact::kMaxSeqLenLimit;
 // Rows per extent unit (routed copies: top_k <= 4096 experts), heads per row and elements per
 // head (a vocabulary of logits at most): bounds that keep every product in 64 bits.
 inline constexpr uint32_t kMaxMultiplier = uint32_t(1) << 16;

@@ -12,7 +12,8 @@ void fail(std::string_view where, std::string_view problem) {
   // A root path is spelled "<file>: " so that fieldPath can append to it; trim that here.
   while (!where.empty() && (where.back() == ' ' || where.back() == ':'))
     where.remove_suffix(1);
-  throw Error(std::string(where) + ": " + std::string(problem));
+  // Keys and tokens are quoted as they are; control characters must not break the line.
+  throw Error(singleLine(std::string(where) + ": " + std::string(problem)));
 }
 
 std::string fieldPath(std::string_view where, std::string_view key) {

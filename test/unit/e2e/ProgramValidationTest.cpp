@@ -209,8 +209,9 @@ TEST_F(ProgramValidation, RefusesAnInputBufferOfAnotherType) {
       if (input->kind == fb::InputKind::Ids)
         prefill.buffers[size_t(input->buffer)]->dtype = fb::ElementType::F64;
   });
-  EXPECT_THAT(loadError(path), HasSubstr("input 0 of entry point 'prefill' is not an arena buffer "
-                                         "of one i64 per row"));
+  EXPECT_THAT(loadError(path),
+              HasSubstr("input Ids of entry point 'prefill' is not an arena buffer "
+                        "of one i64 per row"));
 }
 
 TEST_F(ProgramValidation, RefusesAnUnknownExtent) {

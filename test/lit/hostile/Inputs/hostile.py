@@ -72,6 +72,8 @@ CASES = {
     # Sizes a few layers' checkpoint cannot back.
     "huge-layers": lambda t: edit_config(t, lambda c: c.update(num_hidden_layers=2**30)),
     "huge-experts": lambda t: edit_config(t, lambda c: c.update(n_routed_experts=2**32)),
+    "many-experts": lambda t: edit_config(
+        t, lambda c: c.update(num_hidden_layers=1024, n_routed_experts=4096, n_group=4)),
     # Values that turn the logits into NaN.
     "huge-routed-scaling": lambda t: edit_config(t, lambda c: c.update(routed_scaling_factor=1e308)),
     "negative-beta-slow": lambda t: edit_config(t, lambda c: c["rope_parameters"].update(beta_slow=-1)),

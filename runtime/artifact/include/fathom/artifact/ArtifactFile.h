@@ -25,6 +25,12 @@ struct ArtifactHeader {
 };
 static_assert(sizeof(ArtifactHeader) == kHeaderSize);
 
+// The largest plan an artifact may hold (far above any real one: batches of 64, contexts of
+// 163840), low enough that no product of them with a row width overflows 64 bits. The compiler
+// refuses more; the loader refuses artifacts that claim more.
+inline constexpr int64_t kMaxBatchLimit = int64_t(1) << 16;
+inline constexpr int64_t kMaxSeqLenLimit = int64_t(1) << 24;
+
 inline uint64_t alignUp(uint64_t value, uint64_t alignment = kAlignment) {
   return (value + alignment - 1) / alignment * alignment;
 }
