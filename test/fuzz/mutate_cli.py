@@ -226,6 +226,7 @@ def main():
         table[kind][outcome] += 1
         if outcome not in ("ok", "refused"):
             findings += 1
+            os.makedirs(findings_dir, exist_ok=True)
             target = os.path.join(findings_dir, "%s-%s-%d" % (kind, outcome, findings))
             shutil.copytree(keep, target) if os.path.isdir(keep) else shutil.copy(keep, target)
             print("FINDING %s %s: %s (input kept in %s)" % (kind, outcome, err[:300], target))
@@ -241,7 +242,8 @@ def main():
                                      "tokenizer.json") if os.path.exists(os.path.join(folder, n))]
                 name = rng.choices(names, weights=[6, 2, 1, 1][: len(names)])[0]
                 path = os.path.join(folder, name)
-                open(path, "wb").write(mutate_json_text(open(path).read(), rng))
+                mutated = mutate_json_text(open(path).read(), rng)
+                open(path, "wb").write(mutated)
                 if kind == "inspect":
                     outcome, err = run([tool("fathom-compile"), folder, "--inspect"])
                     record(kind, outcome, err, folder)
@@ -261,14 +263,16 @@ def main():
                 path = os.path.join(folder, "model.safetensors")
                 if not os.path.exists(path):
                     continue
-                open(path, "wb").write(mutate_safetensors(path, rng))
+                mutated = mutate_safetensors(path, rng)
+                open(path, "wb").write(mutated)
                 outcome, err = run([tool("fathom-compile"), folder, "--inspect"])
                 record(kind, outcome, err, folder)
             elif kind == "tokenizer":
                 path = os.path.join(folder, rng.choice(["tokenizer.json", "tokenizer_config.json"]))
                 if not os.path.exists(path):
                     continue
-                open(path, "wb").write(mutate_json_text(open(path).read(), rng))
+                mutated = mutate_json_text(open(path).read(), rng)
+                open(path, "wb").write(mutated)
                 outcome, err = run([tool("fathom-tokenize"), folder], stdin=b'{"text": "Hello world"}\n')
                 if outcome == "refused" and err == "":
                     outcome = "ok"  # a per-line error is printed on stdout

@@ -5,6 +5,7 @@
 #include "compiler/driver/CompileCheckpoint.h"
 #include "fathom/artifact/ArtifactFile.h"
 #include "fathom/artifact/Checksum.h"
+#include "fathom/executor/Generate.h"
 #include "fathom/executor/Model.h"
 #include "fathom/runtime/Error.h"
 
@@ -234,6 +235,28 @@ TEST_F(ProgramValidation, RefusesAPlanLargerThanTheMemoryLimit) {
 TEST_F(ProgramValidation, RefusesLimitsOutOfRange) {
   fs::path path = edit([](fb::ArtifactT& a) { a.max_batch = 1u << 30; });
   EXPECT_THAT(loadError(path), HasSubstr("max_batch 1073741824 and max_seq_len 32 must lie in"));
+}
+
+// A plan whose buffers alias one another (here: every arena buffer at offset 0, so that kernels
+// write over the ids, expert rows and cache positions they index with) computes garbage but
+// never faults: kernels check the index arrays they copied, not memory a write may change.
+TEST_F(ProgramValidation, RunsAPlanWhoseBuffersAliasWithoutFaulting) {
+  fs::path path = edit([](fb::ArtifactT& a) {
+    for (auto& point : a.entry_points)
+      for (auto& buffer : point->buffers)
+        if (buffer->kind == fb::BufferKind::Arena)
+          buffer->offset = 0;
+  });
+  std::string outcome = "generated";
+  try {
+    auto model = executor::Model::load(path.string());
+    executor::GenerationOptions options;
+    options.maxNewTokens = 4;
+    executor::generate(*model, {{0, 44, 285, 402}, {0, 452, 344}}, options);
+  } catch (const Error& error) {
+    outcome = error.what();
+  }
+  EXPECT_FALSE(outcome.empty());
 }
 
 } // namespace

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 namespace fathom::cpu {
 namespace {
@@ -37,25 +38,24 @@ template <class T> void accumulate(const T* y, float weight, float* acc, int64_t
 void moeDispatch(const int32_t* expertIndex, int64_t tokens, int64_t topK, int64_t numExperts,
                  int32_t* expertOffsets, int32_t* rowToken, int32_t* slotRow) {
   const int64_t pairs = tokens * topK;
-  std::fill(expertOffsets, expertOffsets + numExperts + 1, 0);
+  // The counts live here, not in expertOffsets, which a caller's buffers may alias with
+  // rowToken or slotRow: what indexes the writes is never written through them.
+  std::vector<int32_t> next(size_t(numExperts) + 1, 0);
   for (int64_t i = 0; i < pairs; ++i) {
     if (expertIndex[i] < 0 || expertIndex[i] >= numExperts)
       throw Error("moeDispatch: expert id " + std::to_string(expertIndex[i]) + " of token " +
                   std::to_string(i / topK) + " is outside [0, " + std::to_string(numExperts) + ")");
-    ++expertOffsets[expertIndex[i] + 1];
+    ++next[size_t(expertIndex[i]) + 1];
   }
   for (int64_t e = 0; e < numExperts; ++e)
-    expertOffsets[e + 1] += expertOffsets[e];
-  // Counting sort: expertOffsets[e] serves as expert e's next free row, which leaves it at the
-  // start of expert e + 1; shifting by one restores the offsets.
+    next[size_t(e) + 1] += next[size_t(e)];
+  std::copy(next.begin(), next.end(), expertOffsets);
+  // Counting sort: next[e] serves as expert e's next free row.
   for (int64_t i = 0; i < pairs; ++i) {
-    int32_t row = expertOffsets[expertIndex[i]]++;
+    int32_t row = next[size_t(expertIndex[i])]++;
     rowToken[row] = int32_t(i / topK);
     slotRow[i] = row;
   }
-  for (int64_t e = numExperts; e > 0; --e)
-    expertOffsets[e] = expertOffsets[e - 1];
-  expertOffsets[0] = 0;
 }
 
 void moeCombine(ThreadPool& pool, MoeCombineOrder order, DType type, const void* expertOut,

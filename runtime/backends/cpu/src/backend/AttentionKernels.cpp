@@ -111,7 +111,7 @@ Factory attentionKernel(CpuResources& cpu, const fb::KernelCall& call,
   float scale = p->scale();
   bool causal = p->causal();
   return makeKernel([&cpu, &q, &k, &v, &mask, &out, qRope, kRope, start, rotation, positions, scale,
-                     causal](const CallContext& c) {
+                     causal, copy = std::vector<int64_t>()](const CallContext& c) mutable {
     Tensor qt = c.tensor(q), kt = c.tensor(k), vt = c.tensor(v), mt = c.tensor(mask);
     Tensor ot = c.tensor(out);
     AttentionArgs a;
@@ -165,7 +165,7 @@ Factory attentionKernel(CpuResources& cpu, const fb::KernelCall& call,
       startT = c.tensor(*start);
       if (startT.type != DType::I64 || startT.rows() != a.batch || startT.width() != 1)
         shapeError("attention", "query_start must be one i64 per sequence");
-      a.queryStart = startT.as<int64_t>();
+      a.queryStart = c.planning() ? nullptr : snapshot(copy, startT);
     }
     if (mt.type != DType::Bool || mt.rowsPerBatch != a.keyLen || mt.batches != a.batch ||
         vt.rowsPerBatch != a.keyLen || ot.rowsPerBatch != a.queryLen || ot.heads != a.heads ||
@@ -205,8 +205,8 @@ Factory cacheAppend(CpuResources& cpu, const fb::KernelCall& call,
     rotation = rotationOf(*fused, weights, int64_t(pieces[size_t(ropePiece)]->head_dim()), name);
     positions = fused->positions();
   }
-  return makeKernel([&cpu, &cache, &start, pieces, ropePiece, rotation,
-                     positions](const CallContext& c) {
+  return makeKernel([&cpu, &cache, &start, pieces, ropePiece, rotation, positions,
+                     copy = std::vector<int64_t>()](const CallContext& c) mutable {
     Tensor cacheT = c.tensor(cache), startT = c.tensor(start);
     std::vector<Tensor> in;
     int64_t width = 0;
@@ -235,7 +235,7 @@ Factory cacheAppend(CpuResources& cpu, const fb::KernelCall& call,
     }
     if (c.planning())
       return;
-    const int64_t* starts = startT.as<int64_t>();
+    const int64_t* starts = snapshot(copy, startT);
     for (int64_t b = 0; b < batch; ++b)
       if (starts[b] < 0 || starts[b] + tokens > cacheT.capacityPerBatch)
         throw Error("the KV cache is full: sequence " + std::to_string(b) + " would hold " +

@@ -8,8 +8,10 @@
 #include "fathom/cpu/ThreadPool.h"
 #include "fathom/runtime/Error.h"
 
+#include <cstring>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace fathom::cpu {
 
@@ -79,5 +81,18 @@ template <class Fn> void forEachRun(const Tensor& a, const Tensor& b, Fn&& fn) {
 }
 
 [[noreturn]] void shapeError(const char* kernel, const std::string& what);
+
+// Index arrays (token ids, expert rows, cache positions) live in the arena, which an inconsistent
+// plan may alias with an operand the kernel writes. A kernel copies each once, checks the copy
+// and indexes with the copy only, so what it checked is what it uses. `copy` keeps its capacity
+// from step to step.
+template <class T> const T* snapshot(std::vector<T>& copy, const Tensor& t) {
+  copy.resize(size_t(t.rows() * t.width()));
+  T* to = copy.data();
+  for (int64_t b = 0; b < t.batches; ++b)
+    for (int64_t r = 0; r < t.rowsPerBatch; ++r, to += t.width())
+      std::memcpy(to, t.row(b, r), size_t(t.width()) * sizeof(T));
+  return copy.data();
+}
 
 } // namespace fathom::cpu

@@ -36,7 +36,8 @@ Factory embedding(CpuResources& cpu, const fb::KernelCall& call, const std::vect
   const fb::View& out = required(p->out(), "embedding", "out");
   if (table.shape.size() != 2)
     shapeError("embedding", "table " + table.name + " is not a matrix");
-  return makeKernel([&cpu, &table, &ids, &out](const CallContext& c) {
+  return makeKernel([&cpu, &table, &ids, &out,
+                     copy = std::vector<int64_t>()](const CallContext& c) mutable {
     Tensor idsT = c.tensor(ids), outT = c.tensor(out);
     if (idsT.type != DType::I64 || !idsT.packed() || idsT.width() != 1 || !outT.packed() ||
         outT.rowStride != table.shape[1] || outT.width() != table.shape[1] ||
@@ -45,7 +46,7 @@ Factory embedding(CpuResources& cpu, const fb::KernelCall& call, const std::vect
     if (c.planning())
       return;
     cpu::embedding(*cpu.pool, table.type, table.data, table.shape[0], table.shape[1],
-                   idsT.as<int64_t>(), idsT.rows(), outT.type, outT.data);
+                   snapshot(copy, idsT), idsT.rows(), outT.type, outT.data);
   });
 }
 

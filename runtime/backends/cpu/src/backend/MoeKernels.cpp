@@ -88,7 +88,8 @@ Factory moeDispatch(CpuResources&, const fb::KernelCall& call, const std::vector
   if (experts < 1 || topK < 1 || topK > experts)
     shapeError(name, "top_k " + std::to_string(topK) + " of " + std::to_string(experts) +
                          " experts is not a routing");
-  return makeKernel([&indices, &offsets, &rowToken, &slotRow, experts, topK](const CallContext& c) {
+  return makeKernel([&indices, &offsets, &rowToken, &slotRow, experts, topK,
+                     copy = std::vector<int32_t>()](const CallContext& c) mutable {
     Tensor in = c.tensor(indices), o = c.tensor(offsets), rt = c.tensor(rowToken),
            sr = c.tensor(slotRow);
     requirePacked("moe_dispatch", in, topK, DType::I32);
@@ -99,8 +100,8 @@ Factory moeDispatch(CpuResources&, const fb::KernelCall& call, const std::vector
       shapeError("moe_dispatch", "row_token and slot_row need tokens x top_k rows");
     if (c.planning())
       return;
-    cpu::moeDispatch(in.as<int32_t>(), in.rows(), topK, experts, o.as<int32_t>(), rt.as<int32_t>(),
-                     sr.as<int32_t>());
+    cpu::moeDispatch(snapshot(copy, in), in.rows(), topK, experts, o.as<int32_t>(),
+                     rt.as<int32_t>(), sr.as<int32_t>());
   });
 }
 
@@ -110,22 +111,23 @@ Factory gatherRowsKernel(CpuResources& cpu, const fb::KernelCall& call, const st
   const fb::View& x = required(p->x(), "gather_rows", "x");
   const fb::View& rows = required(p->rows(), "gather_rows", "rows");
   const fb::View& out = required(p->out(), "gather_rows", "out");
-  return makeKernel([&cpu, &x, &rows, &out](const CallContext& c) {
-    Tensor in = c.tensor(x), index = c.tensor(rows), result = c.tensor(out);
-    if (!in.packed() || !result.packed() || index.type != DType::I32 || index.width() != 1 ||
-        index.rows() != result.rows() || in.width() != result.width() || in.type != result.type ||
-        !in.contiguousRows() || !result.contiguousRows())
-      shapeError("gather_rows", "needs packed rows and one i32 index per output row");
-    if (c.planning())
-      return;
-    const int32_t* indices = index.as<int32_t>();
-    for (int64_t i = 0; i < index.rows(); ++i)
-      if (indices[i] < 0 || indices[i] >= in.rows())
-        throw Error("gather_rows: row " + std::to_string(indices[i]) + " is outside the " +
-                    std::to_string(in.rows()) + " rows of this call");
-    cpu::gatherRows(*cpu.pool, in.type, in.data, in.rowStride, indices, index.rows(), in.width(),
-                    result.data, result.rowStride);
-  });
+  return makeKernel(
+      [&cpu, &x, &rows, &out, copy = std::vector<int32_t>()](const CallContext& c) mutable {
+        Tensor in = c.tensor(x), index = c.tensor(rows), result = c.tensor(out);
+        if (!in.packed() || !result.packed() || index.type != DType::I32 || index.width() != 1 ||
+            index.rows() != result.rows() || in.width() != result.width() ||
+            in.type != result.type || !in.contiguousRows() || !result.contiguousRows())
+          shapeError("gather_rows", "needs packed rows and one i32 index per output row");
+        if (c.planning())
+          return;
+        const int32_t* indices = snapshot(copy, index);
+        for (int64_t i = 0; i < index.rows(); ++i)
+          if (indices[i] < 0 || indices[i] >= in.rows())
+            throw Error("gather_rows: row " + std::to_string(indices[i]) + " is outside the " +
+                        std::to_string(in.rows()) + " rows of this call");
+        cpu::gatherRows(*cpu.pool, in.type, in.data, in.rowStride, indices, index.rows(),
+                        in.width(), result.data, result.rowStride);
+      });
 }
 
 Factory expertLinear(CpuResources& cpu, const fb::KernelCall& call,
@@ -147,7 +149,8 @@ Factory expertLinear(CpuResources& cpu, const fb::KernelCall& call,
   LinearArgs large;
   large.rows = kRowwiseMaxRows + 1;
   cpu.reserveScratch(linearScratchBytes(large, *cpu.pool));
-  return makeKernel([&cpu, &x, &offsets, &out, experts](const CallContext& c) {
+  return makeKernel([&cpu, &x, &offsets, &out, experts,
+                     copy = std::vector<int32_t>()](const CallContext& c) mutable {
     Tensor in = c.tensor(x), ranges = c.tensor(offsets), result = c.tensor(out);
     int64_t count = int64_t(experts.size());
     requirePacked("expert_linear", ranges, count + 1, DType::I32);
@@ -156,14 +159,14 @@ Factory expertLinear(CpuResources& cpu, const fb::KernelCall& call,
     checkLinearRows(*experts.front(), in, result);
     if (c.planning())
       return;
-    const int32_t* bounds = ranges.as<int32_t>();
+    const int32_t* bounds = snapshot(copy, ranges);
     if (bounds[0] != 0 || bounds[count] != in.rows())
       shapeError("expert_linear", "expert row ranges do not cover the grouped rows");
     size_t inRow = size_t(in.rowStride) * dtypeSize(in.type);
     size_t outRow = size_t(result.rowStride) * dtypeSize(result.type);
     for (int64_t e = 0; e < count; ++e) {
       int64_t begin = bounds[e], rows = bounds[e + 1] - bounds[e];
-      if (rows < 0 || begin + rows > in.rows())
+      if (begin < 0 || rows < 0 || begin + rows > in.rows())
         shapeError("expert_linear", "expert row ranges are not ascending");
       if (rows == 0)
         continue;
@@ -198,7 +201,8 @@ Factory groupedLinearKernel(CpuResources& cpu, const fb::KernelCall& call,
   cpu.reserveScratch(groupedLinearScratchBytes(*cpu.pool));
   auto tasks = std::make_shared<std::vector<GroupedLinearTask>>();
   tasks->reserve(size_t(args.groups) * 8);
-  return makeKernel([&cpu, &x, &offsets, &out, args, tasks, name](const CallContext& c) mutable {
+  return makeKernel([&cpu, &x, &offsets, &out, args, tasks, name,
+                     copy = std::vector<int32_t>()](const CallContext& c) mutable {
     Tensor in = c.tensor(x), ranges = c.tensor(offsets), result = c.tensor(out);
     requirePacked(name, ranges, args.groups + 1, DType::I32);
     if (!in.packed() || !result.packed() || in.rows() != result.rows() ||
@@ -208,7 +212,7 @@ Factory groupedLinearKernel(CpuResources& cpu, const fb::KernelCall& call,
                        "stacked weight");
     if (c.planning())
       return;
-    args.offsets = ranges.as<int32_t>();
+    args.offsets = snapshot(copy, ranges);
     bool ascending = args.offsets[0] == 0 && args.offsets[args.groups] == in.rows();
     for (int64_t e = 0; ascending && e < args.groups; ++e)
       ascending = args.offsets[e] <= args.offsets[e + 1];
@@ -237,28 +241,27 @@ Factory moeCombineKernel(CpuResources& cpu, const fb::KernelCall& call, const st
   MoeCombineOrder order = p->order() == fb::CombineOrder::EagerExpertLoop
                               ? MoeCombineOrder::EagerExpertLoop
                               : MoeCombineOrder::GroupedMm;
-  return makeKernel(
-      [&cpu, &expertOut, &slotRow, &indices, &weightsIn, &out, topK, order](const CallContext& c) {
-        Tensor y = c.tensor(expertOut), sr = c.tensor(slotRow), ix = c.tensor(indices),
-               w = c.tensor(weightsIn), result = c.tensor(out);
-        requirePacked("moe_combine", ix, topK, DType::I32);
-        requirePacked("moe_combine", w, topK, DType::F32);
-        requirePacked("moe_combine", sr, 1, DType::I32);
-        if (!y.packed() || !result.packed() || sr.rows() != ix.rows() * topK ||
-            result.rows() != ix.rows() || y.width() != result.width() || y.type != result.type ||
-            !y.contiguousRows() || !result.contiguousRows())
-          shapeError("moe_combine", "operands disagree on rows or width");
-        if (c.planning())
-          return;
-        const int32_t* slots = sr.as<int32_t>();
-        for (int64_t s = 0; s < sr.rows(); ++s)
-          if (slots[s] < 0 || slots[s] >= y.rows())
-            throw Error("moe_combine: slot row " + std::to_string(slots[s]) + " is outside the " +
-                        std::to_string(y.rows()) + " expert rows");
-        cpu::moeCombine(*cpu.pool, order, y.type, y.data, y.rowStride, sr.as<int32_t>(),
-                        ix.as<int32_t>(), w.as<float>(), ix.rows(), topK, y.width(), result.data,
-                        result.rowStride);
-      });
+  return makeKernel([&cpu, &expertOut, &slotRow, &indices, &weightsIn, &out, topK, order,
+                     copy = std::vector<int32_t>()](const CallContext& c) mutable {
+    Tensor y = c.tensor(expertOut), sr = c.tensor(slotRow), ix = c.tensor(indices),
+           w = c.tensor(weightsIn), result = c.tensor(out);
+    requirePacked("moe_combine", ix, topK, DType::I32);
+    requirePacked("moe_combine", w, topK, DType::F32);
+    requirePacked("moe_combine", sr, 1, DType::I32);
+    if (!y.packed() || !result.packed() || sr.rows() != ix.rows() * topK ||
+        result.rows() != ix.rows() || y.width() != result.width() || y.type != result.type ||
+        !y.contiguousRows() || !result.contiguousRows())
+      shapeError("moe_combine", "operands disagree on rows or width");
+    if (c.planning())
+      return;
+    const int32_t* slots = snapshot(copy, sr);
+    for (int64_t s = 0; s < sr.rows(); ++s)
+      if (slots[s] < 0 || slots[s] >= y.rows())
+        throw Error("moe_combine: slot row " + std::to_string(slots[s]) + " is outside the " +
+                    std::to_string(y.rows()) + " expert rows");
+    cpu::moeCombine(*cpu.pool, order, y.type, y.data, y.rowStride, slots, ix.as<int32_t>(),
+                    w.as<float>(), ix.rows(), topK, y.width(), result.data, result.rowStride);
+  });
 }
 
 } // namespace
