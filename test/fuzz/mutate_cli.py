@@ -192,7 +192,8 @@ def run(command, stdin=b""):
         return "crash", err
     if done.returncode == 0:
         return "ok", err
-    lines = [line for line in err.splitlines() if line.strip()]
+    # Warnings come before the error, one line each; the refusal itself must be one line.
+    lines = [line for line in err.splitlines() if line.strip() and ": warning: " not in line]
     if (len(lines) != 1 or any(text in err for text in INTERNAL_TEXTS)) and not err.startswith(
             "fathom: interrupted"):
         return "bad-error", err
