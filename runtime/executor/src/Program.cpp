@@ -63,8 +63,18 @@ backend::Tensor StepContext::tensor(const fb::View& view) const {
     t.rowsPerBatch = multiplier;
     break;
   }
+  // Offsets and strides past any buffer are refused before they enter signed arithmetic.
+  const uint64_t batchStride = view.batch_stride()
+                                   ? view.batch_stride()
+                                   : saturatingProduct(uint64_t(t.rowsPerBatch), view.row_stride());
+  for (uint64_t elements : {view.offset(), view.row_stride(), batchStride, view.head_stride()})
+    if (elements > kMaxElements)
+      throw Error(path_ + ": a kernel operand's offset or stride of " +
+                  (elements == UINT64_MAX ? std::string("overflowing") : std::to_string(elements)) +
+                  " elements reaches past any buffer (at most " + std::to_string(kMaxElements) +
+                  ")");
   t.rowStride = int64_t(view.row_stride());
-  t.batchStride = view.batch_stride() ? int64_t(view.batch_stride()) : t.rowsPerBatch * t.rowStride;
+  t.batchStride = int64_t(batchStride);
   t.heads = std::max<uint32_t>(view.heads(), 1);
   t.headDim = view.head_dim();
   t.headStride = int64_t(view.head_stride());

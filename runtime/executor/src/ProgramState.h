@@ -28,6 +28,8 @@ using artifact::kMaxSeqLenLimit;
 inline constexpr uint32_t kMaxMultiplier = uint32_t(1) << 16;
 inline constexpr uint32_t kMaxHeads = uint32_t(1) << 16;
 inline constexpr uint32_t kMaxHeadDim = uint32_t(1) << 26;
+// Elements a view's offset or stride may span: 2^48, past any buffer a machine holds.
+inline constexpr uint64_t kMaxElements = uint64_t(1) << 48;
 
 inline bool knownElementType(fb::ElementType type) {
   return uint8_t(type) <= uint8_t(fb::ElementType::MAX) && type != fb::ElementType::U4;
