@@ -39,18 +39,22 @@ void removeAndDie(int signal) {
   std::raise(signal);
 }
 
-int claimSlot(const std::string& path) {
-  if (path.size() >= PATH_MAX)
-    return -1;
+int claimSlot() {
   for (size_t i = 0; i < kSlots; ++i) {
     bool expected = false;
-    if (slots[i].claimed.compare_exchange_strong(expected, true)) {
-      std::memcpy(slots[i].path, path.c_str(), path.size() + 1);
-      slots[i].live.store(true, std::memory_order_release);
+    if (slots[i].claimed.compare_exchange_strong(expected, true))
       return int(i);
-    }
   }
   return -1;
+}
+
+// Makes `path` the slot's live path (the handler removes it from now on).
+void publish(int slot, const std::string& path) {
+  if (slot < 0 || path.size() >= PATH_MAX)
+    return;
+  slots[size_t(slot)].live.store(false, std::memory_order_release);
+  std::memcpy(slots[size_t(slot)].path, path.c_str(), path.size() + 1);
+  slots[size_t(slot)].live.store(true, std::memory_order_release);
 }
 
 } // namespace
@@ -65,15 +69,22 @@ void removeTemporaryFilesOnInterrupt() {
 }
 
 TemporaryFile::TemporaryFile(const std::string& finalPath) : finalPath_(finalPath) {
+  // The path is published to the handler before the file exists, so that no signal can arrive
+  // between the two: a name taken already (a stale file of a dead process with our pid) is only
+  // ever removed, never written.
+  slot_ = claimSlot();
   int fd = -1;
   for (int attempt = 0; fd < 0; ++attempt) {
     path_ = finalPath + ".partial." + std::to_string(::getpid()) + "." +
             std::to_string(counter.fetch_add(1));
+    publish(slot_, path_);
     fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0 && (errno != EEXIST || attempt > 1000))
-      throw Error(path_ + ": cannot create artifact: " + std::strerror(errno));
+    if (fd < 0 && (errno != EEXIST || attempt > 1000)) {
+      const int error = errno;
+      release();
+      throw Error(path_ + ": cannot create artifact: " + std::strerror(error));
+    }
   }
-  slot_ = claimSlot(path_);
   stream_ = ::fdopen(fd, "wb");
   if (!stream_) {
     const int error = errno;
