@@ -1,6 +1,7 @@
 #include "ProgramState.h"
 
 #include "Registry.h"
+#include "fathom/runtime/Json.h"
 
 #include <unistd.h>
 
@@ -36,6 +37,45 @@ std::vector<backend::StepShape> planningShapes(fb::EntryKind kind,
 }
 
 } // namespace
+
+void Program::Impl::checkAgainstConfig() const {
+  const fb::Artifact& meta = file->metadata();
+  if (!meta.model_config_json())
+    throw Error(path + ": the artifact holds no model config");
+  const nlohmann::json config =
+      parseJsonStrict(meta.model_config_json()->string_view(), path + ": model_config_json");
+  // DeepSeek-V3/V2 keep it at the top; DeepSeek-VL in text_config.
+  auto member = [](const nlohmann::json& object, const char* key) -> const nlohmann::json* {
+    if (!object.is_object())
+      return nullptr;
+    auto found = object.find(key);
+    return found == object.end() || found->is_null() ? nullptr : &*found;
+  };
+  const nlohmann::json* vocab = member(config, "vocab_size");
+  if (const nlohmann::json* text = member(config, "text_config"); !vocab && text)
+    vocab = member(*text, "vocab_size");
+  if (!vocab || !isNonNegativeInteger(*vocab))
+    throw Error(path + ": model_config_json has no vocab_size");
+  const int64_t vocabSize = vocab->get<int64_t>();
+  const std::string head = meta.head() ? meta.head()->str() : "causal_lm";
+  const int64_t labels = meta.labels() ? int64_t(meta.labels()->size()) : 0;
+  for (const auto& [kind, bound] : entries) {
+    const std::string name = bound.entry->name()->str();
+    if (const auto* inputs = bound.entry->inputs())
+      for (const fb::EntryInput* input : *inputs)
+        if (input->kind() == fb::InputKind::Ids && input->upper_bound() != vocabSize)
+          throw Error(path + ": entry point '" + name + "' takes token ids below " +
+                      std::to_string(input->upper_bound()) + ", but the config's vocab_size is " +
+                      std::to_string(vocabSize));
+    const int64_t width = bound.buffers[size_t(bound.entry->output()->buffer())].rowElements;
+    const int64_t expected = head == "causal_lm" ? vocabSize : labels;
+    if (width != expected)
+      throw Error(path + ": entry point '" + name + "' returns rows of " + std::to_string(width) +
+                  (head == "causal_lm" ? " logits, but the config's vocab_size is "
+                                       : " scores, but the artifact names labels: ") +
+                  std::to_string(expected));
+  }
+}
 
 void Program::Impl::bind() {
   const fb::Artifact& meta = file->metadata();
@@ -84,6 +124,7 @@ void Program::Impl::bind() {
     }
   for (const fb::EntryPoint* entry : *meta.entry_points())
     bindEntry(*entry);
+  checkAgainstConfig();
 }
 
 void Program::Impl::bindEntry(const fb::EntryPoint& entry) {

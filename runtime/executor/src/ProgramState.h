@@ -135,6 +135,9 @@ struct Program::Impl {
 
   void bind();
   void bindEntry(const fb::EntryPoint& entry);
+  // The program's vocabulary (token id bound, logits width) or labels agree with the config
+  // the artifact was compiled from.
+  void checkAgainstConfig() const;
   const detail::BoundEntry& entryOf(fb::EntryKind kind) const;
 };
 

@@ -234,6 +234,16 @@ TEST_F(ProgramValidation, RefusesAPlanLargerThanTheMemoryLimit) {
   EXPECT_THAT(loadError(path), HasSubstr("bytes of activations and caches, more than the"));
 }
 
+TEST_F(ProgramValidation, RefusesAProgramThatDisagreesWithItsConfig) {
+  fs::path path = edit([](fb::ArtifactT& a) {
+    nlohmann::json config = nlohmann::json::parse(a.model_config_json);
+    config["vocab_size"] = 1000;
+    a.model_config_json = config.dump();
+  });
+  EXPECT_THAT(loadError(path), HasSubstr("entry point 'prefill' takes token ids below 512, but the "
+                                         "config's vocab_size is 1000"));
+}
+
 TEST_F(ProgramValidation, RefusesLimitsOutOfRange) {
   fs::path path = edit([](fb::ArtifactT& a) { a.max_batch = 1u << 30; });
   EXPECT_THAT(loadError(path), HasSubstr("max_batch 1073741824 and max_seq_len 32 must lie in"));
