@@ -200,11 +200,12 @@ void Program::Impl::bindEntry(const fb::EntryPoint& entry) {
       entry.output()->multiplier() > kMaxMultiplier ||
       bound.buffers[size_t(entry.output()->buffer())].rowElements < 1)
     throw Error(path + ": the output of entry point '" + name + "' is not an output buffer");
+  const std::vector<backend::StepShape> shapes = planningShapes(entry.kind(), bound.limits);
   {
     // run() sizes the output from the step; at the plan's largest it must fit the budget too.
     const fb::View& output = *entry.output();
     const BoundBuffer& buffer = bound.buffers[size_t(output.buffer())];
-    const backend::StepShape largest = planningShapes(entry.kind(), bound.limits).front();
+    const backend::StepShape largest = shapes.front();
     const uint64_t bytes = saturatingProduct(
         saturatingProduct(uint64_t(rowsOf(output.extent(), output.multiplier(), largest)),
                           uint64_t(buffer.rowElements)),
@@ -231,7 +232,7 @@ void Program::Impl::bindEntry(const fb::EntryPoint& entry) {
   }
   // Every call checked at the plan's extremes before anything runs: operands inside their
   // buffers and consistent with each other and the weights.
-  for (const backend::StepShape& shape : planningShapes(entry.kind(), bound.limits)) {
+  for (const backend::StepShape& shape : shapes) {
     StepContext context(path, weights, bound, shape, /*planning=*/true);
     for (size_t i = 0; i < bound.kernels.size(); ++i) {
       try {

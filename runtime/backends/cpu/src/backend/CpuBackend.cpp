@@ -177,7 +177,6 @@ void checkLinearRows(const Weight& weight, const Tensor& x, const Tensor& y) {
 
 void linearRows(ThreadPool& pool, Scratch scratch, const Weight& weight, const Weight* bias,
                 const Tensor& x, const Tensor& y) {
-  checkLinearRows(weight, x, y);
   forEachRun(x, y, [&](std::byte* in, std::byte* out, int64_t rows) {
     linear(linearArgs(weight, bias, rows, x.type, in, x.rowStride, y.type, out, y.rowStride), pool,
            scratch);

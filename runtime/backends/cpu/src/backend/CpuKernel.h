@@ -63,7 +63,8 @@ const Weight* optionalWeightAt(const std::vector<Weight>& weights, int32_t index
 
 // Throws unless x [rows, in] -> y [rows, out] fits the matrix `weight` [out, in].
 void checkLinearRows(const Weight& weight, const Tensor& x, const Tensor& y);
-// y[rows, out] = x W^T (+ bias) over the rows of `x` and `y`, which follow the same extent.
+// y[rows, out] = x W^T (+ bias) over the rows of `x` and `y`, which follow the same extent;
+// the caller has checked them with checkLinearRows.
 void linearRows(ThreadPool& pool, Scratch scratch, const Weight& weight, const Weight* bias,
                 const Tensor& x, const Tensor& y);
 LinearArgs linearArgs(const Weight& weight, const Weight* bias, int64_t rows, DType xType,
