@@ -3,6 +3,8 @@
 // residual, then the final norm and the head. Numerics follow shared/reference/model-spec.md.
 #include "models/DeepseekBuilder.h"
 
+#include "models/BuilderSupport.h"
+
 #include "dialects/fathom/FathomConventions.h"
 #include "dialects/fathom/FathomDialect.h"
 #include "fathom/frontend/DeepseekTensors.h"
@@ -22,165 +24,6 @@ using frontend::DeepseekConfig;
 using frontend::ModelConfig;
 using frontend::ProjectionNames;
 using frontend::RopeType;
-
-mlir::Type elementType(mlir::MLIRContext& context, DType dtype) {
-  switch (dtype) {
-  case DType::F32:
-    return mlir::Float32Type::get(&context);
-  case DType::BF16:
-    return mlir::BFloat16Type::get(&context);
-  case DType::F8E4M3:
-    return mlir::Float8E4M3FNType::get(&context);
-  default:
-    throw Error("model builder: compute dtype " + std::string(dtypeName(dtype)) +
-                " is not supported (use F32 or BF16)");
-  }
-}
-
-mlir::fathom::DType dialectDType(DType dtype) {
-  switch (dtype) {
-  case DType::F32:
-    return mlir::fathom::DType::f32;
-  case DType::F16:
-    return mlir::fathom::DType::f16;
-  case DType::BF16:
-    return mlir::fathom::DType::bf16;
-  case DType::F8E4M3:
-    return mlir::fathom::DType::f8e4m3;
-  case DType::F8E5M2:
-    return mlir::fathom::DType::f8e5m2;
-  default:
-    throw Error("model builder: weights of dtype " + std::string(dtypeName(dtype)) +
-                " are not supported");
-  }
-}
-
-// Declares each checkpoint tensor as a fathom.param the first time an op refers to it.
-class ParamTable {
-public:
-  ParamTable(mlir::ModuleOp module, const frontend::WeightCatalog& weights, DType compute)
-      : module_(module), weights_(weights), compute_(compute) {}
-
-  // `keepDtype`: the weight keeps its checkpoint dtype (the fp32 router bias of V3).
-  mlir::FlatSymbolRefAttr get(const std::string& name, bool keepDtype = false) {
-    if (auto found = declared_.find(name); found != declared_.end())
-      return found->second;
-    frontend::WeightInfo info = weights_.get(name);
-    mlir::OpBuilder builder = declarationBuilder();
-    mlir::MLIRContext& context = *module_.getContext();
-    llvm::SmallVector<int64_t> shape(info.shape.begin(), info.shape.end());
-    mlir::FlatSymbolRefAttr symbol = mlir::FlatSymbolRefAttr::get(&context, name);
-    auto loc = builder.getUnknownLoc();
-    if (info.dtype == DType::F8E4M3) {
-      mlir::FlatSymbolRefAttr scale = get(frontend::fp8ScaleName(name), /*keepDtype=*/true);
-      auto quant =
-          mlir::fathom::BlockQuantAttr::get(&context, mlir::fathom::DType::f8e4m3, kBlock, kBlock);
-      auto type = mlir::RankedTensorType::get(shape, elementType(context, DType::F8E4M3));
-      mlir::fathom::ParamOp::create(builder, loc, name, type, builder.getStringAttr(name), nullptr,
-                                    quant, scale, nullptr, nullptr);
-    } else {
-      DType stored = keepDtype ? info.dtype : compute_;
-      auto type = mlir::RankedTensorType::get(shape, elementType(context, stored));
-      mlir::fathom::DTypeAttr sourceDtype;
-      if (stored != info.dtype)
-        sourceDtype = mlir::fathom::DTypeAttr::get(&context, dialectDType(info.dtype));
-      mlir::fathom::ParamOp::create(builder, loc, name, type, builder.getStringAttr(name),
-                                    sourceDtype, nullptr, nullptr, nullptr, nullptr);
-    }
-    declared_.emplace(name, symbol);
-    return symbol;
-  }
-
-  // A bias, or null when the layer has none.
-  mlir::FlatSymbolRefAttr bias(const ProjectionNames& names) {
-    return names.bias.empty() ? nullptr : get(names.bias);
-  }
-
-  // A weight stored contiguously inside `source` from element `offset` on, with `shape`: one
-  // expert's slice of a fused expert tensor. Declared under its per-expert hub name.
-  mlir::FlatSymbolRefAttr getSlice(const std::string& name, const std::string& source,
-                                   int64_t offset, llvm::ArrayRef<int64_t> shape) {
-    frontend::WeightInfo info = weights_.get(source);
-    if (info.dtype == DType::F8E4M3)
-      throw Error("model builder: " + source +
-                  ": FP8 fused expert tensors are not supported yet (use the per-expert layout)");
-    int64_t count = 1, available = 1;
-    for (int64_t dim : shape)
-      count *= dim;
-    for (int64_t dim : info.shape)
-      available *= dim;
-    if (offset < 0 || offset + count > available)
-      throw Error("model builder: " + name + " would lie outside " + source + " " +
-                  frontend::formatShape(info.shape));
-    mlir::OpBuilder builder = declarationBuilder();
-    mlir::MLIRContext& context = *module_.getContext();
-    auto type = mlir::RankedTensorType::get(shape, elementType(context, compute_));
-    mlir::fathom::DTypeAttr sourceDtype;
-    if (compute_ != info.dtype)
-      sourceDtype = mlir::fathom::DTypeAttr::get(&context, dialectDType(info.dtype));
-    mlir::fathom::ParamOp::create(builder, builder.getUnknownLoc(), name, type,
-                                  builder.getStringAttr(source), sourceDtype, nullptr, nullptr,
-                                  builder.getI64IntegerAttr(offset), nullptr);
-    auto symbol = mlir::FlatSymbolRefAttr::get(&context, name);
-    declared_.emplace(name, symbol);
-    return symbol;
-  }
-
-  bool has(const std::string& name) const { return weights_.find(name).has_value(); }
-
-  // Params are declared ahead of `function`, so the module reads top-down.
-  void declareBefore(mlir::Operation* function) { anchor_ = function; }
-
-private:
-  mlir::OpBuilder declarationBuilder() {
-    mlir::OpBuilder builder = mlir::OpBuilder::atBlockEnd(module_.getBody());
-    if (anchor_)
-      builder.setInsertionPoint(anchor_);
-    return builder;
-  }
-
-  static constexpr int64_t kBlock = 128;
-  mlir::ModuleOp module_;
-  const frontend::WeightCatalog& weights_;
-  DType compute_;
-  std::unordered_map<std::string, mlir::FlatSymbolRefAttr> declared_;
-  mlir::Operation* anchor_ = nullptr;
-};
-
-mlir::fathom::RopeAttr ropeAttr(mlir::MLIRContext& context, const DeepseekConfig& config) {
-  const frontend::RopeConfig& rope = config.rope;
-  mlir::fathom::RopeScaling scaling;
-  double attentionFactor = 1.0;
-  switch (rope.type) {
-  case RopeType::Default:
-    scaling = mlir::fathom::RopeScaling::none;
-    break;
-  case RopeType::Linear:
-    scaling = mlir::fathom::RopeScaling::linear;
-    break;
-  case RopeType::Yarn:
-    scaling = mlir::fathom::RopeScaling::yarn;
-    // HF _compute_yarn_parameters: an explicit attention_factor wins; else the ratio of the two
-    // mscales when both are set (1.0 for V3); else get_mscale(factor).
-    if (rope.attentionFactor)
-      attentionFactor = *rope.attentionFactor;
-    else if (rope.mscale && rope.mscaleAllDim && *rope.mscale != 0 && *rope.mscaleAllDim != 0)
-      attentionFactor =
-          yarnMscale(rope.factor, *rope.mscale) / yarnMscale(rope.factor, *rope.mscaleAllDim);
-    else
-      attentionFactor = yarnMscale(rope.factor);
-    break;
-  default:
-    throw Error("model builder: rope type " + std::string(frontend::ropeTypeName(rope.type)) +
-                " is not supported for DeepSeek models (default, linear or yarn)");
-  }
-  int64_t original = rope.originalMaxPositionEmbeddings > 0 ? rope.originalMaxPositionEmbeddings
-                                                            : config.maxPositionEmbeddings;
-  return mlir::fathom::RopeAttr::get(&context, llvm::APFloat(rope.theta), config.qkRopeHeadDim,
-                                     scaling, llvm::APFloat(rope.factor), original,
-                                     llvm::APFloat(rope.betaFast), llvm::APFloat(rope.betaSlow),
-                                     llvm::APFloat(attentionFactor), rope.truncate);
-}
 
 // qk_head_dim^-0.5, times mscale(factor, mscale_all_dim)^2 for YaRN. transformers 5.23 applies
 // the correction in deepseek_v2 too (test/reference/README.md), unlike the older port.
@@ -291,12 +134,15 @@ private:
         i64(config_.vHeadDim), i64(config_.kvLoraRank),
         builder_.getF32FloatAttr(float(softmaxScale(config_))),
         // HF builds q_a_layernorm and kv_a_layernorm without passing eps: 1e-6 always.
-        builder_.getF32FloatAttr(1e-6f), ropeAttr(context_, config_), ropeMode(),
-        lora ? nullptr : sym(names.qProj->weight), lora ? sym(names.qAProj.weight) : nullptr,
-        lora ? sym(names.qALayernorm) : nullptr, lora ? sym(names.qBProj.weight) : nullptr,
-        sym(names.kvAProj.weight), sym(names.kvALayernorm), sym(names.kvBProj.weight),
-        sym(names.oProj.weight), lora ? params_.bias(names.qAProj) : nullptr,
-        params_.bias(names.kvAProj), params_.bias(names.oProj));
+        builder_.getF32FloatAttr(1e-6f),
+        ropeAttr(context_, config_.rope, config_.qkRopeHeadDim, config_.maxPositionEmbeddings,
+                 "DeepSeek"),
+        ropeMode(), lora ? nullptr : sym(names.qProj->weight),
+        lora ? sym(names.qAProj.weight) : nullptr, lora ? sym(names.qALayernorm) : nullptr,
+        lora ? sym(names.qBProj.weight) : nullptr, sym(names.kvAProj.weight),
+        sym(names.kvALayernorm), sym(names.kvBProj.weight), sym(names.oProj.weight),
+        lora ? params_.bias(names.qAProj) : nullptr, params_.bias(names.kvAProj),
+        params_.bias(names.oProj));
   }
 
   // How HF rotates: V2's apply_rotary_emb multiplies complex pairs in fp32; V3 rotates halves,
@@ -411,10 +257,6 @@ private:
 };
 
 } // namespace
-
-double yarnMscale(double factor, double mscale) {
-  return factor <= 1.0 ? 1.0 : 0.1 * mscale * std::log(factor) + 1.0;
-}
 
 mlir::OwningOpRef<mlir::ModuleOp> buildDeepseek(mlir::MLIRContext& context,
                                                 const frontend::ModelConfig& config,

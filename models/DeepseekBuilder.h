@@ -3,6 +3,7 @@
 #include "fathom/frontend/ModelConfig.h"
 #include "fathom/frontend/WeightCatalog.h"
 #include "fathom/runtime/DType.h"
+#include "models/BuilderSupport.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
@@ -30,8 +31,5 @@ mlir::OwningOpRef<mlir::ModuleOp> buildDeepseek(mlir::MLIRContext& context,
                                                 const frontend::ModelConfig& config,
                                                 const frontend::WeightCatalog& weights,
                                                 const BuildOptions& options);
-
-// HF's YaRN magnitude correction: 0.1 * mscale * ln(factor) + 1 for factor > 1, else 1.
-double yarnMscale(double factor, double mscale = 1.0);
 
 } // namespace fathom::models

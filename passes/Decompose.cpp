@@ -1,3 +1,4 @@
+#include "passes/DerivedParams.h"
 #include "passes/MlaLowering.h"
 #include "passes/Passes.h"
 
@@ -32,6 +33,73 @@ Value lowerNaiveMla(MlaAttentionOp op) {
   Value value = mla.slice(perHead, mla.nope(), mla.v());
   Value keyRope = mla.splitHeads(mla.slice(cached, kvWidth, mla.rope()), 1);
   return mla.output(mla.attend(query.nope, query.rope, key, keyRope, value));
+}
+
+// LLaMA / SigLIP attention: projections split into heads, q and k rotated on their whole head,
+// a cached layer keeping every key/value head per token (keys already rotated), eager
+// attention over key/value head groups, o_proj over the merged heads.
+Value lowerMultiHeadAttention(MultiHeadAttentionOp op) {
+  OpBuilder builder(op);
+  Location loc = op.getLoc();
+  ModuleOp module = op->getParentOfType<ModuleOp>();
+  RankedTensorType input = rankedType(op.getInput());
+  Type act = input.getElementType();
+  int64_t batch = input.getDimSize(0), seq = input.getDimSize(1);
+  int64_t heads = op.getNumHeads(), kvHeads = op.getNumKvHeads(), dim = op.getHeadDim();
+  auto flat = [&](int64_t width) { return RankedTensorType::get({batch, seq, width}, act); };
+  auto split = [&](Value value, int64_t count) {
+    auto type = rankedType(value);
+    return SplitHeadsOp::create(
+        builder, loc,
+        RankedTensorType::get({type.getDimSize(0), type.getDimSize(1), count, dim}, act), value);
+  };
+  auto merge = [&](Value value) {
+    auto type = rankedType(value);
+    int64_t width = type.getDimSize(2) * type.getDimSize(3);
+    return MergeHeadsOp::create(
+        builder, loc, RankedTensorType::get({type.getDimSize(0), type.getDimSize(1), width}, act),
+        value);
+  };
+  auto rotate = [&](Value value) -> Value {
+    if (!op.getRopeAttr())
+      return value;
+    auto [cos, sin] = getOrCreateRopeTables(module, op.getRopeAttr(), *op.getRopeMode(), act);
+    return RopeOp::create(builder, loc, value.getType(), value, op.getPositions(), cos, sin,
+                          op.getRopeModeAttr());
+  };
+  auto project = [&](FlatSymbolRefAttr weight, FlatSymbolRefAttr bias, int64_t width) {
+    return LinearOp::create(builder, loc, flat(width), op.getInput(), weight, bias);
+  };
+  Value query =
+      rotate(split(project(op.getQProjAttr(), op.getQProjBiasAttr(), heads * dim), heads));
+  Value key =
+      rotate(split(project(op.getKProjAttr(), op.getKProjBiasAttr(), kvHeads * dim), kvHeads));
+  Value value = project(op.getVProjAttr(), op.getVProjBiasAttr(), kvHeads * dim);
+  if (op.getCacheStart()) {
+    int64_t width = kvHeads * dim;
+    FlatSymbolRefAttr cache =
+        getOrCreateCache(module, loc, "layer" + std::to_string(op.getLayer()) + ".kv_cache",
+                         RankedTensorType::get({2 * width}, act));
+    auto dyn = ShapedType::kDynamic;
+    Value cached =
+        CacheAppendOp::create(builder, loc, RankedTensorType::get({dyn, dyn, 2 * width}, act),
+                              cache, ValueRange{merge(key), value}, op.getCacheStart(),
+                              /*rope_positions=*/Value(), nullptr, nullptr, nullptr, nullptr);
+    auto half = [&](int64_t offset) {
+      return SliceOp::create(builder, loc, RankedTensorType::get({dyn, dyn, width}, act), cached,
+                             builder.getI64IntegerAttr(offset), builder.getI64IntegerAttr(width));
+    };
+    key = split(half(0), kvHeads);
+    value = half(width);
+  }
+  value = split(value, kvHeads);
+  auto attendedType = RankedTensorType::get({batch, seq, heads, dim}, act);
+  Value attended = AttentionOp::create(
+      builder, loc, attendedType, query, /*query_rope=*/Value(), key, /*key_rope=*/Value(), value,
+      op.getKeyMask(), op.getCacheStart(), /*rope_positions=*/Value(), op.getScaleAttr(),
+      op.getCausalAttr(), nullptr, nullptr, nullptr);
+  return LinearOp::create(builder, loc, op.getType(), merge(attended), op.getOProjAttr(),
+                          op.getOProjBiasAttr());
 }
 
 // The router's GEMM in fp32 (HF: F.linear(x.float(), weight.float())), then the selection.
@@ -89,7 +157,7 @@ struct DecomposePass : impl::DecomposePassBase<DecomposePass> {
   void runOnOperation() override {
     SmallVector<Operation*> blocks;
     getOperation().walk([&](Operation* op) {
-      if (isa<MlaAttentionOp, MoeRouterOp, ExpertFfnOp>(op))
+      if (isa<MlaAttentionOp, MultiHeadAttentionOp, MoeRouterOp, ExpertFfnOp>(op))
         blocks.push_back(op);
     });
     for (Operation* op : blocks) {
@@ -97,6 +165,10 @@ struct DecomposePass : impl::DecomposePassBase<DecomposePass> {
         Value result = lowerNaiveMla(mla);
         mla.replaceAllUsesWith(result);
         mla.erase();
+      } else if (auto attention = dyn_cast<MultiHeadAttentionOp>(op)) {
+        Value result = lowerMultiHeadAttention(attention);
+        attention.replaceAllUsesWith(result);
+        attention.erase();
       } else if (auto router = dyn_cast<MoeRouterOp>(op)) {
         lowerRouter(router);
       } else if (auto experts = dyn_cast<ExpertFfnOp>(op)) {

@@ -96,4 +96,21 @@ getOrCreateRopeTables(ModuleOp module, RopeAttr rope, RopeMode mode, Type activa
   return {tables[0], tables[1]};
 }
 
+FlatSymbolRefAttr getOrCreateCache(ModuleOp module, Location loc, StringRef name,
+                                   RankedTensorType row) {
+  if (auto existing = module.lookupSymbol<CacheOp>(name)) {
+    assert(existing.getRowType() == row && "one layer, one cache layout");
+    return FlatSymbolRefAttr::get(existing.getSymNameAttr());
+  }
+  OpBuilder declare = OpBuilder::atBlockBegin(module.getBody());
+  // After the params, before the functions: keep declarations together.
+  for (Operation& op : *module.getBody())
+    if (!isa<ParamOp, CacheOp>(op)) {
+      declare.setInsertionPoint(&op);
+      break;
+    }
+  auto cache = CacheOp::create(declare, loc, name, row);
+  return FlatSymbolRefAttr::get(cache.getSymNameAttr());
+}
+
 } // namespace mlir::fathom

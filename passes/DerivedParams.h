@@ -39,6 +39,11 @@ Value paramValue(OpBuilder& builder, ModuleOp module, FlatSymbolRefAttr param);
 std::pair<FlatSymbolRefAttr, FlatSymbolRefAttr>
 getOrCreateRopeTables(ModuleOp module, RopeAttr rope, RopeMode mode, Type activation);
 
+// The per-sequence cache `name` with rows `row`, declared after the params when absent (one
+// layer, one cache layout: an existing cache of another row type is a bug of the caller).
+FlatSymbolRefAttr getOrCreateCache(ModuleOp module, Location loc, StringRef name,
+                                   RankedTensorType row);
+
 // The module's max_seq_len / max_batch attributes (the builder sets them).
 FailureOr<int64_t> moduleLimit(ModuleOp module, StringRef name);
 

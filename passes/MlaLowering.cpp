@@ -78,20 +78,7 @@ MlaLowering::CompressedKv MlaLowering::compressedKv() {
 
 FlatSymbolRefAttr MlaLowering::cache(StringRef kind, int64_t width) {
   std::string name = "layer" + std::to_string(op_.getLayer()) + "." + kind.str();
-  auto row = RankedTensorType::get({width}, act_);
-  if (auto existing = module_.lookupSymbol<CacheOp>(name)) {
-    assert(existing.getRowType() == row && "one layer, one cache layout");
-    return FlatSymbolRefAttr::get(existing.getSymNameAttr());
-  }
-  OpBuilder declare = OpBuilder::atBlockBegin(module_.getBody());
-  // After the params, before the functions: keep declarations together.
-  for (Operation& op : *module_.getBody())
-    if (!isa<ParamOp, CacheOp>(op)) {
-      declare.setInsertionPoint(&op);
-      break;
-    }
-  auto cache = CacheOp::create(declare, op_.getLoc(), StringRef(name), row);
-  return FlatSymbolRefAttr::get(cache.getSymNameAttr());
+  return getOrCreateCache(module_, op_.getLoc(), name, RankedTensorType::get({width}, act_));
 }
 
 Value MlaLowering::append(FlatSymbolRefAttr cache, ValueRange pieces) {

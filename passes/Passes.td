@@ -87,13 +87,18 @@ def MlaAbsorptionPass : Pass<"fathom-mla-absorption", "mlir::ModuleOp"> {
 }
 
 def DecomposePass : Pass<"fathom-decompose", "mlir::ModuleOp"> {
-  let summary = "Lowers the model-level DeepSeek blocks to kernel-level ops";
+  let summary = "Lowers the model-level blocks (MLA, multi-head attention, MoE) to kernel-level ops";
   let description = [{
     - `fathom.mla_attention`, naive (HF) form: the q projections, kv_a_proj_with_mqa split into
       the compressed KV (normalized) and the rope key, kv_b_proj, `fathom.rope` with cos/sin
       tables the initializer computes (`fathom.rope_table`), then attention. A cached layer
       appends every head's keys and values plus the roped shared key to its `fathom.cache`
       (per-head form) and attends over all cached rows; an uncached one attends to this call.
+    - `fathom.multi_head_attention` (LLaMA, SigLIP): q, k and v projections split into heads,
+      q and k rotated on their whole head when the op has a rope, attention over key/value head
+      groups (causal or not), merge_heads and o_proj. A cached layer appends the rotated keys
+      and the values of every key/value head to `layerN.kv_cache` and attends over all cached
+      rows.
     - `fathom.moe_router`: the fp32 router GEMM (`fathom.linear` to f32) and `fathom.moe_route`.
     - `fathom.expert_ffn`: `fathom.moe_dispatch`, `fathom.gather_rows`, gate and up through
       `fathom.expert_linear`, `fathom.silu_mul`, down, `fathom.moe_combine` (eager order).

@@ -12,6 +12,7 @@
 #include "fathom/artifact/ArtifactFile.h"
 #include "fathom/runtime/Error.h"
 #include "models/DeepseekBuilder.h"
+#include "models/DeepseekVlBuilder.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -59,19 +60,16 @@ private:
 };
 
 int64_t resolveMaxSeqLen(const frontend::Checkpoint& checkpoint, const CompileOptions& options) {
-  const frontend::DeepseekConfig* deepseek = checkpoint.config().deepseek();
-  if (!deepseek)
-    throw Error(checkpoint.files().config.string() + ": model_type " +
-                std::string(frontend::modelTypeName(checkpoint.config().modelType)) +
-                " cannot be compiled to an artifact yet (deepseek_v3, deepseek_v2)");
+  const frontend::ModelConfig& config = checkpoint.config();
+  const int64_t maxPositions = config.deepseek() ? config.deepseek()->maxPositionEmbeddings
+                                                 : config.deepseekVl()->text.maxPositionEmbeddings;
   if (options.maxBatch < 1 || options.maxBatch > artifact::kMaxBatchLimit)
     throw Error("--max-batch must be in [1, " + std::to_string(artifact::kMaxBatchLimit) +
                 "], got " + std::to_string(options.maxBatch));
   if (options.maxSeqLen > artifact::kMaxSeqLenLimit)
     throw Error("--max-seq-len must be at most " + std::to_string(artifact::kMaxSeqLenLimit) +
                 ", got " + std::to_string(options.maxSeqLen));
-  return options.maxSeqLen > 0 ? options.maxSeqLen
-                               : std::min(deepseek->maxPositionEmbeddings, kDefaultMaxSeqLen);
+  return options.maxSeqLen > 0 ? options.maxSeqLen : std::min(maxPositions, kDefaultMaxSeqLen);
 }
 
 mlir::OwningOpRef<mlir::ModuleOp> buildModule(mlir::MLIRContext& context,
@@ -82,8 +80,10 @@ mlir::OwningOpRef<mlir::ModuleOp> buildModule(mlir::MLIRContext& context,
   DiagnosticCollector diagnostics(context);
   models::BuildOptions build{options.compute, resolveMaxSeqLen(checkpoint, options),
                              options.maxBatch};
-  auto module =
-      models::buildDeepseek(context, checkpoint.config(), checkpoint.weightCatalog(), build);
+  const frontend::ModelConfig& config = checkpoint.config();
+  auto module = config.deepseekVl()
+                    ? models::buildDeepseekVl(context, config, checkpoint.weightCatalog(), build)
+                    : models::buildDeepseek(context, config, checkpoint.weightCatalog(), build);
   if (mlir::failed(mlir::verify(*module)))
     diagnostics.fail("internal error: the built module does not verify");
   return module;
@@ -269,7 +269,10 @@ CompileSummary compileCheckpoint(const frontend::Checkpoint& checkpoint,
   contents.generation.topK = int32_t(generation.topK);
   contents.generation.topP = float(generation.topP);
   contents.generation.maxNewTokens = int32_t(generation.maxNewTokens.value_or(0));
-  bool causal = config.head == frontend::HeadKind::CausalLM;
+  // A vision-language model generates text like a causal LM; its images go in through their
+  // own entry point.
+  bool causal = config.head == frontend::HeadKind::CausalLM ||
+                config.head == frontend::HeadKind::VisionLanguage;
   contents.head = causal ? "causal_lm"
                          : (config.head == frontend::HeadKind::SequenceClassification
                                 ? "sequence_classification"

@@ -128,6 +128,48 @@ def Fathom_LmHeadOp : Fathom_Op<"lm_head", [Pure,
 
 
 //===----------------------------------------------------------------------===//
+// Multi-head attention (LLaMA, SigLIP)
+//===----------------------------------------------------------------------===//
+
+def Fathom_MultiHeadAttentionOp : Fathom_Op<"multi_head_attention", [AttrSizedOperandSegments,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>, AllTypesMatch<["input", "result"]>]> {
+  let summary = "one layer's multi-head attention with separate q, k, v and output projections";
+  let description = [{
+    HF's LlamaAttention and SiglipAttention: q = q_proj(x), k = k_proj(x), v = v_proj(x) (each
+    with its optional bias), split into `num_heads` query heads and `num_kv_heads` key/value
+    heads of `head_dim` (each key/value head serves a contiguous group of query heads: GQA,
+    or plain multi-head attention when the counts are equal); with `rope`, q and k are rotated
+    on their whole head (`rope_mode`, by `positions`); eager attention with `scale`, causal when
+    `causal` is set, keys absent in `key_mask` skipped; o_proj over the merged heads.
+
+    With `cache_start` (causal only) the layer keeps a KV cache across entry-point calls, as
+    fathom.mla_attention does: this call's keys and values go to rows cache_start[b] + t and
+    attention sees every cached key. Without it the layer attends to this call's tokens only
+    (the vision tower).
+  }];
+  let arguments = (ins AnyRankedTensor:$input,
+                       Optional<RankedTensorOf<[AnySignlessInteger]>>:$positions,
+                       RankedTensorOf<[I1]>:$key_mask,
+                       Optional<RankedTensorOf<[AnySignlessInteger]>>:$cache_start,
+                       I64Attr:$layer, I64Attr:$num_heads, I64Attr:$num_kv_heads,
+                       I64Attr:$head_dim, F32Attr:$scale, UnitAttr:$causal,
+                       OptionalAttr<Fathom_RopeAttr>:$rope,
+                       OptionalAttr<Fathom_RopeModeAttr>:$rope_mode,
+                       FlatSymbolRefAttr:$q_proj, FlatSymbolRefAttr:$k_proj,
+                       FlatSymbolRefAttr:$v_proj, FlatSymbolRefAttr:$o_proj,
+                       OptionalAttr<FlatSymbolRefAttr>:$q_proj_bias,
+                       OptionalAttr<FlatSymbolRefAttr>:$k_proj_bias,
+                       OptionalAttr<FlatSymbolRefAttr>:$v_proj_bias,
+                       OptionalAttr<FlatSymbolRefAttr>:$o_proj_bias);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $input (`positions` `(` $positions^ `)`)? `mask` `(` $key_mask `)`
+    (`cache_start` `(` $cache_start^ `)`)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // DeepSeek blocks
 //===----------------------------------------------------------------------===//
 

@@ -1,6 +1,7 @@
 #include "fathom/frontend/ExpectedTensors.h"
 
 #include "fathom/frontend/DeepseekTensors.h"
+#include "fathom/frontend/DeepseekVlTensors.h"
 
 namespace fathom::frontend {
 namespace {
@@ -113,38 +114,29 @@ void addLlama(TensorList& list, const ModelConfig& config, const LlamaConfig& te
   const int64_t hidden = text.hiddenSize;
   const int64_t qWidth = text.numAttentionHeads * text.headDim;
   const int64_t kvWidth = text.numKeyValueHeads * text.headDim;
-  const bool bias = text.attentionBias;
-  list.add("model.language_model.embed_tokens.weight", {text.vocabSize, hidden},
-           "[vocab_size, hidden_size]");
+  const DeepseekVlModelNames model = deepseekVlModelNames("");
+  list.add(model.embedding, {text.vocabSize, hidden}, "[vocab_size, hidden_size]");
   for (int64_t layer = 0; layer < text.numHiddenLayers; ++layer) {
-    const std::string prefix = decoderLayerPrefix(config, layer);
-    list.add(prefix + "input_layernorm.weight", {hidden}, "[hidden_size]");
-    list.linear(prefix + "self_attn.q_proj", qWidth, hidden,
-                "[num_attention_heads * head_dim, hidden_size]", bias,
-                "[num_attention_heads * head_dim]");
-    list.linear(prefix + "self_attn.k_proj", kvWidth, hidden,
-                "[num_key_value_heads * head_dim, hidden_size]", bias,
-                "[num_key_value_heads * head_dim]");
-    list.linear(prefix + "self_attn.v_proj", kvWidth, hidden,
-                "[num_key_value_heads * head_dim, hidden_size]", bias,
-                "[num_key_value_heads * head_dim]");
-    list.linear(prefix + "self_attn.o_proj", hidden, qWidth,
-                "[hidden_size, num_attention_heads * head_dim]", bias, "[hidden_size]");
-    list.add(prefix + "post_attention_layernorm.weight", {hidden}, "[hidden_size]");
-    auto part = [&](const char* name) {
-      std::string base = prefix + "mlp." + name;
-      return ProjectionNames{base + ".weight", text.mlpBias ? base + ".bias" : std::string()};
-    };
-    addGatedMlp(list, {part("gate_proj"), part("up_proj"), part("down_proj")}, hidden,
-                text.intermediateSize, "[intermediate_size, hidden_size]",
+    const LlamaLayerNames names = llamaLayerNames(config, layer);
+    list.add(names.inputNorm, {hidden}, "[hidden_size]");
+    list.projection(names.qProj, qWidth, hidden, "[num_attention_heads * head_dim, hidden_size]",
+                    "[num_attention_heads * head_dim]");
+    list.projection(names.kProj, kvWidth, hidden, "[num_key_value_heads * head_dim, hidden_size]",
+                    "[num_key_value_heads * head_dim]");
+    list.projection(names.vProj, kvWidth, hidden, "[num_key_value_heads * head_dim, hidden_size]",
+                    "[num_key_value_heads * head_dim]");
+    list.projection(names.oProj, hidden, qWidth, "[hidden_size, num_attention_heads * head_dim]",
+                    "[hidden_size]");
+    list.add(names.postAttentionNorm, {hidden}, "[hidden_size]");
+    addGatedMlp(list, names.mlp, hidden, text.intermediateSize, "[intermediate_size, hidden_size]",
                 "[hidden_size, intermediate_size]", "[intermediate_size]", "[hidden_size]");
   }
-  list.add("model.language_model.norm.weight", {hidden}, "[hidden_size]");
+  list.add(model.finalNorm, {hidden}, "[hidden_size]");
 }
 
-void addLayerNorm(TensorList& list, const std::string& prefix, int64_t width) {
-  list.add(prefix + ".weight", {width}, "[vision hidden_size]");
-  list.add(prefix + ".bias", {width}, "[vision hidden_size]");
+void addLayerNorm(TensorList& list, const LayerNormNames& names, int64_t width) {
+  list.add(names.weight, {width}, "[vision hidden_size]");
+  list.add(names.bias, {width}, "[vision hidden_size]");
 }
 
 void addSiglip(TensorList& list, const SiglipVisionConfig& vision, const std::string& prefix) {
@@ -152,24 +144,24 @@ void addSiglip(TensorList& list, const SiglipVisionConfig& vision, const std::st
   const int64_t inner = vision.intermediateSize;
   const char* square = "[vision hidden_size, vision hidden_size]";
   const char* widthRule = "[vision hidden_size]";
-  list.add(prefix + "embeddings.patch_embedding.weight",
-           {width, vision.numChannels, vision.patchSize, vision.patchSize},
+  const DeepseekVlModelNames model = deepseekVlModelNames(prefix);
+  list.add(model.patchEmbedding, {width, vision.numChannels, vision.patchSize, vision.patchSize},
            "[hidden_size, num_channels, patch_size, patch_size]");
-  list.add(prefix + "embeddings.patch_embedding.bias", {width}, widthRule);
-  list.add(prefix + "embeddings.position_embedding.weight", {vision.numPatches(), width},
+  list.add(model.patchEmbeddingBias, {width}, widthRule);
+  list.add(model.positionEmbedding, {vision.numPatches(), width},
            "[(image_size / patch_size)^2, hidden_size]");
   for (int64_t layer = 0; layer < vision.numHiddenLayers; ++layer) {
-    const std::string layerPrefix = prefix + "encoder.layers." + std::to_string(layer) + ".";
-    for (const char* projection : {"q_proj", "k_proj", "v_proj", "out_proj"})
-      list.linear(layerPrefix + "self_attn." + projection, width, width, square, true, widthRule);
-    addLayerNorm(list, layerPrefix + "layer_norm1", width);
-    addLayerNorm(list, layerPrefix + "layer_norm2", width);
-    list.linear(layerPrefix + "mlp.fc1", inner, width, "[intermediate_size, hidden_size]", true,
-                "[intermediate_size]");
-    list.linear(layerPrefix + "mlp.fc2", width, inner, "[hidden_size, intermediate_size]", true,
-                widthRule);
+    const SiglipLayerNames names = siglipLayerNames(prefix, layer);
+    for (const ProjectionNames* projection :
+         {&names.qProj, &names.kProj, &names.vProj, &names.outProj})
+      list.projection(*projection, width, width, square, widthRule);
+    addLayerNorm(list, names.layerNorm1, width);
+    addLayerNorm(list, names.layerNorm2, width);
+    list.projection(names.fc1, inner, width, "[intermediate_size, hidden_size]",
+                    "[intermediate_size]");
+    list.projection(names.fc2, width, inner, "[hidden_size, intermediate_size]", widthRule);
   }
-  addLayerNorm(list, prefix + "post_layernorm", width);
+  addLayerNorm(list, model.postLayernorm, width);
   if (!vision.visionUseHead)
     return;
   list.add(prefix + "head.probe", {1, 1, width}, "[1, 1, hidden_size]");
@@ -177,7 +169,7 @@ void addSiglip(TensorList& list, const SiglipVisionConfig& vision, const std::st
            "[3 * hidden_size, hidden_size]");
   list.add(prefix + "head.attention.in_proj_bias", {3 * width}, "[3 * hidden_size]");
   list.linear(prefix + "head.attention.out_proj", width, width, square, true, widthRule);
-  addLayerNorm(list, prefix + "head.layernorm", width);
+  addLayerNorm(list, {prefix + "head.layernorm.weight", prefix + "head.layernorm.bias"}, width);
   list.linear(prefix + "head.mlp.fc1", inner, width, "[intermediate_size, hidden_size]", true,
               "[intermediate_size]");
   list.linear(prefix + "head.mlp.fc2", width, inner, "[hidden_size, intermediate_size]", true,
@@ -228,10 +220,11 @@ std::vector<ExpectedTensor> expectedTensors(const ModelConfig& config,
     addDeepseek(list, config, *model, options);
   } else if (const DeepseekVlConfig* vl = config.deepseekVl()) {
     addSiglip(list, vl->vision, options.visionPrefix);
-    list.linear("model.aligner.linear1", vl->text.hiddenSize, vl->vision.hiddenSize,
-                "[text hidden_size, vision hidden_size]", true, "[text hidden_size]");
-    list.linear("model.aligner.linear2", vl->text.hiddenSize, vl->text.hiddenSize,
-                "[text hidden_size, text hidden_size]", true, "[text hidden_size]");
+    const DeepseekVlModelNames names = deepseekVlModelNames(options.visionPrefix);
+    list.projection(names.alignerLinear1, vl->text.hiddenSize, vl->vision.hiddenSize,
+                    "[text hidden_size, vision hidden_size]", "[text hidden_size]");
+    list.projection(names.alignerLinear2, vl->text.hiddenSize, vl->text.hiddenSize,
+                    "[text hidden_size, text hidden_size]", "[text hidden_size]");
     addLlama(list, config, vl->text);
   }
   addHead(list, config);

@@ -1,5 +1,7 @@
 #include "fathom/frontend/WeightInventory.h"
 
+#include "fathom/frontend/DeepseekVlTensors.h"
+
 #include "fathom/frontend/Fp8Dequant.h"
 #include "fathom/frontend/Json.h"
 
@@ -145,11 +147,8 @@ InventoryReport checkInventory(const ModelConfig& config, const TensorStore& sto
     fusedLayers = detectExpertLayouts(config, *model, store, report);
     options.fusedExperts = [&](int64_t layer) { return bool(fusedLayers[size_t(layer)]); };
   } else {
-    // The hub's DeepSeek-VL was saved when SiglipVisionModel wrapped a vision_model.
-    constexpr const char* kNested = "model.vision_model.vision_model.";
-    options.visionPrefix = store.find(std::string(kNested) + "embeddings.patch_embedding.weight")
-                               ? kNested
-                               : "model.vision_model.";
+    options.visionPrefix =
+        deepseekVlVisionPrefix([&](const std::string& name) { return bool(store.find(name)); });
     report.visionPrefix = options.visionPrefix;
   }
   const std::vector<ExpectedTensor> expected = expectedTensors(config, options);

@@ -140,3 +140,59 @@ module {
     return %1 : tensor<?x?x4xf32>
   }
 }
+
+// -----
+
+// LLaMA attention, cached: q and k split into heads and rotated on the whole head, the rotated
+// keys (merged back) and the values appended to the layer's cache, attention over 2 key/value
+// heads serving 4 query heads, o_proj over the merged heads.
+// CHECK-LABEL: module attributes {fathom.max_batch = 1 : i64, fathom.max_seq_len = 16 : i64}
+// CHECK: fathom.cache @layer2.kv_cache : tensor<16xf32>
+// CHECK: func.func @prefill(%[[X:.*]]: tensor<?x?x8xf32>, %[[POS:.*]]: tensor<?x?xi64>, %[[MASK:.*]]: tensor<?x?xi1>, %[[START:.*]]: tensor<?xi64>)
+// CHECK: %[[Q:.*]] = fathom.linear %[[X]], @q : tensor<?x?x8xf32> -> tensor<?x?x16xf32>
+// CHECK: %[[QH:.*]] = fathom.split_heads %[[Q]] : tensor<?x?x16xf32> -> tensor<?x?x4x4xf32>
+// CHECK: %[[QROT:.*]] = fathom.rope %[[QH]], %[[POS]], @rope.cos.f32, @rope.sin.f32 <rotate_half>
+// CHECK: %[[K:.*]] = fathom.linear %[[X]], @kv : tensor<?x?x8xf32> -> tensor<?x?x8xf32>
+// CHECK: %[[KH:.*]] = fathom.split_heads %[[K]] : tensor<?x?x8xf32> -> tensor<?x?x2x4xf32>
+// CHECK: %[[KROT:.*]] = fathom.rope %[[KH]], %[[POS]], @rope.cos.f32, @rope.sin.f32 <rotate_half>
+// CHECK: %[[V:.*]] = fathom.linear %[[X]], @kv : tensor<?x?x8xf32> -> tensor<?x?x8xf32>
+// CHECK: %[[KM:.*]] = fathom.merge_heads %[[KROT]] : tensor<?x?x2x4xf32> -> tensor<?x?x8xf32>
+// CHECK: %[[CACHED:.*]] = fathom.cache_append @layer2.kv_cache(%[[KM]], %[[V]]) start(%[[START]]) {{.*}} -> tensor<?x?x16xf32>
+// CHECK: %[[KC:.*]] = fathom.slice %[[CACHED]][0, 8]
+// CHECK: %[[KCH:.*]] = fathom.split_heads %[[KC]] : tensor<?x?x8xf32> -> tensor<?x?x2x4xf32>
+// CHECK: %[[VC:.*]] = fathom.slice %[[CACHED]][8, 8]
+// CHECK: %[[VCH:.*]] = fathom.split_heads %[[VC]] : tensor<?x?x8xf32> -> tensor<?x?x2x4xf32>
+// CHECK: %[[ATT:.*]] = fathom.attention q(%[[QROT]]) k(%[[KCH]]) v(%[[VCH]]) mask(%[[MASK]]) start(%[[START]]) scale 5.000000e-01 {causal}
+// CHECK: %[[MERGED:.*]] = fathom.merge_heads %[[ATT]] : tensor<?x?x4x4xf32> -> tensor<?x?x16xf32>
+// CHECK: fathom.linear %[[MERGED]], @o
+// CHECK-NOT: fathom.multi_head_attention
+// CHECK: fathom.define_param @rope.cos.f32
+module attributes {fathom.max_batch = 1 : i64, fathom.max_seq_len = 16 : i64} {
+  fathom.param @q : tensor<16x8xf32>
+  fathom.param @kv : tensor<8x8xf32>
+  fathom.param @o : tensor<8x16xf32>
+  func.func @prefill(%x: tensor<?x?x8xf32>, %pos: tensor<?x?xi64>, %mask: tensor<?x?xi1>, %start: tensor<?xi64>) -> tensor<?x?x8xf32> attributes {fathom.entry_point = "prefill"} {
+    %0 = fathom.multi_head_attention %x positions(%pos) mask(%mask) cache_start(%start) {causal, layer = 2 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f32, rope = #fathom.rope<theta = 1.0e4, dim = 4, scaling = none, factor = 1.0, original_max_positions = 16, beta_fast = 32.0, beta_slow = 1.0, attention_factor = 1.0, truncate = true>, rope_mode = #fathom.rope_mode<rotate_half>, q_proj = @q, k_proj = @kv, v_proj = @kv, o_proj = @o} : (tensor<?x?x8xf32>, tensor<?x?xi64>, tensor<?x?xi1>, tensor<?xi64>) -> tensor<?x?x8xf32>
+    return %0 : tensor<?x?x8xf32>
+  }
+}
+
+// -----
+
+// SigLIP attention: no cache, no rope, not causal; the biases stay on their projections.
+// CHECK-LABEL: func.func @encode_image
+// CHECK: %[[Q:.*]] = fathom.linear %[[X:.*]], @w bias @b
+// CHECK: %[[K:.*]] = fathom.linear %[[X]], @w bias @b
+// CHECK: %[[V:.*]] = fathom.linear %[[X]], @w bias @b
+// CHECK: fathom.attention q(%{{.*}}) k(%{{.*}}) v(%{{.*}}) mask(%{{.*}}) scale 7.071070e-01 :
+// CHECK: fathom.linear %{{.*}}, @w bias @b
+// CHECK-NOT: fathom.cache
+// CHECK-NOT: fathom.rope
+module attributes {fathom.max_batch = 1 : i64, fathom.max_seq_len = 16 : i64} {
+  fathom.param @w : tensor<8x8xf32>
+  fathom.param @b : tensor<8xf32>
+  func.func @encode_image(%x: tensor<?x?x8xf32>, %mask: tensor<?x?xi1>) -> tensor<?x?x8xf32> attributes {fathom.entry_point = "encode_image"} {
+    %0 = fathom.multi_head_attention %x mask(%mask) {layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 4 : i64, head_dim = 2 : i64, scale = 0.707107 : f32, q_proj = @w, k_proj = @w, v_proj = @w, o_proj = @w, q_proj_bias = @b, k_proj_bias = @b, v_proj_bias = @b, o_proj_bias = @b} : (tensor<?x?x8xf32>, tensor<?x?xi1>) -> tensor<?x?x8xf32>
+    return %0 : tensor<?x?x8xf32>
+  }
+}

@@ -1,0 +1,80 @@
+#include "models/BuilderSupport.h"
+
+#include "fathom/runtime/Error.h"
+
+#include <cmath>
+
+namespace fathom::models {
+
+mlir::Type elementType(mlir::MLIRContext& context, DType dtype) {
+  switch (dtype) {
+  case DType::F32:
+    return mlir::Float32Type::get(&context);
+  case DType::BF16:
+    return mlir::BFloat16Type::get(&context);
+  case DType::F8E4M3:
+    return mlir::Float8E4M3FNType::get(&context);
+  default:
+    throw Error("model builder: compute dtype " + std::string(dtypeName(dtype)) +
+                " is not supported (use F32 or BF16)");
+  }
+}
+
+mlir::fathom::DType dialectDType(DType dtype) {
+  switch (dtype) {
+  case DType::F32:
+    return mlir::fathom::DType::f32;
+  case DType::F16:
+    return mlir::fathom::DType::f16;
+  case DType::BF16:
+    return mlir::fathom::DType::bf16;
+  case DType::F8E4M3:
+    return mlir::fathom::DType::f8e4m3;
+  case DType::F8E5M2:
+    return mlir::fathom::DType::f8e5m2;
+  default:
+    throw Error("model builder: weights of dtype " + std::string(dtypeName(dtype)) +
+                " are not supported");
+  }
+}
+
+mlir::fathom::RopeAttr ropeAttr(mlir::MLIRContext& context, const frontend::RopeConfig& rope,
+                                int64_t dim, int64_t maxPositions, const std::string& family) {
+  mlir::fathom::RopeScaling scaling;
+  double attentionFactor = 1.0;
+  switch (rope.type) {
+  case frontend::RopeType::Default:
+    scaling = mlir::fathom::RopeScaling::none;
+    break;
+  case frontend::RopeType::Linear:
+    scaling = mlir::fathom::RopeScaling::linear;
+    break;
+  case frontend::RopeType::Yarn:
+    scaling = mlir::fathom::RopeScaling::yarn;
+    // HF _compute_yarn_parameters: an explicit attention_factor wins; else the ratio of the two
+    // mscales when both are set (1.0 for V3); else get_mscale(factor).
+    if (rope.attentionFactor)
+      attentionFactor = *rope.attentionFactor;
+    else if (rope.mscale && rope.mscaleAllDim && *rope.mscale != 0 && *rope.mscaleAllDim != 0)
+      attentionFactor =
+          yarnMscale(rope.factor, *rope.mscale) / yarnMscale(rope.factor, *rope.mscaleAllDim);
+    else
+      attentionFactor = yarnMscale(rope.factor);
+    break;
+  default:
+    throw Error("model builder: rope type " + std::string(frontend::ropeTypeName(rope.type)) +
+                " is not supported for " + family + " models (default, linear or yarn)");
+  }
+  int64_t original =
+      rope.originalMaxPositionEmbeddings > 0 ? rope.originalMaxPositionEmbeddings : maxPositions;
+  return mlir::fathom::RopeAttr::get(&context, llvm::APFloat(rope.theta), dim, scaling,
+                                     llvm::APFloat(rope.factor), original,
+                                     llvm::APFloat(rope.betaFast), llvm::APFloat(rope.betaSlow),
+                                     llvm::APFloat(attentionFactor), rope.truncate);
+}
+
+double yarnMscale(double factor, double mscale) {
+  return factor <= 1.0 ? 1.0 : 0.1 * mscale * std::log(factor) + 1.0;
+}
+
+} // namespace fathom::models

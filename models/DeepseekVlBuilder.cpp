@@ -1,0 +1,174 @@
+// DeepSeek-VL as fathom ops, reading like HF's DeepseekVLForConditionalGeneration: the LLaMA text
+// model (embedding, per layer rms_norm -> attention -> residual -> rms_norm -> SwiGLU MLP ->
+// residual, final norm, head). Numerics follow shared/reference/model-spec.md part B.
+#include "models/DeepseekVlBuilder.h"
+
+#include "dialects/fathom/FathomConventions.h"
+#include "fathom/frontend/DeepseekVlTensors.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include <cmath>
+
+namespace fathom::models {
+namespace {
+
+using frontend::DeepseekVlConfig;
+using frontend::LlamaConfig;
+using frontend::ModelConfig;
+using frontend::ProjectionNames;
+
+class DeepseekVlEmitter {
+public:
+  DeepseekVlEmitter(mlir::ModuleOp module, const ModelConfig& model,
+                    const frontend::WeightCatalog& weights, DType compute)
+      : context_(*module.getContext()), builder_(&context_), model_(model),
+        config_(*model.deepseekVl()), text_(config_.text),
+        names_(frontend::deepseekVlModelNames(frontend::deepseekVlVisionPrefix(
+            [&](const std::string& name) { return weights.find(name).has_value(); }))),
+        params_(module, weights, compute), act_(elementType(context_, compute)) {}
+
+  void emitTextModel(mlir::ModuleOp module) {
+    auto dyn = mlir::ShapedType::kDynamic;
+    auto i64 = builder_.getI64Type();
+    std::vector<std::pair<const char*, mlir::Type>> inputs = {
+        {mlir::fathom::kIdsInput, mlir::RankedTensorType::get({dyn, dyn}, i64)},
+        {mlir::fathom::kPositionsInput, mlir::RankedTensorType::get({dyn, dyn}, i64)},
+        {mlir::fathom::kKeyMaskInput,
+         mlir::RankedTensorType::get({dyn, dyn}, builder_.getI1Type())},
+        {mlir::fathom::kCacheStartInput, mlir::RankedTensorType::get({dyn}, i64)},
+        {mlir::fathom::kHeadRowsInput, mlir::RankedTensorType::get({dyn}, i64)}};
+    mlir::Block* body = beginFunction(module, mlir::fathom::kModelFunction, inputs,
+                                      {mlir::fathom::kPrefill, mlir::fathom::kDecode});
+    positions_ = body->getArgument(1);
+    keyMask_ = body->getArgument(2);
+    cacheStart_ = body->getArgument(3);
+    mlir::Value hidden =
+        mlir::fathom::EmbeddingOp::create(builder_, loc(), tensor3(text_.hiddenSize),
+                                          body->getArgument(0), params_.get(names_.embedding));
+    for (int64_t layer = 0; layer < text_.numHiddenLayers; ++layer)
+      hidden = emitDecoderLayer(hidden, layer);
+    hidden = rmsNorm(hidden, names_.finalNorm);
+    mlir::Value selected = mlir::fathom::SelectRowsOp::create(
+        builder_, loc(), rows(text_.hiddenSize), hidden, body->getArgument(4));
+    std::string head = model_.tieWordEmbeddings ? names_.embedding : names_.lmHead;
+    mlir::Value logits = mlir::fathom::LmHeadOp::create(builder_, loc(), rows(text_.vocabSize),
+                                                        selected, params_.get(head));
+    endFunction(logits);
+  }
+
+private:
+  mlir::Location loc() { return builder_.getUnknownLoc(); }
+  mlir::RankedTensorType tensor3(int64_t width) {
+    auto dyn = mlir::ShapedType::kDynamic;
+    return mlir::RankedTensorType::get({dyn, dyn, width}, act_);
+  }
+  mlir::RankedTensorType rows(int64_t width) {
+    return mlir::RankedTensorType::get({mlir::ShapedType::kDynamic, width}, act_);
+  }
+
+  // A function whose arguments are the named run-time inputs; the body is built at its start.
+  mlir::Block* beginFunction(mlir::ModuleOp module, llvm::StringRef name,
+                             const std::vector<std::pair<const char*, mlir::Type>>& inputs,
+                             const std::vector<llvm::StringRef>& entries) {
+    llvm::SmallVector<mlir::Type> types;
+    for (auto& input : inputs)
+      types.push_back(input.second);
+    builder_.setInsertionPointToEnd(module.getBody());
+    function_ =
+        mlir::func::FuncOp::create(builder_, loc(), name, builder_.getFunctionType(types, {}));
+    function_->setAttr(mlir::fathom::kEntryPointsAttr, builder_.getStrArrayAttr(entries));
+    params_.declareBefore(function_);
+    for (size_t i = 0; i < inputs.size(); ++i)
+      function_.setArgAttr(unsigned(i), mlir::fathom::kInputAttr,
+                           builder_.getStringAttr(inputs[i].first));
+    mlir::Block* body = function_.addEntryBlock();
+    builder_.setInsertionPointToStart(body);
+    return body;
+  }
+
+  void endFunction(mlir::Value result) {
+    mlir::func::ReturnOp::create(builder_, loc(), result);
+    function_.setType(builder_.getFunctionType(function_.getArgumentTypes(), {result.getType()}));
+  }
+
+  mlir::Value rmsNorm(mlir::Value input, const std::string& weight) {
+    return mlir::fathom::RmsNormOp::create(builder_, loc(), input, params_.get(weight),
+                                           builder_.getF32FloatAttr(float(text_.rmsNormEps)));
+  }
+
+  mlir::Value linear(mlir::Value input, const ProjectionNames& names, int64_t width) {
+    return mlir::fathom::LinearOp::create(builder_, loc(), tensor3(width), input,
+                                          params_.get(names.weight),
+                                          names.bias.empty() ? nullptr : params_.get(names.bias));
+  }
+
+  mlir::FlatSymbolRefAttr bias(const ProjectionNames& names) { return params_.bias(names); }
+
+  // HF LlamaAttention: whole-head rotate_half RoPE, scale head_dim^-0.5, causal, GQA groups.
+  mlir::Value attention(mlir::Value input, int64_t layer, const frontend::LlamaLayerNames& names) {
+    auto i64 = [&](int64_t value) { return builder_.getI64IntegerAttr(value); };
+    auto rope = ropeAttr(context_, text_.rope, text_.headDim, text_.maxPositionEmbeddings,
+                         "DeepSeek-VL (LLaMA)");
+    auto mode = mlir::fathom::RopeModeAttr::get(&context_, mlir::fathom::RopeMode::rotate_half);
+    return mlir::fathom::MultiHeadAttentionOp::create(
+        builder_, loc(), input.getType(), input, positions_, keyMask_, cacheStart_, i64(layer),
+        i64(text_.numAttentionHeads), i64(text_.numKeyValueHeads), i64(text_.headDim),
+        builder_.getF32FloatAttr(float(1.0 / std::sqrt(double(text_.headDim)))),
+        builder_.getUnitAttr(), rope, mode, params_.get(names.qProj.weight),
+        params_.get(names.kProj.weight), params_.get(names.vProj.weight),
+        params_.get(names.oProj.weight), bias(names.qProj), bias(names.kProj), bias(names.vProj),
+        bias(names.oProj));
+  }
+
+  mlir::Value emitDecoderLayer(mlir::Value hidden, int64_t layer) {
+    frontend::LlamaLayerNames names = frontend::llamaLayerNames(model_, layer);
+    hidden = mlir::fathom::AddOp::create(builder_, loc(), hidden,
+                                         attention(rmsNorm(hidden, names.inputNorm), layer, names));
+    mlir::Value normed = rmsNorm(hidden, names.postAttentionNorm);
+    mlir::Value gate = linear(normed, names.mlp.gate, text_.intermediateSize);
+    mlir::Value up = linear(normed, names.mlp.up, text_.intermediateSize);
+    mlir::Value activated = mlir::fathom::SiluMulOp::create(builder_, loc(), gate, up);
+    return mlir::fathom::AddOp::create(builder_, loc(), hidden,
+                                       linear(activated, names.mlp.down, text_.hiddenSize));
+  }
+
+  mlir::MLIRContext& context_;
+  mlir::OpBuilder builder_;
+  const ModelConfig& model_;
+  const DeepseekVlConfig& config_;
+  const LlamaConfig& text_;
+  frontend::DeepseekVlModelNames names_;
+  ParamTable params_;
+  mlir::Type act_;
+  mlir::func::FuncOp function_;
+  mlir::Value positions_, keyMask_, cacheStart_;
+};
+
+} // namespace
+
+mlir::OwningOpRef<mlir::ModuleOp> buildDeepseekVl(mlir::MLIRContext& context,
+                                                  const frontend::ModelConfig& config,
+                                                  const frontend::WeightCatalog& weights,
+                                                  const BuildOptions& options) {
+  const DeepseekVlConfig* vl = config.deepseekVl();
+  if (!vl)
+    throw Error("model builder: " + std::string(frontend::modelTypeName(config.modelType)) +
+                " is not a deepseek_vl model");
+  if (vl->text.hiddenAct != frontend::Activation::Silu)
+    throw Error("model builder: text_config.hidden_act must be silu (LLaMA's SwiGLU MLP)");
+  if (options.maxSeqLen < 1 || options.maxBatch < 1)
+    throw Error("model builder: max sequence length and max batch must be at least 1");
+  context.loadDialect<mlir::fathom::FathomDialect, mlir::func::FuncDialect>();
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::ModuleOp::create(mlir::UnknownLoc::get(&context));
+  mlir::Builder builder(&context);
+  (*module)->setAttr(mlir::fathom::kModelTypeAttr,
+                     builder.getStringAttr(frontend::modelTypeName(config.modelType)));
+  (*module)->setAttr(mlir::fathom::kMaxSeqLenAttr, builder.getI64IntegerAttr(options.maxSeqLen));
+  (*module)->setAttr(mlir::fathom::kMaxBatchAttr, builder.getI64IntegerAttr(options.maxBatch));
+  DeepseekVlEmitter(*module, config, weights, options.compute).emitTextModel(*module);
+  return module;
+}
+
+} // namespace fathom::models
