@@ -24,9 +24,10 @@ public:
                     const frontend::WeightCatalog& weights, DType compute)
       : context_(*module.getContext()), builder_(&context_), model_(model),
         config_(*model.deepseekVl()), text_(config_.text),
-        names_(frontend::deepseekVlModelNames(frontend::deepseekVlVisionPrefix(
-            [&](const std::string& name) { return weights.find(name).has_value(); }))),
-        params_(module, weights, compute), act_(elementType(context_, compute)) {}
+        visionPrefix_(frontend::deepseekVlVisionPrefix(
+            [&](const std::string& name) { return weights.find(name).has_value(); })),
+        names_(frontend::deepseekVlModelNames(visionPrefix_)), params_(module, weights, compute),
+        act_(elementType(context_, compute)) {}
 
   void emitTextModel(mlir::ModuleOp module) {
     auto dyn = mlir::ShapedType::kDynamic;
@@ -57,8 +58,77 @@ public:
     endFunction(logits);
   }
 
+  // The vision tower and the aligner as `@vision` (entry point encode_image): one image per
+  // sequence, its patches the tokens. pixel_values [images, channels * size * size] f32,
+  // positions [images, patches] (0..patches - 1: the position embedding's rows), key_mask
+  // [images, patches] -> image embeddings [images, patches, text hidden].
+  void emitVisionTower(mlir::ModuleOp module) {
+    const frontend::SiglipVisionConfig& vision = config_.vision;
+    auto dyn = mlir::ShapedType::kDynamic;
+    auto i64 = builder_.getI64Type();
+    const int64_t size = vision.imageSize, patch = vision.patchSize, channels = vision.numChannels;
+    const int64_t patches = vision.numPatches(), width = vision.hiddenSize;
+    std::vector<std::pair<const char*, mlir::Type>> inputs = {
+        {mlir::fathom::kPixelValuesInput,
+         mlir::RankedTensorType::get({dyn, channels * size * size}, builder_.getF32Type())},
+        {mlir::fathom::kPositionsInput, mlir::RankedTensorType::get({dyn, dyn}, i64)},
+        {mlir::fathom::kKeyMaskInput,
+         mlir::RankedTensorType::get({dyn, dyn}, builder_.getI1Type())}};
+    mlir::Block* body = beginFunction(module, "vision", inputs, {mlir::fathom::kEncodeImage});
+    function_->setAttr(mlir::fathom::kMaxTokensAttr, builder_.getI64IntegerAttr(patches));
+    mlir::Value keyMask = body->getArgument(2);
+    auto i64Attr = [&](int64_t value) { return builder_.getI64IntegerAttr(value); };
+    mlir::Value cut = mlir::fathom::PatchifyOp::create(
+        builder_, loc(),
+        mlir::RankedTensorType::get({dyn, patches, channels * patch * patch}, act_),
+        body->getArgument(0), i64Attr(channels), i64Attr(size), i64Attr(size), i64Attr(patch));
+    // Conv2d(stride = patch) is a linear over the patches with its weight [out, c, p, p] read
+    // as the [out, c * p * p] matrix it already is in memory.
+    auto kernel = params_.getSlice(names_.patchEmbedding, names_.patchEmbedding, 0,
+                                   {width, channels * patch * patch});
+    mlir::Value x = mlir::fathom::LinearOp::create(builder_, loc(), tensor3(width), cut, kernel,
+                                                   params_.get(names_.patchEmbeddingBias));
+    mlir::Value positions =
+        mlir::fathom::EmbeddingOp::create(builder_, loc(), tensor3(width), body->getArgument(1),
+                                          params_.get(names_.positionEmbedding));
+    x = mlir::fathom::AddOp::create(builder_, loc(), x, positions);
+    for (int64_t layer = 0; layer < vision.numHiddenLayers; ++layer)
+      x = emitEncoderLayer(x, keyMask, layer);
+    x = layerNorm(x, names_.postLayernorm);
+    // The aligner: Linear, exact GELU, Linear into the text model's width.
+    x = linear(x, names_.alignerLinear1, text_.hiddenSize);
+    x = mlir::fathom::GeluOp::create(builder_, loc(), x);
+    endFunction(linear(x, names_.alignerLinear2, text_.hiddenSize));
+  }
+
 private:
   mlir::Location loc() { return builder_.getUnknownLoc(); }
+
+  mlir::Value layerNorm(mlir::Value input, const frontend::LayerNormNames& names) {
+    return mlir::fathom::LayerNormOp::create(
+        builder_, loc(), input, params_.get(names.weight), params_.get(names.bias),
+        builder_.getF32FloatAttr(float(config_.vision.layerNormEps)));
+  }
+
+  // HF SiglipEncoderLayer: pre-LN attention (every projection biased, not causal, no RoPE) and
+  // pre-LN MLP fc1 -> GELU -> fc2, each added to the residual.
+  mlir::Value emitEncoderLayer(mlir::Value x, mlir::Value keyMask, int64_t layer) {
+    const frontend::SiglipVisionConfig& vision = config_.vision;
+    frontend::SiglipLayerNames names = frontend::siglipLayerNames(visionPrefix_, layer);
+    const int64_t heads = vision.numAttentionHeads, headDim = vision.hiddenSize / heads;
+    auto i64 = [&](int64_t value) { return builder_.getI64IntegerAttr(value); };
+    mlir::Value attended = mlir::fathom::MultiHeadAttentionOp::create(
+        builder_, loc(), x.getType(), layerNorm(x, names.layerNorm1), /*positions=*/mlir::Value(),
+        keyMask, /*cache_start=*/mlir::Value(), i64(layer), i64(heads), i64(heads), i64(headDim),
+        builder_.getF32FloatAttr(float(1.0 / std::sqrt(double(headDim)))), nullptr, nullptr,
+        nullptr, params_.get(names.qProj.weight), params_.get(names.kProj.weight),
+        params_.get(names.vProj.weight), params_.get(names.outProj.weight), bias(names.qProj),
+        bias(names.kProj), bias(names.vProj), bias(names.outProj));
+    x = mlir::fathom::AddOp::create(builder_, loc(), x, attended);
+    mlir::Value h = linear(layerNorm(x, names.layerNorm2), names.fc1, vision.intermediateSize);
+    h = mlir::fathom::GeluOp::create(builder_, loc(), h);
+    return mlir::fathom::AddOp::create(builder_, loc(), x, linear(h, names.fc2, vision.hiddenSize));
+  }
   mlir::RankedTensorType tensor3(int64_t width) {
     auto dyn = mlir::ShapedType::kDynamic;
     return mlir::RankedTensorType::get({dyn, dyn, width}, act_);
@@ -138,6 +208,7 @@ private:
   const ModelConfig& model_;
   const DeepseekVlConfig& config_;
   const LlamaConfig& text_;
+  std::string visionPrefix_;
   frontend::DeepseekVlModelNames names_;
   ParamTable params_;
   mlir::Type act_;
@@ -157,6 +228,17 @@ mlir::OwningOpRef<mlir::ModuleOp> buildDeepseekVl(mlir::MLIRContext& context,
                 " is not a deepseek_vl model");
   if (vl->text.hiddenAct != frontend::Activation::Silu)
     throw Error("model builder: text_config.hidden_act must be silu (LLaMA's SwiGLU MLP)");
+  const frontend::SiglipVisionConfig& vision = vl->vision;
+  if (vision.hiddenAct != frontend::Activation::Gelu)
+    throw Error("model builder: vision_config.hidden_act must be gelu (exact erf, as DeepSeek-VL's "
+                "checkpoints set it); the tanh approximation is not supported yet");
+  if (vision.visionUseHead)
+    throw Error("model builder: vision_config.vision_use_head must be false (DeepSeek-VL uses the "
+                "post-LayerNorm patch states, not the pooling head)");
+  if (vision.patchSize < 1 || vision.imageSize % vision.patchSize != 0 ||
+      vision.hiddenSize % vision.numAttentionHeads != 0)
+    throw Error("model builder: vision_config: image_size must be a multiple of patch_size and "
+                "hidden_size of num_attention_heads");
   if (options.maxSeqLen < 1 || options.maxBatch < 1)
     throw Error("model builder: max sequence length and max batch must be at least 1");
   context.loadDialect<mlir::fathom::FathomDialect, mlir::func::FuncDialect>();
@@ -167,7 +249,9 @@ mlir::OwningOpRef<mlir::ModuleOp> buildDeepseekVl(mlir::MLIRContext& context,
                      builder.getStringAttr(frontend::modelTypeName(config.modelType)));
   (*module)->setAttr(mlir::fathom::kMaxSeqLenAttr, builder.getI64IntegerAttr(options.maxSeqLen));
   (*module)->setAttr(mlir::fathom::kMaxBatchAttr, builder.getI64IntegerAttr(options.maxBatch));
-  DeepseekVlEmitter(*module, config, weights, options.compute).emitTextModel(*module);
+  DeepseekVlEmitter emitter(*module, config, weights, options.compute);
+  emitter.emitTextModel(*module);
+  emitter.emitVisionTower(*module);
   return module;
 }
 

@@ -94,6 +94,8 @@ FailureOr<Rows> LayoutAnalysis::rowsOfResult(Operation* op, unsigned result) con
     return rowsOf(op->getOperand(1));
   if (isa<LastTokenRowsOp>(op))
     return Rows{RowExtent::Batch, 1};
+  if (isa<PatchifyOp>(op)) // one image per sequence, its patches the tokens
+    return Rows{RowExtent::Tokens, 1};
   if (isa<CacheAppendOp>(op))
     return Rows{RowExtent::Keys, 1};
   if (auto combine = dyn_cast<MoeCombineOp>(op))
@@ -178,7 +180,7 @@ FailureOr<LayoutAnalysis> LayoutAnalysis::compute(func::FuncOp function) {
       layout.rows = {RowExtent::Tokens, 1};
     else if (input == kKeyMaskInput)
       layout.rows = {RowExtent::Keys, 1};
-    else if (input == kCacheStartInput)
+    else if (input == kCacheStartInput || input == kPixelValuesInput)
       layout.rows = {RowExtent::Batch, 1};
     else if (input == kHeadRowsInput)
       layout.rows = {RowExtent::HeadRows, 1};

@@ -12,14 +12,17 @@ include "mlir/Pass/PassBase.td"
 //===----------------------------------------------------------------------===//
 
 def SpecializeEntryPointsPass : Pass<"fathom-specialize-entry-points", "mlir::ModuleOp"> {
-  let summary = "Clones the model-level @model function into one function per entry point";
+  let summary = "Clones each model-level function into one function per entry point";
   let description = [{
     The model builder writes the network once, as `@model`, and lists in its
     `fathom.entry_points` attribute what it stands for: `prefill` and `decode` for a causal LM,
     `classify` for a classifier. This pass clones the body into `@prefill`, `@decode`, ...
     (each tagged `fathom.entry_point` and `fathom.max_tokens`: max_seq_len, or 1 for decode),
     then erases `@model`, so that later passes can give each entry point its own form (MLA
-    absorption rewrites decode, not prefill). A module without `@model` is left alone.
+    absorption rewrites decode, not prefill). Every function with `fathom.entry_points` is
+    specialized the same way (DeepSeek-VL's `@vision` gives `encode_image`); one that states
+    its own `fathom.max_tokens` (an image's patches) keeps it. A module without such functions
+    is left alone.
   }];
   let dependentDialects = ["mlir::fathom::FathomDialect", "mlir::func::FuncDialect"];
 }

@@ -14,32 +14,41 @@ namespace {
 struct SpecializeEntryPointsPass : impl::SpecializeEntryPointsPassBase<SpecializeEntryPointsPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto model = module.lookupSymbol<func::FuncOp>(kModelFunction);
-    if (!model)
-      return;
+    SmallVector<func::FuncOp> models;
+    for (auto function : module.getOps<func::FuncOp>())
+      if (function->hasAttr(kEntryPointsAttr) || function.getSymName() == kModelFunction)
+        models.push_back(function);
+    for (func::FuncOp model : models)
+      if (failed(specialize(module, model)))
+        return signalPassFailure();
+  }
+
+  // Clones a model-level function into each of its entry points. A model function that states
+  // its own max_tokens (the vision tower: the patches of one image) keeps it; otherwise decode
+  // appends one token per sequence and the others take whole prompts.
+  LogicalResult specialize(ModuleOp module, func::FuncOp model) {
     auto entries = model->getAttrOfType<ArrayAttr>(kEntryPointsAttr);
     auto maxSeqLen = module->getAttrOfType<IntegerAttr>(kMaxSeqLenAttr);
-    if (!entries || entries.empty() || !maxSeqLen) {
-      model.emitOpError() << "needs a non-empty " << kEntryPointsAttr << " and the module's "
-                          << kMaxSeqLenAttr;
-      return signalPassFailure();
-    }
+    if (!entries || entries.empty() || !maxSeqLen)
+      return model.emitOpError() << "needs a non-empty " << kEntryPointsAttr << " and the module's "
+                                 << kMaxSeqLenAttr;
+    auto stated = model->getAttrOfType<IntegerAttr>(kMaxTokensAttr);
     OpBuilder builder(model);
     for (Attribute entry : entries) {
       auto name = dyn_cast<StringAttr>(entry);
-      if (!name || module.lookupSymbol(name)) {
-        model.emitOpError() << "entry point " << entry << " is not a fresh name";
-        return signalPassFailure();
-      }
+      if (!name || module.lookupSymbol(name))
+        return model.emitOpError() << "entry point " << entry << " is not a fresh name";
       auto clone = cast<func::FuncOp>(builder.clone(*model));
       clone.setSymName(name);
       clone->removeAttr(kEntryPointsAttr);
       clone->setAttr(kEntryPointAttr, name);
-      // Decode appends one token per sequence; the others take whole prompts.
-      int64_t maxTokens = name.getValue() == kDecode ? 1 : maxSeqLen.getInt();
+      int64_t maxTokens = stated                       ? stated.getInt()
+                          : name.getValue() == kDecode ? 1
+                                                       : maxSeqLen.getInt();
       clone->setAttr(kMaxTokensAttr, builder.getI64IntegerAttr(maxTokens));
     }
     model.erase();
+    return success();
   }
 };
 

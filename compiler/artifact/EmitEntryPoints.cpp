@@ -58,6 +58,8 @@ std::optional<fb::InputKind> inputKindOf(llvm::StringRef name) {
     return fb::InputKind::CacheStart;
   if (name == fm::kHeadRowsInput)
     return fb::InputKind::HeadRows;
+  if (name == fm::kPixelValuesInput)
+    return fb::InputKind::PixelValues;
   return std::nullopt;
 }
 
@@ -68,6 +70,8 @@ std::optional<fb::EntryKind> entryKindOf(llvm::StringRef name) {
     return fb::EntryKind::Decode;
   if (name == fm::kClassify)
     return fb::EntryKind::Classify;
+  if (name == fm::kEncodeImage)
+    return fb::EntryKind::EncodeImage;
   return std::nullopt;
 }
 
@@ -275,6 +279,30 @@ private:
       fb::HeadMatmulCallT call;
       call.x = viewPtr(matmul.getInput());
       call.weight = weight(matmul.getWeightAttr());
+      call.out = out();
+      params.Set(std::move(call));
+    } else if (kernel == "layer_norm") {
+      auto norm = llvm::cast<fm::LayerNormOp>(op);
+      fb::LayerNormCallT call;
+      call.x = viewPtr(norm.getInput());
+      call.weight = weight(norm.getWeightAttr());
+      call.bias = weight(norm.getBiasAttr());
+      call.epsilon = norm.getEpsilon().convertToFloat();
+      call.out = out();
+      params.Set(std::move(call));
+    } else if (kernel == "gelu") {
+      fb::GeluCallT call;
+      call.x = viewPtr(op->getOperand(0));
+      call.out = out();
+      params.Set(std::move(call));
+    } else if (kernel == "patchify") {
+      auto patchify = llvm::cast<fm::PatchifyOp>(op);
+      fb::PatchifyCallT call;
+      call.images = viewPtr(patchify.getInput());
+      call.channels = int32_t(patchify.getChannels());
+      call.height = int32_t(patchify.getHeight());
+      call.width = int32_t(patchify.getWidth());
+      call.patch = int32_t(patchify.getPatchSize());
       call.out = out();
       params.Set(std::move(call));
     } else if (kernel == "add") {

@@ -20,11 +20,13 @@ inline constexpr const char* kInputAttr = "fathom.input";
 inline constexpr const char* kPrefill = "prefill";
 inline constexpr const char* kDecode = "decode";
 inline constexpr const char* kClassify = "classify";
+inline constexpr const char* kEncodeImage = "encode_image";
 inline constexpr const char* kIdsInput = "ids";
 inline constexpr const char* kPositionsInput = "positions";
 inline constexpr const char* kKeyMaskInput = "key_mask";
 inline constexpr const char* kCacheStartInput = "cache_start";
 inline constexpr const char* kHeadRowsInput = "head_rows";
+inline constexpr const char* kPixelValuesInput = "pixel_values";
 
 // Set by fathom-lower-to-kernels: the target kernel an op runs as ("view" for ops that only
 // re-describe a buffer). Set by fathom-plan-memory: arena byte offsets of an op's results, and

@@ -128,6 +128,49 @@ def Fathom_LmHeadOp : Fathom_Op<"lm_head", [Pure,
 
 
 //===----------------------------------------------------------------------===//
+// Vision tower (SigLIP)
+//===----------------------------------------------------------------------===//
+
+def Fathom_PatchifyOp : Fathom_Op<"patchify", [Pure]> {
+  let summary = "images [n, channels * height * width] -> patches [n, patches, channels * p * p]";
+  let description = [{
+    Each row of `input` is one image, channels-first ([channels, height, width] row-major, as
+    HF's pixel_values). It is cut into non-overlapping `patch_size` squares in row-major order
+    (patch row * (width / p) + patch column, as Conv2d(stride = p).flatten(2).transpose(1, 2)
+    orders them), each flattened as (channel, row, column), the layout of a Conv2d weight [out,
+    channels, p, p]. A `fathom.linear` over the patches with that weight viewed as [out,
+    channels * p * p] is the strided convolution. Values are converted to the result's element
+    type (HF casts pixel_values to the model dtype first).
+  }];
+  let arguments = (ins RankedTensorOf<[F32]>:$input, I64Attr:$channels, I64Attr:$height,
+                       I64Attr:$width, I64Attr:$patch_size);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Fathom_LayerNormOp : Fathom_Op<"layer_norm", [Pure,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>, AllTypesMatch<["input", "result"]>]> {
+  let summary = "nn.LayerNorm over the last dimension, with weight and bias";
+  let description = [{
+    `result = (x - mean) / sqrt(var + epsilon) * weight + bias` (biased variance), computed in
+    fp32 and rounded once to the element type, as torch's CPU layer_norm does for bf16.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, FlatSymbolRefAttr:$weight, FlatSymbolRefAttr:$bias,
+                       F32Attr:$epsilon);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `,` $weight `,` $bias `eps` $epsilon attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Fathom_GeluOp : Fathom_Op<"gelu", [Pure, SameOperandsAndResultType]> {
+  let summary = "exact GELU: x * (1 + erf(x / sqrt(2))) / 2, in fp32, one rounding";
+  let arguments = (ins AnyRankedTensor:$input);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+//===----------------------------------------------------------------------===//
 // Multi-head attention (LLaMA, SigLIP)
 //===----------------------------------------------------------------------===//
 

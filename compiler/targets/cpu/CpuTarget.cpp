@@ -54,7 +54,7 @@ FailureOr<StringRef> weightKernel(Operation* op, SymbolTableCollection& symbols,
 } // namespace
 
 FailureOr<StringRef> CpuTarget::kernelFor(Operation* op, SymbolTableCollection& symbols) const {
-  if (isa<MlaAttentionOp, MoeRouterOp, ExpertFfnOp>(op))
+  if (isa<MlaAttentionOp, MultiHeadAttentionOp, MoeRouterOp, ExpertFfnOp>(op))
     return unsupported(op, "model-level blocks must be decomposed first (fathom-decompose)");
   if (isa<SliceOp, SplitHeadsOp>(op))
     return StringRef("view");
@@ -72,6 +72,12 @@ FailureOr<StringRef> CpuTarget::kernelFor(Operation* op, SymbolTableCollection& 
     return weightKernel(op, symbols, matmul.getWeightAttr(), "head_matmul", false);
   if (isa<AddOp>(op))
     return activationKernel(op, "add");
+  if (auto norm = dyn_cast<LayerNormOp>(op))
+    return weightKernel(op, symbols, norm.getWeightAttr(), "layer_norm", false);
+  if (isa<GeluOp>(op))
+    return activationKernel(op, "gelu");
+  if (isa<PatchifyOp>(op))
+    return activationKernel(op, "patchify");
   if (isa<SiluMulOp>(op))
     return activationKernel(op, "silu_mul");
   if (auto rope = dyn_cast<RopeOp>(op)) {

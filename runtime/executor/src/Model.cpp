@@ -104,4 +104,45 @@ std::vector<float> Model::classify(const TokenBatch& inputs) {
   return program_->run(fb::EntryKind::Classify, step, entry);
 }
 
+bool Model::encodesImages() const {
+  return program_->has(fb::EntryKind::EncodeImage);
+}
+
+int64_t Model::pixelValuesPerImage() const {
+  return encodesImages()
+             ? program_->inputWidth(fb::EntryKind::EncodeImage, fb::InputKind::PixelValues)
+             : 0;
+}
+
+int64_t Model::imageTokens() const {
+  return encodesImages() ? program_->maxTokens(fb::EntryKind::EncodeImage) : 0;
+}
+
+std::vector<float> Model::encodeImages(const std::vector<float>& pixelValues) {
+  if (!encodesImages())
+    throw Error("this artifact has no vision tower (encode_image entry point)");
+  const int64_t perImage = pixelValuesPerImage(), patches = imageTokens();
+  if (perImage < 1 || pixelValues.empty() || pixelValues.size() % size_t(perImage) != 0)
+    throw Error("pixel values must be whole images of " + std::to_string(perImage) +
+                " floats, got " + std::to_string(pixelValues.size()));
+  const int64_t images = int64_t(pixelValues.size()) / perImage;
+  std::vector<float> embeddings;
+  for (int64_t first = 0; first < images; first += maxBatch()) {
+    const int64_t count = std::min(maxBatch(), images - first);
+    // Every patch of every image is real, at its own position embedding row.
+    std::vector<int64_t> positions(size_t(count * patches));
+    for (size_t i = 0; i < positions.size(); ++i)
+      positions[i] = int64_t(i) % patches;
+    std::vector<uint8_t> keyMask(positions.size(), 1);
+    EntryInputs inputs;
+    inputs.positions = positions.data();
+    inputs.keyMask = keyMask.data();
+    inputs.pixelValues = pixelValues.data() + first * perImage;
+    backend::StepShape step{count, patches, patches, 0};
+    std::vector<float> out = program_->run(fb::EntryKind::EncodeImage, step, inputs);
+    embeddings.insert(embeddings.end(), out.begin(), out.end());
+  }
+  return embeddings;
+}
+
 } // namespace fathom::executor

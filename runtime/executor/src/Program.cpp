@@ -138,6 +138,19 @@ int64_t Program::outputWidth(fb::EntryKind kind) const {
   return entry.buffers[size_t(entry.entry->output()->buffer())].rowElements;
 }
 
+int64_t Program::maxTokens(fb::EntryKind kind) const {
+  return impl_->entryOf(kind).limits.maxTokens;
+}
+
+int64_t Program::inputWidth(fb::EntryKind kind, fb::InputKind input) const {
+  const BoundEntry& entry = impl_->entryOf(kind);
+  if (const auto* declared = entry.entry->inputs())
+    for (const fb::EntryInput* candidate : *declared)
+      if (candidate->kind() == input)
+        return entry.buffers[size_t(candidate->buffer())].rowElements;
+  return 0;
+}
+
 uint64_t Program::cacheBytes() const {
   uint64_t bytes = 0;
   for (const DeviceMemory& cache : impl_->caches)
@@ -178,6 +191,9 @@ std::vector<float> Program::run(fb::EntryKind kind, const backend::StepShape& st
         break;
       case fb::InputKind::HeadRows:
         host = inputs.headRows, rows = step.headRows;
+        break;
+      case fb::InputKind::PixelValues:
+        host = inputs.pixelValues, rows = step.batch;
         break;
       }
       if (!host && rows > 0)

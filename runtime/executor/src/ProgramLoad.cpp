@@ -15,10 +15,14 @@ uint64_t physicalMemoryBytes() {
 }
 
 // The element type and width an input kind's host array has.
+// Pixel values are one f32 image per row; every other input is one i64 (key mask: bool) per row.
 bool inputFits(fb::InputKind kind, const BoundBuffer& buffer) {
+  if (uint8_t(kind) > uint8_t(fb::InputKind::MAX) || buffer.kind != fb::BufferKind::Arena)
+    return false;
+  if (kind == fb::InputKind::PixelValues)
+    return buffer.type == DType::F32 && buffer.rowElements >= 1;
   const DType expected = kind == fb::InputKind::KeyMask ? DType::Bool : DType::I64;
-  return uint8_t(kind) <= uint8_t(fb::InputKind::MAX) && buffer.kind == fb::BufferKind::Arena &&
-         buffer.type == expected && buffer.rowElements == 1;
+  return buffer.type == expected && buffer.rowElements == 1;
 }
 
 // The step shapes a program is checked at before it runs: the plan's largest and its smallest.
@@ -30,6 +34,8 @@ std::vector<backend::StepShape> planningShapes(fb::EntryKind kind,
     return {{batch, tokens, tokens, 0}, {1, 1, 1, 0}};
   case fb::EntryKind::Decode:
     return {{batch, 1, limits.maxSeqLen, batch}, {1, 1, 1, 1}};
+  case fb::EntryKind::EncodeImage: // every image has all its patches
+    return {{batch, tokens, tokens, 0}, {1, tokens, tokens, 0}};
   case fb::EntryKind::Prefill:
     break;
   }
@@ -68,6 +74,16 @@ void Program::Impl::checkAgainstConfig() const {
                       std::to_string(input->upper_bound()) + ", but the config's vocab_size is " +
                       std::to_string(vocabSize));
     const int64_t width = bound.buffers[size_t(bound.entry->output()->buffer())].rowElements;
+    if (kind == fb::EntryKind::EncodeImage) {
+      // Image embeddings take the place of token embeddings: the text model's width.
+      const nlohmann::json* text = member(config, "text_config");
+      const nlohmann::json* hidden = text ? member(*text, "hidden_size") : nullptr;
+      if (!hidden || !isNonNegativeInteger(*hidden) || width != hidden->get<int64_t>())
+        throw Error(path + ": entry point '" + name + "' returns rows of " + std::to_string(width) +
+                    " values, but the config's text_config.hidden_size is " +
+                    (hidden ? hidden->dump() : std::string("missing")));
+      continue;
+    }
     const int64_t expected = head == "causal_lm" ? vocabSize : labels;
     if (width != expected)
       throw Error(path + ": entry point '" + name + "' returns rows of " + std::to_string(width) +
@@ -193,7 +209,10 @@ void Program::Impl::bindEntry(const fb::EntryPoint& entry) {
                          ? std::string(inputName(input->kind()))
                          : std::to_string(int(input->kind()))) +
                     " of entry point '" + name + "' is not an arena buffer of one " +
-                    (input->kind() == fb::InputKind::KeyMask ? "bool" : "i64") + " per row");
+                    (input->kind() == fb::InputKind::KeyMask       ? "bool"
+                     : input->kind() == fb::InputKind::PixelValues ? "f32 image"
+                                                                   : "i64") +
+                    " per row");
   if (entry.output()->buffer() < 0 || size_t(entry.output()->buffer()) >= bound.buffers.size() ||
       bound.buffers[size_t(entry.output()->buffer())].kind != fb::BufferKind::Output ||
       uint8_t(entry.output()->extent()) > uint8_t(fb::Extent::MAX) ||

@@ -49,3 +49,28 @@ module attributes {fathom.max_batch = 1 : i64, fathom.max_seq_len = 8 : i64} {
     return %x : tensor<2xf32>
   }
 }
+
+// -----
+
+// DeepSeek-VL: two model-level functions. @vision states its own max_tokens (an image's
+// patches), which encode_image keeps; @model gives prefill and decode as usual.
+// CHECK-LABEL: module attributes {fathom.max_batch = 2 : i64, fathom.max_seq_len = 64 : i64}
+// CHECK-NOT: func.func @model
+// CHECK-NOT: func.func @vision
+// CHECK: func.func @prefill(
+// CHECK-SAME: fathom.max_tokens = 64 : i64
+// CHECK: func.func @decode(
+// CHECK-SAME: fathom.max_tokens = 1 : i64
+// CHECK: func.func @encode_image(%{{.*}}: tensor<?x48xf32> {fathom.input = "pixel_values"})
+// CHECK-SAME: fathom.entry_point = "encode_image", fathom.max_tokens = 4 : i64
+module attributes {fathom.max_batch = 2 : i64, fathom.max_seq_len = 64 : i64} {
+  fathom.param @table : tensor<16x8xf32>
+  func.func @model(%ids: tensor<?x?xi64> {fathom.input = "ids"}) -> tensor<?x?x8xf32> attributes {fathom.entry_points = ["prefill", "decode"]} {
+    %0 = fathom.embedding %ids, @table : tensor<?x?xi64> -> tensor<?x?x8xf32>
+    return %0 : tensor<?x?x8xf32>
+  }
+  func.func @vision(%pixels: tensor<?x48xf32> {fathom.input = "pixel_values"}) -> tensor<?x4x12xf32> attributes {fathom.entry_points = ["encode_image"], fathom.max_tokens = 4 : i64} {
+    %0 = fathom.patchify %pixels {channels = 3 : i64, height = 4 : i64, width = 4 : i64, patch_size = 2 : i64} : tensor<?x48xf32> -> tensor<?x4x12xf32>
+    return %0 : tensor<?x4x12xf32>
+  }
+}

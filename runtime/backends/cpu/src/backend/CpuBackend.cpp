@@ -112,6 +112,7 @@ const KernelFactory* cpuKernelTable() {
     addDenseKernels(entries.data());
     addAttentionKernels(entries.data());
     addMoeKernels(entries.data());
+    addVisionKernels(entries.data());
     return entries;
   }();
   return table.data();

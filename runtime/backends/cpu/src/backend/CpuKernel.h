@@ -50,10 +50,11 @@ using KernelFactory = std::unique_ptr<backend::Kernel> (*)(CpuResources&, const 
 // The table, by KernelParams member; null where the CPU has no kernel.
 const KernelFactory* cpuKernelTable();
 
-// Groups of entries (DenseKernels.cpp, AttentionKernels.cpp, MoeKernels.cpp).
+// Groups of entries (DenseKernels.cpp, AttentionKernels.cpp, MoeKernels.cpp, VisionKernels.cpp).
 void addDenseKernels(KernelFactory* table);
 void addAttentionKernels(KernelFactory* table);
 void addMoeKernels(KernelFactory* table);
+void addVisionKernels(KernelFactory* table);
 
 // A required View of a call, or an error naming the kernel and the field.
 const fb::View& required(const fb::View* view, const char* kernel, const char* field);

@@ -50,6 +50,15 @@ public:
   // token (sequence classification), or [batch, tokens, labels] (token classification).
   std::vector<float> classify(const TokenBatch& inputs);
 
+  // Vision-language artifacts: whether they hold the encode_image entry point, the floats per
+  // image it takes (channels-first pixel values) and the embeddings it returns per image.
+  bool encodesImages() const;
+  int64_t pixelValuesPerImage() const;
+  int64_t imageTokens() const;
+  // pixel_values [images, pixelValuesPerImage()] -> fp32 [images, imageTokens(), hidden], run
+  // max_batch images at a time.
+  std::vector<float> encodeImages(const std::vector<float>& pixelValues);
+
 private:
   explicit Model(std::unique_ptr<Program> program);
   void checkBatch(const TokenBatch& batch) const;

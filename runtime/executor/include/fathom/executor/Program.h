@@ -34,6 +34,7 @@ struct EntryInputs {
   const uint8_t* keyMask = nullptr;    // [batch, keys]
   const int64_t* cacheStart = nullptr; // [batch]
   const int64_t* headRows = nullptr;   // [head rows]
+  const float* pixelValues = nullptr;  // [batch] images, channels-first (encode_image)
 };
 
 class Program {
@@ -52,6 +53,10 @@ public:
   bool has(fb::EntryKind kind) const;
   // Elements per row of the entry point's output.
   int64_t outputWidth(fb::EntryKind kind) const;
+  // Tokens per sequence one call of the entry point takes at most (encode_image: the patches).
+  int64_t maxTokens(fb::EntryKind kind) const;
+  // Elements per row of an input the entry point declares (0 when it has none of that kind).
+  int64_t inputWidth(fb::EntryKind kind, fb::InputKind input) const;
   // Bytes of caches the runtime holds (every cache at max_batch x max_seq_len).
   uint64_t cacheBytes() const;
 

@@ -1,6 +1,6 @@
-// Verifier of fathom.multi_head_attention (LLaMA's and SigLIP's attention). Projection shapes are
-// checked against the head counts, so a config whose heads disagree with its tensors is caught
-// here, naming the weight.
+// Verifiers of the ops DeepSeek-VL adds: multi_head_attention (LLaMA and SigLIP), patchify and
+// layer_norm. Projection shapes are checked against the head counts, so a config whose heads
+// disagree with its tensors is caught here, naming the weight.
 #include "dialects/fathom/FathomDialect.h"
 #include "dialects/fathom/VerifyUtils.h"
 
@@ -71,5 +71,40 @@ LogicalResult MultiHeadAttentionOp::verifySymbolUses(SymbolTableCollection& tabl
     if (p.bias && failed(verifyParamShape(*this, tables, p.bias, {p.out}, p.biasRole)))
       return failure();
   }
+  return success();
+}
+
+LogicalResult PatchifyOp::verify() {
+  RankedTensorType input = rankedType(getInput()), result = rankedType(getResult());
+  int64_t channels = getChannels(), height = getHeight(), width = getWidth();
+  int64_t patch = getPatchSize();
+  if (channels < 1 || height < 1 || width < 1 || patch < 1)
+    return emitOpError("channels, height, width and patch_size must be positive");
+  if (input.getRank() != 2 || input.getDimSize(1) != channels * height * width)
+    return emitOpError() << "input must be [n, " << channels * height * width
+                         << "]: one channels-first image per row";
+  if (height % patch != 0 || width % patch != 0)
+    return emitOpError() << "a " << height << "x" << width << " image does not split into " << patch
+                         << "x" << patch << " patches";
+  int64_t patches = (height / patch) * (width / patch);
+  if (result.getRank() != 3 || !dimsCompatible(result.getDimSize(0), input.getDimSize(0)) ||
+      !dimsCompatible(result.getDimSize(1), patches) ||
+      result.getDimSize(2) != channels * patch * patch)
+    return emitOpError() << "result must be [n, " << patches << ", " << channels * patch * patch
+                         << "]";
+  return success();
+}
+
+LogicalResult LayerNormOp::verify() {
+  if (!(getEpsilon().convertToFloat() > 0))
+    return emitOpError("epsilon must be positive");
+  return success();
+}
+
+LogicalResult LayerNormOp::verifySymbolUses(SymbolTableCollection& tables) {
+  int64_t width = lastDim(rankedType(getInput()));
+  if (failed(verifyParamShape(*this, tables, getWeightAttr(), {width}, "weight")) ||
+      failed(verifyParamShape(*this, tables, getBiasAttr(), {width}, "bias")))
+    return failure();
   return success();
 }

@@ -1,0 +1,93 @@
+// The CPU kernel table's vision entries: layer_norm, gelu, patchify.
+#include "CpuKernel.h"
+
+#include "fathom/cpu/Vision.h"
+
+namespace fathom::cpu {
+namespace {
+
+using Factory = std::unique_ptr<backend::Kernel>;
+
+Factory layerNormKernel(CpuResources& cpu, const fb::KernelCall& call,
+                        const std::vector<Weight>& weights, const PlanLimits&) {
+  const auto* p = call.params_as_LayerNormCall();
+  const Weight& weight = weightAt(weights, p->weight(), "layer_norm");
+  const Weight& bias = weightAt(weights, p->bias(), "layer_norm");
+  const fb::View& x = required(p->x(), "layer_norm", "x");
+  const fb::View& out = required(p->out(), "layer_norm", "out");
+  float epsilon = p->epsilon();
+  if (!(epsilon > 0.0f) || weight.shape.size() != 1 || bias.shape != weight.shape ||
+      bias.type != weight.type)
+    shapeError("layer_norm", "needs a positive epsilon and a weight and bias vector of one type, "
+                             "got " +
+                                 weight.name + " and " + bias.name);
+  return makeKernel([&cpu, &weight, &bias, &x, &out, epsilon](const CallContext& c) {
+    Tensor in = c.tensor(x), result = c.tensor(out);
+    if (in.rows() != result.rows() || in.width() != result.width() || in.type != result.type ||
+        in.width() != weight.shape[0] || !in.contiguousRows() || !result.contiguousRows())
+      shapeError("layer_norm",
+                 "rows of " + std::to_string(in.width()) + " do not fit weight " + weight.name);
+    if (c.planning())
+      return;
+    forEachRun(in, result, [&](std::byte* a, std::byte* b, int64_t rows) {
+      cpu::layerNorm(*cpu.pool, in.type, a, in.rowStride, weight.type, weight.data, bias.data,
+                     epsilon, rows, in.width(), b, result.rowStride);
+    });
+  });
+}
+
+Factory geluKernel(CpuResources& cpu, const fb::KernelCall& call, const std::vector<Weight>&,
+                   const PlanLimits&) {
+  const auto* p = call.params_as_GeluCall();
+  const fb::View& x = required(p->x(), "gelu", "x");
+  const fb::View& out = required(p->out(), "gelu", "out");
+  return makeKernel([&cpu, &x, &out](const CallContext& c) {
+    Tensor in = c.tensor(x), result = c.tensor(out);
+    if (in.rows() != result.rows() || in.width() != result.width() || in.type != result.type ||
+        !in.packed() || !result.packed() || in.rowStride != in.width() ||
+        result.rowStride != result.width())
+      shapeError("gelu", "operands must be packed rows of one shape and type");
+    if (c.planning())
+      return;
+    cpu::gelu(*cpu.pool, in.type, in.data, result.data, in.rows() * in.width());
+  });
+}
+
+Factory patchifyKernel(CpuResources& cpu, const fb::KernelCall& call, const std::vector<Weight>&,
+                       const PlanLimits&) {
+  const auto* p = call.params_as_PatchifyCall();
+  const fb::View& images = required(p->images(), "patchify", "images");
+  const fb::View& out = required(p->out(), "patchify", "out");
+  int64_t channels = p->channels(), height = p->height(), width = p->width(), patch = p->patch();
+  if (channels < 1 || patch < 1 || height < patch || width < patch || height % patch != 0 ||
+      width % patch != 0 || channels > 64 || height > 65536 || width > 65536)
+    shapeError("patchify", "images of " + std::to_string(channels) + "x" + std::to_string(height) +
+                               "x" + std::to_string(width) + " do not split into patches of " +
+                               std::to_string(patch));
+  return makeKernel([&cpu, &images, &out, channels, height, width, patch](const CallContext& c) {
+    Tensor in = c.tensor(images), result = c.tensor(out);
+    int64_t patches = (height / patch) * (width / patch);
+    if (in.type != DType::F32 || !in.packed() || in.width() != channels * height * width ||
+        in.rowStride != in.width() || !result.packed() ||
+        result.width() != channels * patch * patch || result.rowStride != result.width() ||
+        result.rows() != in.rows() * patches)
+      shapeError("patchify", "needs packed f32 images of " + std::to_string(channels) + "x" +
+                                 std::to_string(height) + "x" + std::to_string(width) +
+                                 " and packed rows of " + std::to_string(patches) +
+                                 " patches per image");
+    if (c.planning())
+      return;
+    cpu::patchify(*cpu.pool, in.as<float>(), in.rows(), channels, height, width, patch, result.type,
+                  result.data);
+  });
+}
+
+} // namespace
+
+void addVisionKernels(KernelFactory* table) {
+  table[size_t(fb::KernelParams::LayerNormCall)] = layerNormKernel;
+  table[size_t(fb::KernelParams::GeluCall)] = geluKernel;
+  table[size_t(fb::KernelParams::PatchifyCall)] = patchifyKernel;
+}
+
+} // namespace fathom::cpu

@@ -1,0 +1,15 @@
+// RUN: fathom-opt %s | fathom-opt | FileCheck %s
+
+fathom.param @w : tensor<32xbf16>
+fathom.param @b : tensor<32xbf16>
+
+// CHECK-LABEL: func.func @siglip_pieces
+func.func @siglip_pieces(%pixels: tensor<?x3072xf32>, %x: tensor<?x?x32xbf16>) -> (tensor<?x16x192xbf16>, tensor<?x?x32xbf16>) {
+  // CHECK: fathom.patchify %{{.*}} {channels = 3 : i64, height = 32 : i64, patch_size = 8 : i64, width = 32 : i64} : tensor<?x3072xf32> -> tensor<?x16x192xbf16>
+  %0 = fathom.patchify %pixels {channels = 3 : i64, height = 32 : i64, width = 32 : i64, patch_size = 8 : i64} : tensor<?x3072xf32> -> tensor<?x16x192xbf16>
+  // CHECK: fathom.layer_norm %{{.*}}, @w, @b eps 9.99999997E-7 : tensor<?x?x32xbf16>
+  %1 = fathom.layer_norm %x, @w, @b eps 1.0e-6 : tensor<?x?x32xbf16>
+  // CHECK: fathom.gelu %{{.*}} : tensor<?x?x32xbf16>
+  %2 = fathom.gelu %1 : tensor<?x?x32xbf16>
+  return %0, %2 : tensor<?x16x192xbf16>, tensor<?x?x32xbf16>
+}
