@@ -1,6 +1,7 @@
 // DeepSeek-VL as fathom ops, reading like HF's DeepseekVLForConditionalGeneration: the LLaMA text
-// model (embedding, per layer rms_norm -> attention -> residual -> rms_norm -> SwiGLU MLP ->
-// residual, final norm, head). Numerics follow shared/reference/model-spec.md part B.
+// model (embedding with the image embeddings scattered into the image tokens, per layer rms_norm
+// -> attention -> residual -> rms_norm -> SwiGLU MLP -> residual, final norm, head) and the
+// SigLIP vision tower with its aligner. Numerics follow shared/reference/model-spec.md part B.
 #include "models/DeepseekVlBuilder.h"
 
 #include "dialects/fathom/FathomConventions.h"
@@ -38,7 +39,9 @@ public:
         {mlir::fathom::kKeyMaskInput,
          mlir::RankedTensorType::get({dyn, dyn}, builder_.getI1Type())},
         {mlir::fathom::kCacheStartInput, mlir::RankedTensorType::get({dyn}, i64)},
-        {mlir::fathom::kHeadRowsInput, mlir::RankedTensorType::get({dyn}, i64)}};
+        {mlir::fathom::kHeadRowsInput, mlir::RankedTensorType::get({dyn}, i64)},
+        {mlir::fathom::kImageEmbeddingsInput,
+         mlir::RankedTensorType::get({dyn, text_.hiddenSize}, builder_.getF32Type())}};
     mlir::Block* body = beginFunction(module, mlir::fathom::kModelFunction, inputs,
                                       {mlir::fathom::kPrefill, mlir::fathom::kDecode});
     positions_ = body->getArgument(1);
@@ -47,6 +50,10 @@ public:
     mlir::Value hidden =
         mlir::fathom::EmbeddingOp::create(builder_, loc(), tensor3(text_.hiddenSize),
                                           body->getArgument(0), params_.get(names_.embedding));
+    // Each image's embeddings (encode_image's output) replace its image tokens' rows.
+    hidden = mlir::fathom::MaskedScatterOp::create(
+        builder_, loc(), hidden.getType(), hidden, body->getArgument(0), body->getArgument(5),
+        builder_.getI64IntegerAttr(config_.imageTokenId));
     for (int64_t layer = 0; layer < text_.numHiddenLayers; ++layer)
       hidden = emitDecoderLayer(hidden, layer);
     hidden = rmsNorm(hidden, names_.finalNorm);

@@ -60,6 +60,7 @@ int64_t maxRows(const Rows& rows, int64_t maxBatch, int64_t maxSeqLen, int64_t m
   switch (rows.extent) {
   case RowExtent::Tokens:
   case RowExtent::HeadRows: // at most every position
+  case RowExtent::ImageRows:
     return maxBatch * maxTokens * rows.multiplier;
   case RowExtent::Keys:
     return maxBatch * maxSeqLen * rows.multiplier;
@@ -184,6 +185,8 @@ FailureOr<LayoutAnalysis> LayoutAnalysis::compute(func::FuncOp function) {
       layout.rows = {RowExtent::Batch, 1};
     else if (input == kHeadRowsInput)
       layout.rows = {RowExtent::HeadRows, 1};
+    else if (input == kImageEmbeddingsInput)
+      layout.rows = {RowExtent::ImageRows, 1};
     else
       return function.emitOpError() << "unknown entry input '" << input << "'";
     FailureOr<::fathom::DType> storage = storageDType(type.getElementType());

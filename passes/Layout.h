@@ -20,6 +20,7 @@ enum class RowExtent {
   HeadRows, // the head_rows input's length
   Batch,    // one per sequence
   Fixed,    // `multiplier` rows whatever the step
+  ImageRows, // the image_embeddings input's length (at most every position)
 };
 
 struct Rows {

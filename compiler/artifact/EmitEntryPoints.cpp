@@ -25,6 +25,8 @@ fb::Extent extentOf(fm::RowExtent extent) {
     return fb::Extent::Keys;
   case fm::RowExtent::HeadRows:
     return fb::Extent::HeadRows;
+  case fm::RowExtent::ImageRows:
+    return fb::Extent::ImageRows;
   case fm::RowExtent::Batch:
     return fb::Extent::Batch;
   case fm::RowExtent::Fixed:
@@ -60,6 +62,8 @@ std::optional<fb::InputKind> inputKindOf(llvm::StringRef name) {
     return fb::InputKind::HeadRows;
   if (name == fm::kPixelValuesInput)
     return fb::InputKind::PixelValues;
+  if (name == fm::kImageEmbeddingsInput)
+    return fb::InputKind::ImageEmbeddings;
   return std::nullopt;
 }
 
@@ -293,6 +297,15 @@ private:
     } else if (kernel == "gelu") {
       fb::GeluCallT call;
       call.x = viewPtr(op->getOperand(0));
+      call.out = out();
+      params.Set(std::move(call));
+    } else if (kernel == "masked_scatter") {
+      auto scatter = llvm::cast<fm::MaskedScatterOp>(op);
+      fb::MaskedScatterCallT call;
+      call.x = viewPtr(scatter.getInput());
+      call.ids = viewPtr(scatter.getIds());
+      call.source = viewPtr(scatter.getSource());
+      call.token_id = scatter.getTokenId();
       call.out = out();
       params.Set(std::move(call));
     } else if (kernel == "patchify") {

@@ -27,6 +27,7 @@ inline constexpr const char* kKeyMaskInput = "key_mask";
 inline constexpr const char* kCacheStartInput = "cache_start";
 inline constexpr const char* kHeadRowsInput = "head_rows";
 inline constexpr const char* kPixelValuesInput = "pixel_values";
+inline constexpr const char* kImageEmbeddingsInput = "image_embeddings";
 
 // Set by fathom-lower-to-kernels: the target kernel an op runs as ("view" for ops that only
 // re-describe a buffer). Set by fathom-plan-memory: arena byte offsets of an op's results, and

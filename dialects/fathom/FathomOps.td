@@ -149,6 +149,27 @@ def Fathom_PatchifyOp : Fathom_Op<"patchify", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Fathom_MaskedScatterOp : Fathom_Op<"masked_scatter", [Pure,
+    AllTypesMatch<["input", "result"]>]> {
+  let summary = "replaces the rows of one token id by rows of another tensor, in order";
+  let description = [{
+    torch's `input.masked_scatter(ids == token_id, source)`: the k-th position (row-major over
+    [batch, seq]) whose id is `token_id` takes row k of `source` [rows, width], converted to
+    the input's element type. DeepSeek-VL writes each image's embeddings at its image tokens
+    this way. The number of such positions must equal the rows of `source` (a runtime error
+    otherwise), except that a source without rows leaves the input as it is (HF merges only
+    when it is given pixel values).
+  }];
+  let arguments = (ins AnyRankedTensor:$input, RankedTensorOf<[AnySignlessInteger]>:$ids,
+                       RankedTensorOf<[F32]>:$source, I64Attr:$token_id);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $ids `,` $source `token` $token_id attr-dict `:` type($input) `,` type($ids) `,`
+    type($source)
+  }];
+  let hasVerifier = 1;
+}
+
 def Fathom_LayerNormOp : Fathom_Op<"layer_norm", [Pure,
     DeclareOpInterfaceMethods<SymbolUserOpInterface>, AllTypesMatch<["input", "result"]>]> {
   let summary = "nn.LayerNorm over the last dimension, with weight and bias";

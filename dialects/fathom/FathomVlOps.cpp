@@ -1,6 +1,6 @@
 // Verifiers of the ops DeepSeek-VL adds: multi_head_attention (LLaMA and SigLIP), patchify and
-// layer_norm. Projection shapes are checked against the head counts, so a config whose heads
-// disagree with its tensors is caught here, naming the weight.
+// layer_norm, masked_scatter. Projection shapes are checked against the head counts, so a config
+// whose heads disagree with its tensors is caught here, naming the weight.
 #include "dialects/fathom/FathomDialect.h"
 #include "dialects/fathom/VerifyUtils.h"
 
@@ -92,6 +92,22 @@ LogicalResult PatchifyOp::verify() {
       result.getDimSize(2) != channels * patch * patch)
     return emitOpError() << "result must be [n, " << patches << ", " << channels * patch * patch
                          << "]";
+  return success();
+}
+
+LogicalResult MaskedScatterOp::verify() {
+  RankedTensorType input = rankedType(getInput()), ids = rankedType(getIds());
+  RankedTensorType source = rankedType(getSource());
+  if (input.getRank() != 3 || ids.getRank() != 2 || source.getRank() != 2)
+    return emitOpError("takes input [batch, seq, width], ids [batch, seq], source [rows, width]");
+  if (!dimsCompatible(input.getDimSize(0), ids.getDimSize(0)) ||
+      !dimsCompatible(input.getDimSize(1), ids.getDimSize(1)))
+    return emitOpError("ids must be [batch, seq] like the input");
+  if (!dimsCompatible(lastDim(input), lastDim(source)))
+    return emitOpError() << "source rows of " << lastDim(source) << " do not fit input rows of "
+                         << lastDim(input);
+  if (getTokenId() < 0)
+    return emitOpError("token_id must be non-negative");
   return success();
 }
 

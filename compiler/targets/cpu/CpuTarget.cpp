@@ -78,6 +78,8 @@ FailureOr<StringRef> CpuTarget::kernelFor(Operation* op, SymbolTableCollection& 
     return activationKernel(op, "gelu");
   if (isa<PatchifyOp>(op))
     return activationKernel(op, "patchify");
+  if (isa<MaskedScatterOp>(op))
+    return activationKernel(op, "masked_scatter");
   if (isa<SiluMulOp>(op))
     return activationKernel(op, "silu_mul");
   if (auto rope = dyn_cast<RopeOp>(op)) {

@@ -76,7 +76,7 @@ GenerationResult generate(Model& model, const std::vector<std::vector<int64_t>>&
   cpu::SamplingRng rng(options.seed);
   cpu::ScratchBuffer scratch(cpu::samplingScratchBytes(vocab));
   auto start = Clock::now();
-  std::vector<float> logits = model.prefill(batch);
+  std::vector<float> logits = model.prefill(batch, false, options.imageEmbeddings);
   result.prefillSeconds = std::chrono::duration<double>(Clock::now() - start).count();
   auto decodeStart = Clock::now();
   std::vector<int64_t> ids(rows), positions(rows);

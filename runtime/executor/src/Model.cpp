@@ -40,7 +40,8 @@ void Model::checkBatch(const TokenBatch& batch) const {
     throw Error("internal error: batch ids, positions and mask must all hold batch x tokens");
 }
 
-std::vector<float> Model::prefill(const TokenBatch& prompts, bool allPositions) {
+std::vector<float> Model::prefill(const TokenBatch& prompts, bool allPositions,
+                                  const std::vector<float>& imageEmbeddings) {
   if (head_ != "causal_lm")
     throw Error("prefill needs a causal LM artifact; this one is " + head_);
   checkBatch(prompts);
@@ -54,9 +55,21 @@ std::vector<float> Model::prefill(const TokenBatch& prompts, bool allPositions) 
   for (int64_t b = 0; b < prompts.batch; ++b)
     for (int64_t t = allPositions ? 0 : prompts.tokens - 1; t < prompts.tokens; ++t)
       headRows.push_back(b * prompts.tokens + t);
-  backend::StepShape step{prompts.batch, prompts.tokens, prompts.tokens, int64_t(headRows.size())};
+  int64_t imageRows = 0;
+  if (!imageEmbeddings.empty()) {
+    const int64_t width =
+        program_->inputWidth(fb::EntryKind::Prefill, fb::InputKind::ImageEmbeddings);
+    if (width == 0)
+      throw Error("this artifact takes no image embeddings (it is not a vision-language model)");
+    if (imageEmbeddings.size() % size_t(width) != 0)
+      throw Error("image embeddings must be whole rows of " + std::to_string(width) + " values");
+    imageRows = int64_t(imageEmbeddings.size()) / width;
+  }
+  backend::StepShape step{prompts.batch, prompts.tokens, prompts.tokens, int64_t(headRows.size()),
+                          imageRows};
   EntryInputs inputs{prompts.ids.data(), prompts.positions.data(), prompts.mask.data(),
                      cacheStart.data(), headRows.data()};
+  inputs.imageEmbeddings = imageEmbeddings.data();
   cacheLength_ = 0;
   batch_ = 0;
   std::vector<float> logits = program_->run(fb::EntryKind::Prefill, step, inputs);

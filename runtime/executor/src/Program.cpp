@@ -18,6 +18,8 @@ int64_t rowsOf(fb::Extent extent, uint32_t multiplier, const backend::StepShape&
     return step.batch * step.keys;
   case fb::Extent::HeadRows:
     return step.headRows;
+  case fb::Extent::ImageRows:
+    return step.imageRows;
   case fb::Extent::Batch:
     return step.batch * m;
   case fb::Extent::Fixed:
@@ -55,6 +57,9 @@ backend::Tensor StepContext::tensor(const fb::View& view) const {
     break;
   case fb::Extent::HeadRows:
     t.rowsPerBatch = step_.headRows;
+    break;
+  case fb::Extent::ImageRows:
+    t.rowsPerBatch = step_.imageRows;
     break;
   case fb::Extent::Batch:
     t.rowsPerBatch = step_.batch * multiplier;
@@ -165,7 +170,8 @@ std::vector<float> Program::run(fb::EntryKind kind, const backend::StepShape& st
   const char* name = fb::EnumNameEntryKind(kind);
   if (step.batch < 1 || step.tokens < 1 || step.batch > m.maxBatch ||
       step.tokens > entry.limits.maxTokens || step.keys < 1 || step.keys > m.maxSeqLen ||
-      step.headRows < 0 || step.headRows > step.batch * step.tokens)
+      step.headRows < 0 || step.headRows > step.batch * step.tokens || step.imageRows < 0 ||
+      step.imageRows > step.batch * step.tokens)
     throw Error("internal error: a " + std::string(name) + " step of " +
                 std::to_string(step.batch) + " x " + std::to_string(step.tokens) + " tokens, " +
                 std::to_string(step.keys) + " keys and " + std::to_string(step.headRows) +
@@ -194,6 +200,9 @@ std::vector<float> Program::run(fb::EntryKind kind, const backend::StepShape& st
         break;
       case fb::InputKind::PixelValues:
         host = inputs.pixelValues, rows = step.batch;
+        break;
+      case fb::InputKind::ImageEmbeddings:
+        host = inputs.imageEmbeddings, rows = step.imageRows;
         break;
       }
       if (!host && rows > 0)

@@ -19,7 +19,7 @@ uint64_t physicalMemoryBytes() {
 bool inputFits(fb::InputKind kind, const BoundBuffer& buffer) {
   if (uint8_t(kind) > uint8_t(fb::InputKind::MAX) || buffer.kind != fb::BufferKind::Arena)
     return false;
-  if (kind == fb::InputKind::PixelValues)
+  if (kind == fb::InputKind::PixelValues || kind == fb::InputKind::ImageEmbeddings)
     return buffer.type == DType::F32 && buffer.rowElements >= 1;
   const DType expected = kind == fb::InputKind::KeyMask ? DType::Bool : DType::I64;
   return buffer.type == expected && buffer.rowElements == 1;
@@ -33,13 +33,14 @@ std::vector<backend::StepShape> planningShapes(fb::EntryKind kind,
   case fb::EntryKind::Classify:
     return {{batch, tokens, tokens, 0}, {1, 1, 1, 0}};
   case fb::EntryKind::Decode:
-    return {{batch, 1, limits.maxSeqLen, batch}, {1, 1, 1, 1}};
+    return {{batch, 1, limits.maxSeqLen, batch, batch}, {1, 1, 1, 1, 0}};
   case fb::EntryKind::EncodeImage: // every image has all its patches
     return {{batch, tokens, tokens, 0}, {1, tokens, tokens, 0}};
   case fb::EntryKind::Prefill:
     break;
   }
-  return {{batch, tokens, std::max(tokens, limits.maxSeqLen), batch * tokens}, {1, 1, 1, 1}};
+  return {{batch, tokens, std::max(tokens, limits.maxSeqLen), batch * tokens, batch * tokens},
+          {1, 1, 1, 1, 0}};
 }
 
 } // namespace
@@ -209,9 +210,10 @@ void Program::Impl::bindEntry(const fb::EntryPoint& entry) {
                          ? std::string(inputName(input->kind()))
                          : std::to_string(int(input->kind()))) +
                     " of entry point '" + name + "' is not an arena buffer of one " +
-                    (input->kind() == fb::InputKind::KeyMask       ? "bool"
-                     : input->kind() == fb::InputKind::PixelValues ? "f32 image"
-                                                                   : "i64") +
+                    (input->kind() == fb::InputKind::KeyMask           ? "bool"
+                     : input->kind() == fb::InputKind::PixelValues     ? "f32 image"
+                     : input->kind() == fb::InputKind::ImageEmbeddings ? "f32 embedding"
+                                                                       : "i64") +
                     " per row");
   if (entry.output()->buffer() < 0 || size_t(entry.output()->buffer()) >= bound.buffers.size() ||
       bound.buffers[size_t(entry.output()->buffer())].kind != fb::BufferKind::Output ||

@@ -42,3 +42,11 @@ func.func @epsilon(%x: tensor<?x?x32xf32>) -> tensor<?x?x32xf32> {
   %0 = fathom.layer_norm %x, @w, @w eps 0.0 : tensor<?x?x32xf32>
   return %0 : tensor<?x?x32xf32>
 }
+
+// -----
+
+func.func @scatter_width(%x: tensor<?x?x64xf32>, %ids: tensor<?x?xi64>, %rows: tensor<?x32xf32>) -> tensor<?x?x64xf32> {
+  // expected-error @below {{source rows of 32 do not fit input rows of 64}}
+  %0 = fathom.masked_scatter %x, %ids, %rows token 7 : tensor<?x?x64xf32>, tensor<?x?xi64>, tensor<?x32xf32>
+  return %0 : tensor<?x?x64xf32>
+}

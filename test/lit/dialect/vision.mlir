@@ -13,3 +13,10 @@ func.func @siglip_pieces(%pixels: tensor<?x3072xf32>, %x: tensor<?x?x32xbf16>) -
   %2 = fathom.gelu %1 : tensor<?x?x32xbf16>
   return %0, %2 : tensor<?x16x192xbf16>, tensor<?x?x32xbf16>
 }
+
+// CHECK-LABEL: func.func @merge_images
+func.func @merge_images(%x: tensor<?x?x64xbf16>, %ids: tensor<?x?xi64>, %rows: tensor<?x64xf32>) -> tensor<?x?x64xbf16> {
+  // CHECK: fathom.masked_scatter %{{.*}}, %{{.*}}, %{{.*}} token 511 : tensor<?x?x64xbf16>, tensor<?x?xi64>, tensor<?x64xf32>
+  %0 = fathom.masked_scatter %x, %ids, %rows token 511 : tensor<?x?x64xbf16>, tensor<?x?xi64>, tensor<?x64xf32>
+  return %0 : tensor<?x?x64xbf16>
+}

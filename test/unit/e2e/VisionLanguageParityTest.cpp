@@ -3,6 +3,7 @@
 // the recorded image prompt, and the image embeddings (vision tower + aligner) compared with
 // HF's image_features.
 #include "compiler/driver/CompileCheckpoint.h"
+#include "fathom/executor/Generate.h"
 #include "fathom/executor/Model.h"
 #include "fathom/frontend/TensorStore.h"
 #include "fathom/runtime/Error.h"
@@ -102,6 +103,61 @@ TEST_P(VisionLanguageParity, ImageEmbeddingsMatchHf) {
                                  batched.begin() + long((k + 1) * ours.size())),
               ours)
         << "image " << k;
+}
+
+// The recorded chat prompt with one image: its embeddings at the 16 image tokens, then HF's
+// logits at every position and its greedy continuation.
+TEST_P(VisionLanguageParity, ImagePromptLogitsAndGreedyContinuation) {
+  const nlohmann::json& c = imageCase();
+  const auto& run = c["runs"][GetParam()];
+  std::vector<float> embeddings =
+      model_->encodeImages(readFloats(*tensors_, c["pixel_values"]["name"]));
+  std::vector<int64_t> ids = c["input_ids"][0].get<std::vector<int64_t>>();
+  executor::TokenBatch batch;
+  batch.batch = 1;
+  batch.tokens = int64_t(ids.size());
+  batch.ids = ids;
+  batch.mask.assign(ids.size(), 1);
+  for (int64_t t = 0; t < batch.tokens; ++t)
+    batch.positions.push_back(t);
+  std::vector<float> hf = readFloats(*tensors_, run["logits"]["name"]);
+  std::vector<float> ours = model_->prefill(batch, /*allPositions=*/true, embeddings);
+  ASSERT_EQ(ours.size(), hf.size());
+  double error = relativeError(ours, hf);
+  std::printf("[ parity ] tiny-vl %s image prompt prefill max rel error %.3g\n", GetParam().c_str(),
+              error);
+  EXPECT_LE(error, GetParam() == "bf16" ? 1e-2 : 1e-4);
+
+  executor::GenerationOptions options;
+  options.maxNewTokens = run["generate"]["num_steps"].get<int64_t>();
+  options.padTokenId = run["generate"]["pad_token_id_after_eos"].get<int64_t>();
+  options.imageEmbeddings = embeddings;
+  auto result = executor::generate(*model_, {ids}, options);
+  EXPECT_EQ(result.newTokens[0], run["generate"]["new_ids"][0].get<std::vector<int64_t>>());
+
+  // Without the image the same prompt embeds its image tokens as text (HF without pixel
+  // values), so the logits differ.
+  std::vector<float> textOnly = model_->prefill(batch, /*allPositions=*/true);
+  EXPECT_GT(relativeError(textOnly, hf), 1e-2);
+}
+
+TEST_P(VisionLanguageParity, RefusesImageRowsThatDoNotMatchTheImageTokens) {
+  const nlohmann::json& c = imageCase();
+  std::vector<float> embeddings =
+      model_->encodeImages(readFloats(*tensors_, c["pixel_values"]["name"]));
+  embeddings.resize(embeddings.size() - 64); // 15 rows for 16 image tokens
+  std::vector<int64_t> ids = c["input_ids"][0].get<std::vector<int64_t>>();
+  executor::TokenBatch batch{1, int64_t(ids.size()), ids, {}, std::vector<uint8_t>(ids.size(), 1)};
+  for (int64_t t = 0; t < batch.tokens; ++t)
+    batch.positions.push_back(t);
+  try {
+    model_->prefill(batch, false, embeddings);
+    FAIL() << "15 image rows for 16 image tokens were accepted";
+  } catch (const Error& error) {
+    EXPECT_STREQ(
+        error.what(),
+        "the prompts hold 16 image tokens (id 511) but 15 image embedding rows were given");
+  }
 }
 
 TEST_P(VisionLanguageParity, RefusesPartialImages) {

@@ -21,10 +21,11 @@ namespace fathom::backend {
 
 // The run-time sizes of one entry-point call; a View's extent picks its rows from them.
 struct StepShape {
-  int64_t batch = 0;    // sequences
-  int64_t tokens = 0;   // new tokens per sequence
-  int64_t keys = 0;     // cached keys per sequence after this call's append
-  int64_t headRows = 0; // rows that reach the head
+  int64_t batch = 0;     // sequences
+  int64_t tokens = 0;    // new tokens per sequence
+  int64_t keys = 0;      // cached keys per sequence after this call's append
+  int64_t headRows = 0;  // rows that reach the head
+  int64_t imageRows = 0; // image embedding rows given to this call
 };
 
 // The limits an entry point was planned for (kernels size their scratch from them).

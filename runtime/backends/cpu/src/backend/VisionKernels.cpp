@@ -1,7 +1,10 @@
-// The CPU kernel table's vision entries: layer_norm, gelu, patchify.
+// The CPU kernel table's vision-language entries: layer_norm, gelu, patchify, masked_scatter.
 #include "CpuKernel.h"
 
 #include "fathom/cpu/Vision.h"
+#include "fathom/runtime/Numeric.h"
+
+#include <cstring>
 
 namespace fathom::cpu {
 namespace {
@@ -82,12 +85,60 @@ Factory patchifyKernel(CpuResources& cpu, const fb::KernelCall& call, const std:
   });
 }
 
+// The k-th row whose id is token_id takes source row k (DeepSeek-VL's image tokens); a source
+// without rows leaves x as it is.
+Factory maskedScatterKernel(CpuResources&, const fb::KernelCall& call, const std::vector<Weight>&,
+                            const PlanLimits&) {
+  const auto* p = call.params_as_MaskedScatterCall();
+  const fb::View& x = required(p->x(), "masked_scatter", "x");
+  const fb::View& ids = required(p->ids(), "masked_scatter", "ids");
+  const fb::View& source = required(p->source(), "masked_scatter", "source");
+  const fb::View& out = required(p->out(), "masked_scatter", "out");
+  const int64_t tokenId = p->token_id();
+  return makeKernel([&x, &ids, &source, &out, tokenId,
+                     copy = std::vector<int64_t>()](const CallContext& c) mutable {
+    Tensor in = c.tensor(x), index = c.tensor(ids), rows = c.tensor(source), result = c.tensor(out);
+    if (index.type != DType::I64 || index.width() != 1 || index.rows() != in.rows() ||
+        rows.type != DType::F32 || rows.width() != in.width() || !rows.packed() ||
+        in.type != result.type || in.width() != result.width() || in.rows() != result.rows() ||
+        !in.contiguousRows() || !result.contiguousRows())
+      shapeError("masked_scatter", "needs one i64 id per row and f32 source rows of the width");
+    if (c.planning())
+      return;
+    const int64_t* tokens = snapshot(copy, index);
+    if (rows.rows() > 0) {
+      int64_t wanted = 0;
+      for (int64_t r = 0; r < in.rows(); ++r)
+        wanted += tokens[r] == tokenId;
+      if (wanted != rows.rows())
+        throw Error("the prompts hold " + std::to_string(wanted) + " image tokens (id " +
+                    std::to_string(tokenId) + ") but " + std::to_string(rows.rows()) +
+                    " image embedding rows were given");
+    }
+    const size_t element = dtypeSize(in.type), bytes = size_t(in.width()) * element;
+    const float* next = rows.as<float>();
+    for (int64_t r = 0; r < in.rows(); ++r) {
+      const int64_t b = r / in.rowsPerBatch, t = r % in.rowsPerBatch;
+      std::byte* to = result.row(b, t);
+      if (rows.rows() == 0 || tokens[r] != tokenId) {
+        if (to != in.row(b, t))
+          std::memcpy(to, in.row(b, t), bytes);
+        continue;
+      }
+      for (int64_t i = 0; i < in.width(); ++i)
+        storeFloat(in.type, next[i], to + size_t(i) * element);
+      next += rows.width();
+    }
+  });
+}
+
 } // namespace
 
 void addVisionKernels(KernelFactory* table) {
   table[size_t(fb::KernelParams::LayerNormCall)] = layerNormKernel;
   table[size_t(fb::KernelParams::GeluCall)] = geluKernel;
   table[size_t(fb::KernelParams::PatchifyCall)] = patchifyKernel;
+  table[size_t(fb::KernelParams::MaskedScatterCall)] = maskedScatterKernel;
 }
 
 } // namespace fathom::cpu

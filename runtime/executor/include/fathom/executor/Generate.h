@@ -18,6 +18,9 @@ struct GenerationOptions {
   std::vector<int64_t> eosTokenIds;
   int64_t padTokenId = 0;
   bool recordLogits = false; // keep each step's fp32 logits (before sampling processors)
+  // Vision-language prompts: the embeddings of their images (Model::encodeImages), one row per
+  // image token in prompt order; the prefill writes them at the image tokens.
+  std::vector<float> imageEmbeddings;
 };
 
 struct GenerationResult {

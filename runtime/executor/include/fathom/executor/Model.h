@@ -39,7 +39,10 @@ public:
 
   // Starts a new batch: the prompts fill the caches from position 0. Returns fp32 logits
   // [batch, tokens, vocab] when allPositions, else [batch, vocab] for each last position.
-  std::vector<float> prefill(const TokenBatch& prompts, bool allPositions = false);
+  // `imageEmbeddings` (vision-language artifacts): encodeImages() rows for the prompts' image
+  // tokens, in row-major order over the padded batch; empty for text prompts.
+  std::vector<float> prefill(const TokenBatch& prompts, bool allPositions = false,
+                             const std::vector<float>& imageEmbeddings = {});
   // Appends one token per sequence (ids and positions [batch]) at the next cache position and
   // returns fp32 logits [batch, vocab].
   std::vector<float> decode(const std::vector<int64_t>& ids, const std::vector<int64_t>& positions);

@@ -29,12 +29,13 @@ struct LoadOptions {
 
 // Host data of one call, by input kind; an entry point reads the ones it declares.
 struct EntryInputs {
-  const int64_t* ids = nullptr;        // [batch, tokens]
-  const int64_t* positions = nullptr;  // [batch, tokens]
-  const uint8_t* keyMask = nullptr;    // [batch, keys]
-  const int64_t* cacheStart = nullptr; // [batch]
-  const int64_t* headRows = nullptr;   // [head rows]
-  const float* pixelValues = nullptr;  // [batch] images, channels-first (encode_image)
+  const int64_t* ids = nullptr;           // [batch, tokens]
+  const int64_t* positions = nullptr;     // [batch, tokens]
+  const uint8_t* keyMask = nullptr;       // [batch, keys]
+  const int64_t* cacheStart = nullptr;    // [batch]
+  const int64_t* headRows = nullptr;      // [head rows]
+  const float* pixelValues = nullptr;     // [batch] images, channels-first (encode_image)
+  const float* imageEmbeddings = nullptr; // [image rows] rows for the image tokens, in order
 };
 
 class Program {
