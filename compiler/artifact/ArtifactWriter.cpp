@@ -115,7 +115,8 @@ void ArtifactWriter::finish(const ArtifactContents& contents) {
       static_cast<fb::ElementType>(contents.computeDtype), contents.maxSeqLen, contents.maxBatch,
       &entries, plan, &caches, contents.pipeline.c_str(), &tensors, &sections,
       contents.tokenizerJson.c_str(), contents.tokenizerConfigJson.c_str(), generation,
-      contents.head.c_str(), &labels, contents.chatTemplate.c_str());
+      contents.head.c_str(), &labels, contents.chatTemplate.c_str(),
+      contents.imageProcessorJson.empty() ? nullptr : contents.imageProcessorJson.c_str());
   fb::FinishArtifactBuffer(builder, root);
 
   padTo(kAlignment);

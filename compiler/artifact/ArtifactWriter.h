@@ -57,6 +57,7 @@ struct ArtifactContents {
   std::string head;
   std::vector<std::string> labels;
   std::string chatTemplate;
+  std::string imageProcessorJson; // empty for text models
 };
 
 // Receives a tensor's bytes in any number of chunks.

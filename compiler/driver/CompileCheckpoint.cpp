@@ -259,6 +259,14 @@ CompileSummary compileCheckpoint(const frontend::Checkpoint& checkpoint,
     if (tokenizerConfig->contains("chat_template") &&
         (*tokenizerConfig)["chat_template"].is_string())
       contents.chatTemplate = (*tokenizerConfig)["chat_template"].get<std::string>();
+  if (config.deepseekVl()) {
+    const nlohmann::json* processor = checkpoint.imageProcessorConfig();
+    if (!processor)
+      throw Error(checkpoint.files().config.parent_path().string() +
+                  ": a DeepSeek-VL checkpoint needs preprocessor_config.json or "
+                  "processor_config.json (the image processor's settings)");
+    contents.imageProcessorJson = processor->dump();
+  }
   const frontend::GenerationConfig& generation = checkpoint.generationConfig();
   contents.generation.bosTokenId = generation.bosTokenId.value_or(config.tokens.bos.value_or(-1));
   contents.generation.eosTokenIds =
