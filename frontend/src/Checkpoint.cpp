@@ -121,12 +121,14 @@ WeightCatalog Checkpoint::weightCatalog() const {
   return hasWeights() ? WeightCatalog::fromTensors(tensors_) : WeightCatalog::fromConfig(config_);
 }
 
+// transformers 5.23 prefers the nested copy when both files exist (checked with
+// AutoImageProcessor on a folder whose two copies differ).
 const nlohmann::json* Checkpoint::imageProcessorConfig() const {
-  if (!preprocessorConfig_.is_null())
-    return &preprocessorConfig_;
   if (processorConfig_.is_object())
     if (auto section = processorConfig_.find("image_processor"); section != processorConfig_.end())
       return &*section;
+  if (!preprocessorConfig_.is_null())
+    return &preprocessorConfig_;
   return nullptr;
 }
 

@@ -67,6 +67,18 @@ TEST(Checkpoint, ImageProcessorFromProcessorConfig) {
   EXPECT_TRUE(checkpoint.warnings().empty());
 }
 
+// With both files, transformers 5.23 takes processor_config.json's copy.
+TEST(Checkpoint, ImageProcessorPrefersTheNestedCopy) {
+  ft::TempDir dir;
+  ft::writeCheckpoint(dir.path(), ft::tinyVlConfig());
+  ft::writeJson(dir / "processor_config.json",
+                {{"image_processor", {{"min_size", 14}}}, {"num_image_tokens", 4}});
+  ft::writeJson(dir / "preprocessor_config.json", {{"min_size", 7}});
+  Checkpoint checkpoint = Checkpoint::open(dir.path());
+  ASSERT_TRUE(checkpoint.imageProcessorConfig());
+  EXPECT_EQ((*checkpoint.imageProcessorConfig())["min_size"], 14);
+}
+
 TEST(CheckpointErrors, MissingFolder) {
   ft::TempDir dir;
   EXPECT_THAT(ft::errorOf([&] { Checkpoint::open(dir / "nope"); }),

@@ -68,8 +68,8 @@ public:
   // Parsed tokenizer_config.json, null when absent. tokenizer.json is only validated here
   // (it is megabytes); the tokenizer reads it itself.
   const nlohmann::json* tokenizerConfig() const { return optionalJson(tokenizerConfig_); }
-  // The image processor settings (preprocessor_config.json, else processor_config.json's
-  // "image_processor"), null when neither exists.
+  // The image processor settings (processor_config.json's "image_processor", else
+  // preprocessor_config.json, as transformers 5.23 picks them), null when neither exists.
   const nlohmann::json* imageProcessorConfig() const;
   // Parsed processor_config.json, null when absent.
   const nlohmann::json* processorConfig() const { return optionalJson(processorConfig_); }
