@@ -67,7 +67,7 @@ fuzz: deps build
 	  -DMLIR_DIR=$(LLVM_ROOT)/lib/cmake/mlir -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld \
 	  -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 	cmake --build $(FUZZ_DIR) -j $(JOBS) --target fathom-fuzz-safetensors fathom-fuzz-checkpoint \
-	  fathom-fuzz-tokenizer fathom-fuzz-chat fathom-fuzz-artifact
+	  fathom-fuzz-tokenizer fathom-fuzz-chat fathom-fuzz-artifact fathom-fuzz-image
 	python3 test/fuzz/make_seeds.py $(FUZZ_DIR)/seeds $(BUILD_DIR)/bin/fathom-compile
 	python3 test/fuzz/run_fuzzers.py $(FUZZ_DIR) $(FUZZ_DIR)/seeds $(FUZZ_SECONDS)
 

@@ -82,7 +82,11 @@ if compile_tool and os.path.exists(compile_tool):
         os.makedirs(os.path.dirname(target), exist_ok=True)
         subprocess.run([compile_tool, os.path.join(CHECKPOINTS, name), "-o", target, "--dtype", dtype,
                         "--max-seq-len", "16", "--quiet"], check=True)
-for harness in ("safetensors", "checkpoint", "tokenizer", "chat", "artifact"):
+IMAGES = os.path.join(os.path.dirname(CHECKPOINTS), "images")
+for name in sorted(os.listdir(IMAGES)):
+    if name.endswith((".png", ".jpg")) and os.path.getsize(os.path.join(IMAGES, name)) < 64 * 1024:
+        seed("image", name, read(os.path.join(IMAGES, name)))
+for harness in ("safetensors", "checkpoint", "tokenizer", "chat", "artifact", "image"):
     folder = os.path.join(out, harness)
     count = len(os.listdir(folder)) if os.path.isdir(folder) else 0
     print("%s: %d seeds" % (harness, count))

@@ -13,7 +13,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DICTIONARIES = {"safetensors": "safetensors.dict", "artifact": "artifact.dict"}
 
 build, seeds, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3])
-harnesses = sys.argv[4:] or ["safetensors", "checkpoint", "tokenizer", "chat", "artifact"]
+harnesses = sys.argv[4:] or ["safetensors", "checkpoint", "tokenizer", "chat", "artifact", "image"]
 failed = False
 for name in harnesses:
     corpus = os.path.join(build, "corpus", name)

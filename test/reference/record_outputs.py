@@ -55,6 +55,17 @@ CHAT_MESSAGES = [{"role": "user", "content": "Who created the heaven and the ear
 VL_IMAGE_MESSAGES = [
     {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "Describe this image."}]},
 ]
+# A second image for the multi-image cases (RGBA: its alpha is dropped by convert("RGB")).
+VL_SECOND_IMAGE = "images/astronaut-200x160-rgba.png"
+VL_TWO_IMAGE_MESSAGES = [
+    {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "Compare this picture"},
+                                 {"type": "image"}, {"type": "text", "text": "with this one."}]},
+]
+VL_SECOND_CONVERSATION = [
+    {"role": "user", "content": [{"type": "text", "text": "Who made the heaven?"}]},
+    {"role": "assistant", "content": [{"type": "text", "text": "God."}]},
+    {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "And this?"}]},
+]
 LONG_LEN = 80
 
 
@@ -150,6 +161,49 @@ def vl_image_case(ckpt_dir):
         "position_ids": None,
         "pixel_values_tensor": enc["pixel_values"],
     }
+
+
+def vl_multi_image_cases(ckpt_dir):
+    """Two images in one prompt, and a left-padded batch of two conversations (the second with its
+    image in a later turn). Pixel values hold every image of the case in prompt order; positions
+    are cumsum(mask) - 1 with padded slots 0, as generate() computes them."""
+    from PIL import Image
+
+    proc = AutoProcessor.from_pretrained(ckpt_dir, backend="pil")
+    first = Image.open(common.IMAGE_PATH)
+    # tiny-vl's processor leaves do_convert_rgb unset, and HF's PIL backend then fails to pad an
+    # RGBA image; convert("RGB") (alpha dropped) is what DeepSeek-VL's own loader does.
+    second = Image.open(os.path.join(common.HERE, VL_SECOND_IMAGE)).convert("RGB")
+    cases = []
+    prompt = proc.apply_chat_template(VL_TWO_IMAGE_MESSAGES, add_generation_prompt=True, tokenize=False)
+    enc = proc(text=prompt, images=[first, second], return_tensors="pt")
+    assert enc["input_ids"][0].tolist().count(common.IMAGE_ID) == 32
+    cases.append({
+        "name": "two_images",
+        "description": "one user turn with two images (images/test-45x30.png, then " + VL_SECOND_IMAGE +
+                       ") through AutoProcessor (PIL backend)",
+        "text": prompt, "messages": VL_TWO_IMAGE_MESSAGES,
+        "images": ["images/test-45x30.png", VL_SECOND_IMAGE],
+        "input_ids": enc["input_ids"].tolist(), "attention_mask": enc["attention_mask"].tolist(),
+        "position_ids": None, "pixel_values_tensor": enc["pixel_values"],
+    })
+    prompts = [proc.apply_chat_template(m, add_generation_prompt=True, tokenize=False)
+               for m in (VL_IMAGE_MESSAGES, VL_SECOND_CONVERSATION)]
+    proc.tokenizer.padding_side = "left"
+    enc = proc(text=prompts, images=[second, first], return_tensors="pt", padding=True)
+    mask = enc["attention_mask"]
+    positions = (mask.cumsum(-1) - 1).clamp(min=0) * mask
+    cases.append({
+        "name": "batch2_images",
+        "description": "two DeepSeek-VL conversations, LEFT-padded (pad id " + str(proc.tokenizer.pad_token_id) +
+                       "): [" + VL_SECOND_IMAGE + ", text] and a three-turn chat whose last turn has "
+                       "images/test-45x30.png; position_ids = cumsum(mask)-1 with padded slots 0",
+        "text": prompts, "messages": [VL_IMAGE_MESSAGES, VL_SECOND_CONVERSATION],
+        "images": [VL_SECOND_IMAGE, "images/test-45x30.png"],
+        "input_ids": enc["input_ids"].tolist(), "attention_mask": mask.tolist(),
+        "position_ids": positions.tolist(), "pixel_values_tensor": enc["pixel_values"],
+    })
+    return cases
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -403,6 +457,9 @@ def record(name, fp8_tmp=None):
         img = vl_image_case(ckpt)
         img["pixel_values"] = rec.add("image.pixel_values", img["pixel_values_tensor"])
         cases.append(img)
+        for case in vl_multi_image_cases(ckpt):
+            case["pixel_values"] = rec.add(f"{case['name']}.pixel_values", case["pixel_values_tensor"])
+            cases.append(case)
 
     load_path = ckpt
     weights_note = None

@@ -13,6 +13,8 @@ nice -n 10 "$PY" make_tokenizer.py
 nice -n 10 "$PY" make_checkpoints.py
 nice -n 10 "$PY" record_outputs.py
 nice -n 10 "$PY" record_quantized.py
+# The test images themselves are committed (record_images.py make built them once); their goldens:
+nice -n 10 "$PY" record_images.py record
 # Manifest of every generated file, to check reproducibility (run twice and compare).
 find tokenizer checkpoints outputs images -type f ! -name SHA256SUMS -print0 | LC_ALL=C sort -z | xargs -0 sha256sum > SHA256SUMS
 echo "regenerate.sh: done ($(wc -l < SHA256SUMS) files)" >&2

@@ -1,4 +1,5 @@
 #include "Commands.h"
+#include "Images.h"
 
 #include "TextStream.h"
 
@@ -188,11 +189,19 @@ int generateFromIds(executor::Model& model, const RunOptions& o) {
 int generateFromText(executor::Model& model, const RunOptions& o) {
   auto tok = loadTokenizer(model);
   std::vector<std::vector<int64_t>> prompts;
-  for (const std::string& text : o.prompts) {
-    auto ids = tok->encode(text, /*addSpecialTokens=*/true);
-    prompts.emplace_back(ids.begin(), ids.end());
+  std::vector<float> imageEmbeddings;
+  if (!o.images.empty()) {
+    ImagePrompt prompt = prepareImagePrompt(model, *tok, o.prompts.front(), o.images);
+    prompts.push_back(std::move(prompt.ids));
+    imageEmbeddings = std::move(prompt.imageEmbeddings);
+  } else {
+    for (const std::string& text : o.prompts) {
+      auto ids = tok->encode(text, /*addSpecialTokens=*/true);
+      prompts.emplace_back(ids.begin(), ids.end());
+    }
   }
   auto g = generationOptions(model, o, 256);
+  g.imageEmbeddings = std::move(imageEmbeddings);
   fitDefaultLength(g, model, o, prompts);
   std::vector<TextStream> streams;
   for (size_t i = 0; i < prompts.size(); ++i)

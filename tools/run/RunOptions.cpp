@@ -1,6 +1,10 @@
 #include "RunOptions.h"
 
+#include <cerrno>
 #include <cmath>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string_view>
 
 namespace fathom::run {
@@ -15,9 +19,14 @@ conversation; classification artifacts print each prompt's label and score.
 Input
   --prompt TEXT        a prompt, tokenized by the artifact's tokenizer (BOS added as HF does);
                        repeat for a batch
+  --prompt-file FILE   a prompt read from FILE, exactly as it is (a --prompt)
   --prompt-ids 1,2,3   a prompt as token ids; output is then ids too. Repeat for a batch
   --chat               interactive multi-turn chat on stdin (one message per line; /exit or
                        end of input ends it), rendered with the model's chat template
+  --image FILE         a JPEG or PNG for a vision-language artifact; repeat for several. Each
+                       fills one image placeholder of the --prompt (<image_placeholder> for
+                       DeepSeek-VL), in order; a prompt without placeholders gets the images
+                       in front
   --system TEXT        --chat: the system prompt
   --chat-format NAME   --chat: deepseek-v3 or deepseek-vl, when the template is not recognised
 Generation
@@ -86,6 +95,19 @@ std::vector<int64_t> parseIds(const std::string& text) {
 
 } // namespace
 
+namespace {
+
+std::string readPromptFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw UsageError{"--prompt-file " + path + ": cannot open: " + std::strerror(errno)};
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+} // namespace
+
 RunOptions parseRunOptions(int argc, char** argv) {
   RunOptions o;
   for (int i = 1; i < argc; ++i) {
@@ -101,8 +123,12 @@ RunOptions parseRunOptions(int argc, char** argv) {
       o.promptIds.push_back(parseIds(value()));
     else if (arg == "--prompt")
       o.prompts.push_back(value());
+    else if (arg == "--prompt-file")
+      o.prompts.push_back(readPromptFile(value()));
     else if (arg == "--chat")
       o.chat = true;
+    else if (arg == "--image")
+      o.images.push_back(value());
     else if (arg == "--system")
       o.system = value();
     else if (arg == "--chat-format")
@@ -159,6 +185,8 @@ RunOptions parseRunOptions(int argc, char** argv) {
     throw UsageError{"--system and --chat-format need --chat"};
   if (!o.stops.empty() && !o.promptIds.empty())
     throw UsageError{"--stop matches text, so it needs --prompt or --chat"};
+  if (!o.images.empty() && o.prompts.size() != 1)
+    throw UsageError{"--image needs exactly one --prompt"};
   if (!o.dumpLogits.empty() && o.chat)
     throw UsageError{"--dump-logits cannot be used with --chat"};
   return o;

@@ -15,6 +15,7 @@ struct RunOptions {
   std::string model;
   std::vector<std::vector<int64_t>> promptIds; // --prompt-ids
   std::vector<std::string> prompts;            // --prompt
+  std::vector<std::string> images;             // --image, for the one --prompt
   bool chat = false;
   std::optional<std::string> system;
   std::optional<std::string> chatFormat;

@@ -6,6 +6,7 @@
 #include "fathom/executor/Generate.h"
 #include "fathom/executor/Model.h"
 #include "fathom/frontend/TensorStore.h"
+#include "fathom/image/ImageProcessor.h"
 #include "fathom/runtime/Error.h"
 #include "fathom/runtime/Numeric.h"
 
@@ -53,7 +54,7 @@ protected:
     compiler::CompileOptions options;
     options.compute = GetParam() == "bf16" ? DType::BF16 : DType::F32;
     options.maxBatch = 2;
-    options.maxSeqLen = 160;
+    options.maxSeqLen = 192;
     compiler::compileCheckpoint(frontend::Checkpoint::open(kReference / "checkpoints" / "tiny-vl"),
                                 artifact_.string(), options);
     model_ = executor::Model::load(artifact_.string());
@@ -105,40 +106,93 @@ TEST_P(VisionLanguageParity, ImageEmbeddingsMatchHf) {
         << "image " << k;
 }
 
-// The recorded chat prompt with one image: its embeddings at the 16 image tokens, then HF's
-// logits at every position and its greedy continuation.
-TEST_P(VisionLanguageParity, ImagePromptLogitsAndGreedyContinuation) {
-  const nlohmann::json& c = imageCase();
-  const auto& run = c["runs"][GetParam()];
-  std::vector<float> embeddings =
-      model_->encodeImages(readFloats(*tensors_, c["pixel_values"]["name"]));
-  std::vector<int64_t> ids = c["input_ids"][0].get<std::vector<int64_t>>();
-  executor::TokenBatch batch;
-  batch.batch = 1;
-  batch.tokens = int64_t(ids.size());
-  batch.ids = ids;
-  batch.mask.assign(ids.size(), 1);
-  for (int64_t t = 0; t < batch.tokens; ++t)
-    batch.positions.push_back(t);
-  std::vector<float> hf = readFloats(*tensors_, run["logits"]["name"]);
-  std::vector<float> ours = model_->prefill(batch, /*allPositions=*/true, embeddings);
-  ASSERT_EQ(ours.size(), hf.size());
-  double error = relativeError(ours, hf);
-  std::printf("[ parity ] tiny-vl %s image prompt prefill max rel error %.3g\n", GetParam().c_str(),
-              error);
-  EXPECT_LE(error, GetParam() == "bf16" ? 1e-2 : 1e-4);
+// Every recorded image prompt (one image; two images in one turn; a left-padded batch of two
+// conversations): the images' embeddings at their image tokens, then HF's logits at every real
+// position and its greedy continuations.
+TEST_P(VisionLanguageParity, ImagePromptLogitsAndGreedyContinuations) {
+  int cases = 0;
+  for (const auto& c : json_["cases"]) {
+    if (!c.contains("pixel_values"))
+      continue;
+    ++cases;
+    SCOPED_TRACE(c["name"].get<std::string>());
+    const auto& run = c["runs"][GetParam()];
+    std::vector<float> embeddings =
+        model_->encodeImages(readFloats(*tensors_, c["pixel_values"]["name"]));
+    executor::TokenBatch batch;
+    batch.batch = int64_t(c["input_ids"].size());
+    batch.tokens = int64_t(c["input_ids"][0].size());
+    for (int64_t b = 0; b < batch.batch; ++b)
+      for (int64_t t = 0; t < batch.tokens; ++t) {
+        batch.ids.push_back(c["input_ids"][b][t].get<int64_t>());
+        batch.mask.push_back(uint8_t(c["attention_mask"][b][t].get<int>()));
+        batch.positions.push_back(
+            c["position_ids"].is_null() ? t : c["position_ids"][b][t].get<int64_t>());
+      }
+    std::vector<float> hf = readFloats(*tensors_, run["logits"]["name"]);
+    std::vector<float> ours = model_->prefill(batch, /*allPositions=*/true, embeddings);
+    ASSERT_EQ(ours.size(), hf.size());
+    const size_t vocab = size_t(model_->outputWidth());
+    double diff = 0, scale = 0;
+    for (size_t r = 0; r < batch.mask.size(); ++r)
+      for (size_t j = 0; batch.mask[r] && j < vocab; ++j) {
+        diff = std::max(diff, double(std::fabs(ours[r * vocab + j] - hf[r * vocab + j])));
+        scale = std::max(scale, double(std::fabs(hf[r * vocab + j])));
+      }
+    std::printf("[ parity ] tiny-vl %s %s prefill max rel error %.3g\n", GetParam().c_str(),
+                c["name"].get<std::string>().c_str(), diff / scale);
+    EXPECT_LE(diff / scale, GetParam() == "bf16" ? 1e-2 : 1e-4);
 
-  executor::GenerationOptions options;
-  options.maxNewTokens = run["generate"]["num_steps"].get<int64_t>();
-  options.padTokenId = run["generate"]["pad_token_id_after_eos"].get<int64_t>();
-  options.imageEmbeddings = embeddings;
-  auto result = executor::generate(*model_, {ids}, options);
-  EXPECT_EQ(result.newTokens[0], run["generate"]["new_ids"][0].get<std::vector<int64_t>>());
+    std::vector<std::vector<int64_t>> prompts(size_t(batch.batch));
+    for (int64_t b = 0; b < batch.batch; ++b)
+      for (int64_t t = 0; t < batch.tokens; ++t)
+        if (batch.mask[size_t(b * batch.tokens + t)])
+          prompts[size_t(b)].push_back(batch.ids[size_t(b * batch.tokens + t)]);
+    executor::GenerationOptions options;
+    options.maxNewTokens = run["generate"]["num_steps"].get<int64_t>();
+    options.padTokenId = run["generate"]["pad_token_id_after_eos"].get<int64_t>();
+    options.imageEmbeddings = embeddings;
+    auto result = executor::generate(*model_, prompts, options);
+    for (int64_t b = 0; b < batch.batch; ++b) {
+      std::vector<int64_t> got = result.newTokens[size_t(b)];
+      std::vector<int64_t> expected = run["generate"]["new_ids"][b].get<std::vector<int64_t>>();
+      got.resize(expected.size(), options.padTokenId);
+      EXPECT_EQ(got, expected) << "row " << b;
+    }
+    if (c["name"] == "image") {
+      // Without the image the same prompt embeds its image tokens as text (HF without pixel
+      // values), so the logits differ.
+      std::vector<float> textOnly = model_->prefill(batch, /*allPositions=*/true);
+      EXPECT_GT(relativeError(textOnly, hf), 1e-2);
+    }
+  }
+  EXPECT_EQ(cases, 3);
+}
 
-  // Without the image the same prompt embeds its image tokens as text (HF without pixel
-  // values), so the logits differ.
-  std::vector<float> textOnly = model_->prefill(batch, /*allPositions=*/true);
-  EXPECT_GT(relativeError(textOnly, hf), 1e-2);
+// The image files of every case through the runtime's image processor (tiny-vl's settings)
+// give HF's PIL processor's pixel values, image by image.
+TEST_P(VisionLanguageParity, ImageFilesGiveHfPixelValues) {
+  image::ImageProcessor processor(
+      image::loadImageProcessorConfig(kReference / "checkpoints" / "tiny-vl"));
+  for (const auto& c : json_["cases"]) {
+    if (!c.contains("pixel_values"))
+      continue;
+    SCOPED_TRACE(c["name"].get<std::string>());
+    std::vector<std::string> files = c.contains("images")
+                                         ? c["images"].get<std::vector<std::string>>()
+                                         : std::vector<std::string>{c["image"].get<std::string>()};
+    std::vector<float> hf = readFloats(*tensors_, c["pixel_values"]["name"]);
+    std::vector<float> ours;
+    for (const std::string& file : files) {
+      std::vector<float> one = processor.preprocessFile(kReference / file);
+      ours.insert(ours.end(), one.begin(), one.end());
+    }
+    ASSERT_EQ(ours.size(), hf.size());
+    double worst = 0;
+    for (size_t i = 0; i < hf.size(); ++i)
+      worst = std::max(worst, double(std::fabs(ours[i] - hf[i])));
+    EXPECT_LE(worst, 1e-6);
+  }
 }
 
 TEST_P(VisionLanguageParity, RefusesImageRowsThatDoNotMatchTheImageTokens) {

@@ -1,0 +1,31 @@
+#pragma once
+// Pillow's Image.resize for 8-bit RGB, bit for bit: separable convolution with coefficients
+// computed in double, normalized, rounded to 22-bit fixed point, the horizontal pass first into
+// an 8-bit image, then the vertical pass; a pass is skipped when its dimension is unchanged.
+#include "fathom/image/Image.h"
+
+#include <optional>
+#include <string_view>
+
+namespace fathom::image {
+
+// PIL.Image.Resampling, with PIL's numbers (the "resample" of an image processor config).
+enum class Resample : int {
+  Nearest = 0,
+  Lanczos = 1,
+  Bilinear = 2,
+  Bicubic = 3,
+  Box = 4,
+  Hamming = 5,
+};
+
+// PIL's name for a filter ("BICUBIC"), for messages.
+std::string_view resampleName(Resample filter);
+// The filter PIL numbers `value`, nullopt outside 0..5.
+std::optional<Resample> resampleFromPil(int64_t value);
+
+// Resizes to width x height (both >= 1). NEAREST is not implemented (Pillow routes it through
+// its affine transform, a different code path) and throws fathom::Error, as do sizes < 1.
+RgbImage resize(const RgbImage& image, int width, int height, Resample filter = Resample::Bicubic);
+
+} // namespace fathom::image

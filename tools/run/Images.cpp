@@ -1,0 +1,83 @@
+#include "Images.h"
+
+#include "fathom/image/ImageProcessor.h"
+#include "fathom/runtime/Error.h"
+
+#include "Artifact_generated.h"
+
+#include <nlohmann/json.hpp>
+
+namespace fathom::run {
+namespace {
+
+namespace fb = artifact::fb;
+
+int64_t imageTokenId(const executor::Model& model) {
+  const fb::Artifact& meta = model.artifact().metadata();
+  nlohmann::json config = nlohmann::json::parse(meta.model_config_json()->str());
+  if (!config.contains("image_token_id") || !config["image_token_id"].is_number_integer())
+    throw Error(model.artifact().path() + ": the model config has no image_token_id");
+  return config["image_token_id"].get<int64_t>();
+}
+
+image::ImageProcessor imageProcessor(const executor::Model& model) {
+  const fb::Artifact& meta = model.artifact().metadata();
+  if (!meta.image_processor_json() || meta.image_processor_json()->size() == 0)
+    throw Error(model.artifact().path() +
+                ": the artifact holds no image processor settings (recompile it)");
+  return image::ImageProcessor(
+      image::parseImageProcessorConfig(nlohmann::json::parse(meta.image_processor_json()->str()),
+                                       model.artifact().path() + ": image processor"));
+}
+
+} // namespace
+
+ImagePrompt prepareImagePrompt(executor::Model& model, const tokenizer::Tokenizer& tok,
+                               const std::string& text, const std::vector<std::string>& images) {
+  if (!model.encodesImages())
+    throw Error(model.artifact().path() +
+                ": --image needs a vision-language artifact (this one has no encode_image)");
+  const int64_t tokenId = imageTokenId(model);
+  std::optional<std::string_view> placeholder = tok.idToToken(tokenizer::TokenId(tokenId));
+  if (!placeholder)
+    throw Error(model.artifact().path() + ": the tokenizer has no token for image_token_id " +
+                std::to_string(tokenId));
+  std::string prompt = text;
+  if (prompt.find(*placeholder) == std::string::npos) {
+    std::string front;
+    for (size_t i = 0; i < images.size(); ++i)
+      front += *placeholder;
+    prompt = front + prompt;
+  }
+  std::vector<tokenizer::TokenId> encoded = tok.encode(prompt, /*addSpecialTokens=*/true);
+  size_t placeholders = 0;
+  for (tokenizer::TokenId id : encoded)
+    placeholders += int64_t(id) == tokenId;
+  if (placeholders != images.size())
+    throw Error("the prompt has " + std::to_string(placeholders) + " image placeholder" +
+                (placeholders == 1 ? "" : "s") + " (" + std::string(*placeholder) + ") but " +
+                std::to_string(images.size()) + " --image " +
+                (images.size() == 1 ? "was" : "were") + " given");
+  ImagePrompt result;
+  const int64_t perImage = model.imageTokens();
+  for (tokenizer::TokenId id : encoded) {
+    if (int64_t(id) == tokenId)
+      result.ids.insert(result.ids.end(), size_t(perImage), tokenId);
+    else
+      result.ids.push_back(int64_t(id));
+  }
+  image::ImageProcessor processor = imageProcessor(model);
+  std::vector<float> pixels;
+  for (const std::string& path : images) {
+    std::vector<float> one = processor.preprocessFile(path);
+    if (int64_t(one.size()) != model.pixelValuesPerImage())
+      throw Error(path + ": the image processor makes " + std::to_string(one.size()) +
+                  " values per image but the vision tower takes " +
+                  std::to_string(model.pixelValuesPerImage()));
+    pixels.insert(pixels.end(), one.begin(), one.end());
+  }
+  result.imageEmbeddings = model.encodeImages(pixels);
+  return result;
+}
+
+} // namespace fathom::run

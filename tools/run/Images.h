@@ -1,0 +1,26 @@
+#pragma once
+// fathom-run's --image: image files prepared with the artifact's image processor settings, run
+// through its encode_image entry point, and the prompt's image placeholders expanded to the
+// image tokens the embeddings fill.
+#include "fathom/executor/Model.h"
+#include "fathom/tokenizer/Tokenizer.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace fathom::run {
+
+struct ImagePrompt {
+  std::vector<int64_t> ids;           // the prompt with each placeholder as its image tokens
+  std::vector<float> imageEmbeddings; // one row per image token, in order
+};
+
+// Tokenizes `text` (BOS added as HF does) with one image per placeholder token (the text of the
+// config's image_token_id, "<image_placeholder>" for DeepSeek-VL), in order; a prompt without
+// placeholders gets them in front, as DeepSeek-VL's chat template places images before the
+// text. Throws fathom::Error naming the file or the mismatch.
+ImagePrompt prepareImagePrompt(executor::Model& model, const tokenizer::Tokenizer& tok,
+                               const std::string& text, const std::vector<std::string>& images);
+
+} // namespace fathom::run
