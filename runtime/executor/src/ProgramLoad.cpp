@@ -15,7 +15,8 @@ uint64_t physicalMemoryBytes() {
 }
 
 // The element type and width an input kind's host array has.
-// Pixel values are one f32 image per row; every other input is one i64 (key mask: bool) per row.
+// Pixel values are one f32 image per row and image embeddings one f32 embedding; every other
+// input is one i64 (key mask: bool) per row.
 bool inputFits(fb::InputKind kind, const BoundBuffer& buffer) {
   if (uint8_t(kind) > uint8_t(fb::InputKind::MAX) || buffer.kind != fb::BufferKind::Arena)
     return false;
