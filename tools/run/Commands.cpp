@@ -190,10 +190,16 @@ int generateFromText(executor::Model& model, const RunOptions& o) {
   auto tok = loadTokenizer(model);
   std::vector<std::vector<int64_t>> prompts;
   std::vector<float> imageEmbeddings;
+  double preprocessSeconds = 0, encodeSeconds = 0;
   if (!o.images.empty()) {
     ImagePrompt prompt = prepareImagePrompt(model, *tok, o.prompts.front(), o.images);
     prompts.push_back(std::move(prompt.ids));
     imageEmbeddings = std::move(prompt.imageEmbeddings);
+    preprocessSeconds = prompt.preprocessSeconds;
+    encodeSeconds = prompt.encodeSeconds;
+    std::fprintf(stderr, "fathom-run: %zu image%s: preprocessing %.3f s, vision tower %.3f s\n",
+                 o.images.size(), o.images.size() == 1 ? "" : "s", preprocessSeconds,
+                 encodeSeconds);
   } else {
     for (const std::string& text : o.prompts) {
       auto ids = tok->encode(text, /*addSpecialTokens=*/true);
@@ -223,6 +229,10 @@ int generateFromText(executor::Model& model, const RunOptions& o) {
   Timing timing = timingOf(result);
   if (o.json) {
     nlohmann::json out = timingJson(timing, model.numThreads());
+    if (!o.images.empty()) {
+      out["image_preprocess_seconds"] = preprocessSeconds;
+      out["image_encode_seconds"] = encodeSeconds;
+    }
     out["prompt_ids"] = prompts;
     out["ids"] = result.newTokens;
     nlohmann::json texts = nlohmann::json::array();

@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+
 namespace fathom::run {
 namespace {
 
@@ -66,6 +68,8 @@ ImagePrompt prepareImagePrompt(executor::Model& model, const tokenizer::Tokenize
     else
       result.ids.push_back(int64_t(id));
   }
+  using Clock = std::chrono::steady_clock;
+  auto start = Clock::now();
   image::ImageProcessor processor = imageProcessor(model);
   std::vector<float> pixels;
   for (const std::string& path : images) {
@@ -76,7 +80,10 @@ ImagePrompt prepareImagePrompt(executor::Model& model, const tokenizer::Tokenize
                   std::to_string(model.pixelValuesPerImage()));
     pixels.insert(pixels.end(), one.begin(), one.end());
   }
+  auto encodeStart = Clock::now();
+  result.preprocessSeconds = std::chrono::duration<double>(encodeStart - start).count();
   result.imageEmbeddings = model.encodeImages(pixels);
+  result.encodeSeconds = std::chrono::duration<double>(Clock::now() - encodeStart).count();
   return result;
 }
 

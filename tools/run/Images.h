@@ -14,6 +14,8 @@ namespace fathom::run {
 struct ImagePrompt {
   std::vector<int64_t> ids;           // the prompt with each placeholder as its image tokens
   std::vector<float> imageEmbeddings; // one row per image token, in order
+  // Wall time of decoding + resizing + normalizing the files, and of encode_image.
+  double preprocessSeconds = 0, encodeSeconds = 0;
 };
 
 // Tokenizes `text` (BOS added as HF does) with one image per placeholder token (the text of the
