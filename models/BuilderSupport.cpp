@@ -1,6 +1,9 @@
 #include "models/BuilderSupport.h"
 
+#include "dialects/fathom/FathomConventions.h"
 #include "fathom/runtime/Error.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 
 #include <cmath>
 
@@ -75,6 +78,22 @@ mlir::fathom::RopeAttr ropeAttr(mlir::MLIRContext& context, const frontend::Rope
 
 double yarnMscale(double factor, double mscale) {
   return factor <= 1.0 ? 1.0 : 0.1 * mscale * std::log(factor) + 1.0;
+}
+
+mlir::OwningOpRef<mlir::ModuleOp> createModelModule(mlir::MLIRContext& context,
+                                                    const frontend::ModelConfig& config,
+                                                    const BuildOptions& options) {
+  if (options.maxSeqLen < 1 || options.maxBatch < 1)
+    throw Error("model builder: max sequence length and max batch must be at least 1");
+  context.loadDialect<mlir::fathom::FathomDialect, mlir::func::FuncDialect>();
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::ModuleOp::create(mlir::UnknownLoc::get(&context));
+  mlir::Builder builder(&context);
+  (*module)->setAttr(mlir::fathom::kModelTypeAttr,
+                     builder.getStringAttr(frontend::modelTypeName(config.modelType)));
+  (*module)->setAttr(mlir::fathom::kMaxSeqLenAttr, builder.getI64IntegerAttr(options.maxSeqLen));
+  (*module)->setAttr(mlir::fathom::kMaxBatchAttr, builder.getI64IntegerAttr(options.maxBatch));
+  return module;
 }
 
 } // namespace fathom::models

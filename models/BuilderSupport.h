@@ -4,6 +4,7 @@
 #include "dialects/fathom/FathomDialect.h"
 #include "fathom/frontend/DeepseekTensors.h"
 #include "fathom/frontend/Fp8Dequant.h"
+#include "fathom/frontend/ModelConfig.h"
 #include "fathom/frontend/RopeConfig.h"
 #include "fathom/frontend/WeightCatalog.h"
 #include "fathom/runtime/DType.h"
@@ -11,11 +12,26 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
 
 #include <string>
 #include <unordered_map>
 
 namespace fathom::models {
+
+struct BuildOptions {
+  // Activations and non-quantized weights; FP8 weights stay FP8 with their block scales.
+  DType compute = DType::F32;
+  // The limits the module is compiled for (module attributes the passes and the planner read).
+  int64_t maxSeqLen = 4096;
+  int64_t maxBatch = 1;
+};
+
+// An empty module with the attributes every builder sets (model type, max_seq_len, max_batch);
+// throws when the limits are not positive.
+mlir::OwningOpRef<mlir::ModuleOp> createModelModule(mlir::MLIRContext& context,
+                                                    const frontend::ModelConfig& config,
+                                                    const BuildOptions& options);
 
 // The MLIR element type of a compute or weight dtype (F32, BF16, F8E4M3); throws otherwise.
 mlir::Type elementType(mlir::MLIRContext& context, DType dtype);

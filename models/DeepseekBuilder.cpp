@@ -266,16 +266,7 @@ mlir::OwningOpRef<mlir::ModuleOp> buildDeepseek(mlir::MLIRContext& context,
   if (!deepseek)
     throw Error("model builder: " + std::string(frontend::modelTypeName(config.modelType)) +
                 " is not a deepseek_v3/deepseek_v2 model");
-  if (options.maxSeqLen < 1 || options.maxBatch < 1)
-    throw Error("model builder: max sequence length and max batch must be at least 1");
-  context.loadDialect<mlir::fathom::FathomDialect, mlir::func::FuncDialect>();
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::ModuleOp::create(mlir::UnknownLoc::get(&context));
-  mlir::Builder builder(&context);
-  (*module)->setAttr(mlir::fathom::kModelTypeAttr,
-                     builder.getStringAttr(frontend::modelTypeName(config.modelType)));
-  (*module)->setAttr(mlir::fathom::kMaxSeqLenAttr, builder.getI64IntegerAttr(options.maxSeqLen));
-  (*module)->setAttr(mlir::fathom::kMaxBatchAttr, builder.getI64IntegerAttr(options.maxBatch));
+  mlir::OwningOpRef<mlir::ModuleOp> module = createModelModule(context, config, options);
   DeepseekEmitter(*module, config, *deepseek, weights, options.compute).emitModel(*module);
   return module;
 }

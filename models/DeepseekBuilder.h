@@ -10,14 +10,6 @@
 
 namespace fathom::models {
 
-struct BuildOptions {
-  // Activations and non-quantized weights; FP8 weights stay FP8 with their block scales.
-  DType compute = DType::F32;
-  // The limits the module is compiled for (module attributes the passes and the planner read).
-  int64_t maxSeqLen = 4096;
-  int64_t maxBatch = 1;
-};
-
 // Emits one `fathom.param` per checkpoint tensor the network reads and one model-level function
 // `@model` whose `fathom.entry_points` attribute names the entry points it stands for (prefill
 // and decode, or classify); fathom-specialize-entry-points clones it into each. Its arguments

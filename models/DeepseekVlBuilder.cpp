@@ -246,16 +246,7 @@ mlir::OwningOpRef<mlir::ModuleOp> buildDeepseekVl(mlir::MLIRContext& context,
       vision.hiddenSize % vision.numAttentionHeads != 0)
     throw Error("model builder: vision_config: image_size must be a multiple of patch_size and "
                 "hidden_size of num_attention_heads");
-  if (options.maxSeqLen < 1 || options.maxBatch < 1)
-    throw Error("model builder: max sequence length and max batch must be at least 1");
-  context.loadDialect<mlir::fathom::FathomDialect, mlir::func::FuncDialect>();
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::ModuleOp::create(mlir::UnknownLoc::get(&context));
-  mlir::Builder builder(&context);
-  (*module)->setAttr(mlir::fathom::kModelTypeAttr,
-                     builder.getStringAttr(frontend::modelTypeName(config.modelType)));
-  (*module)->setAttr(mlir::fathom::kMaxSeqLenAttr, builder.getI64IntegerAttr(options.maxSeqLen));
-  (*module)->setAttr(mlir::fathom::kMaxBatchAttr, builder.getI64IntegerAttr(options.maxBatch));
+  mlir::OwningOpRef<mlir::ModuleOp> module = createModelModule(context, config, options);
   DeepseekVlEmitter emitter(*module, config, weights, options.compute);
   emitter.emitTextModel(*module);
   emitter.emitVisionTower(*module);

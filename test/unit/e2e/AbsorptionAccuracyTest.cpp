@@ -121,7 +121,8 @@ TEST_P(AbsorptionAccuracy, Bf16DecodeIsAsCloseToFp32AsHfsBf16Rounding) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Hf, AbsorptionAccuracy,
-                         testing::Values("tiny-v3", "tiny-v3-fp8", "tiny-v2-lite", "tiny-v2-mlp-bias"),
+                         testing::Values("tiny-v3", "tiny-v3-fp8", "tiny-v2-lite",
+                                         "tiny-v2-mlp-bias"),
                          [](const testing::TestParamInfo<std::string>& info) {
                            std::string name = info.param;
                            std::replace(name.begin(), name.end(), '-', '_');

@@ -3,6 +3,7 @@
 // turn, run by the executor on the CPU backend, and compared with test/reference/outputs:
 // logits at every real position, greedy continuations (the left-padded batch included) and the
 // logits of every generate step.
+#include "ReferenceTensors.h"
 #include "compiler/driver/CompileCheckpoint.h"
 #include "fathom/executor/Generate.h"
 #include "fathom/executor/Model.h"
@@ -39,13 +40,7 @@ struct Reference {
   frontend::TensorStore tensors;
 };
 
-std::vector<float> readFloats(const frontend::TensorStore& store, const std::string& name) {
-  frontend::TensorView view = store.get(name);
-  std::vector<float> values(size_t(view.numel()));
-  for (size_t i = 0; i < values.size(); ++i)
-    values[i] = loadFloat(view.dtype, view.data + i * dtypeSize(view.dtype));
-  return values;
-}
+using test::readFloats;
 
 struct Param {
   std::string checkpoint;

@@ -2,6 +2,7 @@
 // (fp32 and bf16), its encode_image entry point run on the pixel values HF's processor made for
 // the recorded image prompt, and the image embeddings (vision tower + aligner) compared with
 // HF's image_features.
+#include "ReferenceTensors.h"
 #include "compiler/driver/CompileCheckpoint.h"
 #include "fathom/executor/Generate.h"
 #include "fathom/executor/Model.h"
@@ -24,13 +25,7 @@ namespace fs = std::filesystem;
 
 const fs::path kReference = fs::path(FATHOM_SOURCE_DIR) / "test" / "reference";
 
-std::vector<float> readFloats(const frontend::TensorStore& store, const std::string& name) {
-  frontend::TensorView view = store.get(name);
-  std::vector<float> values(size_t(view.numel()));
-  for (size_t i = 0; i < values.size(); ++i)
-    values[i] = loadFloat(view.dtype, view.data + i * dtypeSize(view.dtype));
-  return values;
-}
+using test::readFloats;
 
 double relativeError(const std::vector<float>& ours, const std::vector<float>& hf) {
   double diff = 0, scale = 0;
