@@ -17,9 +17,11 @@ int main(int argc, char** argv) {
     }
     // Checking the weights of a small artifact takes a blink: a bar from 1 GB on.
     fathom::tools::ProgressBar bar("verifying weights", true, uint64_t(1) << 30);
-    auto model = fathom::executor::Model::load(
-        options.model,
-        {options.threads, [&](uint64_t done, uint64_t total) { bar.update(done, total); }});
+    fathom::executor::LoadOptions load;
+    load.threads = options.threads;
+    load.progress = [&](uint64_t done, uint64_t total) { bar.update(done, total); };
+    load.kvCacheTokens = options.kvCacheTokens;
+    auto model = fathom::executor::Model::load(options.model, load);
     model->program().setProfiling(options.profile);
     int status = model->head() != "causal_lm" ? classify(*model, options)
                  : options.chat               ? chat(*model, options)

@@ -21,8 +21,11 @@ Input
                        repeat for a batch
   --prompt-file FILE   a prompt read from FILE, exactly as it is (a --prompt)
   --prompt-ids 1,2,3   a prompt as token ids; output is then ids too. Repeat for a batch
-  --chat               interactive multi-turn chat on stdin (one message per line; /exit or
-                       end of input ends it), rendered with the model's chat template
+  --chat               interactive multi-turn chat on stdin (one message per line; /help
+                       lists the commands, /exit or end of input ends it), rendered with the
+                       model's chat template. The KV cache is kept between turns: each turn
+                       prefills only what is new; when the context fills, the oldest turns
+                       are dropped. Ctrl-C stops a reply; a second one exits
   --image FILE         a JPEG or PNG for a vision-language artifact; repeat for several. Each
                        fills one image placeholder of the --prompt (<image_placeholder> for
                        DeepSeek-VL), in order; a prompt without placeholders gets the images
@@ -44,6 +47,8 @@ Output
   --dump-logits FILE   write fp32 logits to FILE (safetensors): "prefill" [batch, tokens,
                        vocab] at every prompt position and "steps" [batch, steps, vocab]
   --threads N          CPU threads (default: all)
+  --kv-cache-tokens N  size of the KV cache pool in tokens (default: max batch x max
+                       sequence length; fathom-compile --report gives the bytes per token)
   --profile            time every kernel call and print a table per entry point to stderr
                        (kernels, calls, milliseconds, share) after the run
   --help               show this help
@@ -163,6 +168,8 @@ RunOptions parseRunOptions(int argc, char** argv) {
       o.profile = true;
     else if (arg == "--threads")
       o.threads = int(parseInteger(arg, value(), 1));
+    else if (arg == "--kv-cache-tokens")
+      o.kvCacheTokens = parseInteger(arg, value(), 1);
     else if (arg.starts_with("-"))
       throw UsageError{"unknown option " + std::string(arg) + " (see --help)"};
     else if (!o.model.empty())

@@ -27,6 +27,7 @@ struct RunOptions {
   bool greedy = false, noEos = false, json = false, help = false, profile = false;
   std::string dumpLogits;
   int threads = 0;
+  int64_t kvCacheTokens = 0; // 0: the artifact's max batch x max sequence length
 
   bool sampling() const { return temperature || topK || topP; }
 };

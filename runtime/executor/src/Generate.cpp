@@ -42,43 +42,21 @@ TokenBatch leftPadPrompts(const std::vector<std::vector<int64_t>>& prompts, int6
   return batch;
 }
 
-GenerationResult generate(Model& model, const std::vector<std::vector<int64_t>>& prompts,
-                          const GenerationOptions& options, const TokenCallback& onToken) {
-  using Clock = std::chrono::steady_clock;
-  if (prompts.empty())
-    throw Error("no prompt given");
-  for (size_t i = 0; i < prompts.size(); ++i)
-    if (prompts[i].empty())
-      throw Error("prompt " + std::to_string(i) + " is empty");
-  if (options.maxNewTokens < 0)
-    throw Error("max new tokens must not be negative");
-  TokenBatch batch = leftPadPrompts(prompts, options.padTokenId);
-  if (batch.tokens + std::max<int64_t>(options.maxNewTokens - 1, 0) > model.maxSeqLen())
-    throw Error("a prompt of " + std::to_string(batch.tokens) + " tokens plus " +
-                std::to_string(options.maxNewTokens) + " new tokens exceeds the artifact's max " +
-                "sequence length of " + std::to_string(model.maxSeqLen()) +
-                " (recompile with --max-seq-len, or ask for fewer tokens)");
+namespace {
 
-  GenerationResult result;
-  const size_t rows = prompts.size();
-  const int64_t vocab = model.outputWidth();
+// transformers' sampling loop from the first logits on: per unfinished row select a token, stop
+// at EOS or when the callback says so, feed the tokens back through `next` (ids, positions ->
+// logits) until every row has finished or max_new_tokens is reached.
+template <class Next>
+void sampleLoop(std::vector<float> logits, std::vector<int64_t> nextPosition, int64_t vocab,
+                const GenerationOptions& options, const TokenCallback& onToken, Next&& next,
+                GenerationResult& result) {
+  const size_t rows = nextPosition.size();
   result.newTokens.resize(rows);
   result.stoppedAtEos.assign(rows, false);
-  for (const auto& prompt : prompts)
-    result.promptTokens += int64_t(prompt.size());
   std::vector<bool> finished(rows, false);
-  std::vector<int64_t> nextPosition(rows);
-  for (size_t b = 0; b < rows; ++b)
-    nextPosition[b] = int64_t(prompts[b].size());
-  if (options.maxNewTokens == 0)
-    return result;
-
   cpu::SamplingRng rng(options.seed);
   cpu::ScratchBuffer scratch(cpu::samplingScratchBytes(vocab));
-  auto start = Clock::now();
-  std::vector<float> logits = model.prefill(batch, false, options.imageEmbeddings);
-  result.prefillSeconds = std::chrono::duration<double>(Clock::now() - start).count();
-  auto decodeStart = Clock::now();
   std::vector<int64_t> ids(rows), positions(rows);
   while (true) {
     if (options.recordLogits)
@@ -106,8 +84,89 @@ GenerationResult generate(Model& model, const std::vector<std::vector<int64_t>>&
     if (result.steps >= options.maxNewTokens ||
         std::all_of(finished.begin(), finished.end(), [](bool f) { return f; }))
       break;
-    logits = model.decode(ids, positions);
+    logits = next(ids, positions);
   }
+}
+
+} // namespace
+
+GenerationResult generate(Model& model, const std::vector<std::vector<int64_t>>& prompts,
+                          const GenerationOptions& options, const TokenCallback& onToken) {
+  using Clock = std::chrono::steady_clock;
+  if (prompts.empty())
+    throw Error("no prompt given");
+  for (size_t i = 0; i < prompts.size(); ++i)
+    if (prompts[i].empty())
+      throw Error("prompt " + std::to_string(i) + " is empty");
+  if (options.maxNewTokens < 0)
+    throw Error("max new tokens must not be negative");
+  TokenBatch batch = leftPadPrompts(prompts, options.padTokenId);
+  if (batch.tokens + std::max<int64_t>(options.maxNewTokens - 1, 0) > model.maxSeqLen())
+    throw Error("a prompt of " + std::to_string(batch.tokens) + " tokens plus " +
+                std::to_string(options.maxNewTokens) + " new tokens exceeds the artifact's max " +
+                "sequence length of " + std::to_string(model.maxSeqLen()) +
+                " (recompile with --max-seq-len, or ask for fewer tokens)");
+
+  GenerationResult result;
+  const size_t rows = prompts.size();
+  result.newTokens.resize(rows);
+  result.stoppedAtEos.assign(rows, false);
+  std::vector<int64_t> nextPosition(rows);
+  for (size_t b = 0; b < rows; ++b) {
+    result.promptTokens += int64_t(prompts[b].size());
+    nextPosition[b] = int64_t(prompts[b].size());
+  }
+  if (options.maxNewTokens == 0)
+    return result;
+
+  auto start = Clock::now();
+  std::vector<float> logits = model.prefill(batch, false, options.imageEmbeddings);
+  result.prefillSeconds = std::chrono::duration<double>(Clock::now() - start).count();
+  auto decodeStart = Clock::now();
+  sampleLoop(
+      std::move(logits), std::move(nextPosition), model.outputWidth(), options, onToken,
+      [&](const std::vector<int64_t>& ids, const std::vector<int64_t>& positions) {
+        return model.decode(ids, positions);
+      },
+      result);
+  result.decodeSeconds = std::chrono::duration<double>(Clock::now() - decodeStart).count();
+  return result;
+}
+
+GenerationResult continueSequence(Model& model, SequenceId sequence,
+                                  const std::vector<int64_t>& tokens,
+                                  const GenerationOptions& options, const TokenCallback& onToken) {
+  using Clock = std::chrono::steady_clock;
+  if (tokens.empty())
+    throw Error("nothing to continue the sequence with: no new tokens");
+  if (options.maxNewTokens < 0)
+    throw Error("max new tokens must not be negative");
+  const int64_t length = model.sequenceLength(sequence);
+  const int64_t total = length + int64_t(tokens.size());
+  if (total + std::max<int64_t>(options.maxNewTokens - 1, 0) > model.maxSeqLen())
+    throw Error(std::to_string(length) + " cached tokens, " + std::to_string(tokens.size()) +
+                " new and " + std::to_string(options.maxNewTokens) +
+                " to generate exceed the artifact's max sequence length of " +
+                std::to_string(model.maxSeqLen()));
+  GenerationResult result;
+  result.promptTokens = int64_t(tokens.size());
+  result.newTokens.resize(1);
+  result.stoppedAtEos.assign(1, false);
+  if (options.maxNewTokens == 0)
+    return result;
+  TokenBatch rows{1, int64_t(tokens.size()), tokens, {}, std::vector<uint8_t>(tokens.size(), 1)};
+  for (int64_t t = 0; t < rows.tokens; ++t)
+    rows.positions.push_back(length + t);
+  auto start = Clock::now();
+  std::vector<float> logits = model.step({sequence}, rows, false, options.imageEmbeddings);
+  result.prefillSeconds = std::chrono::duration<double>(Clock::now() - start).count();
+  auto decodeStart = Clock::now();
+  sampleLoop(
+      std::move(logits), {total}, model.outputWidth(), options, onToken,
+      [&](const std::vector<int64_t>& ids, const std::vector<int64_t>& positions) {
+        return model.step({sequence}, TokenBatch{1, 1, ids, positions, {1}});
+      },
+      result);
   result.decodeSeconds = std::chrono::duration<double>(Clock::now() - decodeStart).count();
   return result;
 }

@@ -84,9 +84,22 @@ backend::Tensor StepContext::tensor(const fb::View& view) const {
   t.headDim = view.head_dim();
   t.headStride = int64_t(view.head_stride());
   t.capacityPerBatch = buffer.capacityPerBatch ? buffer.capacityPerBatch : t.rowsPerBatch;
+  const bool paged = buffer.kind == fb::BufferKind::Cache;
+  if (paged) {
+    // A sequence's cached keys, wherever the pool's blocks hold them.
+    if (view.extent() != fb::Extent::Keys)
+      throw Error(path_ + ": a kernel operand in cache buffer " + std::to_string(view.buffer()) +
+                  " has extent " + fb::EnumNameExtent(view.extent()) + "; caches hold Keys rows");
+    t.blockTable = pool_.table;
+    t.blockRows = pool_.blockTokens;
+    t.blocksPerBatch = pool_.blocksPerSequence;
+    t.batchStride = 0;
+  }
   // The view's last element must lie inside what the buffer holds (in saturating arithmetic:
-  // strides come from the file). A cache view's rows reach to its capacity.
-  const uint64_t reachRows = uint64_t(std::max(t.rowsPerBatch, t.capacityPerBatch));
+  // strides come from the file). A cache view's rows reach to the end of its pool (the table's
+  // entries are checked against the pool by run()).
+  const uint64_t reachRows = paged ? uint64_t(pool_.blocks * pool_.blockTokens)
+                                   : uint64_t(std::max(t.rowsPerBatch, t.capacityPerBatch));
   const uint64_t spans[] = {saturatingProduct(uint64_t(t.batches - 1), uint64_t(t.batchStride)),
                             saturatingProduct(reachRows - 1, uint64_t(t.rowStride)),
                             saturatingProduct(uint64_t(t.heads - 1), uint64_t(t.headStride)),
@@ -162,6 +175,38 @@ uint64_t Program::cacheBytes() const {
     bytes += cache.bytes;
   return bytes;
 }
+int64_t Program::blockTokens() const {
+  return impl_->pool.blockTokens;
+}
+int64_t Program::cacheBlocks() const {
+  return impl_->pool.blocks;
+}
+int64_t Program::blocksPerSequence() const {
+  return impl_->pool.blocksPerSequence;
+}
+
+void Program::Impl::loadBlockTable(const backend::StepShape& step, const int64_t* table) {
+  const int64_t perSequence = pool.blocksPerSequence;
+  const size_t entries = size_t(step.batch * perSequence);
+  hostTable.resize(entries);
+  if (!table) {
+    if (step.batch * perSequence > pool.blocks)
+      throw Error("internal error: a step of " + std::to_string(step.batch) +
+                  " sequences without a block table needs " + std::to_string(entries) +
+                  " cache blocks; the pool has " + std::to_string(pool.blocks));
+    for (size_t i = 0; i < entries; ++i)
+      hostTable[i] = int64_t(i);
+  } else {
+    for (size_t i = 0; i < entries; ++i) {
+      if (table[i] < 0 || table[i] >= pool.blocks)
+        throw Error("internal error: block table entry " + std::to_string(i) + " names block " +
+                    std::to_string(table[i]) + " of a pool of " + std::to_string(pool.blocks));
+      hostTable[i] = table[i];
+    }
+  }
+  if (entries)
+    device->copyToDevice(blockTable.data, hostTable.data(), entries * sizeof(int64_t));
+}
 
 std::vector<float> Program::run(fb::EntryKind kind, const backend::StepShape& step,
                                 const EntryInputs& inputs) {
@@ -223,6 +268,8 @@ std::vector<float> Program::run(fb::EntryKind kind, const backend::StepShape& st
       if (bytes)
         m.device->copyToDevice(buffer.data, host, bytes);
     }
+  if (entry.usesCaches)
+    m.loadBlockTable(step, inputs.blockTable);
   const fb::View& outputView = *entry.entry->output();
   BoundBuffer& output = entry.buffers[size_t(outputView.buffer())];
   int64_t outputRows = rowsOf(outputView.extent(), outputView.multiplier(), step);
@@ -233,7 +280,7 @@ std::vector<float> Program::run(fb::EntryKind kind, const backend::StepShape& st
     output.bytes = outputBytes;
   }
 
-  StepContext context(m.path, m.weights, entry, step);
+  StepContext context(m.path, m.weights, entry, step, m.pool);
   if (m.profiling) {
     using Clock = std::chrono::steady_clock;
     entry.runs.resize(entry.kernels.size());

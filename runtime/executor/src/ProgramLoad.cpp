@@ -95,7 +95,7 @@ void Program::Impl::checkAgainstConfig() const {
   }
 }
 
-void Program::Impl::bind() {
+void Program::Impl::bind(const LoadOptions& options) {
   const fb::Artifact& meta = file->metadata();
   std::string target = meta.target() ? meta.target()->str() : std::string("?");
   if (device->name() != target)
@@ -110,6 +110,19 @@ void Program::Impl::bind() {
     throw Error(path + ": max_batch " + std::to_string(maxBatch) + " and max_seq_len " +
                 std::to_string(maxSeqLen) + " must lie in [1, " + std::to_string(kMaxBatchLimit) +
                 "] and [1, " + std::to_string(kMaxSeqLenLimit) + "]");
+  if (options.kvBlockTokens < 0 || options.kvBlockTokens > kMaxBlockTokens ||
+      options.kvCacheTokens < 0 || options.kvCacheTokens > kMaxBatchLimit * kMaxSeqLenLimit)
+    throw Error(path + ": a KV cache block of " + std::to_string(options.kvBlockTokens) +
+                " tokens and a pool of " + std::to_string(options.kvCacheTokens) +
+                " tokens: blocks hold 1 to " + std::to_string(kMaxBlockTokens) +
+                " tokens, the pool at most " + std::to_string(kMaxBatchLimit * kMaxSeqLenLimit));
+  pool.blockTokens =
+      options.kvBlockTokens ? options.kvBlockTokens : std::min<int64_t>(64, maxSeqLen);
+  pool.blocksPerSequence = (maxSeqLen + pool.blockTokens - 1) / pool.blockTokens;
+  pool.blocks = options.kvCacheTokens
+                    ? (options.kvCacheTokens + pool.blockTokens - 1) / pool.blockTokens
+                    : maxBatch * pool.blocksPerSequence;
+  const uint64_t poolRows = uint64_t(pool.blocks * pool.blockTokens);
   const fb::MemoryPlan* plan = meta.memory_plan();
   if (!plan || !meta.entry_points() || meta.entry_points()->size() == 0)
     throw Error(path + ": artifact has no entry points or memory plan");
@@ -120,9 +133,8 @@ void Program::Impl::bind() {
     for (const fb::Cache* cache : *meta.caches()) {
       if (!knownElementType(cache->dtype()))
         throw Error(path + ": cache '" + cache->name()->str() + "' has an unknown dtype");
-      cacheBytes.push_back(saturatingProduct(
-          saturatingProduct(cache->row_elements(), uint64_t(maxBatch * maxSeqLen)),
-          dtypeSize(dtypeOf(cache->dtype()))));
+      cacheBytes.push_back(saturatingProduct(saturatingProduct(cache->row_elements(), poolRows),
+                                             dtypeSize(dtypeOf(cache->dtype()))));
       if (__builtin_add_overflow(needed, cacheBytes.back(), &needed))
         needed = UINT64_MAX;
     }
@@ -130,7 +142,7 @@ void Program::Impl::bind() {
     throw Error(path + ": the plan needs " + std::to_string(needed) +
                 " bytes of activations and caches, more than the " + std::to_string(memoryLimit) +
                 " bytes this process may use (recompile with a smaller --max-seq-len or "
-                "--max-batch)");
+                "--max-batch, or give the KV cache fewer tokens)");
   weights = device->bindWeights(*file);
   arena = DeviceMemory(*device, size_t(plan->arena_size()));
   if (meta.caches())
@@ -140,6 +152,9 @@ void Program::Impl::bind() {
       cacheRowElements.push_back(int64_t(cache->row_elements()));
       cacheTypes.push_back(dtypeOf(cache->dtype()));
     }
+  // Zeroed: the planning steps address block 0 throughout.
+  blockTable = DeviceMemory(*device, size_t(maxBatch * pool.blocksPerSequence) * sizeof(int64_t));
+  pool.table = static_cast<const int64_t*>(blockTable.data);
   for (const fb::EntryPoint* entry : *meta.entry_points())
     bindEntry(*entry);
   checkAgainstConfig();
@@ -196,6 +211,7 @@ void Program::Impl::bindEntry(const fb::EntryPoint& entry) {
       b.data = static_cast<std::byte*>(caches[size_t(b.cache)].data);
       b.bytes = caches[size_t(b.cache)].bytes;
       b.capacityPerBatch = maxSeqLen;
+      bound.usesCaches = true;
       break;
     case fb::BufferKind::Output:
       break;
@@ -255,7 +271,7 @@ void Program::Impl::bindEntry(const fb::EntryPoint& entry) {
   // Every call checked at the plan's extremes before anything runs: operands inside their
   // buffers and consistent with each other and the weights.
   for (const backend::StepShape& shape : shapes) {
-    StepContext context(path, weights, bound, shape, /*planning=*/true);
+    StepContext context(path, weights, bound, shape, pool, /*planning=*/true);
     for (size_t i = 0; i < bound.kernels.size(); ++i) {
       try {
         bound.kernels[i]->run(context);
@@ -278,7 +294,7 @@ std::unique_ptr<Program> Program::load(const std::string& path, const LoadOption
   if (!impl->device)
     impl->device = backend::createBackend(meta.target() ? meta.target()->string_view() : "?",
                                           {options.threads});
-  impl->bind();
+  impl->bind(options);
   return std::unique_ptr<Program>(new Program(std::move(impl)));
 }
 

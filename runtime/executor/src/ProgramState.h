@@ -28,6 +28,8 @@ using artifact::kMaxSeqLenLimit;
 inline constexpr uint32_t kMaxMultiplier = uint32_t(1) << 16;
 inline constexpr uint32_t kMaxHeads = uint32_t(1) << 16;
 inline constexpr uint32_t kMaxHeadDim = uint32_t(1) << 26;
+// Tokens one KV cache block may hold.
+inline constexpr int64_t kMaxBlockTokens = int64_t(1) << 16;
 // Elements a view's offset or stride may span: 2^48, past any buffer a machine holds.
 inline constexpr uint64_t kMaxElements = uint64_t(1) << 48;
 
@@ -78,8 +80,15 @@ struct BoundEntry {
   std::vector<BoundBuffer> buffers;
   std::vector<std::unique_ptr<backend::Kernel>> kernels;
   backend::PlanLimits limits;
+  bool usesCaches = false;     // some buffer is a cache: steps need a block table
   std::vector<int64_t> runs;   // per call, while profiling
   std::vector<double> seconds; // per call, while profiling
+};
+
+// The caches' block pool as kernels address it: the step's block table in device memory.
+struct CachePool {
+  int64_t blockTokens = 0, blocks = 0, blocksPerSequence = 0;
+  const int64_t* table = nullptr; // [max_batch, blocksPerSequence], device memory
 };
 
 // Rows a view of this extent holds at a step.
@@ -89,8 +98,10 @@ int64_t rowsOf(fb::Extent extent, uint32_t multiplier, const backend::StepShape&
 class StepContext final : public backend::CallContext {
 public:
   StepContext(const std::string& path, const std::vector<backend::Weight>& weights,
-              BoundEntry& entry, const backend::StepShape& step, bool planning = false)
-      : path_(path), weights_(weights), entry_(entry), step_(step), planning_(planning) {}
+              BoundEntry& entry, const backend::StepShape& step, const CachePool& pool,
+              bool planning = false)
+      : path_(path), weights_(weights), entry_(entry), step_(step), pool_(pool),
+        planning_(planning) {}
 
   backend::Tensor tensor(const fb::View& view) const override;
   const backend::Weight& weight(int32_t index) const override { return weights_.at(size_t(index)); }
@@ -113,6 +124,7 @@ private:
   const std::vector<backend::Weight>& weights_;
   BoundEntry& entry_;
   const backend::StepShape& step_;
+  const CachePool& pool_;
   bool planning_;
 };
 
@@ -124,6 +136,9 @@ struct Program::Impl {
   std::vector<backend::Weight> weights;
   detail::DeviceMemory arena;
   std::vector<detail::DeviceMemory> caches;
+  detail::CachePool pool;
+  detail::DeviceMemory blockTable; // the current step's, copied in by run()
+  std::vector<int64_t> hostTable;  // its staging copy, checked before the copy
   std::vector<int64_t> cacheRowElements;
   std::vector<DType> cacheTypes;
   std::map<fb::EntryKind, detail::BoundEntry> entries;
@@ -133,8 +148,11 @@ struct Program::Impl {
   uint64_t memoryLimit = 0;
   std::string path;
 
-  void bind();
+  void bind(const LoadOptions& options);
   void bindEntry(const fb::EntryPoint& entry);
+  // Checks a step's block table against the pool and copies it to the device (null: the
+  // identity table, sequence b in blocks b * blocksPerSequence onwards).
+  void loadBlockTable(const backend::StepShape& step, const int64_t* table);
   // The program's vocabulary (token id bound, logits width) or labels agree with the config
   // the artifact was compiled from.
   void checkAgainstConfig() const;

@@ -21,14 +21,12 @@ namespace {
 constexpr int64_t kMaxDim = 1024; // q/k and v lengths held on the stack
 
 template <class T> const T* rowOf(const AttentionOperand& op, int64_t b, int64_t t, int64_t h) {
-  return static_cast<const T*>(op.data) + b * op.batchStride + t * op.tokenStride +
-         h * op.headStride;
+  return static_cast<const T*>(op.data) + op.offset(b, t, h);
 }
 
 // Byte address of row (b, t), head h of an operand of `type`.
 const std::byte* bytesOf(const AttentionOperand& op, DType type, int64_t b, int64_t t, int64_t h) {
-  return static_cast<const std::byte*>(op.data) +
-         (b * op.batchStride + t * op.tokenStride + h * op.headStride) * int64_t(dtypeSize(type));
+  return static_cast<const std::byte*>(op.data) + op.offset(b, t, h) * int64_t(dtypeSize(type));
 }
 
 // n elements of an F32 or BF16 row, widened.

@@ -6,6 +6,7 @@
 #include "Artifact_generated.h"
 #include "fathom/runtime/DType.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -34,7 +35,10 @@ struct PlanLimits {
 };
 
 // A View resolved for one step: row (b, t) starts at data + b * batchStride + t * rowStride
-// elements and holds `heads` groups of headDim elements, headStride apart.
+// elements and holds `heads` groups of headDim elements, headStride apart. Paged tensors (the
+// KV caches, a pool of blocks shared by every sequence) place row t of group b in block
+// blockTable[b * blocksPerBatch + t / blockRows], at row t % blockRows of it; block k starts
+// k * blockRows rows after data, and batchStride is unused.
 struct Tensor {
   std::byte* data = nullptr;
   DType type = DType::F32;
@@ -44,15 +48,31 @@ struct Tensor {
   int64_t heads = 1, headDim = 0, headStride = 0;
   // Rows that exist past rowsPerBatch in each group (a cache holds max_seq_len per sequence).
   int64_t capacityPerBatch = 0;
+  const int64_t* blockTable = nullptr; // device memory; null: not paged
+  int64_t blockRows = 0, blocksPerBatch = 0;
 
   int64_t rows() const { return batches * rowsPerBatch; }
+  bool paged() const { return blockTable != nullptr; }
   int64_t width() const { return heads == 1 ? headDim : heads * headDim; }
   // A row's heads lie back to back: the row is one run of width() elements.
   bool contiguousRows() const { return heads == 1 || headStride == headDim; }
   // Rows of all groups are one run of rows rowStride apart.
-  bool packed() const { return batches == 1 || batchStride == rowsPerBatch * rowStride; }
+  bool packed() const {
+    return !paged() && (batches == 1 || batchStride == rowsPerBatch * rowStride);
+  }
+  // Element offset of row (b, t) from data.
+  int64_t rowOffset(int64_t b, int64_t t) const {
+    if (!paged())
+      return b * batchStride + t * rowStride;
+    const int64_t block = blockTable[b * blocksPerBatch + t / blockRows];
+    return (block * blockRows + t % blockRows) * rowStride;
+  }
   std::byte* row(int64_t b, int64_t t) const {
-    return data + (b * batchStride + t * rowStride) * int64_t(dtypeSize(type));
+    return data + rowOffset(b, t) * int64_t(dtypeSize(type));
+  }
+  // Rows from row t of a group that lie rowStride apart (the rest of its block when paged).
+  int64_t runFrom(int64_t t) const {
+    return paged() ? std::min(rowsPerBatch - t, blockRows - t % blockRows) : rowsPerBatch - t;
   }
   template <class T> T* as() const { return reinterpret_cast<T*>(data); }
 };

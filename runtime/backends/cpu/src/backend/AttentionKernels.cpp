@@ -39,7 +39,8 @@ RopeRotation rotationOf(const fb::FusedRope& rope, const std::vector<Weight>& we
 }
 
 AttentionOperand operandOf(const Tensor& t) {
-  return {t.data, t.batchStride, t.rowStride, t.headStride};
+  return {t.data,       t.batchStride, t.rowStride,     t.headStride,
+          t.blockTable, t.blockRows,   t.blocksPerBatch};
 }
 
 Factory rope(CpuResources& cpu, const fb::KernelCall& call, const std::vector<Weight>& weights,
@@ -59,6 +60,8 @@ Factory rope(CpuResources& cpu, const fb::KernelCall& call, const std::vector<We
     if (result.heads != in.heads || result.headDim != in.headDim || result.type != in.type ||
         result.batches != in.batches)
       shapeError("rope", "out must have the heads, head size and type of x");
+    if (in.paged() || result.paged())
+      shapeError("rope", "rotates rows of the step, not of a paged cache");
     if (c.planning())
       return;
     for (int64_t g = 0; g < (in.packed() && result.packed() ? 1 : in.batches); ++g) {

@@ -72,14 +72,17 @@ LinearArgs linearArgs(const Weight& weight, const Weight* bias, int64_t rows, DT
                       const void* x, int64_t ldx, DType yType, void* y, int64_t ldy);
 
 // Runs fn(rowOfA, rowOfB, rows) over the runs of rows two same-shaped tensors share: one run
-// when both are packed, else one per sequence.
+// when both are packed, else one per sequence, cut where a paged tensor's block ends.
 template <class Fn> void forEachRun(const Tensor& a, const Tensor& b, Fn&& fn) {
   if (a.packed() && b.packed()) {
     fn(a.data, b.data, a.rows());
     return;
   }
   for (int64_t g = 0; g < a.batches; ++g)
-    fn(a.row(g, 0), b.row(g, 0), a.rowsPerBatch);
+    for (int64_t t = 0, n = 0; t < a.rowsPerBatch; t += n) {
+      n = std::min(a.runFrom(t), b.runFrom(t));
+      fn(a.row(g, t), b.row(g, t), n);
+    }
 }
 
 [[noreturn]] void shapeError(const char* kernel, const std::string& what);

@@ -43,4 +43,13 @@ TokenBatch leftPadPrompts(const std::vector<std::vector<int64_t>>& prompts, int6
 GenerationResult generate(Model& model, const std::vector<std::vector<int64_t>>& prompts,
                           const GenerationOptions& options, const TokenCallback& onToken = {});
 
+// Continues one open sequence without padding (positions = cache length): `tokens` are
+// appended after what its cache holds, in one step, then up to maxNewTokens are generated as
+// generate() does. The cache keeps the tokens and every new token but the last, so the next
+// turn of a conversation starts where this one stopped. promptTokens counts `tokens` only.
+GenerationResult continueSequence(Model& model, SequenceId sequence,
+                                  const std::vector<int64_t>& tokens,
+                                  const GenerationOptions& options,
+                                  const TokenCallback& onToken = {});
+
 } // namespace fathom::executor

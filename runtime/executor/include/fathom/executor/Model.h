@@ -1,10 +1,14 @@
 #pragma once
-// A session over a Fathom artifact's entry points, the way a causal LM or classifier is used:
-// a batch starts with a prefill of left-padded prompts that fills the KV caches, then any
-// number of one-token decode steps; classifiers score a batch in one call. The session keeps
-// the cache position and which keys exist (padding does not) and feeds them to the entry
-// points as their inputs; what the network computes is the artifact's.
+// A session over a Fathom artifact's entry points, the way a causal LM or classifier is used.
+// Every sequence has its own place in the KV cache: blocks drawn from one pool as it grows,
+// its own length and which of its keys exist (padding does not). A step feeds any set of open
+// sequences the same number of new tokens each, wherever each one stands, so a server can
+// decode a batch of sequences at different positions and a chat can prefill only its new
+// message. prefill()/decode() are the fixed-batch form on top: a batch of left-padded prompts
+// from position 0, then one token per sequence per step. Classifiers score a batch in one
+// call. What the network computes is the artifact's; this only feeds its inputs.
 #include "fathom/executor/Program.h"
+#include "fathom/runtime/Error.h"
 
 #include <cstdint>
 #include <memory>
@@ -20,6 +24,14 @@ struct TokenBatch {
   std::vector<int64_t> positions;
   std::vector<uint8_t> mask; // 1 = real token, 0 = padding (never attended to)
 };
+
+// Thrown when the cache pool has too few free blocks for a step; nothing changed.
+class CacheExhausted : public Error {
+public:
+  using Error::Error;
+};
+
+using SequenceId = int64_t;
 
 class Model {
 public:
@@ -47,7 +59,31 @@ public:
   // returns fp32 logits [batch, vocab].
   std::vector<float> decode(const std::vector<int64_t>& ids, const std::vector<int64_t>& positions);
   // Cache positions used so far in the current batch.
-  int64_t cacheLength() const { return cacheLength_; }
+  int64_t cacheLength() const;
+
+  // Sequences with their own cache. open: an empty sequence (no blocks yet); close: its blocks
+  // return to the pool at once.
+  SequenceId openSequence();
+  void closeSequence(SequenceId sequence);
+  bool isOpen(SequenceId sequence) const;
+  // Tokens the sequence's cache holds.
+  int64_t sequenceLength(SequenceId sequence) const;
+  // Forgets all but the first `length` cached tokens (a conversation whose history changed
+  // past that point); the blocks past them return to the pool.
+  void truncateSequence(SequenceId sequence, int64_t length);
+  // Appends rows.tokens tokens to each of `sequences` (row b of `rows` to sequences[b]), each
+  // after the tokens it holds, and returns fp32 logits [batch, tokens, vocab] when
+  // allPositions, else [batch, vocab] at each row's last token. rows.positions are the RoPE
+  // positions; rows.mask 0 marks padding that is cached but never attended to. Throws
+  // CacheExhausted when the pool cannot hold the new tokens, Error past max_seq_len; a step
+  // that throws leaves every sequence as it was.
+  std::vector<float> step(const std::vector<SequenceId>& sequences, const TokenBatch& rows,
+                          bool allPositions = false,
+                          const std::vector<float>& imageEmbeddings = {});
+  // The pool: tokens per block, blocks in all and blocks no sequence holds.
+  int64_t blockTokens() const { return program_->blockTokens(); }
+  int64_t cacheBlocks() const { return program_->cacheBlocks(); }
+  int64_t freeBlocks() const { return int64_t(freeBlocks_.size()); }
 
   // Classification heads: fp32 scores [batch, labels] pooled at each sequence's last non-pad
   // token (sequence classification), or [batch, tokens, labels] (token classification).
@@ -63,14 +99,24 @@ public:
   std::vector<float> encodeImages(const std::vector<float>& pixelValues);
 
 private:
+  struct Sequence {
+    bool open = false;
+    std::vector<int64_t> blocks;   // pool blocks holding its tokens, in order
+    std::vector<uint8_t> keyValid; // per cached token: 0 = padding
+  };
+
   explicit Model(std::unique_ptr<Program> program);
   void checkBatch(const TokenBatch& batch) const;
+  Sequence& sequenceAt(SequenceId sequence);
+  const Sequence& sequenceAt(SequenceId sequence) const;
+  void releaseBlocksPast(Sequence& sequence, int64_t length);
 
   std::unique_ptr<Program> program_;
   std::string head_;
-  int64_t batch_ = 0;             // sequences in the current batch
-  int64_t cacheLength_ = 0;       // shared by the batch's sequences
-  std::vector<uint8_t> keyValid_; // [maxBatch, maxSeqLen]
+  std::vector<Sequence> sequences_;
+  std::vector<SequenceId> reusable_; // closed sequence ids
+  std::vector<int64_t> freeBlocks_;  // a stack, lowest block on top
+  std::vector<SequenceId> batch_;    // the sequences of prefill()/decode()'s batch
 };
 
 } // namespace fathom::executor

@@ -25,6 +25,11 @@ struct LoadOptions {
   // Bytes of activations and caches the plan may ask for; 0 = the machine's physical memory.
   // A plan that needs more is refused before anything is allocated.
   uint64_t memoryLimit = 0;
+  // The KV caches are one pool of blocks of kvBlockTokens tokens (0: 64, or max_seq_len when
+  // shorter) that every sequence draws from. kvCacheTokens: the pool's size in tokens, rounded
+  // up to whole blocks (0: max_batch sequences of max_seq_len, each in whole blocks).
+  int64_t kvBlockTokens = 0;
+  int64_t kvCacheTokens = 0;
 };
 
 // Host data of one call, by input kind; an entry point reads the ones it declares.
@@ -36,6 +41,10 @@ struct EntryInputs {
   const int64_t* headRows = nullptr;      // [head rows]
   const float* pixelValues = nullptr;     // [batch] images, channels-first (encode_image)
   const float* imageEmbeddings = nullptr; // [image rows] rows for the image tokens, in order
+  // [batch, blocksPerSequence()]: the cache blocks holding each sequence's tokens in order
+  // (entries past what a sequence holds may name any block of the pool). Null: sequence b owns
+  // blocks b * blocksPerSequence() onwards, which needs a pool of max_batch full sequences.
+  const int64_t* blockTable = nullptr;
 };
 
 class Program {
@@ -58,8 +67,13 @@ public:
   int64_t maxTokens(fb::EntryKind kind) const;
   // Elements per row of an input the entry point declares (0 when it has none of that kind).
   int64_t inputWidth(fb::EntryKind kind, fb::InputKind input) const;
-  // Bytes of caches the runtime holds (every cache at max_batch x max_seq_len).
+  // Bytes of caches the runtime holds (every cache's pool of blocks).
   uint64_t cacheBytes() const;
+  // The cache pool: tokens per block, blocks in all, and the table entries per sequence
+  // (max_seq_len in blocks).
+  int64_t blockTokens() const;
+  int64_t cacheBlocks() const;
+  int64_t blocksPerSequence() const;
 
   // Runs an entry point and returns its output as fp32 [rows, width]. Throws fathom::Error when
   // the step exceeds the plan or an input is out of range (a token id past the vocabulary).

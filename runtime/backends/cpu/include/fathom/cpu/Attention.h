@@ -30,10 +30,20 @@
 
 namespace fathom::cpu {
 
-// A [batch, tokens, heads, dim] view with element strides (dim is contiguous).
+// A [batch, tokens, heads, dim] view with element strides (dim is contiguous). A paged operand
+// (a KV cache) finds token t of sequence b in block blockTable[b * blocksPerBatch + t /
+// blockRows], blocks blockRows tokens apart from data; batchStride is then unused.
 struct AttentionOperand {
   const void* data = nullptr;
   int64_t batchStride = 0, tokenStride = 0, headStride = 0;
+  const int64_t* blockTable = nullptr;
+  int64_t blockRows = 0, blocksPerBatch = 0;
+
+  int64_t offset(int64_t b, int64_t t, int64_t h) const {
+    const int64_t row =
+        blockTable ? blockTable[b * blocksPerBatch + t / blockRows] * blockRows + t % blockRows : t;
+    return (blockTable ? 0 : b * batchStride) + row * tokenStride + h * headStride;
+  }
 };
 
 struct AttentionArgs {
