@@ -1,0 +1,288 @@
+"""Drives fathom-serve with a real HTTP client (Python's http.client) and checks what it answers.
+
+  serve_client.py ARTIFACT
+
+Starts fathom-serve on a free loopback port and checks: greedy chat and completions, streamed
+and not, equal fathom-run's text for the same prompt; 8 concurrent streaming clients with
+different prompts and max_tokens each get exactly their own text; a client that hangs up
+mid-stream has its KV blocks freed; bad requests get the right 4xx and the server keeps
+serving; /health, /v1/models and /metrics. Prints one line per check; exits non-zero on the
+first failure.
+"""
+import atexit
+import http.client
+import json
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+artifact = sys.argv[1]
+
+
+servers = []
+
+
+def fail(message):
+    print("FAIL: " + message)
+    for running in servers:
+        running.kill()
+    sys.exit(1)
+
+
+def start(*extra):
+    server = subprocess.Popen(["fathom-serve", artifact, "--port", "0", *extra],
+                              stderr=subprocess.PIPE, text=True)
+    servers.append(server)
+    line = server.stderr.readline()
+    found = re.search(r"http://127\.0\.0\.1:(\d+)", line)
+    if not found:
+        fail("fathom-serve did not start: " + line + server.stderr.read())
+    return server, int(found.group(1))
+
+
+atexit.register(lambda: [running.kill() for running in servers])
+server, port = start("--max-body-bytes", "8192")
+
+
+def request(method, path, body=None, raw=None):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+    connection.request(method, path, body=data, headers={"Content-Type": "application/json"})
+    response = connection.getresponse()
+    text = response.read().decode()
+    connection.close()
+    return response.status, text
+
+
+def generate(path, body):
+    status, text = request("POST", path, body)
+    if status != 200:
+        fail(f"{path} answered {status}: {text}")
+    return json.loads(text)
+
+
+def stream(path, body, stop_after=None):
+    """The text of a streamed response, its finish reason and whether [DONE] ended it."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.request("POST", path, body=json.dumps(dict(body, stream=True)),
+                       headers={"Content-Type": "application/json"})
+    response = connection.getresponse()
+    if response.status != 200:
+        fail(f"stream {path} answered {response.status}")
+    if response.getheader("Content-Type", "").split(";")[0] != "text/event-stream":
+        fail("a stream is not text/event-stream: " + str(response.getheader("Content-Type")))
+    text, reason, done, events = "", None, False, 0
+    while True:
+        line = response.readline().decode()
+        if not line:
+            break
+        line = line.strip()
+        if not line:
+            continue
+        if not line.startswith("data: "):
+            fail("not a server-sent event: " + line)
+        payload = line[len("data: "):]
+        if payload == "[DONE]":
+            done = True
+            break
+        chunk = json.loads(payload)
+        if "error" in chunk:
+            fail("stream error: " + payload)
+        events += 1
+        for choice in chunk["choices"]:
+            delta = choice.get("delta", {}).get("content") if "delta" in choice else choice["text"]
+            text += delta or ""
+            reason = choice["finish_reason"] or reason
+        if stop_after is not None and events >= stop_after:
+            connection.sock.shutdown(socket.SHUT_RDWR)
+            connection.close()
+            return text, reason, done
+    connection.close()
+    return text, reason, done
+
+
+def fathom_run_text(prompt, max_tokens):
+    out = subprocess.run(["fathom-run", artifact, "--prompt", prompt, "--max-new-tokens",
+                          str(max_tokens), "--json"], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)["text"][0]
+
+
+def fathom_run_chat(message, max_tokens):
+    out = subprocess.run(["fathom-run", artifact, "--chat", "--max-new-tokens", str(max_tokens),
+                          "--json"], input=message + "\n", capture_output=True, text=True,
+                         check=True)
+    return json.loads(out.stdout.splitlines()[0])["text"]
+
+
+def metrics():
+    status, text = request("GET", "/metrics")
+    if status != 200:
+        fail("/metrics answered " + str(status))
+    values = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            values[name] = float(value)
+    return values
+
+
+# Health and the model list.
+status, text = request("GET", "/health")
+if status != 200 or json.loads(text) != {"status": "ok"}:
+    fail("/health: " + text)
+models = json.loads(request("GET", "/v1/models")[1])
+name = models["data"][0]["id"]
+print("health and models: ok (" + name + ")")
+
+# Completions and chat, greedy, each the text fathom-run gives.
+prompt = "In the beginning God"
+expected = fathom_run_text(prompt, 24)
+body = {"model": name, "prompt": prompt, "max_tokens": 24, "temperature": 0}
+whole = generate("/v1/completions", body)
+if whole["choices"][0]["text"] != expected:
+    fail(f"completion {whole['choices'][0]['text']!r} != fathom-run {expected!r}")
+if whole["usage"]["completion_tokens"] != 24 or whole["choices"][0]["finish_reason"] != "length":
+    fail("completion usage / finish_reason: " + json.dumps(whole))
+text, reason, done = stream("/v1/completions", body)
+if text != expected or reason != "length" or not done:
+    fail(f"streamed completion {text!r} ({reason}, done {done}) != {expected!r}")
+print("completions, streamed and not, equal fathom-run: ok")
+
+# Logprobs: the greedy token is the most likely one, with its alternatives in order.
+whole = generate("/v1/completions", {"prompt": prompt, "max_tokens": 6, "temperature": 0,
+                                     "logprobs": 3, "ignore_eos": True})
+logprobs = whole["choices"][0]["logprobs"]
+if len(logprobs["tokens"]) != 6 or len(logprobs["top_logprobs"]) != 6:
+    fail("logprobs per token: " + json.dumps(logprobs))
+for chosen, top in zip(logprobs["token_logprobs"], logprobs["top_logprobs"]):
+    values = sorted(top.values(), reverse=True)
+    if len(top) > 3 or not values or chosen > 0 or abs(chosen - values[0]) > 1e-9:
+        fail("greedy token not the most likely: " + json.dumps(logprobs))
+chat = generate("/v1/chat/completions", {"messages": [{"role": "user", "content": "Hi"}],
+                                         "max_tokens": 4, "temperature": 0, "logprobs": True,
+                                         "top_logprobs": 2})
+content = chat["choices"][0]["logprobs"]["content"]
+if len(content) != chat["usage"]["completion_tokens"] or any(len(c["top_logprobs"]) != 2
+                                                             for c in content):
+    fail("chat logprobs: " + json.dumps(chat))
+print("logprobs: ok")
+
+message = "Who made the heaven and the earth?"
+expected = fathom_run_chat(message, 20)
+body = {"messages": [{"role": "user", "content": message}], "max_tokens": 20, "temperature": 0}
+whole = generate("/v1/chat/completions", body)
+if whole["choices"][0]["message"]["content"] != expected:
+    fail(f"chat {whole['choices'][0]['message']['content']!r} != fathom-run {expected!r}")
+text, reason, done = stream("/v1/chat/completions", body)
+if text != expected or not done:
+    fail(f"streamed chat {text!r} != {expected!r}")
+print("chat, streamed and not, equals fathom-run --chat: ok")
+
+# Eight concurrent streaming clients, each with its own prompt length and max_tokens.
+prompts = ["And God said", "Let there be light", "In the beginning God created the heaven",
+           "And the earth was without form, and void; and darkness",
+           "And the evening and the morning were the first day. And God said, Let",
+           "Jesus wept", "The LORD is my shepherd; I shall not want. He maketh me",
+           "Blessed are the poor in spirit: for theirs"]
+limits = [5, 12, 7, 16, 9, 20, 3, 11]
+expected = [fathom_run_text(p, n) for p, n in zip(prompts, limits)]
+results = [None] * len(prompts)
+
+
+def client(i):
+    results[i] = stream("/v1/completions", {"prompt": prompts[i], "max_tokens": limits[i],
+                                            "temperature": 0})
+
+
+threads = [threading.Thread(target=client, args=(i,)) for i in range(len(prompts))]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+for i, (result, want) in enumerate(zip(results, expected)):
+    if result is None or result[0] != want or not result[2]:
+        fail(f"concurrent client {i}: {result!r} != {want!r}")
+print("8 concurrent streaming clients each got their own text: ok")
+
+# A client that hangs up mid-stream: its request is cancelled and its blocks are freed.
+before = metrics()
+stream("/v1/completions", {"prompt": prompt, "max_tokens": 200, "temperature": 0}, stop_after=2)
+deadline = time.time() + 20
+while True:
+    now = metrics()
+    if (now["fathom_requests_running"] == 0 and now["fathom_kv_cache_blocks_in_use"] == 0 and
+            now['fathom_requests_total{outcome="cancelled"}'] >
+            before['fathom_requests_total{outcome="cancelled"}']):
+        break
+    if time.time() > deadline:
+        fail("a disconnected client's request still holds blocks: " + json.dumps(now))
+    time.sleep(0.05)
+print("a disconnected client's blocks are freed: ok")
+
+# Bad requests: the right 4xx, an OpenAI error object, and the server keeps serving.
+bad = [
+    ("malformed JSON", "/v1/completions", '{"prompt": "x", ', 400, None),
+    ("not an object", "/v1/completions", "[1, 2]", 400, None),
+    ("temperature of the wrong type", "/v1/completions",
+     json.dumps({"prompt": "x", "temperature": "hot"}), 400, "temperature"),
+    ("max_tokens of the wrong type", "/v1/chat/completions",
+     json.dumps({"messages": [{"role": "user", "content": "x"}], "max_tokens": "ten"}), 400,
+     "max_tokens"),
+    ("negative max_tokens", "/v1/completions", json.dumps({"prompt": "x", "max_tokens": -5}),
+     400, "max_tokens"),
+    ("a prompt over the context", "/v1/completions",
+     json.dumps({"prompt": "And God said " * 150}), 400, "prompt"),
+    ("a reply over the context", "/v1/completions",
+     json.dumps({"prompt": "x", "max_tokens": 100000}), 400, "prompt"),
+    ("no messages", "/v1/chat/completions", json.dumps({"max_tokens": 3}), 400, "messages"),
+    ("a message without a role", "/v1/chat/completions",
+     json.dumps({"messages": [{"content": "x"}]}), 400, "messages[0].role"),
+    ("n = 2", "/v1/completions", json.dumps({"prompt": "x", "n": 2}), 400, "n"),
+    ("token ids past the vocabulary", "/v1/completions",
+     json.dumps({"prompt": [1, 99999999]}), 400, "prompt"),
+    ("an unknown model", "/v1/completions", json.dumps({"prompt": "x", "model": "gpt-9"}), 404,
+     "model"),
+    ("an oversized body", "/v1/completions", json.dumps({"prompt": "x" * 20000}), 413, None),
+]
+for what, path, raw, want, param in bad:
+    status, text = request("POST", path, raw=raw)
+    if status != want:
+        fail(f"{what}: {status} {text}, expected {want}")
+    error = json.loads(text).get("error")
+    if not error or not error.get("message") or error.get("param") != param:
+        fail(f"{what}: not an OpenAI error object with param {param}: {text}")
+status, text = request("GET", "/no/such/route")
+if status != 404:
+    fail("an unknown route answered " + str(status))
+if request("GET", "/health")[0] != 200:
+    fail("the server stopped serving after bad requests")
+generate("/v1/completions", {"prompt": prompt, "max_tokens": 2})
+print(f"{len(bad) + 1} bad requests refused with 4xx, still serving: ok")
+
+values = metrics()
+for metric in ["fathom_prompt_tokens_total", "fathom_generation_tokens_total",
+               "fathom_requests_waiting", "fathom_kv_cache_blocks_total",
+               "fathom_time_to_first_token_seconds_count",
+               "fathom_inter_token_latency_seconds_count"]:
+    if metric not in values:
+        fail("/metrics lacks " + metric)
+if values["fathom_time_to_first_token_seconds_count"] < 10:
+    fail("time to first token not observed")
+print("metrics: ok")
+
+server.send_signal(signal.SIGINT)
+if server.wait(timeout=20) != 0:
+    fail("fathom-serve did not exit cleanly on SIGINT")
+
+# A full queue: 429 with a clear body.
+server, port = start("--max-waiting", "0")
+status, text = request("POST", "/v1/completions", {"prompt": "x", "max_tokens": 2})
+if status != 429 or "busy" not in json.loads(text)["error"]["message"]:
+    fail(f"a full queue answered {status}: {text}")
+server.send_signal(signal.SIGINT)
+server.wait(timeout=20)
+print("a full queue answers 429: ok")

@@ -1,0 +1,347 @@
+#include "Scheduler.h"
+
+#include "run/TextStream.h"
+
+#include "fathom/runtime/Error.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
+namespace fathom::serve {
+namespace {
+using Clock = std::chrono::steady_clock;
+
+double secondsBetween(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+} // namespace
+
+bool Stream::next(Piece& piece) {
+  std::unique_lock lock(mutex_);
+  ready_.wait(lock, [&] { return !pieces_.empty() || done_; });
+  if (pieces_.empty())
+    return false;
+  piece = std::move(pieces_.front());
+  pieces_.pop_front();
+  return true;
+}
+
+void Stream::push(Piece piece) {
+  {
+    std::lock_guard lock(mutex_);
+    pieces_.push_back(std::move(piece));
+  }
+  ready_.notify_all();
+}
+
+void Stream::finish(Completion completion) {
+  {
+    std::lock_guard lock(mutex_);
+    completion_ = std::move(completion);
+    done_ = true;
+  }
+  ready_.notify_all();
+}
+
+struct Scheduler::Active {
+  GenerationRequest request;
+  std::shared_ptr<Stream> stream;
+  std::vector<int64_t> original; // the prompt as asked (request.prompt grows when preempted)
+  executor::SequenceId sequence = -1;
+  int64_t prefilled = 0; // tokens of request.prompt in the cache
+  bool decoding = false; // the prompt is in; lastToken is next
+  int64_t lastToken = -1;
+  std::vector<int64_t> generated; // every token sampled so far
+  std::string finishReason;       // set by emit() when the request is done
+  cpu::SamplingRng rng;
+  run::TextStream text;
+  Clock::time_point arrived, lastTokenAt;
+
+  Active(GenerationRequest r, const tokenizer::Tokenizer& tokenizer)
+      : request(std::move(r)), stream(std::make_shared<Stream>()), original(request.prompt),
+        rng(request.seed), text(tokenizer, request.stops), arrived(Clock::now()) {}
+};
+
+Scheduler::Scheduler(executor::Model& model, const tokenizer::Tokenizer& tokenizer,
+                     std::vector<int64_t> eosTokenIds, Metrics& metrics, Options options)
+    : model_(model), tokenizer_(tokenizer), eos_(std::move(eosTokenIds)), metrics_(metrics),
+      options_(options), vocab_(model.outputWidth()),
+      scratch_(cpu::samplingScratchBytes(model.outputWidth())) {
+  publishGauges();
+  worker_ = std::thread([this] { run(); });
+}
+
+Scheduler::~Scheduler() {
+  stop();
+}
+
+void Scheduler::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (worker_.joinable())
+    worker_.join();
+}
+
+std::shared_ptr<Stream> Scheduler::submit(GenerationRequest request) {
+  auto active = std::make_unique<Active>(std::move(request), tokenizer_);
+  std::shared_ptr<Stream> stream = active->stream;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || int64_t(waiting_.size()) >= options_.maxWaiting)
+      return nullptr;
+    waiting_.push_back(std::move(active));
+  }
+  wake_.notify_all();
+  return stream;
+}
+
+void Scheduler::run() {
+  while (true) {
+    {
+      std::unique_lock lock(mutex_);
+      // Idle until there is work; a running batch polls so cancellations land promptly.
+      wake_.wait(lock, [&] { return stopping_ || !waiting_.empty() || !active_.empty(); });
+      if (stopping_)
+        break;
+    }
+    try {
+      admit();
+      prefillOne();
+      decodeRunning();
+    } catch (const std::exception& error) {
+      // A failure of the step itself (not of one request's input): every running request ends.
+      while (!active_.empty()) {
+        finish(*active_.back(), "", error.what());
+        active_.pop_back();
+      }
+    }
+    publishGauges();
+  }
+  std::lock_guard lock(mutex_);
+  for (auto& active : active_)
+    finish(*active, "", "the server is shutting down");
+  active_.clear();
+  for (auto& waiting : waiting_)
+    waiting->stream->finish({"", "the server is shutting down", false, 0, 0});
+  waiting_.clear();
+}
+
+void Scheduler::admit() {
+  // Requests whose client went away end here, their blocks freed before anything else runs.
+  for (size_t i = 0; i < active_.size();) {
+    if (active_[i]->stream->cancelled()) {
+      finish(*active_[i], "cancelled");
+      active_.erase(active_.begin() + std::ptrdiff_t(i));
+    } else {
+      ++i;
+    }
+  }
+  std::lock_guard lock(mutex_);
+  while (!waiting_.empty() && int64_t(active_.size()) < model_.maxBatch()) {
+    std::unique_ptr<Active> next = std::move(waiting_.front());
+    waiting_.pop_front();
+    if (next->stream->cancelled()) {
+      next->stream->finish({"cancelled", "", false, int64_t(next->original.size()), 0});
+      metrics_.countRequest("cancelled");
+      continue;
+    }
+    next->sequence = model_.openSequence();
+    active_.push_back(std::move(next));
+  }
+}
+
+void Scheduler::prefillOne() {
+  // One newcomer at a time holds blocks while its prompt is read, so two half-read prompts
+  // never wait on each other for the pool.
+  auto found = std::find_if(active_.begin(), active_.end(),
+                            [](const auto& active) { return !active->decoding; });
+  if (found == active_.end())
+    return;
+  Active& active = **found;
+  const int64_t length = int64_t(active.request.prompt.size());
+  const int64_t chunk = std::min(options_.prefillChunk, length - active.prefilled);
+  executor::TokenBatch rows{1, chunk, {}, {}, std::vector<uint8_t>(size_t(chunk), 1)};
+  for (int64_t t = 0; t < chunk; ++t) {
+    rows.ids.push_back(active.request.prompt[size_t(active.prefilled + t)]);
+    rows.positions.push_back(active.prefilled + t);
+  }
+  std::vector<float> logits;
+  try {
+    logits = model_.step({active.sequence}, rows);
+  } catch (const executor::CacheExhausted&) {
+    const bool othersHoldBlocks = std::any_of(active_.begin(), active_.end(), [&](const auto& a) {
+      return a.get() != &active && a->decoding;
+    });
+    if (othersHoldBlocks)
+      return; // it waits for a running sequence to finish
+    finish(active, "",
+           "the prompt of " + std::to_string(length) + " tokens needs more KV cache than the " +
+               std::to_string(model_.cacheBlocks() * model_.blockTokens()) +
+               "-token pool holds (start fathom-serve with a larger --kv-cache-tokens)",
+           /*overloaded=*/true);
+    active_.erase(found);
+    return;
+  } catch (const Error& error) {
+    finish(active, "", error.what());
+    active_.erase(found);
+    return;
+  }
+  active.prefilled += chunk;
+  if (active.prefilled < length)
+    return;
+  active.decoding = true;
+  if (emit(active, logits.data())) {
+    finish(active, active.finishReason);
+    active_.erase(std::find_if(active_.begin(), active_.end(),
+                               [&](const auto& a) { return a.get() == &active; }));
+  }
+}
+
+void Scheduler::decodeRunning() {
+  while (true) {
+    std::vector<Active*> running;
+    for (auto& active : active_)
+      if (active->decoding && active->generated.size() > 0)
+        running.push_back(active.get());
+    // Sequences whose first token came from this turn's prefill step next turn.
+    if (running.empty())
+      return;
+    std::vector<executor::SequenceId> sequences;
+    executor::TokenBatch rows{
+        int64_t(running.size()), 1, {}, {}, std::vector<uint8_t>(running.size(), 1)};
+    for (Active* active : running) {
+      sequences.push_back(active->sequence);
+      rows.ids.push_back(active->lastToken);
+      rows.positions.push_back(model_.sequenceLength(active->sequence));
+    }
+    std::vector<float> logits;
+    try {
+      logits = model_.step(sequences, rows);
+    } catch (const executor::CacheExhausted&) {
+      // Preempt the youngest: its blocks go back, and it is read again, generated tokens
+      // included, once there is room (vLLM's recompute preemption).
+      Active& youngest = *running.back();
+      if (running.size() == 1) {
+        finish(youngest, "",
+               "the request needs more KV cache than the pool holds (start fathom-serve with a "
+               "larger --kv-cache-tokens)",
+               /*overloaded=*/true);
+        active_.erase(std::find_if(active_.begin(), active_.end(),
+                                   [&](const auto& a) { return a.get() == &youngest; }));
+        continue;
+      }
+      youngest.request.prompt = youngest.original;
+      youngest.request.prompt.insert(youngest.request.prompt.end(), youngest.generated.begin(),
+                                     youngest.generated.end());
+      model_.truncateSequence(youngest.sequence, 0);
+      youngest.prefilled = 0;
+      youngest.decoding = false;
+      continue;
+    }
+    for (size_t b = 0; b < running.size(); ++b) {
+      Active& active = *running[b];
+      if (emit(active, logits.data() + b * size_t(vocab_))) {
+        finish(active, active.finishReason);
+        active_.erase(std::find_if(active_.begin(), active_.end(),
+                                   [&](const auto& a) { return a.get() == &active; }));
+      }
+    }
+    return;
+  }
+}
+
+bool Scheduler::emit(Active& active, const float* row) {
+  std::vector<float> logits(row, row + vocab_);
+  for (float value : logits)
+    if (std::isnan(value) || value == INFINITY)
+      throw Error("the logits hold NaN or +inf: the model's arithmetic overflowed");
+  Piece piece;
+  std::vector<double> logprobs;
+  if (active.request.topLogprobs >= 0) {
+    const float top = *std::max_element(logits.begin(), logits.end());
+    double sum = 0;
+    for (float value : logits)
+      sum += std::exp(double(value) - double(top));
+    const double logSum = std::log(sum) + double(top);
+    logprobs.resize(logits.size());
+    for (size_t i = 0; i < logits.size(); ++i)
+      logprobs[i] = double(logits[i]) - logSum;
+  }
+  const int64_t token =
+      cpu::selectToken(logits.data(), vocab_, active.request.sampling, active.rng, scratch_.span());
+  piece.token = token;
+  piece.text = active.text.push(token);
+  if (!logprobs.empty()) {
+    piece.logprob = logprobs[size_t(token)];
+    const tokenizer::TokenId id[] = {tokenizer::TokenId(token)};
+    piece.tokenText = tokenizer_.decode(id);
+    std::vector<int64_t> order(logprobs.size());
+    std::iota(order.begin(), order.end(), 0);
+    const size_t k = size_t(std::min<int64_t>(active.request.topLogprobs, vocab_));
+    std::partial_sort(
+        order.begin(), order.begin() + std::ptrdiff_t(k), order.end(),
+        [&](int64_t a, int64_t b) { return logprobs[size_t(a)] > logprobs[size_t(b)]; });
+    for (size_t i = 0; i < k; ++i) {
+      const tokenizer::TokenId alternative[] = {tokenizer::TokenId(order[i])};
+      piece.top.push_back({tokenizer_.decode(alternative), logprobs[size_t(order[i])]});
+    }
+  }
+  const Clock::time_point now = Clock::now();
+  if (active.generated.empty())
+    metrics_.observeTimeToFirstToken(secondsBetween(active.arrived, now));
+  else
+    metrics_.observeInterTokenLatency(secondsBetween(active.lastTokenAt, now));
+  active.lastTokenAt = now;
+  active.generated.push_back(token);
+  active.lastToken = token;
+  active.stream->push(std::move(piece));
+
+  const bool eos = !active.request.ignoreEos &&
+                   std::find(eos_.begin(), eos_.end(), token) != eos_.end();
+  std::string reason;
+  if (eos || active.text.stopped())
+    reason = "stop";
+  else if (int64_t(active.generated.size()) >= active.request.maxTokens ||
+           model_.sequenceLength(active.sequence) + 1 > model_.maxSeqLen())
+    reason = "length";
+  if (reason.empty())
+    return false;
+  active.finishReason = reason;
+  return true;
+}
+
+void Scheduler::finish(Active& active, const std::string& reason, const std::string& error,
+                       bool overloaded) {
+  if (std::string rest = active.text.finish(); !rest.empty()) {
+    Piece piece;
+    piece.text = std::move(rest);
+    active.stream->push(std::move(piece));
+  }
+  if (model_.isOpen(active.sequence))
+    model_.closeSequence(active.sequence);
+  const int64_t generated = int64_t(active.generated.size());
+  metrics_.countRequest(!error.empty()          ? "failed"
+                        : reason == "cancelled" ? "cancelled"
+                                                : "finished");
+  const int64_t prompt = int64_t(active.original.size());
+  metrics_.addTokens(prompt, generated);
+  active.stream->finish({reason, error, overloaded, prompt, generated});
+}
+
+void Scheduler::publishGauges() {
+  int64_t waiting;
+  {
+    std::lock_guard lock(mutex_);
+    waiting = int64_t(waiting_.size());
+  }
+  metrics_.setGauges(int64_t(active_.size()), waiting, model_.cacheBlocks() - model_.freeBlocks(),
+                     model_.cacheBlocks());
+}
+
+} // namespace fathom::serve

@@ -1,0 +1,123 @@
+#pragma once
+// Continuous batching over one Model. One worker thread owns the model; requests queue up and
+// are admitted into the running batch as sequences finish, up to the compiled max batch. Each
+// turn of the loop prefills one chunk of one newcomer's prompt and runs one decode step for
+// every running sequence, so running sequences keep streaming while a long prompt is read.
+// A request's events (text pieces, then the end) reach its HTTP handler through its Stream;
+// cancelling a stream (the client went away) frees its KV blocks at the next turn.
+#include "Metrics.h"
+
+#include "fathom/cpu/Sampling.h"
+#include "fathom/executor/Model.h"
+#include "fathom/tokenizer/Tokenizer.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace fathom::serve {
+
+struct TokenLogprob {
+  std::string text;
+  double logprob = 0;
+};
+
+// What one generated token adds to a response.
+struct Piece {
+  std::string text; // the text that became final with this token (may be empty)
+  int64_t token = -1;
+  double logprob = 0;
+  std::string tokenText;         // this token alone, decoded
+  std::vector<TokenLogprob> top; // the most likely tokens at this step, when asked for
+};
+
+struct Completion {
+  std::string finishReason; // "stop", "length"; empty while running
+  std::string error;        // set when the request failed while it ran
+  bool overloaded = false;  // the error is the KV cache pool's (HTTP 503, not 500)
+  int64_t promptTokens = 0, completionTokens = 0;
+};
+
+struct GenerationRequest {
+  std::vector<int64_t> prompt;
+  int64_t maxTokens = 16;
+  cpu::SamplingParams sampling;
+  uint64_t seed = 0;
+  std::vector<std::string> stops;
+  int64_t topLogprobs = -1; // -1: no logprobs; else how many alternatives per token
+  bool ignoreEos = false;   // generate past the end-of-sequence token (vLLM's ignore_eos)
+};
+
+// The handler's side of one request: pieces as they come, then the completion.
+class Stream {
+public:
+  // Waits for the next piece; false when the request has ended (see completion()).
+  bool next(Piece& piece);
+  const Completion& completion() const { return completion_; }
+  void cancel() { cancelled_ = true; }
+  bool cancelled() const { return cancelled_; }
+
+private:
+  friend class Scheduler;
+  void push(Piece piece);
+  void finish(Completion completion);
+
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<Piece> pieces_;
+  bool done_ = false;
+  Completion completion_;
+  std::atomic<bool> cancelled_{false};
+};
+
+class Scheduler {
+public:
+  struct Options {
+    int64_t maxWaiting = 64;   // queued requests past this are refused (HTTP 429)
+    int64_t prefillChunk = 64; // prompt tokens per prefill step
+  };
+  Scheduler(executor::Model& model, const tokenizer::Tokenizer& tokenizer,
+            std::vector<int64_t> eosTokenIds, Metrics& metrics, Options options);
+  ~Scheduler();
+
+  // Queues a request; null when the queue is full.
+  std::shared_ptr<Stream> submit(GenerationRequest request);
+  // Stops the worker; running requests end with an error.
+  void stop();
+
+private:
+  struct Active;
+  void run();
+  void admit();
+  void prefillOne();
+  void decodeRunning();
+  // Samples the next token of a sequence from its logits row, streams it, and says whether the
+  // sequence has finished.
+  bool emit(Active& active, const float* logits);
+  void finish(Active& active, const std::string& reason, const std::string& error = {},
+              bool overloaded = false);
+  void publishGauges();
+
+  executor::Model& model_;
+  const tokenizer::Tokenizer& tokenizer_;
+  std::vector<int64_t> eos_;
+  Metrics& metrics_;
+  Options options_;
+  int64_t vocab_ = 0;
+  cpu::ScratchBuffer scratch_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::unique_ptr<Active>> waiting_; // guarded by mutex_
+  bool stopping_ = false;                       // guarded by mutex_
+  std::vector<std::unique_ptr<Active>> active_; // the worker's: prefilling, then decoding
+  std::thread worker_;
+};
+
+} // namespace fathom::serve
