@@ -302,8 +302,8 @@ bool Scheduler::emit(Active& active, const float* row) {
   active.lastToken = token;
   active.stream->push(std::move(piece));
 
-  const bool eos = !active.request.ignoreEos &&
-                   std::find(eos_.begin(), eos_.end(), token) != eos_.end();
+  const bool eos =
+      !active.request.ignoreEos && std::find(eos_.begin(), eos_.end(), token) != eos_.end();
   std::string reason;
   if (eos || active.text.stopped())
     reason = "stop";
