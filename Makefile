@@ -77,7 +77,7 @@ DEMO_PROMPT ?= In the beginning God
 demo: deps build
 	@mkdir -p $(BUILD_DIR)/demo
 	$(BUILD_DIR)/bin/fathom-compile tools/demo/kjv-v3 -o $(BUILD_DIR)/demo/kjv-v3.fathom --max-seq-len 512 --dtype fp32
-	$(BUILD_DIR)/bin/fathom-run $(BUILD_DIR)/demo/kjv-v3.fathom --prompt "$(DEMO_PROMPT)" --max-new-tokens 96
+	$(BUILD_DIR)/bin/fathom-run $(BUILD_DIR)/demo/kjv-v3.fathom --prompt "$(DEMO_PROMPT)" --max-new-tokens 96 --greedy
 
 format:
 	git ls-files '*.cpp' '*.h' '*.cu' '*.cuh' | xargs clang-format -i

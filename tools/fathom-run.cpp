@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
     model->program().setProfiling(options.profile);
     int status = model->head() != "causal_lm" ? classify(*model, options)
                  : options.chat               ? chat(*model, options)
+                 : !options.input.empty()     ? generateFromInput(*model, options)
                  : !options.prompts.empty()   ? generateFromText(*model, options)
                                               : generateFromIds(*model, options);
     if (options.profile)

@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
     if (defaults) {
       sampling.doSample = defaults->do_sample();
       sampling.temperature = defaults->temperature();
-      sampling.topP = defaults->top_p();
+      sampling.topP = run::decimalValue(defaults->top_p());
       sampling.topK = defaults->top_k();
       if (defaults->eos_token_ids())
         eos.assign(defaults->eos_token_ids()->begin(), defaults->eos_token_ids()->end());

@@ -79,6 +79,10 @@ int generateFromIds(executor::Model& model, const RunOptions& o) {
     nlohmann::json out = timingJson(timing, model.numThreads());
     out["ids"] = result.newTokens;
     out["stopped_at_eos"] = result.stoppedAtEos;
+    nlohmann::json reasons = nlohmann::json::array();
+    for (bool eos : result.stoppedAtEos)
+      reasons.push_back(eos ? "stop" : "length");
+    out["finish_reason"] = reasons;
     std::cout << out.dump() << "\n";
   } else if (stream) {
     std::printf("\n");
@@ -147,6 +151,10 @@ int generateFromText(executor::Model& model, const RunOptions& o) {
       texts.push_back(s.text());
     out["text"] = texts;
     out["stopped_at_eos"] = result.stoppedAtEos;
+    nlohmann::json reasons = nlohmann::json::array();
+    for (size_t i = 0; i < streams.size(); ++i)
+      reasons.push_back(result.stoppedAtEos[i] || streams[i].stopped() ? "stop" : "length");
+    out["finish_reason"] = reasons;
     std::cout << out.dump() << "\n";
   } else if (stream) {
     std::printf("\n");

@@ -1,5 +1,6 @@
 #pragma once
-// What fathom-run does with a loaded artifact: generate from ids or text, chat, or classify.
+// What fathom-run does with a loaded artifact: generate from ids, text or JSON lines, chat, or
+// classify.
 #include "RunOptions.h"
 
 #include "fathom/executor/Model.h"
@@ -9,6 +10,7 @@ namespace fathom::run {
 int generateFromIds(executor::Model& model, const RunOptions& options);
 int generateFromText(executor::Model& model, const RunOptions& options);
 int chat(executor::Model& model, const RunOptions& options);
+int generateFromInput(executor::Model& model, const RunOptions& options);
 int classify(executor::Model& model, const RunOptions& options);
 
 } // namespace fathom::run

@@ -4,7 +4,10 @@
 #include "fathom/runtime/Error.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 
 namespace fathom::run {
 namespace fb = artifact::fb;
@@ -15,6 +18,12 @@ std::vector<int64_t> toVector(const flatbuffers::Vector<int64_t>* values) {
 }
 
 } // namespace
+
+double decimalValue(float value) {
+  char text[32];
+  const auto end = std::to_chars(text, text + sizeof(text), value).ptr;
+  return std::strtod(std::string(text, end).c_str(), nullptr);
+}
 
 executor::GenerationOptions generationOptions(const executor::Model& model, const RunOptions& o,
                                               int64_t fallbackMaxNew) {
@@ -27,6 +36,13 @@ executor::GenerationOptions generationOptions(const executor::Model& model, cons
   g.sampling.temperature = float(o.temperature.value_or(1.0));
   g.sampling.topK = o.topK.value_or(0);
   g.sampling.topP = o.topP.value_or(1.0);
+  // No sampling flag: the checkpoint's generation_config decides, as generate() reads it.
+  if (!o.greedy && !o.sampling() && defaults && defaults->do_sample()) {
+    g.sampling.doSample = true;
+    g.sampling.temperature = defaults->temperature();
+    g.sampling.topK = defaults->top_k();
+    g.sampling.topP = decimalValue(defaults->top_p());
+  }
   std::vector<int64_t> eos =
       defaults ? toVector(defaults->eos_token_ids()) : std::vector<int64_t>{};
   if (!o.noEos)

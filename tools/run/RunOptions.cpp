@@ -21,6 +21,9 @@ Input
                        repeat for a batch
   --prompt-file FILE   a prompt read from FILE, exactly as it is (a --prompt)
   --prompt-ids 1,2,3   a prompt as token ids; output is then ids too. Repeat for a batch
+  --input FILE         JSON lines, one request each: {"prompt": TEXT} or {"prompt_ids":
+                       [ids]}; run in batches of the artifact's max batch, one JSON result
+                       line per request, in order ('-': stdin)
   --chat               interactive multi-turn chat on stdin (one message per line; /help
                        lists the commands, /exit or end of input ends it), rendered with the
                        model's chat template. The KV cache is kept between turns: each turn
@@ -37,8 +40,10 @@ Generation
                        config, else 256 for text and 32 for ids)
   --stop TEXT          stop a sequence when its text contains TEXT (not printed); repeatable
   --no-eos             keep generating past the end-of-sequence token
-  --greedy             argmax decoding (the default unless a sampling flag is given)
-  --temperature T      sample with temperature T (> 0)
+  --greedy             argmax decoding (the default unless a sampling flag is given or the
+                       artifact's generation_config says do_sample, whose temperature, top_k
+                       and top_p then apply, as in HF's generate())
+  --temperature T      sample with temperature T (0: greedy)
   --top-k K            sample from the K most likely tokens
   --top-p P            sample from the smallest set with probability >= P (0 < P <= 1)
   --seed S             sampling seed (default 0): the same seed gives the same tokens
@@ -146,8 +151,12 @@ RunOptions parseRunOptions(int argc, char** argv) {
       o.maxNewTokens = parseInteger(arg, value(), 0);
     else if (arg == "--temperature") {
       o.temperature = parseReal(arg, value());
-      if (*o.temperature <= 0)
-        throw UsageError{"--temperature must be > 0 (use --greedy for argmax)"};
+      if (*o.temperature < 0)
+        throw UsageError{"--temperature must be >= 0 (0 is greedy)"};
+      if (*o.temperature == 0) { // as OpenAI's APIs read it
+        o.temperature.reset();
+        o.greedy = true;
+      }
     } else if (arg == "--top-k")
       o.topK = parseInteger(arg, value(), 1);
     else if (arg == "--top-p") {
@@ -168,6 +177,8 @@ RunOptions parseRunOptions(int argc, char** argv) {
       o.profile = true;
     else if (arg == "--threads")
       o.threads = int(parseInteger(arg, value(), 1));
+    else if (arg == "--input")
+      o.input = value();
     else if (arg == "--kv-cache-tokens")
       o.kvCacheTokens = parseInteger(arg, value(), 1);
     else if (arg.starts_with("-"))
@@ -181,11 +192,14 @@ RunOptions parseRunOptions(int argc, char** argv) {
     return o;
   if (o.model.empty())
     throw UsageError{"no model given (see --help)"};
-  int inputs = int(!o.promptIds.empty()) + int(!o.prompts.empty()) + int(o.chat);
+  int inputs =
+      int(!o.promptIds.empty()) + int(!o.prompts.empty()) + int(o.chat) + int(!o.input.empty());
   if (inputs == 0)
-    throw UsageError{"no input given: --prompt TEXT, --prompt-ids 1,2,3 or --chat"};
+    throw UsageError{"no input given: --prompt TEXT, --prompt-ids 1,2,3, --input FILE or --chat"};
   if (inputs > 1)
-    throw UsageError{"use one of --prompt, --prompt-ids and --chat"};
+    throw UsageError{"use one of --prompt, --prompt-ids, --input and --chat"};
+  if (!o.input.empty() && !o.dumpLogits.empty())
+    throw UsageError{"--dump-logits cannot be used with --input"};
   if (o.greedy && o.sampling())
     throw UsageError{"--greedy cannot be combined with --temperature, --top-k or --top-p"};
   if ((o.system || o.chatFormat) && !o.chat)

@@ -16,6 +16,7 @@ struct RunOptions {
   std::vector<std::vector<int64_t>> promptIds; // --prompt-ids
   std::vector<std::string> prompts;            // --prompt
   std::vector<std::string> images;             // --image, for the one --prompt
+  std::string input;                           // --input: JSON lines of requests
   bool chat = false;
   std::optional<std::string> system;
   std::optional<std::string> chatFormat;

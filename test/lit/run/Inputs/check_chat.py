@@ -29,7 +29,7 @@ for number, (turn, question) in enumerate(zip(turns, questions), 1):
     assert turn["reused_tokens"] >= previous_rendered, (number, turn, previous_rendered)
     fresh = subprocess.run(
         ["fathom-run", artifact, "--prompt-ids", ",".join(map(str, ids)),
-         "--max-new-tokens", max_new, "--json"],
+         "--max-new-tokens", max_new, "--greedy", "--json"],
         capture_output=True, text=True, check=True)
     assert json.loads(fresh.stdout)["ids"][0] == turn["ids"], (number, turn["ids"], fresh.stdout)
     messages.append({"role": "assistant", "content": turn["text"]})

@@ -107,13 +107,14 @@ def stream(path, body, stop_after=None):
 
 def fathom_run_text(prompt, max_tokens):
     out = subprocess.run(["fathom-run", artifact, "--prompt", prompt, "--max-new-tokens",
-                          str(max_tokens), "--json"], capture_output=True, text=True, check=True)
+                          str(max_tokens), "--greedy", "--json"], capture_output=True, text=True,
+                         check=True)
     return json.loads(out.stdout)["text"][0]
 
 
 def fathom_run_chat(message, max_tokens):
     out = subprocess.run(["fathom-run", artifact, "--chat", "--max-new-tokens", str(max_tokens),
-                          "--json"], input=message + "\n", capture_output=True, text=True,
+                          "--greedy", "--json"], input=message + "\n", capture_output=True, text=True,
                          check=True)
     return json.loads(out.stdout.splitlines()[0])["text"]
 
