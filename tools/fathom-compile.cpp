@@ -1,7 +1,10 @@
 // fathom-compile: compiles a Hugging Face DeepSeek checkpoint into a Fathom artifact, prints
 // its fathom IR (--emit=mlir), or validates and summarises it (--inspect).
+#include "common/Hints.h"
 #include "common/ProgressBar.h"
+#include "common/Version.h"
 #include "fathom/frontend/Checkpoint.h"
+#include "fathom/frontend/HubCache.h"
 #include "fathom/frontend/Json.h"
 #include "fathom/frontend/ModelSummary.h"
 #include "fathom/runtime/Error.h"
@@ -236,12 +239,19 @@ int main(int argc, char** argv) {
 #ifdef FATHOM_HAVE_COMPILER
   fathom::artifact::removeTemporaryFilesOnInterrupt();
 #endif
+  if (fathom::tools::printedVersion(argc, argv, "fathom-compile"))
+    return 0;
   try {
     Arguments arguments = parseArguments(argc, argv);
     if (arguments.help) {
       std::cout << kUsage;
       return 0;
     }
+    if (fathom::tools::looksLikeArtifact(arguments.checkpoint))
+      throw fathom::Error(arguments.checkpoint +
+                          " is a Fathom artifact, already compiled: run it with fathom-run " +
+                          arguments.checkpoint + " (--info shows what it holds)");
+    arguments.checkpoint = fathom::frontend::resolveCheckpointPath(arguments.checkpoint);
     fathom::frontend::CheckpointOptions open;
     open.requireWeights = !arguments.report;
     auto checkpoint = fathom::frontend::Checkpoint::open(arguments.checkpoint, open);

@@ -9,8 +9,14 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include "common/Version.h"
 
 int main(int argc, char** argv) {
+  llvm::cl::AddExtraVersionPrinter(
+      [](llvm::raw_ostream& out) { out << fathom::tools::versionLine("fathom-opt") << "\n"; });
   mlir::registerTransformsPasses();
   mlir::fathom::registerFathomPasses();
   mlir::fathom::registerFathomPipeline();

@@ -1,20 +1,31 @@
 // fathom-run: runs a Fathom artifact on the CPU (see run/RunOptions.cpp for the options).
+#include "common/Hints.h"
 #include "common/ProgressBar.h"
+#include "common/Version.h"
 #include "run/Commands.h"
 #include "run/Profile.h"
 #include "run/RunOptions.h"
+
+#include "fathom/runtime/Error.h"
 
 #include <exception>
 #include <iostream>
 
 int main(int argc, char** argv) {
   using namespace fathom::run;
+  if (fathom::tools::printedVersion(argc, argv, "fathom-run"))
+    return 0;
   try {
     RunOptions options = parseRunOptions(argc, argv);
     if (options.help) {
       std::cout << kUsage;
       return 0;
     }
+    if (auto why = fathom::tools::notAnArtifact(options.model))
+      throw fathom::Error(*why);
+    if (options.info)
+      return printInfo(options.model, options.json);
+    fathom::tools::warnAboutThreads("fathom-run", options.threads);
     // Checking the weights of a small artifact takes a blink: a bar from 1 GB on.
     fathom::tools::ProgressBar bar("verifying weights", true, uint64_t(1) << 30);
     fathom::executor::LoadOptions load;

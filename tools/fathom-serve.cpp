@@ -1,5 +1,7 @@
 // fathom-serve: an OpenAI-compatible HTTP server over a Fathom artifact, with continuous
 // batching (see serve/ServeOptions.cpp for the options, serve/ for the pieces).
+#include "common/Hints.h"
+#include "common/Version.h"
 #include "run/Generation.h"
 #include "run/RunOptions.h"
 #include "serve/Api.h"
@@ -20,6 +22,8 @@
 
 int main(int argc, char** argv) {
   using namespace fathom;
+  if (tools::printedVersion(argc, argv, "fathom-serve"))
+    return 0;
   try {
     serve::ServeOptions options = serve::parseServeOptions(argc, argv);
     if (options.help) {
@@ -35,6 +39,9 @@ int main(int argc, char** argv) {
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
 
+    if (auto why = tools::notAnArtifact(options.model))
+      throw Error(*why);
+    tools::warnAboutThreads("fathom-serve", options.threads);
     executor::LoadOptions load;
     load.threads = options.threads;
     load.kvCacheTokens = options.kvCacheTokens;

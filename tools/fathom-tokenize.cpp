@@ -2,6 +2,11 @@
 // for comparing Fathom with Hugging Face. One JSON object per input line, one per output line, in
 // order. A malformed line gets {"error": "line N: ..."} and processing continues; the exit status
 // is non-zero when any line failed. Links the runtime tokenizer only (never MLIR).
+#include "common/Hints.h"
+#include "common/Version.h"
+#include "run/Generation.h"
+
+#include "fathom/artifact/Artifact.h"
 #include "fathom/runtime/Error.h"
 #include "fathom/tokenizer/ChatFormat.h"
 #include "fathom/tokenizer/Tokenizer.h"
@@ -21,10 +26,12 @@ using fathom::tokenizer::TokenId;
 using fathom::tokenizer::Tokenizer;
 using Json = nlohmann::json;
 
-constexpr const char* kUsage = R"(usage: fathom-tokenize TOKENIZER_DIR [options] < input.jsonl
+constexpr const char* kUsage =
+    R"(usage: fathom-tokenize TOKENIZER_DIR|MODEL.fathom [options] < input.jsonl
 
 Reads JSON lines on stdin and writes one JSON line per input line, in order.
-TOKENIZER_DIR holds tokenizer.json and, optionally, tokenizer_config.json.
+TOKENIZER_DIR holds tokenizer.json and, optionally, tokenizer_config.json; an artifact gives
+the tokenizer and chat template embedded in it.
 
 Modes:
   (default)              {"text": "..."}  ->  {"ids": [...]}
@@ -164,11 +171,18 @@ void writeLine(const Json& output) {
 } // namespace
 
 int main(int argc, char** argv) {
+  if (fathom::tools::printedVersion(argc, argv, "fathom-tokenize"))
+    return 0;
   Options options = parseOptions(argc, argv);
   std::optional<Tokenizer> tokenizer;
   ChatFormat chatFormat = ChatFormat::DeepSeekV3;
   try {
-    tokenizer.emplace(Tokenizer::fromDirectory(options.directory));
+    // An artifact carries its checkpoint's tokenizer files: the same tokenizer, embedded.
+    if (fathom::tools::looksLikeArtifact(options.directory))
+      tokenizer.emplace(std::move(*fathom::run::loadTokenizer(*fathom::artifact::Artifact::open(
+          options.directory, fathom::artifact::Artifact::Verify::MetadataOnly))));
+    else
+      tokenizer.emplace(Tokenizer::fromDirectory(options.directory));
     if (options.mode == Mode::Chat) {
       std::optional<ChatFormat> requested;
       if (options.chatFormatName)

@@ -235,7 +235,7 @@ CompileSummary compileCheckpoint(const frontend::Checkpoint& checkpoint,
   uint64_t weightBytes = writeWeights(*module, checkpoint, stored, writer, progress);
 
   artifact::ArtifactContents contents;
-  contents.producer = "fathom-compile 0.2";
+  contents.producer = "fathom-compile " FATHOM_PROJECT_VERSION;
   contents.target = options.target;
   contents.modelConfigJson = readFile(checkpoint.files().config);
   contents.computeDtype = options.compute;

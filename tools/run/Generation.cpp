@@ -66,9 +66,13 @@ void fitDefaultLength(executor::GenerationOptions& g, const executor::Model& mod
 }
 
 std::unique_ptr<tokenizer::Tokenizer> loadTokenizer(const executor::Model& model) {
-  const fb::Artifact& meta = model.artifact().metadata();
+  return loadTokenizer(model.artifact());
+}
+
+std::unique_ptr<tokenizer::Tokenizer> loadTokenizer(const artifact::Artifact& artifact) {
+  const fb::Artifact& meta = artifact.metadata();
   if (!meta.tokenizer_json() || meta.tokenizer_json()->size() == 0)
-    throw Error(model.artifact().path() +
+    throw Error(artifact.path() +
                 ": the artifact has no tokenizer (its checkpoint had no tokenizer.json); use "
                 "--prompt-ids");
   std::optional<std::string> chatTemplate;

@@ -19,6 +19,7 @@ executor::GenerationOptions generationOptions(const executor::Model& model, cons
 void fitDefaultLength(executor::GenerationOptions& g, const executor::Model& model,
                       const RunOptions& o, const std::vector<std::vector<int64_t>>& prompts);
 std::unique_ptr<tokenizer::Tokenizer> loadTokenizer(const executor::Model& model);
+std::unique_ptr<tokenizer::Tokenizer> loadTokenizer(const artifact::Artifact& artifact);
 // The double a float from generation_config.json stood for: its shortest decimal form, read as
 // Python reads the JSON (top_p 0.95 is 0.95, not 0.949999988), since HF computes 1 - top_p in
 // double.

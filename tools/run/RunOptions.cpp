@@ -56,6 +56,9 @@ Output
                        sequence length; fathom-compile --report gives the bytes per token)
   --profile            time every kernel call and print a table per entry point to stderr
                        (kernels, calls, milliseconds, share) after the run
+  --info               print what the artifact holds (model, target, dtype, entry points,
+                       limits, sizes, tokenizer and chat format, sampling defaults, pipeline;
+                       --json for scripts) and exit
   --help               show this help
 
 A timing line goes to stderr: prompt tokens/s (prefill) and generated tokens/s (decode).
@@ -177,6 +180,8 @@ RunOptions parseRunOptions(int argc, char** argv) {
       o.profile = true;
     else if (arg == "--threads")
       o.threads = int(parseInteger(arg, value(), 1));
+    else if (arg == "--info")
+      o.info = true;
     else if (arg == "--input")
       o.input = value();
     else if (arg == "--kv-cache-tokens")
@@ -192,6 +197,8 @@ RunOptions parseRunOptions(int argc, char** argv) {
     return o;
   if (o.model.empty())
     throw UsageError{"no model given (see --help)"};
+  if (o.info)
+    return o;
   int inputs =
       int(!o.promptIds.empty()) + int(!o.prompts.empty()) + int(o.chat) + int(!o.input.empty());
   if (inputs == 0)
