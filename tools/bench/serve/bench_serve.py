@@ -9,8 +9,8 @@
   3. llama.cpp from PyPI's llama-cpp-python sdist (as bench_vs_llamacpp.py), llama-server built CPU-only;
      the checkpoint converted to GGUF bf16; llama-server -np B -c B*S --cont-batching -t T.
   4. For each concurrency C (1, 4, 16): C clients, each streaming /v1/completions requests one after
-     another (the same token-id prompts for both servers, temperature 0, ignore_eos, max_tokens N) for
-     --requests requests in all. Per request: time to first token (first event) and the mean gap between
+     another (a prompt of random token ids of its own per request, the same ones for both servers,
+     temperature 0, ignore_eos, max_tokens N) for --requests requests in all. Per request: time to first token (first event) and the mean gap between
      its later tokens; throughput = generated tokens / wall time. p50 and p99 over requests.
 
     ninja -C build fathom-compile fathom-serve
@@ -167,6 +167,8 @@ def one_request(port, prompt, new_tokens):
 
 def load(port, prompts, concurrency, requests, new_tokens):
     results, lock, next_index = [], threading.Lock(), [0]
+    first_prompt = load.used
+    load.used += requests
 
     def client():
         while True:
@@ -175,7 +177,7 @@ def load(port, prompts, concurrency, requests, new_tokens):
                 if i >= requests:
                     return
                 next_index[0] += 1
-            start, arrivals = one_request(port, prompts[i % len(prompts)], new_tokens)
+            start, arrivals = one_request(port, prompts[(first_prompt + i) % len(prompts)], new_tokens)
             with lock:
                 results.append((start, arrivals))
 
@@ -201,6 +203,7 @@ def load(port, prompts, concurrency, requests, new_tokens):
 
 def run_server(command, port, levels, prompts, a, name):
     log(name + ": " + " ".join(command))
+    load.used = 0  # both servers see the same prompts in the same order
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         wait_ready(port, process)
@@ -212,7 +215,11 @@ def run_server(command, port, levels, prompts, a, name):
         return rows
     finally:
         process.terminate()
-        process.wait(timeout=60)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # llama-server may linger after SIGTERM
+            process.kill()
+            process.wait()
 
 
 def main():
@@ -223,7 +230,10 @@ def main():
     ckpt, spec = hfbench.ensure_checkpoint(a, torch)
     hf_dir = serving_checkpoint(ckpt, a.vocab, a.cache_dir)
     gen = torch.Generator().manual_seed(a.seed + 2)
-    prompts = [torch.randint(3, a.vocab, (a.prompt_tokens,), generator=gen).tolist() for _ in range(8)]
+    # A prompt of its own per request: llama-server reuses a slot's cached prefix (cache_prompt), which
+    # repeated prompts would turn into a prefix-cache benchmark.
+    count = 2 + sum(max(a.requests, c) for c in levels)
+    prompts = [torch.randint(3, a.vocab, (a.prompt_tokens,), generator=gen).tolist() for _ in range(count)]
     artifact = os.path.join(a.cache_dir, f"serve-b{a.max_batch}-s{a.max_seq_len}.fathom")
     bin_dir = os.path.join(a.build_dir, "bin")
     subprocess.run([os.path.join(bin_dir, "fathom-compile"), hf_dir, "-o", artifact, "--dtype", "bf16",

@@ -1,0 +1,199 @@
+// fathom-bench: llama-bench for a Fathom artifact. Prompt processing (one prefill of -p tokens)
+// and text generation (-n decode steps after a one-token prompt) in tokens/s over -r repeats
+// after a warm-up, time to first token (the -p prefill plus its first sample), load time and
+// peak resident memory; --json for scripts. Token ids are drawn from a fixed seed, so runs
+// compare with each other and with llama-bench (which also feeds random ids).
+#include "common/Hints.h"
+#include "common/Version.h"
+#include "run/RunOptions.h"
+
+#include "fathom/executor/Model.h"
+#include "fathom/runtime/Error.h"
+
+#include <nlohmann/json.hpp>
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <random>
+#include <string_view>
+
+namespace {
+using Clock = std::chrono::steady_clock;
+using fathom::run::UsageError;
+
+constexpr const char* kUsage =
+    R"(usage: fathom-bench MODEL.fathom [-p 512] [-n 128] [-r 5] [--threads N] [--json]
+
+Times an artifact as llama-bench times a GGUF file: pp (prompt processing, a prefill of -p
+tokens) and tg (text generation, -n one-token decode steps), each in tokens/s as the mean and
+standard deviation over -r repeats after one warm-up; also time to first token for the -p
+prompt, load time and peak resident memory.
+  -p N          prompt tokens (default 512, at most the artifact's max sequence length)
+  -n N          generated tokens (default 128)
+  -r N          repeats (default 5)
+  --threads N   CPU threads (default: all)
+  --json        one JSON object instead of the table
+)";
+
+struct Options {
+  std::string model;
+  int64_t prompt = 512, generate = 128, repeats = 5;
+  int threads = 0;
+  bool json = false;
+};
+
+int64_t integer(std::string_view option, const char* text, int64_t minimum) {
+  char* end = nullptr;
+  const long long value = std::strtoll(text, &end, 10);
+  if (!*text || *end || value < minimum || value > (int64_t(1) << 30))
+    throw UsageError{std::string(option) + " takes an integer >= " + std::to_string(minimum) +
+                     ", got '" + text + "'"};
+  return value;
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    auto value = [&]() -> const char* {
+      if (i + 1 >= argc)
+        throw UsageError{std::string(arg) + " needs a value"};
+      return argv[++i];
+    };
+    if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
+      std::exit(0);
+    } else if (arg == "-p")
+      o.prompt = integer(arg, value(), 1);
+    else if (arg == "-n")
+      o.generate = integer(arg, value(), 1);
+    else if (arg == "-r")
+      o.repeats = integer(arg, value(), 1);
+    else if (arg == "--threads")
+      o.threads = int(integer(arg, value(), 1));
+    else if (arg == "--json")
+      o.json = true;
+    else if (arg.starts_with("-"))
+      throw UsageError{"unknown option " + std::string(arg) + " (see --help)"};
+    else if (o.model.empty())
+      o.model = std::string(arg);
+    else
+      throw UsageError{"one artifact only"};
+  }
+  if (o.model.empty())
+    throw UsageError{"no artifact given (see --help)"};
+  return o;
+}
+
+double seconds(Clock::time_point from) {
+  return std::chrono::duration<double>(Clock::now() - from).count();
+}
+
+struct Stats {
+  double mean = 0, deviation = 0;
+};
+
+Stats statsOf(const std::vector<double>& rates) {
+  Stats s;
+  for (double r : rates)
+    s.mean += r / double(rates.size());
+  for (double r : rates)
+    s.deviation += (r - s.mean) * (r - s.mean) / double(std::max<size_t>(rates.size() - 1, 1));
+  s.deviation = std::sqrt(s.deviation);
+  return s;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  using namespace fathom;
+  if (tools::printedVersion(argc, argv, "fathom-bench"))
+    return 0;
+  try {
+    const Options o = parse(argc, argv);
+    if (auto why = tools::notAnArtifact(o.model))
+      throw Error(*why);
+    tools::warnAboutThreads("fathom-bench", o.threads);
+    const Clock::time_point loadStart = Clock::now();
+    executor::LoadOptions load;
+    load.threads = o.threads;
+    auto model = executor::Model::load(o.model, load);
+    const double loadSeconds = seconds(loadStart);
+    if (model->head() != "causal_lm")
+      throw Error(o.model + ": fathom-bench times causal LMs; this artifact is a " + model->head());
+    if (o.prompt > model->maxSeqLen() || o.generate + 1 > model->maxSeqLen())
+      throw Error("-p " + std::to_string(o.prompt) + " and -n " + std::to_string(o.generate) +
+                  " need a max sequence length past " +
+                  std::to_string(std::max(o.prompt, o.generate + 1)) + "; the artifact has " +
+                  std::to_string(model->maxSeqLen()));
+    std::mt19937_64 random(1234);
+    std::uniform_int_distribution<int64_t> token(3, model->outputWidth() - 1);
+    auto rows = [&](int64_t length) {
+      executor::TokenBatch batch{1, length, {}, {}, std::vector<uint8_t>(size_t(length), 1)};
+      for (int64_t t = 0; t < length; ++t) {
+        batch.ids.push_back(token(random));
+        batch.positions.push_back(t);
+      }
+      return batch;
+    };
+    std::vector<double> pp, tg, ttft;
+    for (int64_t r = 0; r <= o.repeats; ++r) { // repeat 0 warms up
+      const Clock::time_point start = Clock::now();
+      // The first token is the prefill's logits' argmax: the time to it is the prefill's.
+      std::vector<float> logits = model->prefill(rows(o.prompt));
+      const int64_t first = std::max_element(logits.begin(), logits.end()) - logits.begin();
+      const double prefill = seconds(start);
+      if (first < 0)
+        throw Error("no logits");
+      model->prefill(rows(1));
+      const Clock::time_point decodeStart = Clock::now();
+      for (int64_t s = 0; s < o.generate; ++s)
+        model->decode({token(random)}, {s + 1});
+      const double decode = seconds(decodeStart);
+      if (r > 0) {
+        pp.push_back(double(o.prompt) / prefill);
+        tg.push_back(double(o.generate) / decode);
+        ttft.push_back(prefill);
+      }
+    }
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    const double peakBytes = double(usage.ru_maxrss) * 1024.0;
+    const Stats prompt = statsOf(pp), generation = statsOf(tg), first = statsOf(ttft);
+    if (o.json) {
+      nlohmann::json out = {{"model", o.model},
+                            {"version", tools::versionLine("fathom-bench")},
+                            {"threads", model->numThreads()},
+                            {"n_prompt", o.prompt},
+                            {"n_gen", o.generate},
+                            {"repeats", o.repeats},
+                            {"pp_tokens_per_second", prompt.mean},
+                            {"pp_stddev", prompt.deviation},
+                            {"tg_tokens_per_second", generation.mean},
+                            {"tg_stddev", generation.deviation},
+                            {"time_to_first_token_seconds", first.mean},
+                            {"load_seconds", loadSeconds},
+                            {"peak_rss_bytes", peakBytes}};
+      std::cout << out.dump() << "\n";
+      return 0;
+    }
+    std::printf("| %-40s | %7s | %14s | %20s |\n", "model", "threads", "test", "t/s");
+    std::printf("| %-40s | %7d | %14s | %12.2f ± %5.2f |\n", o.model.c_str(), model->numThreads(),
+                ("pp" + std::to_string(o.prompt)).c_str(), prompt.mean, prompt.deviation);
+    std::printf("| %-40s | %7d | %14s | %12.2f ± %5.2f |\n", o.model.c_str(), model->numThreads(),
+                ("tg" + std::to_string(o.generate)).c_str(), generation.mean, generation.deviation);
+    std::printf("time to first token %.1f ms (pp%lld), load %.2f s, peak memory %.1f MB\n",
+                first.mean * 1e3, static_cast<long long>(o.prompt), loadSeconds, peakBytes / 1e6);
+    return 0;
+  } catch (const UsageError& error) {
+    std::cerr << "fathom-bench: error: " << error.message << std::endl;
+  } catch (const std::exception& error) {
+    std::cerr << "fathom-bench: error: " << error.what() << std::endl;
+  }
+  return 1;
+}
