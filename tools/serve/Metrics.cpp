@@ -55,6 +55,11 @@ void Metrics::addTokens(int64_t prompt, int64_t generated) {
   generatedTokens_ += uint64_t(generated);
 }
 
+void Metrics::countPreemption() {
+  std::lock_guard lock(mutex_);
+  ++preemptions_;
+}
+
 void Metrics::observeTimeToFirstToken(double seconds) {
   std::lock_guard lock(mutex_);
   timeToFirstToken_.observe(seconds);
@@ -87,6 +92,9 @@ std::string Metrics::render() const {
   out += "fathom_prompt_tokens_total " + std::to_string(promptTokens_) + "\n";
   header(out, "fathom_generation_tokens_total", "counter", "Tokens generated.");
   out += "fathom_generation_tokens_total " + std::to_string(generatedTokens_) + "\n";
+  header(out, "fathom_preemptions_total", "counter",
+         "Running sequences whose blocks were taken back for others, to be read again later.");
+  out += "fathom_preemptions_total " + std::to_string(preemptions_) + "\n";
   header(out, "fathom_requests_running", "gauge", "Requests in the running batch.");
   out += "fathom_requests_running " + std::to_string(running_) + "\n";
   header(out, "fathom_requests_waiting", "gauge", "Requests queued for the batch.");

@@ -29,6 +29,7 @@ public:
   // outcome: "finished", "cancelled", "rejected" (4xx/5xx before it ran) or "failed".
   void countRequest(const std::string& outcome);
   void addTokens(int64_t prompt, int64_t generated);
+  void countPreemption();
   void observeTimeToFirstToken(double seconds);
   void observeInterTokenLatency(double seconds);
   void setGauges(int64_t running, int64_t waiting, int64_t blocksInUse, int64_t blocksTotal);
@@ -37,7 +38,7 @@ public:
 private:
   mutable std::mutex mutex_;
   std::map<std::string, uint64_t> requests_;
-  uint64_t promptTokens_ = 0, generatedTokens_ = 0;
+  uint64_t promptTokens_ = 0, generatedTokens_ = 0, preemptions_ = 0;
   int64_t running_ = 0, waiting_ = 0, blocksInUse_ = 0, blocksTotal_ = 0;
   Histogram timeToFirstToken_, interTokenLatency_;
 };

@@ -207,9 +207,8 @@ void Scheduler::decodeRunning() {
   while (true) {
     std::vector<Active*> running;
     for (auto& active : active_)
-      if (active->decoding && active->generated.size() > 0)
+      if (active->decoding)
         running.push_back(active.get());
-    // Sequences whose first token came from this turn's prefill step next turn.
     if (running.empty())
       return;
     std::vector<executor::SequenceId> sequences;
@@ -224,24 +223,36 @@ void Scheduler::decodeRunning() {
     try {
       logits = model_.step(sequences, rows);
     } catch (const executor::CacheExhausted&) {
-      // Preempt the youngest: its blocks go back, and it is read again, generated tokens
-      // included, once there is room (vLLM's recompute preemption).
-      Active& youngest = *running.back();
-      if (running.size() == 1) {
-        finish(youngest, "",
+      // Blocks go back from a newcomer whose prompt is half read, else from the youngest running
+      // sequence, which is read again, generated tokens included, once there is room (vLLM's
+      // recompute preemption). A sequence alone that outgrows the pool ends.
+      Active* victim = nullptr;
+      for (auto& candidate : active_)
+        if (!candidate->decoding && model_.sequenceLength(candidate->sequence) > 0) {
+          victim = candidate.get();
+          break;
+        }
+      if (!victim && running.size() > 1)
+        victim = running.back();
+      if (!victim) {
+        Active& alone = *running.front();
+        finish(alone, "",
                "the request needs more KV cache than the pool holds (start fathom-serve with a "
                "larger --kv-cache-tokens)",
                /*overloaded=*/true);
         active_.erase(std::find_if(active_.begin(), active_.end(),
-                                   [&](const auto& a) { return a.get() == &youngest; }));
+                                   [&](const auto& a) { return a.get() == &alone; }));
         continue;
       }
-      youngest.request.prompt = youngest.original;
-      youngest.request.prompt.insert(youngest.request.prompt.end(), youngest.generated.begin(),
-                                     youngest.generated.end());
-      model_.truncateSequence(youngest.sequence, 0);
-      youngest.prefilled = 0;
-      youngest.decoding = false;
+      if (victim->decoding) {
+        victim->request.prompt = victim->original;
+        victim->request.prompt.insert(victim->request.prompt.end(), victim->generated.begin(),
+                                      victim->generated.end());
+      }
+      model_.truncateSequence(victim->sequence, 0);
+      victim->prefilled = 0;
+      victim->decoding = false;
+      metrics_.countPreemption();
       continue;
     }
     for (size_t b = 0; b < running.size(); ++b) {

@@ -279,6 +279,39 @@ server.send_signal(signal.SIGINT)
 if server.wait(timeout=20) != 0:
     fail("fathom-serve did not exit cleanly on SIGINT")
 
+# A pool too small for the batch: running sequences are preempted (their blocks freed, their
+# tokens read again later) and every client still gets exactly its own text; a prompt larger than
+# the whole pool is refused with 503.
+server, port = start("--kv-cache-tokens", "128")  # two blocks of 64 tokens
+# Prompts of 10-20 tokens and 60 new tokens: every sequence outgrows its first block.
+long_prompts = [prompts[3], prompts[4], prompts[6], prompts[2]]
+expected = [fathom_run_text(p, 60) for p in long_prompts]
+results = [None] * 4
+
+
+def small_pool_client(i):
+    results[i] = stream("/v1/completions", {"prompt": long_prompts[i], "max_tokens": 60,
+                                            "temperature": 0})
+
+
+threads = [threading.Thread(target=small_pool_client, args=(i,)) for i in range(4)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+for i, (result, want) in enumerate(zip(results, expected)):
+    if result is None or result[0] != want:
+        fail(f"small pool client {i}: {result!r} != {want!r}")
+if metrics()["fathom_preemptions_total"] < 1:
+    fail("the small pool preempted nothing: " + json.dumps(metrics()))
+status, text = request("POST", "/v1/completions",
+                       {"prompt": "And God said " * 60, "max_tokens": 2})
+if status != 503 or "KV cache" not in json.loads(text)["error"]["message"]:
+    fail(f"a prompt past the pool answered {status}: {text}")
+server.send_signal(signal.SIGINT)
+server.wait(timeout=20)
+print("a small pool preempts and still answers exactly: ok")
+
 # A full queue: 429 with a clear body.
 server, port = start("--max-waiting", "0")
 status, text = request("POST", "/v1/completions", {"prompt": "x", "max_tokens": 2})
