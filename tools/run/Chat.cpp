@@ -9,8 +9,12 @@ namespace fathom::run {
 Conversation::Conversation(executor::Model& model, const tokenizer::Tokenizer& tokenizer,
                            tokenizer::ChatFormat format, std::optional<std::string> system)
     : model_(model), tokenizer_(tokenizer), format_(format), sequence_(model.openSequence()) {
-  if (system)
+  if (model.encodesImages())
+    imageToken_ = imageTokenOf(model, tokenizer);
+  if (system) {
     messages_.push_back({{"role", "system"}, {"content", *system}});
+    images_.emplace_back();
+  }
 }
 
 Conversation::~Conversation() {
@@ -23,15 +27,35 @@ void Conversation::reset() {
   if (!messages_.empty() && messages_[0]["role"] == "system")
     kept.push_back(messages_[0]);
   messages_ = std::move(kept);
+  images_.resize(messages_.size());
   model_.truncateSequence(sequence_, 0);
   cached_.clear();
 }
 
-std::vector<int64_t> Conversation::render() const {
+std::vector<int64_t> Conversation::render(std::vector<size_t>& imageStarts) const {
   std::string prompt =
       tokenizer::renderChat(format_, messages_, /*addGenerationPrompt=*/true, tokenizer_.config());
-  auto ids = tokenizer::encodeRenderedChat(tokenizer_, prompt);
-  return std::vector<int64_t>(ids.begin(), ids.end());
+  auto encoded = tokenizer::encodeRenderedChat(tokenizer_, prompt);
+  std::vector<int64_t> ids;
+  imageStarts.clear();
+  for (tokenizer::TokenId id : encoded) {
+    if (imageToken_ && int64_t(id) == imageToken_->id) {
+      imageStarts.push_back(ids.size());
+      ids.insert(ids.end(), size_t(model_.imageTokens()), imageToken_->id);
+    } else {
+      ids.push_back(int64_t(id));
+    }
+  }
+  size_t images = 0;
+  for (const auto& perMessage : images_)
+    images += perMessage.size();
+  if (imageStarts.size() != images)
+    throw Error("the conversation holds " + std::to_string(imageStarts.size()) +
+                " image placeholders (" + (imageToken_ ? imageToken_->placeholder : "") + ") but " +
+                std::to_string(images) +
+                " images: type images with /image, not as "
+                "placeholder text");
+  return ids;
 }
 
 bool Conversation::dropOldestTurn() {
@@ -43,17 +67,47 @@ bool Conversation::dropOldestTurn() {
   const size_t end = messages_[first + 1]["role"] == "assistant" ? first + 2 : first + 1;
   messages_.erase(messages_.begin() + std::ptrdiff_t(first),
                   messages_.begin() + std::ptrdiff_t(end));
+  images_.erase(images_.begin() + std::ptrdiff_t(first), images_.begin() + std::ptrdiff_t(end));
   return true;
 }
 
 Conversation::Turn Conversation::say(const std::string& message,
                                      executor::GenerationOptions options, bool lengthRequired,
                                      const std::vector<std::string>& stops,
-                                     const std::function<bool(const std::string&)>& onText) {
+                                     const std::function<bool(const std::string&)>& onText,
+                                     const std::vector<std::string>& images) {
+  if (!images.empty() && !imageToken_)
+    throw Error("this model takes no images (it has no vision tower)");
+  // Each image is encoded once, now; its rows are kept for every later prefill of its tokens.
+  std::vector<std::vector<float>> encoded;
+  std::string content;
+  if (!images.empty()) {
+    const std::vector<float> rows = encodeImageFiles(model_, images);
+    const size_t perImage = rows.size() / images.size();
+    for (size_t i = 0; i < images.size(); ++i) {
+      encoded.emplace_back(rows.begin() + std::ptrdiff_t(i * perImage),
+                           rows.begin() + std::ptrdiff_t((i + 1) * perImage));
+      content += imageToken_->placeholder;
+    }
+  }
+  content += message;
   const nlohmann::json before = messages_;
-  messages_.push_back({{"role", "user"}, {"content", message}});
+  const auto imagesBefore = images_;
+  messages_.push_back({{"role", "user"}, {"content", content}});
+  images_.push_back(std::move(encoded));
+  auto restore = [&] {
+    messages_ = before;
+    images_ = imagesBefore;
+  };
   Turn turn;
-  std::vector<int64_t> ids = render();
+  std::vector<size_t> imageStarts;
+  std::vector<int64_t> ids;
+  try {
+    ids = render(imageStarts);
+  } catch (...) {
+    restore();
+    throw;
+  }
   // The reply needs room for its tokens but the last, which is never fed back.
   const int64_t reply = lengthRequired ? std::max<int64_t>(options.maxNewTokens, 1) : 1;
   // Once the context is full, turns go until half of it is free (as llama.cpp's context shift
@@ -65,14 +119,14 @@ Conversation::Turn Conversation::say(const std::string& message,
         if (needed() <= model_.maxSeqLen())
           break;
         const int64_t length = int64_t(ids.size());
-        messages_ = before;
+        restore();
         throw Error("this message makes a prompt of " + std::to_string(length) + " tokens, which " +
                     (lengthRequired ? "with " + std::to_string(reply) + " new tokens " : "") +
                     "does not fit the model's context of " + std::to_string(model_.maxSeqLen()) +
                     " tokens even without the earlier turns; it was not sent");
       }
       ++turn.droppedTurns;
-      ids = render();
+      ids = render(imageStarts);
     }
   if (!lengthRequired)
     options.maxNewTokens =
@@ -83,6 +137,16 @@ Conversation::Turn Conversation::say(const std::string& message,
   size_t reuse = 0;
   while (reuse < cached_.size() && reuse + 1 < ids.size() && cached_[reuse] == ids[reuse])
     ++reuse;
+  // An image is prefilled whole or not at all (its rows fill its tokens in order).
+  for (size_t start : imageStarts)
+    if (start < reuse && reuse < start + size_t(model_.imageTokens()))
+      reuse = start;
+  options.imageEmbeddings.clear();
+  size_t image = 0;
+  for (const auto& perMessage : images_)
+    for (const std::vector<float>& rows : perMessage)
+      if (imageStarts[image++] >= reuse)
+        options.imageEmbeddings.insert(options.imageEmbeddings.end(), rows.begin(), rows.end());
   model_.truncateSequence(sequence_, int64_t(reuse));
   cached_.resize(reuse);
   turn.renderedTokens = int64_t(ids.size());
@@ -101,7 +165,7 @@ Conversation::Turn Conversation::say(const std::string& message,
     // What the cache holds is unknown: the next turn rebuilds it.
     model_.truncateSequence(sequence_, 0);
     cached_.clear();
-    messages_ = before;
+    restore();
     throw;
   }
   onText(stream.finish());
@@ -116,6 +180,7 @@ Conversation::Turn Conversation::say(const std::string& message,
                       : turn.result.stoppedAtEos.front() || stream.stopped() ? "stop"
                                                                              : "length";
   messages_.push_back({{"role", "assistant"}, {"content", turn.reply}});
+  images_.emplace_back();
   return turn;
 }
 

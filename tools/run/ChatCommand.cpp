@@ -34,7 +34,8 @@ void catchInterrupts() {
 }
 
 constexpr const char* kHelp =
-    "commands: /help this list, /reset forget the conversation, /exit end the chat\n"
+    "commands: /help this list, /reset forget the conversation, /exit end the chat,\n"
+    "  /image FILE a JPEG or PNG for the next message (vision-language models)\n"
     "Ctrl-C stops a reply (twice: exits); end of input (Ctrl-D) exits\n";
 
 } // namespace
@@ -64,6 +65,7 @@ int chat(executor::Model& model, const RunOptions& o) {
                  static_cast<long long>(model.maxSeqLen()));
   }
   std::string line;
+  std::vector<std::string> pendingImages;
   while (true) {
     interrupts = 0;
     if (interactive)
@@ -79,7 +81,21 @@ int chat(executor::Model& model, const RunOptions& o) {
       std::fputs(kHelp, stderr);
       continue;
     }
+    if (line.starts_with("/image ")) {
+      std::string path = line.substr(7);
+      if (!conversation.takesImages())
+        std::fprintf(stderr, "fathom-run: this model takes no images (it has no vision tower)\n");
+      else if (FILE* file = std::fopen(path.c_str(), "rb")) {
+        std::fclose(file);
+        pendingImages.push_back(path);
+        std::fprintf(stderr, "fathom-run: %s goes with the next message\n", path.c_str());
+      } else {
+        std::fprintf(stderr, "fathom-run: %s: cannot open the image\n", path.c_str());
+      }
+      continue;
+    }
     if (line == "/reset") {
+      pendingImages.clear();
       conversation.reset();
       std::fprintf(stderr, "fathom-run: the conversation is forgotten\n");
       continue;
@@ -90,16 +106,20 @@ int chat(executor::Model& model, const RunOptions& o) {
     }
     Conversation::Turn turn;
     try {
-      turn = conversation.say(line, options, o.maxNewTokens.has_value(), o.stops,
-                              [&](const std::string& text) {
-                                if (!o.json) {
-                                  std::fwrite(text.data(), 1, text.size(), stdout);
-                                  std::fflush(stdout);
-                                }
-                                return interrupts > 0;
-                              });
+      turn = conversation.say(
+          line, options, o.maxNewTokens.has_value(), o.stops,
+          [&](const std::string& text) {
+            if (!o.json) {
+              std::fwrite(text.data(), 1, text.size(), stdout);
+              std::fflush(stdout);
+            }
+            return interrupts > 0;
+          },
+          pendingImages);
+      pendingImages.clear();
     } catch (const Error& error) {
       std::fprintf(stderr, "fathom-run: %s\n", error.what());
+      pendingImages.clear();
       continue;
     }
     if (turn.droppedTurns > 0)

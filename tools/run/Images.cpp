@@ -34,21 +34,53 @@ image::ImageProcessor imageProcessor(const executor::Model& model) {
 
 } // namespace
 
+ImageToken imageTokenOf(const executor::Model& model, const tokenizer::Tokenizer& tok) {
+  ImageToken token;
+  token.id = imageTokenId(model);
+  std::optional<std::string_view> text = tok.idToToken(tokenizer::TokenId(token.id));
+  if (!text)
+    throw Error(model.artifact().path() + ": the tokenizer has no token for image_token_id " +
+                std::to_string(token.id));
+  token.placeholder = std::string(*text);
+  return token;
+}
+
+std::vector<float> encodeImageFiles(executor::Model& model, const std::vector<std::string>& files,
+                                    double* preprocessSeconds, double* encodeSeconds) {
+  using Clock = std::chrono::steady_clock;
+  auto start = Clock::now();
+  image::ImageProcessor processor = imageProcessor(model);
+  std::vector<float> pixels;
+  for (const std::string& path : files) {
+    std::vector<float> one = processor.preprocessFile(path);
+    if (int64_t(one.size()) != model.pixelValuesPerImage())
+      throw Error(path + ": the image processor makes " + std::to_string(one.size()) +
+                  " values per image but the vision tower takes " +
+                  std::to_string(model.pixelValuesPerImage()));
+    pixels.insert(pixels.end(), one.begin(), one.end());
+  }
+  auto encodeStart = Clock::now();
+  std::vector<float> embeddings = model.encodeImages(pixels);
+  if (preprocessSeconds)
+    *preprocessSeconds = std::chrono::duration<double>(encodeStart - start).count();
+  if (encodeSeconds)
+    *encodeSeconds = std::chrono::duration<double>(Clock::now() - encodeStart).count();
+  return embeddings;
+}
+
 ImagePrompt prepareImagePrompt(executor::Model& model, const tokenizer::Tokenizer& tok,
                                const std::string& text, const std::vector<std::string>& images) {
   if (!model.encodesImages())
     throw Error(model.artifact().path() +
                 ": --image needs a vision-language artifact (this one has no encode_image)");
-  const int64_t tokenId = imageTokenId(model);
-  std::optional<std::string_view> placeholder = tok.idToToken(tokenizer::TokenId(tokenId));
-  if (!placeholder)
-    throw Error(model.artifact().path() + ": the tokenizer has no token for image_token_id " +
-                std::to_string(tokenId));
+  const ImageToken token = imageTokenOf(model, tok);
+  const int64_t tokenId = token.id;
+  const std::string& placeholder = token.placeholder;
   std::string prompt = text;
-  if (prompt.find(*placeholder) == std::string::npos) {
+  if (prompt.find(placeholder) == std::string::npos) {
     std::string front;
     for (size_t i = 0; i < images.size(); ++i)
-      front += *placeholder;
+      front += placeholder;
     prompt = front + prompt;
   }
   std::vector<tokenizer::TokenId> encoded = tok.encode(prompt, /*addSpecialTokens=*/true);
@@ -57,7 +89,7 @@ ImagePrompt prepareImagePrompt(executor::Model& model, const tokenizer::Tokenize
     placeholders += int64_t(id) == tokenId;
   if (placeholders != images.size())
     throw Error("the prompt has " + std::to_string(placeholders) + " image placeholder" +
-                (placeholders == 1 ? "" : "s") + " (" + std::string(*placeholder) + ") but " +
+                (placeholders == 1 ? "" : "s") + " (" + placeholder + ") but " +
                 std::to_string(images.size()) + " --image " +
                 (images.size() == 1 ? "was" : "were") + " given");
   ImagePrompt result;
@@ -68,22 +100,8 @@ ImagePrompt prepareImagePrompt(executor::Model& model, const tokenizer::Tokenize
     else
       result.ids.push_back(int64_t(id));
   }
-  using Clock = std::chrono::steady_clock;
-  auto start = Clock::now();
-  image::ImageProcessor processor = imageProcessor(model);
-  std::vector<float> pixels;
-  for (const std::string& path : images) {
-    std::vector<float> one = processor.preprocessFile(path);
-    if (int64_t(one.size()) != model.pixelValuesPerImage())
-      throw Error(path + ": the image processor makes " + std::to_string(one.size()) +
-                  " values per image but the vision tower takes " +
-                  std::to_string(model.pixelValuesPerImage()));
-    pixels.insert(pixels.end(), one.begin(), one.end());
-  }
-  auto encodeStart = Clock::now();
-  result.preprocessSeconds = std::chrono::duration<double>(encodeStart - start).count();
-  result.imageEmbeddings = model.encodeImages(pixels);
-  result.encodeSeconds = std::chrono::duration<double>(Clock::now() - encodeStart).count();
+  result.imageEmbeddings =
+      encodeImageFiles(model, images, &result.preprocessSeconds, &result.encodeSeconds);
   return result;
 }
 

@@ -25,4 +25,17 @@ struct ImagePrompt {
 ImagePrompt prepareImagePrompt(executor::Model& model, const tokenizer::Tokenizer& tok,
                                const std::string& text, const std::vector<std::string>& images);
 
+// The config's image_token_id and its text in the tokenizer ("<image_placeholder>").
+struct ImageToken {
+  int64_t id = -1;
+  std::string placeholder;
+};
+ImageToken imageTokenOf(const executor::Model& model, const tokenizer::Tokenizer& tok);
+
+// The files through the artifact's image processor and encode_image: embedding rows, one per
+// image token, image after image. Throws fathom::Error naming a file that cannot be read.
+std::vector<float> encodeImageFiles(executor::Model& model, const std::vector<std::string>& files,
+                                    double* preprocessSeconds = nullptr,
+                                    double* encodeSeconds = nullptr);
+
 } // namespace fathom::run

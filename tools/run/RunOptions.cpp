@@ -28,7 +28,8 @@ Input
                        lists the commands, /exit or end of input ends it), rendered with the
                        model's chat template. The KV cache is kept between turns: each turn
                        prefills only what is new; when the context fills, the oldest turns
-                       are dropped. Ctrl-C stops a reply; a second one exits
+                       are dropped. /image FILE sends an image with the next message
+                       (vision-language artifacts). Ctrl-C stops a reply; a second one exits
   --image FILE         a JPEG or PNG for a vision-language artifact; repeat for several. Each
                        fills one image placeholder of the --prompt (<image_placeholder> for
                        DeepSeek-VL), in order; a prompt without placeholders gets the images

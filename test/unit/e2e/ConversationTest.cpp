@@ -157,3 +157,84 @@ TEST_F(Chat, AnInterruptedReplyEndsAtOnceAndIsKept) {
 
 } // namespace
 } // namespace fathom
+
+namespace fathom {
+namespace {
+
+// DeepSeek-VL: an image sent with a message is encoded once; a later turn reuses its cached
+// tokens, and every reply is what one prefill of the whole conversation, images included, gives.
+TEST(VisionChat, ImagesAreEncodedOnceAndReusedByLaterTurns) {
+  const fs::path checkpoint =
+      fs::path(FATHOM_SOURCE_DIR) / "test" / "reference" / "checkpoints" / "tiny-vl";
+  const std::string image =
+      (fs::path(FATHOM_SOURCE_DIR) / "test" / "reference" / "images" / "grace_hopper.jpg").string();
+  const fs::path path =
+      fs::temp_directory_path() / ("fathom-vl-chat-" + std::to_string(getpid()) + ".fathom");
+  compiler::CompileOptions compile;
+  compile.compute = DType::F32;
+  compile.maxSeqLen = 256;
+  compiler::compileCheckpoint(frontend::Checkpoint::open(checkpoint), path.string(), compile);
+  auto model = executor::Model::load(path.string(), {2});
+  auto fresh = executor::Model::load(path.string(), {2});
+  fs::remove(path);
+  auto tok = run::loadTokenizer(*model);
+  const auto format = tokenizer::selectChatFormat(tok->config(), std::nullopt);
+  const run::ImageToken token = run::imageTokenOf(*model, *tok);
+
+  // One prefill of the rendered conversation, each placeholder as its image tokens.
+  auto freshReply = [&](const nlohmann::json& messages, const std::vector<std::string>& images) {
+    auto encoded = tokenizer::encodeRenderedChat(
+        *tok, tokenizer::renderChat(format, messages, true, tok->config()));
+    std::vector<int64_t> ids;
+    for (auto id : encoded) {
+      if (int64_t(id) == token.id)
+        ids.insert(ids.end(), size_t(fresh->imageTokens()), token.id);
+      else
+        ids.push_back(int64_t(id));
+    }
+    executor::GenerationOptions options = greedy(4);
+    if (!images.empty())
+      options.imageEmbeddings = run::encodeImageFiles(*fresh, images);
+    return executor::generate(*fresh, {ids}, options).newTokens[0];
+  };
+
+  run::Conversation chat(*model, *tok, format, std::nullopt);
+  ASSERT_TRUE(chat.takesImages());
+  auto first = chat.say("Describe this.", greedy(4), true, {}, quiet, {image});
+  EXPECT_EQ(chat.messages()[0]["content"], token.placeholder + "Describe this.");
+  EXPECT_EQ(first.result.newTokens[0],
+            freshReply(nlohmann::json::array({chat.messages()[0]}), {image}));
+  auto second = chat.say("And again?", greedy(4), true, {}, quiet);
+  // The image's tokens are in the reused prefix: only the new message is read.
+  EXPECT_GE(second.reusedTokens, first.renderedTokens);
+  nlohmann::json asked = chat.messages();
+  asked.erase(asked.size() - 1);
+  EXPECT_EQ(second.result.newTokens[0], freshReply(asked, {image}));
+
+  // A placeholder typed as text is not an image.
+  EXPECT_THROW(chat.say(token.placeholder + "what is this?", greedy(2), true, {}, quiet), Error);
+  EXPECT_EQ(chat.messages().size(), 4u);
+}
+
+TEST(VisionChat, ATextModelRefusesImages) {
+  const fs::path path =
+      fs::temp_directory_path() / ("fathom-text-chat-" + std::to_string(getpid()) + ".fathom");
+  compiler::CompileOptions compile;
+  compile.maxSeqLen = 64;
+  compiler::compileCheckpoint(frontend::Checkpoint::open(kTinyV3), path.string(), compile);
+  auto model = executor::Model::load(path.string(), {2});
+  fs::remove(path);
+  auto tok = run::loadTokenizer(*model);
+  run::Conversation chat(*model, *tok, tokenizer::selectChatFormat(tok->config(), std::nullopt),
+                         std::nullopt);
+  EXPECT_FALSE(chat.takesImages());
+  try {
+    chat.say("hi", greedy(2), true, {}, quiet, {"photo.jpg"});
+    FAIL() << "a text model took an image";
+  } catch (const Error& error) {
+    EXPECT_STREQ(error.what(), "this model takes no images (it has no vision tower)");
+  }
+}
+
+} // namespace
+} // namespace fathom
