@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
     serve::Metrics metrics;
     serve::Api api(*model, *tokenizer, format, options.modelName, sampling);
     serve::Scheduler scheduler(*model, *tokenizer, eos, metrics,
-                               {options.maxWaiting, options.prefillChunk});
+                               {options.maxWaiting, options.prefillChunk, options.prefixCache});
     serve::ServerOptions serverOptions;
     serverOptions.maxBodyBytes = size_t(options.maxBodyBytes);
     serverOptions.threads = int(std::max<int64_t>(64, 4 * model->maxBatch() + options.maxWaiting));

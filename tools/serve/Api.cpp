@@ -283,10 +283,14 @@ json Api::response(const ParsedRequest& request, const std::string& id, int64_t 
           {"created", created},
           {"model", modelName_},
           {"choices", json::array({choice})},
-          {"usage",
-           {{"prompt_tokens", completion.promptTokens},
-            {"completion_tokens", completion.completionTokens},
-            {"total_tokens", completion.promptTokens + completion.completionTokens}}}};
+          {"usage", usage(completion)}};
+}
+
+json Api::usage(const Completion& completion) {
+  return {{"prompt_tokens", completion.promptTokens},
+          {"completion_tokens", completion.completionTokens},
+          {"total_tokens", completion.promptTokens + completion.completionTokens},
+          {"prompt_tokens_details", {{"cached_tokens", completion.cachedTokens}}}};
 }
 
 json Api::chunk(const ParsedRequest& request, const std::string& id, int64_t created,
@@ -327,10 +331,7 @@ json Api::usageChunk(const ParsedRequest& request, const std::string& id, int64_
           {"created", created},
           {"model", modelName_},
           {"choices", json::array()},
-          {"usage",
-           {{"prompt_tokens", completion.promptTokens},
-            {"completion_tokens", completion.completionTokens},
-            {"total_tokens", completion.promptTokens + completion.completionTokens}}}};
+          {"usage", usage(completion)}};
 }
 
 json Api::models() const {

@@ -63,6 +63,7 @@ private:
   std::vector<int64_t> chatPrompt(const nlohmann::json& messages) const;
   std::vector<int64_t> completionPrompt(const nlohmann::json& prompt) const;
   nlohmann::json logprobsOf(Endpoint endpoint, const std::vector<Piece>& pieces) const;
+  static nlohmann::json usage(const Completion& completion);
 
   const executor::Model& model_;
   const tokenizer::Tokenizer& tokenizer_;

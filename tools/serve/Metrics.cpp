@@ -60,6 +60,11 @@ void Metrics::countPreemption() {
   ++preemptions_;
 }
 
+void Metrics::countCachedTokens(int64_t tokens) {
+  std::lock_guard lock(mutex_);
+  cachedTokens_ += uint64_t(tokens);
+}
+
 void Metrics::observeTimeToFirstToken(double seconds) {
   std::lock_guard lock(mutex_);
   timeToFirstToken_.observe(seconds);
@@ -70,12 +75,13 @@ void Metrics::observeInterTokenLatency(double seconds) {
   interTokenLatency_.observe(seconds);
 }
 
-void Metrics::setGauges(int64_t running, int64_t waiting, int64_t blocksInUse,
+void Metrics::setGauges(int64_t running, int64_t waiting, int64_t blocksInUse, int64_t blocksCached,
                         int64_t blocksTotal) {
   std::lock_guard lock(mutex_);
   running_ = running;
   waiting_ = waiting;
   blocksInUse_ = blocksInUse;
+  blocksCached_ = blocksCached;
   blocksTotal_ = blocksTotal;
 }
 
@@ -101,6 +107,12 @@ std::string Metrics::render() const {
   out += "fathom_requests_waiting " + std::to_string(waiting_) + "\n";
   header(out, "fathom_kv_cache_blocks_in_use", "gauge", "KV cache blocks held by sequences.");
   out += "fathom_kv_cache_blocks_in_use " + std::to_string(blocksInUse_) + "\n";
+  header(out, "fathom_kv_cache_blocks_cached", "gauge",
+         "KV cache blocks of finished sequences kept for their prefixes.");
+  out += "fathom_kv_cache_blocks_cached " + std::to_string(blocksCached_) + "\n";
+  header(out, "fathom_prefix_cache_hit_tokens_total", "counter",
+         "Prompt tokens found in the prefix cache instead of prefilled.");
+  out += "fathom_prefix_cache_hit_tokens_total " + std::to_string(cachedTokens_) + "\n";
   header(out, "fathom_kv_cache_blocks_total", "gauge", "KV cache blocks in the pool.");
   out += "fathom_kv_cache_blocks_total " + std::to_string(blocksTotal_) + "\n";
   header(out, "fathom_time_to_first_token_seconds", "histogram",

@@ -30,16 +30,19 @@ public:
   void countRequest(const std::string& outcome);
   void addTokens(int64_t prompt, int64_t generated);
   void countPreemption();
+  void countCachedTokens(int64_t tokens);
   void observeTimeToFirstToken(double seconds);
   void observeInterTokenLatency(double seconds);
-  void setGauges(int64_t running, int64_t waiting, int64_t blocksInUse, int64_t blocksTotal);
+  // blocksInUse: held by requests; blocksCached: by finished sequences kept for their prefixes.
+  void setGauges(int64_t running, int64_t waiting, int64_t blocksInUse, int64_t blocksCached,
+                 int64_t blocksTotal);
   std::string render() const;
 
 private:
   mutable std::mutex mutex_;
   std::map<std::string, uint64_t> requests_;
-  uint64_t promptTokens_ = 0, generatedTokens_ = 0, preemptions_ = 0;
-  int64_t running_ = 0, waiting_ = 0, blocksInUse_ = 0, blocksTotal_ = 0;
+  uint64_t promptTokens_ = 0, generatedTokens_ = 0, preemptions_ = 0, cachedTokens_ = 0;
+  int64_t running_ = 0, waiting_ = 0, blocksInUse_ = 0, blocksCached_ = 0, blocksTotal_ = 0;
   Histogram timeToFirstToken_, interTokenLatency_;
 };
 

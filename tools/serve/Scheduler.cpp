@@ -50,6 +50,7 @@ struct Scheduler::Active {
   GenerationRequest request;
   std::shared_ptr<Stream> stream;
   std::vector<int64_t> original; // the prompt as asked (request.prompt grows when preempted)
+  int64_t cachedTokens = 0;      // of the prompt, found in the prefix cache
   executor::SequenceId sequence = -1;
   int64_t prefilled = 0; // tokens of request.prompt in the cache
   bool decoding = false; // the prompt is in; lastToken is next
@@ -127,6 +128,8 @@ void Scheduler::run() {
   for (auto& active : active_)
     finish(*active, "", "the server is shutting down");
   active_.clear();
+  while (evictCached()) {
+  }
   for (auto& waiting : waiting_)
     waiting->stream->finish({"", "the server is shutting down", false, 0, 0});
   waiting_.clear();
@@ -151,7 +154,27 @@ void Scheduler::admit() {
       metrics_.countRequest("cancelled");
       continue;
     }
-    next->sequence = model_.openSequence();
+    // The cached sequence sharing the longest prefix with the prompt (at least its last token
+    // is read again, for its logits).
+    size_t best = 0, bestLength = 0;
+    for (size_t c = 0; c < cached_.size(); ++c) {
+      const std::vector<int64_t>& tokens = cached_[c].tokens;
+      size_t length = 0;
+      while (length < tokens.size() && length + 1 < next->request.prompt.size() &&
+             tokens[length] == next->request.prompt[length])
+        ++length;
+      if (length > bestLength)
+        best = c, bestLength = length;
+    }
+    if (bestLength > 0) {
+      next->sequence = cached_[best].sequence;
+      cached_.erase(cached_.begin() + std::ptrdiff_t(best));
+      model_.truncateSequence(next->sequence, int64_t(bestLength));
+      next->prefilled = next->cachedTokens = int64_t(bestLength);
+      metrics_.countCachedTokens(int64_t(bestLength));
+    } else {
+      next->sequence = model_.openSequence();
+    }
     active_.push_back(std::move(next));
   }
 }
@@ -175,6 +198,8 @@ void Scheduler::prefillOne() {
   try {
     logits = model_.step({active.sequence}, rows);
   } catch (const executor::CacheExhausted&) {
+    if (evictCached())
+      return; // read again next turn
     const bool othersHoldBlocks = std::any_of(active_.begin(), active_.end(), [&](const auto& a) {
       return a.get() != &active && a->decoding;
     });
@@ -225,7 +250,10 @@ void Scheduler::decodeRunning() {
     } catch (const executor::CacheExhausted&) {
       // Blocks go back from a newcomer whose prompt is half read, else from the youngest running
       // sequence, which is read again, generated tokens included, once there is room (vLLM's
-      // recompute preemption). A sequence alone that outgrows the pool ends.
+      // recompute preemption). A sequence alone that outgrows the pool ends. Cached sequences
+      // go first of all.
+      if (evictCached())
+        continue;
       Active* victim = nullptr;
       for (auto& candidate : active_)
         if (!candidate->decoding && model_.sequenceLength(candidate->sequence) > 0) {
@@ -334,15 +362,34 @@ void Scheduler::finish(Active& active, const std::string& reason, const std::str
     piece.text = std::move(rest);
     active.stream->push(std::move(piece));
   }
-  if (model_.isOpen(active.sequence))
-    model_.closeSequence(active.sequence);
   const int64_t generated = int64_t(active.generated.size());
+  if (model_.isOpen(active.sequence)) {
+    if (error.empty() && reason != "cancelled" && options_.cachedSequences > 0) {
+      // The cache holds the prompt, then each generated token but the last, in order.
+      Cached kept{active.sequence, active.original};
+      kept.tokens.insert(kept.tokens.end(), active.generated.begin(), active.generated.end());
+      kept.tokens.resize(size_t(model_.sequenceLength(active.sequence)));
+      cached_.push_back(std::move(kept));
+      if (int64_t(cached_.size()) > options_.cachedSequences)
+        evictCached();
+    } else {
+      model_.closeSequence(active.sequence);
+    }
+  }
   metrics_.countRequest(!error.empty()          ? "failed"
                         : reason == "cancelled" ? "cancelled"
                                                 : "finished");
   const int64_t prompt = int64_t(active.original.size());
   metrics_.addTokens(prompt, generated);
-  active.stream->finish({reason, error, overloaded, prompt, generated});
+  active.stream->finish({reason, error, overloaded, prompt, generated, active.cachedTokens});
+}
+
+bool Scheduler::evictCached() {
+  if (cached_.empty())
+    return false;
+  model_.closeSequence(cached_.front().sequence);
+  cached_.pop_front();
+  return true;
 }
 
 void Scheduler::publishGauges() {
@@ -351,7 +398,12 @@ void Scheduler::publishGauges() {
     std::lock_guard lock(mutex_);
     waiting = int64_t(waiting_.size());
   }
-  metrics_.setGauges(int64_t(active_.size()), waiting, model_.cacheBlocks() - model_.freeBlocks(),
+  int64_t cachedBlocks = 0;
+  for (const Cached& cached : cached_)
+    cachedBlocks +=
+        (model_.sequenceLength(cached.sequence) + model_.blockTokens() - 1) / model_.blockTokens();
+  metrics_.setGauges(int64_t(active_.size()), waiting,
+                     model_.cacheBlocks() - model_.freeBlocks() - cachedBlocks, cachedBlocks,
                      model_.cacheBlocks());
 }
 

@@ -4,7 +4,10 @@
 // turn of the loop prefills one chunk of one newcomer's prompt and runs one decode step for
 // every running sequence, so running sequences keep streaming while a long prompt is read.
 // A request's events (text pieces, then the end) reach its HTTP handler through its Stream;
-// cancelling a stream (the client went away) frees its KV blocks at the next turn.
+// cancelling a stream (the client went away) frees its KV blocks at the next turn. A finished
+// request's sequence stays cached (up to Options::cachedSequences, evicted oldest first whenever
+// the pool runs short), so a request that starts with its tokens (the next turn of a chat, which
+// OpenAI's API resends whole) prefills only the rest.
 #include "Metrics.h"
 
 #include "fathom/cpu/Sampling.h"
@@ -42,6 +45,7 @@ struct Completion {
   std::string error;        // set when the request failed while it ran
   bool overloaded = false;  // the error is the KV cache pool's (HTTP 503, not 500)
   int64_t promptTokens = 0, completionTokens = 0;
+  int64_t cachedTokens = 0; // prompt tokens found in the prefix cache
 };
 
 struct GenerationRequest {
@@ -79,8 +83,9 @@ private:
 class Scheduler {
 public:
   struct Options {
-    int64_t maxWaiting = 64;   // queued requests past this are refused (HTTP 429)
-    int64_t prefillChunk = 64; // prompt tokens per prefill step
+    int64_t maxWaiting = 64;      // queued requests past this are refused (HTTP 429)
+    int64_t prefillChunk = 64;    // prompt tokens per prefill step
+    int64_t cachedSequences = 16; // finished sequences kept for their prefixes (0: none)
   };
   Scheduler(executor::Model& model, const tokenizer::Tokenizer& tokenizer,
             std::vector<int64_t> eosTokenIds, Metrics& metrics, Options options);
@@ -103,6 +108,8 @@ private:
   void finish(Active& active, const std::string& reason, const std::string& error = {},
               bool overloaded = false);
   void publishGauges();
+  // Closes the oldest cached sequence; false when there is none.
+  bool evictCached();
 
   executor::Model& model_;
   const tokenizer::Tokenizer& tokenizer_;
@@ -117,6 +124,11 @@ private:
   std::deque<std::unique_ptr<Active>> waiting_; // guarded by mutex_
   bool stopping_ = false;                       // guarded by mutex_
   std::vector<std::unique_ptr<Active>> active_; // the worker's: prefilling, then decoding
+  struct Cached {
+    executor::SequenceId sequence;
+    std::vector<int64_t> tokens; // what its cache holds
+  };
+  std::deque<Cached> cached_; // the worker's, oldest first
   std::thread worker_;
 };
 

@@ -30,6 +30,9 @@ Options
                          sequence length; fathom-compile --report gives the bytes per token)
   --max-waiting N        requests that may wait for the batch; more get 429 (default 64)
   --prefill-chunk N      prompt tokens read per step, between decode steps (default 64)
+  --prefix-cache N       finished sequences kept in the KV cache, so that a request starting
+                         with their tokens (a chat's next turn) prefills only the rest; the
+                         oldest goes first when the pool runs short (default 16, 0 = off)
   --max-body-bytes N     larger request bodies get 413 (default 1048576)
   --help                 show this help
 )";
@@ -80,6 +83,8 @@ ServeOptions parseServeOptions(int argc, char** argv) {
       o.maxWaiting = integer(arg, value(), 0, 1 << 20);
     else if (arg == "--prefill-chunk")
       o.prefillChunk = integer(arg, value(), 1, 1 << 20);
+    else if (arg == "--prefix-cache")
+      o.prefixCache = integer(arg, value(), 0, 1 << 20);
     else if (arg == "--max-body-bytes")
       o.maxBodyBytes = integer(arg, value(), 1024, int64_t(1) << 32);
     else if (arg.starts_with("-"))

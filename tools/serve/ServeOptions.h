@@ -16,6 +16,7 @@ struct ServeOptions {
   int64_t kvCacheTokens = 0;
   int64_t maxWaiting = 64;
   int64_t prefillChunk = 64;
+  int64_t prefixCache = 16;
   int64_t maxBodyBytes = 1 << 20;
   bool help = false;
 };

@@ -183,6 +183,25 @@ if text != expected or not done:
     fail(f"streamed chat {text!r} != {expected!r}")
 print("chat, streamed and not, equals fathom-run --chat: ok")
 
+# The next turn of a chat resends the whole conversation: the prefix cache finds the first turn's
+# tokens, and the reply is still the one fathom-run --chat gives on its second turn.
+first = whole["choices"][0]["message"]["content"]
+follow = "And what did he divide?"
+body2 = {"messages": [{"role": "user", "content": message},
+                      {"role": "assistant", "content": first},
+                      {"role": "user", "content": follow}], "max_tokens": 20, "temperature": 0}
+second = generate("/v1/chat/completions", body2)
+out = subprocess.run(["fathom-run", artifact, "--chat", "--max-new-tokens", "20", "--greedy",
+                      "--json"], input=message + "\n" + follow + "\n", capture_output=True,
+                     text=True, check=True)
+expected2 = json.loads(out.stdout.splitlines()[1])["text"]
+if second["choices"][0]["message"]["content"] != expected2:
+    fail(f"second turn {second['choices'][0]['message']['content']!r} != {expected2!r}")
+cached = second["usage"]["prompt_tokens_details"]["cached_tokens"]
+if cached < whole["usage"]["prompt_tokens"] or cached >= second["usage"]["prompt_tokens"]:
+    fail(f"the second turn found {cached} cached tokens: " + json.dumps(second["usage"]))
+print("a chat's next turn reads its history from the prefix cache: ok")
+
 # Eight concurrent streaming clients, each with its own prompt length and max_tokens.
 prompts = ["And God said", "Let there be light", "In the beginning God created the heaven",
            "And the earth was without form, and void; and darkness",
