@@ -3,6 +3,7 @@
 #include "common/Hints.h"
 #include "common/Version.h"
 #include "run/Generation.h"
+#include "run/Images.h"
 #include "run/RunOptions.h"
 #include "serve/Api.h"
 #include "serve/Metrics.h"
@@ -74,7 +75,18 @@ int main(int argc, char** argv) {
         eos.assign(defaults->eos_token_ids()->begin(), defaults->eos_token_ids()->end());
     }
     serve::Metrics metrics;
-    serve::Api api(*model, *tokenizer, format, options.modelName, sampling);
+    std::optional<serve::ImageSupport> images;
+    if (model->encodesImages()) {
+      const auto* settings = model->artifact().metadata().image_processor_json();
+      if (!settings || settings->size() == 0)
+        throw Error(options.model + ": the artifact holds no image processor settings");
+      const run::ImageToken token = run::imageTokenOf(*model, *tokenizer);
+      images = serve::ImageSupport{
+          token.id, token.placeholder, model->imageTokens(), model->pixelValuesPerImage(),
+          image::parseImageProcessorConfig(nlohmann::json::parse(settings->str()),
+                                           options.model + ": image processor")};
+    }
+    serve::Api api(*model, *tokenizer, format, options.modelName, sampling, std::move(images));
     serve::Scheduler scheduler(*model, *tokenizer, eos, metrics,
                                {options.maxWaiting, options.prefillChunk, options.prefixCache});
     serve::ServerOptions serverOptions;

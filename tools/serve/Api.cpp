@@ -2,6 +2,8 @@
 
 #include "fathom/runtime/Error.h"
 
+#include <openssl/evp.h>
+
 #include <chrono>
 
 namespace fathom::serve {
@@ -50,18 +52,22 @@ std::optional<bool> boolean(const json& body, const char* name) {
   return value.get<bool>();
 }
 
-std::string contentText(const json& content, const std::string& param) {
-  if (content.is_string())
-    return content.get<std::string>();
-  if (!content.is_array())
-    invalid(param, "'" + param + "' must be a string or an array of text parts");
-  std::string text;
-  for (const json& part : content) {
-    if (!part.is_object() || field(part, "type") != "text" || !field(part, "text").is_string())
-      invalid(param, "'" + param + "' may hold only {\"type\": \"text\", \"text\": ...} parts");
-    text += part["text"].get<std::string>();
-  }
-  return text;
+// OpenSSL's decoder: its output counts the padding as zero bytes, which are dropped.
+std::vector<uint8_t> fromBase64(std::string_view text, const std::string& param) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
+    text.remove_suffix(1);
+  if (text.empty() || text.size() % 4 != 0 || text.size() > (size_t(1) << 30))
+    invalid(param, "'" + param + "' is not base64 of a whole number of bytes");
+  std::vector<uint8_t> bytes(text.size() / 4 * 3);
+  const int length = EVP_DecodeBlock(
+      bytes.data(), reinterpret_cast<const unsigned char*>(text.data()), int(text.size()));
+  if (length < 0)
+    invalid(param, "'" + param + "' is not valid base64");
+  size_t padding = 0;
+  for (size_t i = text.size(); i > 0 && text[i - 1] == '=' && padding < 2; --i)
+    ++padding;
+  bytes.resize(size_t(length) - padding);
+  return bytes;
 }
 
 } // namespace
@@ -76,19 +82,49 @@ json ApiError::body() const {
 
 Api::Api(const executor::Model& model, const tokenizer::Tokenizer& tokenizer,
          std::optional<tokenizer::ChatFormat> chatFormat, std::string modelName,
-         SamplingDefaults defaults)
+         SamplingDefaults defaults, std::optional<ImageSupport> images)
     : model_(model), tokenizer_(tokenizer), chatFormat_(chatFormat),
-      modelName_(std::move(modelName)), defaults_(defaults),
+      modelName_(std::move(modelName)), defaults_(defaults), images_(std::move(images)),
       created_(std::chrono::duration_cast<std::chrono::seconds>(
                    std::chrono::system_clock::now().time_since_epoch())
                    .count()) {}
 
-std::vector<int64_t> Api::chatPrompt(const json& messages) const {
+std::vector<float> Api::imagePixels(const json& part, const std::string& param) const {
+  if (!images_)
+    invalid(param, "this model takes no images (it has no vision tower)");
+  const json& imageUrl = field(part, "image_url");
+  const json& url = imageUrl.is_object() ? field(imageUrl, "url") : imageUrl;
+  if (!url.is_string())
+    invalid(param, "'" + param + ".image_url.url' must be a string");
+  const std::string& text = url.get_ref<const std::string&>();
+  const size_t comma = text.find(',');
+  if (!text.starts_with("data:image/") || comma == std::string::npos ||
+      text.substr(0, comma).find(";base64") == std::string::npos)
+    invalid(param, "'" + param +
+                       ".image_url.url' must be a data:image/...;base64, URL "
+                       "(fathom-serve fetches nothing)");
+  const std::vector<uint8_t> bytes =
+      fromBase64(std::string_view(text).substr(comma + 1), param + ".image_url.url");
+  try {
+    std::vector<float> pixels =
+        image::ImageProcessor(images_->processor).preprocess(image::decodeImage(bytes, param));
+    if (int64_t(pixels.size()) != images_->pixelValues)
+      invalid(param, "'" + param + "' makes " + std::to_string(pixels.size()) +
+                         " pixel values; the vision tower takes " +
+                         std::to_string(images_->pixelValues));
+    return pixels;
+  } catch (const Error& error) {
+    invalid(param, error.what());
+  }
+}
+
+std::vector<int64_t> Api::chatPrompt(const json& messages, GenerationRequest& request) const {
   if (!chatFormat_)
     throw ApiError{400, "this model has no chat template; use /v1/completions", "messages"};
   if (!messages.is_array() || messages.empty())
     invalid("messages", "'messages' must be a non-empty array");
   json rendered = json::array();
+  size_t images = 0;
   for (size_t i = 0; i < messages.size(); ++i) {
     const std::string where = "messages[" + std::to_string(i) + "]";
     const json& message = messages[i];
@@ -98,13 +134,52 @@ std::vector<int64_t> Api::chatPrompt(const json& messages) const {
     if (role != "system" && role != "user" && role != "assistant")
       invalid(where + ".role",
               "'" + where + ".role' must be \"system\", \"user\" or \"assistant\"");
-    rendered.push_back(
-        {{"role", role}, {"content", contentText(field(message, "content"), where + ".content")}});
+    const json& content = field(message, "content");
+    const std::string param = where + ".content";
+    std::string text;
+    if (content.is_string()) {
+      text = content.get<std::string>();
+    } else if (content.is_array()) {
+      // Parts in order; an image stands where its part is, as its placeholder.
+      for (size_t j = 0; j < content.size(); ++j) {
+        const json& part = content[j];
+        const std::string partParam = param + "[" + std::to_string(j) + "]";
+        if (part.is_object() && field(part, "type") == "text" && field(part, "text").is_string()) {
+          text += part["text"].get<std::string>();
+        } else if (part.is_object() && field(part, "type") == "image_url") {
+          const std::vector<float> pixels = imagePixels(part, partParam);
+          request.pixelValues.insert(request.pixelValues.end(), pixels.begin(), pixels.end());
+          text += images_->placeholder;
+          ++images;
+        } else {
+          invalid(partParam, "'" + partParam + "' must be a text or an image_url part");
+        }
+      }
+    } else {
+      invalid(param, "'" + param + "' must be a string or an array of parts");
+    }
+    rendered.push_back({{"role", role}, {"content", text}});
   }
   std::string text = tokenizer::renderChat(*chatFormat_, rendered, /*addGenerationPrompt=*/true,
                                            tokenizer_.config());
-  auto ids = tokenizer::encodeRenderedChat(tokenizer_, text);
-  return std::vector<int64_t>(ids.begin(), ids.end());
+  auto encoded = tokenizer::encodeRenderedChat(tokenizer_, text);
+  std::vector<int64_t> ids;
+  size_t placeholders = 0;
+  for (tokenizer::TokenId id : encoded) {
+    if (images_ && int64_t(id) == images_->tokenId) {
+      ++placeholders;
+      ids.insert(ids.end(), size_t(images_->tokensPerImage), images_->tokenId);
+    } else {
+      ids.push_back(int64_t(id));
+    }
+  }
+  if (placeholders != images)
+    invalid("messages", "the messages hold " + std::to_string(placeholders) +
+                            " image placeholders but " + std::to_string(images) +
+                            " images: send images as image_url parts, not as placeholder text");
+  if (images_)
+    request.imageTokenId = images_->tokenId;
+  return ids;
 }
 
 std::vector<int64_t> Api::completionPrompt(const json& prompt) const {
@@ -156,7 +231,7 @@ ParsedRequest Api::parse(Endpoint endpoint, const std::string& body) const {
   }
 
   GenerationRequest& g = parsed.generation;
-  g.prompt = endpoint == Endpoint::Chat ? chatPrompt(field(request, "messages"))
+  g.prompt = endpoint == Endpoint::Chat ? chatPrompt(field(request, "messages"), g)
                                         : completionPrompt(field(request, "prompt"));
   if (g.prompt.empty())
     invalid(endpoint == Endpoint::Chat ? "messages" : "prompt", "the prompt has no tokens");

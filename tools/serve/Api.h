@@ -4,6 +4,7 @@
 // OpenAI error object), and generated pieces become response objects and stream chunks.
 #include "Scheduler.h"
 
+#include "fathom/image/ImageProcessor.h"
 #include "fathom/tokenizer/ChatFormat.h"
 
 #include <nlohmann/json.hpp>
@@ -39,11 +40,20 @@ struct SamplingDefaults {
   int64_t topK = 0;
 };
 
+// What a vision-language artifact needs to take images in chat messages.
+struct ImageSupport {
+  int64_t tokenId = -1;       // image_token_id
+  std::string placeholder;    // its text ("<image_placeholder>")
+  int64_t tokensPerImage = 0; // encode_image's rows per image
+  int64_t pixelValues = 0;    // floats per preprocessed image
+  image::ImageProcessorConfig processor;
+};
+
 class Api {
 public:
   Api(const executor::Model& model, const tokenizer::Tokenizer& tokenizer,
       std::optional<tokenizer::ChatFormat> chatFormat, std::string modelName,
-      SamplingDefaults defaults);
+      SamplingDefaults defaults, std::optional<ImageSupport> images = std::nullopt);
 
   const std::string& modelName() const { return modelName_; }
   // Throws ApiError.
@@ -60,7 +70,11 @@ public:
   nlohmann::json models() const;
 
 private:
-  std::vector<int64_t> chatPrompt(const nlohmann::json& messages) const;
+  // The rendered messages' ids, each image as its image tokens; the images' pixel values go
+  // to `request`.
+  std::vector<int64_t> chatPrompt(const nlohmann::json& messages, GenerationRequest& request) const;
+  // An image_url part's data: URL, decoded and preprocessed.
+  std::vector<float> imagePixels(const nlohmann::json& part, const std::string& param) const;
   std::vector<int64_t> completionPrompt(const nlohmann::json& prompt) const;
   nlohmann::json logprobsOf(Endpoint endpoint, const std::vector<Piece>& pieces) const;
   static nlohmann::json usage(const Completion& completion);
@@ -70,6 +84,7 @@ private:
   std::optional<tokenizer::ChatFormat> chatFormat_;
   std::string modelName_;
   SamplingDefaults defaults_;
+  std::optional<ImageSupport> images_;
   int64_t created_;
 };
 

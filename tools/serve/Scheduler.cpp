@@ -51,6 +51,8 @@ struct Scheduler::Active {
   std::shared_ptr<Stream> stream;
   std::vector<int64_t> original; // the prompt as asked (request.prompt grows when preempted)
   int64_t cachedTokens = 0;      // of the prompt, found in the prefix cache
+  std::vector<float> imageRows;  // encode_image's rows for the prompt's image tokens, in order
+  int64_t imageRowWidth = 0;
   executor::SequenceId sequence = -1;
   int64_t prefilled = 0; // tokens of request.prompt in the cache
   bool decoding = false; // the prompt is in; lastToken is next
@@ -154,14 +156,30 @@ void Scheduler::admit() {
       metrics_.countRequest("cancelled");
       continue;
     }
+    if (!next->request.pixelValues.empty()) {
+      // Images are encoded once, here, on the thread that owns the model.
+      try {
+        next->imageRows = model_.encodeImages(next->request.pixelValues);
+        next->imageRowWidth =
+            int64_t(next->imageRows.size()) /
+            std::max<int64_t>(1, int64_t(next->request.pixelValues.size()) /
+                                     model_.pixelValuesPerImage() * model_.imageTokens());
+      } catch (const Error& error) {
+        next->stream->finish({"", error.what(), false, int64_t(next->original.size()), 0});
+        metrics_.countRequest("failed");
+        continue;
+      }
+    }
     // The cached sequence sharing the longest prefix with the prompt (at least its last token
-    // is read again, for its logits).
+    // is read again, for its logits). Image tokens end a match: the same ids may stand for
+    // other pixels.
     size_t best = 0, bestLength = 0;
     for (size_t c = 0; c < cached_.size(); ++c) {
       const std::vector<int64_t>& tokens = cached_[c].tokens;
       size_t length = 0;
       while (length < tokens.size() && length + 1 < next->request.prompt.size() &&
-             tokens[length] == next->request.prompt[length])
+             tokens[length] == next->request.prompt[length] &&
+             tokens[length] != next->request.imageTokenId)
         ++length;
       if (length > bestLength)
         best = c, bestLength = length;
@@ -194,9 +212,24 @@ void Scheduler::prefillOne() {
     rows.ids.push_back(active.request.prompt[size_t(active.prefilled + t)]);
     rows.positions.push_back(active.prefilled + t);
   }
+  // The rows of the image tokens this chunk holds, in order.
+  std::vector<float> imageRows;
+  if (!active.imageRows.empty()) {
+    // Only the prompt as asked has images (a generated image token id is text).
+    const auto& prompt = active.request.prompt;
+    const int64_t id = active.request.imageTokenId, asked = int64_t(active.original.size());
+    auto count = [&](int64_t from, int64_t to) {
+      return std::count(prompt.begin() + std::min(from, asked),
+                        prompt.begin() + std::min(to, asked), id);
+    };
+    const int64_t before = count(0, active.prefilled);
+    const int64_t inChunk = count(active.prefilled, active.prefilled + chunk);
+    imageRows.assign(active.imageRows.begin() + before * active.imageRowWidth,
+                     active.imageRows.begin() + (before + inChunk) * active.imageRowWidth);
+  }
   std::vector<float> logits;
   try {
-    logits = model_.step({active.sequence}, rows);
+    logits = model_.step({active.sequence}, rows, false, imageRows);
   } catch (const executor::CacheExhausted&) {
     if (evictCached())
       return; // read again next turn

@@ -56,6 +56,10 @@ struct GenerationRequest {
   std::vector<std::string> stops;
   int64_t topLogprobs = -1; // -1: no logprobs; else how many alternatives per token
   bool ignoreEos = false;   // generate past the end-of-sequence token (vLLM's ignore_eos)
+  // Vision-language prompts: the prompt's images, preprocessed (channels-first pixel values,
+  // image after image), and the token their embeddings replace.
+  std::vector<float> pixelValues;
+  int64_t imageTokenId = -1;
 };
 
 // The handler's side of one request: pieces as they come, then the completion.

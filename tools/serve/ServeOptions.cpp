@@ -14,7 +14,8 @@ Serves a Fathom artifact over HTTP with OpenAI's API, batching the requests it r
 continuously: a new request joins the running batch as soon as a sequence finishes.
 
 Routes
-  POST /v1/chat/completions   messages, rendered with the artifact's chat template
+  POST /v1/chat/completions   messages, rendered with the artifact's chat template (DeepSeek-VL:
+                              image_url parts with data:image/...;base64, URLs)
   POST /v1/completions        prompt: text or token ids
                               (both: max_tokens / max_completion_tokens, temperature (0 =
                               greedy), top_p, top_k, seed, stop, n = 1, stream, stream_options,

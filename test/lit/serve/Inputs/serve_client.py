@@ -1,15 +1,17 @@
 """Drives fathom-serve with a real HTTP client (Python's http.client) and checks what it answers.
 
-  serve_client.py ARTIFACT
+  serve_client.py ARTIFACT VL_ARTIFACT IMAGE
 
 Starts fathom-serve on a free loopback port and checks: greedy chat and completions, streamed
 and not, equal fathom-run's text for the same prompt; 8 concurrent streaming clients with
 different prompts and max_tokens each get exactly their own text; a client that hangs up
 mid-stream has its KV blocks freed; bad requests get the right 4xx and the server keeps
-serving; /health, /v1/models and /metrics. Prints one line per check; exits non-zero on the
+serving; /health, /v1/models and /metrics; a vision-language artifact answers an image_url
+part as fathom-run --chat answers /image. Prints one line per check; exits non-zero on the
 first failure.
 """
 import atexit
+import base64
 import http.client
 import json
 import re
@@ -20,7 +22,7 @@ import sys
 import threading
 import time
 
-artifact = sys.argv[1]
+artifact, vl_artifact, image_file = sys.argv[1:4]
 
 
 servers = []
@@ -330,6 +332,43 @@ if status != 503 or "KV cache" not in json.loads(text)["error"]["message"]:
 server.send_signal(signal.SIGINT)
 server.wait(timeout=20)
 print("a small pool preempts and still answers exactly: ok")
+
+# Images in chat messages (DeepSeek-VL): an image_url part with a data: URL answers as
+# fathom-run --chat answers /image with the same file; the text model refuses images.
+server, port = start()
+status, text = request("POST", "/v1/chat/completions", {"messages": [{"role": "user", "content": [
+    {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]}]})
+if status != 400 or "takes no images" not in json.loads(text)["error"]["message"]:
+    fail(f"the text model took an image: {status} {text}")
+server.send_signal(signal.SIGINT)
+server.wait(timeout=20)
+artifact = vl_artifact
+server, port = start()
+with open(image_file, "rb") as f:
+    data = "data:image/jpeg;base64," + base64.b64encode(f.read()).decode()
+parts = [{"type": "image_url", "image_url": {"url": data}}, {"type": "text", "text": "Describe this."}]
+reply = generate("/v1/chat/completions", {"messages": [{"role": "user", "content": parts}],
+                                          "max_tokens": 6, "temperature": 0})
+out = subprocess.run(["fathom-run", vl_artifact, "--chat", "--max-new-tokens", "6", "--greedy",
+                      "--json"], input=f"/image {image_file}\nDescribe this.\n",
+                     capture_output=True, text=True, check=True)
+if reply["choices"][0]["message"]["content"] != json.loads(out.stdout.splitlines()[0])["text"]:
+    fail("an image chat differs from fathom-run --chat /image: " + json.dumps(reply))
+alone = generate("/v1/chat/completions", {"messages": [{"role": "user", "content": "Describe this."}],
+                                          "max_tokens": 6, "temperature": 0})
+if alone["usage"]["prompt_tokens"] >= reply["usage"]["prompt_tokens"]:
+    fail("the image added no tokens: " + json.dumps(reply["usage"]))
+for url, why in [("http://example.com/photo.jpg", "fetches nothing"),
+                 ("data:image/jpeg;base64,AAAA", "unsupported image format"),
+                 ("data:image/jpeg;base64,%%%", "base64")]:
+    status, text = request("POST", "/v1/chat/completions", {"messages": [{"role": "user", "content": [
+        {"type": "image_url", "image_url": {"url": url}}]}]})
+    if status != 400 or why not in json.loads(text)["error"]["message"]:
+        fail(f"image url {url!r} answered {status}: {text}")
+server.send_signal(signal.SIGINT)
+server.wait(timeout=20)
+artifact = sys.argv[1]
+print("images in chat messages answer as fathom-run --chat /image: ok")
 
 # A full queue: 429 with a clear body.
 server, port = start("--max-waiting", "0")
