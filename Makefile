@@ -9,7 +9,7 @@ DEB_PACKAGES := libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools lld-22 cc
   cmake ninja-build g++ pkg-config python3 \
   libflatbuffers-dev flatbuffers-compiler nlohmann-json3-dev libpcre2-dev \
   libjpeg62-turbo-dev libpng-dev libopenmpi-dev openmpi-bin \
-  libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-dev lld libcpp-httplib-dev
+  libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-dev lld libcpp-httplib-dev libssl-dev
 
 CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
   -DMLIR_DIR=$(LLVM_ROOT)/lib/cmake/mlir \
