@@ -147,10 +147,17 @@ void Scheduler::admit() {
       ++i;
     }
   }
-  std::lock_guard lock(mutex_);
-  while (!waiting_.empty() && int64_t(active_.size()) < model_.maxBatch()) {
-    std::unique_ptr<Active> next = std::move(waiting_.front());
-    waiting_.pop_front();
+  // Taken off the queue under the lock, prepared (images encoded) after it, so that handlers
+  // queueing requests never wait for the model.
+  std::vector<std::unique_ptr<Active>> admitted;
+  {
+    std::lock_guard lock(mutex_);
+    while (!waiting_.empty() && int64_t(active_.size() + admitted.size()) < model_.maxBatch()) {
+      admitted.push_back(std::move(waiting_.front()));
+      waiting_.pop_front();
+    }
+  }
+  for (std::unique_ptr<Active>& next : admitted) {
     if (next->stream->cancelled()) {
       next->stream->finish({"cancelled", "", false, int64_t(next->original.size()), 0});
       metrics_.countRequest("cancelled");
