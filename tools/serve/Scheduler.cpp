@@ -29,6 +29,17 @@ bool Stream::next(Piece& piece) {
   return true;
 }
 
+std::optional<bool> Stream::next(Piece& piece, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  if (!ready_.wait_for(lock, timeout, [&] { return !pieces_.empty() || done_; }))
+    return std::nullopt;
+  if (pieces_.empty())
+    return false;
+  piece = std::move(pieces_.front());
+  pieces_.pop_front();
+  return true;
+}
+
 void Stream::push(Piece piece) {
   {
     std::lock_guard lock(mutex_);

@@ -15,6 +15,7 @@
 #include "fathom/tokenizer/Tokenizer.h"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -67,6 +68,8 @@ class Stream {
 public:
   // Waits for the next piece; false when the request has ended (see completion()).
   bool next(Piece& piece);
+  // The same, waiting at most `timeout`: nullopt when nothing came in that time.
+  std::optional<bool> next(Piece& piece, std::chrono::milliseconds timeout);
   const Completion& completion() const { return completion_; }
   void cancel() { cancelled_ = true; }
   bool cancelled() const { return cancelled_; }

@@ -1,5 +1,7 @@
 #include "Server.h"
 
+#include "ClientConnection.h"
+
 #include "fathom/runtime/Error.h"
 
 #include <httplib.h>
@@ -90,11 +92,29 @@ void Server::routes() {
                         completion.overloaded ? "server_overloaded" : "server_error"};
       };
       if (!parsed.stream) {
+        // Nothing is written until the end, so the socket itself says whether the client left.
+        const std::optional<ClientConnection> client =
+            ClientConnection::find(req.remote_addr, req.remote_port);
         std::vector<Piece> pieces;
         std::string text;
-        for (Piece piece; stream->next(piece);) {
-          text += piece.text;
-          pieces.push_back(std::move(piece));
+        Piece piece;
+        auto checked = std::chrono::steady_clock::now();
+        while (true) {
+          const std::optional<bool> got = stream->next(piece, std::chrono::milliseconds(50));
+          if (got && !*got)
+            break;
+          if (got) {
+            text += piece.text;
+            pieces.push_back(std::move(piece));
+          }
+          // Every 50 ms, whether pieces come or not.
+          if (std::chrono::steady_clock::now() - checked >= std::chrono::milliseconds(50)) {
+            checked = std::chrono::steady_clock::now();
+            if (client && client->closed()) {
+              stream->cancel(); // its blocks are freed at the scheduler's next turn
+              return;
+            }
+          }
         }
         const Completion& completion = stream->completion();
         if (!completion.error.empty()) {

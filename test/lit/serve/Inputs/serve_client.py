@@ -245,6 +245,29 @@ while True:
     time.sleep(0.05)
 print("a disconnected client's blocks are freed: ok")
 
+# A non-streaming client that hangs up is cancelled too (its socket is watched while it waits).
+before = metrics()
+connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+connection.request("POST", "/v1/completions", body=json.dumps(
+    {"prompt": prompt, "max_tokens": 1000, "temperature": 0, "ignore_eos": True}),
+    headers={"Content-Type": "application/json"})
+time.sleep(0.2)
+connection.sock.shutdown(socket.SHUT_RDWR)
+connection.close()
+deadline = time.time() + 20
+while True:
+    now = metrics()
+    if (now["fathom_requests_running"] == 0 and now["fathom_kv_cache_blocks_in_use"] == 0 and
+            now['fathom_requests_total{outcome="cancelled"}'] >
+            before['fathom_requests_total{outcome="cancelled"}']):
+        break
+    if time.time() > deadline:
+        fail("a disconnected non-streaming client's request still runs: " + json.dumps(now))
+    time.sleep(0.05)
+if now["fathom_generation_tokens_total"] - before["fathom_generation_tokens_total"] >= 1000:
+    fail("the disconnected request ran to its end")
+print("a disconnected non-streaming client is cancelled: ok")
+
 # Bad requests: the right 4xx, an OpenAI error object, and the server keeps serving.
 bad = [
     ("malformed JSON", "/v1/completions", '{"prompt": "x", ', 400, None),
@@ -257,7 +280,7 @@ bad = [
     ("negative max_tokens", "/v1/completions", json.dumps({"prompt": "x", "max_tokens": -5}),
      400, "max_tokens"),
     ("a prompt over the context", "/v1/completions",
-     json.dumps({"prompt": "And God said " * 150}), 400, "prompt"),
+     json.dumps({"prompt": "And God said " * 400}), 400, "prompt"),
     ("a reply over the context", "/v1/completions",
      json.dumps({"prompt": "x", "max_tokens": 100000}), 400, "prompt"),
     ("no messages", "/v1/chat/completions", json.dumps({"max_tokens": 3}), 400, "messages"),
