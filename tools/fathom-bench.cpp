@@ -47,20 +47,11 @@ struct Options {
   bool json = false;
 };
 
-int64_t integer(std::string_view option, const char* text, int64_t minimum) {
-  char* end = nullptr;
-  const long long value = std::strtoll(text, &end, 10);
-  if (!*text || *end || value < minimum || value > (int64_t(1) << 30))
-    throw UsageError{std::string(option) + " takes an integer >= " + std::to_string(minimum) +
-                     ", got '" + text + "'"};
-  return value;
-}
-
 Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
-    auto value = [&]() -> const char* {
+    auto value = [&]() -> std::string {
       if (i + 1 >= argc)
         throw UsageError{std::string(arg) + " needs a value"};
       return argv[++i];
@@ -69,13 +60,13 @@ Options parse(int argc, char** argv) {
       std::cout << kUsage;
       std::exit(0);
     } else if (arg == "-p")
-      o.prompt = integer(arg, value(), 1);
+      o.prompt = fathom::run::parseInteger(arg, value(), 1, int64_t(1) << 30);
     else if (arg == "-n")
-      o.generate = integer(arg, value(), 1);
+      o.generate = fathom::run::parseInteger(arg, value(), 1, int64_t(1) << 30);
     else if (arg == "-r")
-      o.repeats = integer(arg, value(), 1);
+      o.repeats = fathom::run::parseInteger(arg, value(), 1, int64_t(1) << 30);
     else if (arg == "--threads")
-      o.threads = int(integer(arg, value(), 1));
+      o.threads = int(fathom::run::parseInteger(arg, value(), 1, int64_t(1) << 30));
     else if (arg == "--json")
       o.json = true;
     else if (arg.starts_with("-"))

@@ -35,17 +35,9 @@ void Conversation::reset() {
 std::vector<int64_t> Conversation::render(std::vector<size_t>& imageStarts) const {
   std::string prompt =
       tokenizer::renderChat(format_, messages_, /*addGenerationPrompt=*/true, tokenizer_.config());
-  auto encoded = tokenizer::encodeRenderedChat(tokenizer_, prompt);
-  std::vector<int64_t> ids;
-  imageStarts.clear();
-  for (tokenizer::TokenId id : encoded) {
-    if (imageToken_ && int64_t(id) == imageToken_->id) {
-      imageStarts.push_back(ids.size());
-      ids.insert(ids.end(), size_t(model_.imageTokens()), imageToken_->id);
-    } else {
-      ids.push_back(int64_t(id));
-    }
-  }
+  std::vector<int64_t> ids =
+      expandImageTokens(tokenizer::encodeRenderedChat(tokenizer_, prompt),
+                        imageToken_ ? imageToken_->id : -1, model_.imageTokens(), imageStarts);
   size_t images = 0;
   for (const auto& perMessage : images_)
     images += perMessage.size();

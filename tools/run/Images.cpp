@@ -34,6 +34,22 @@ image::ImageProcessor imageProcessor(const executor::Model& model) {
 
 } // namespace
 
+std::vector<int64_t> expandImageTokens(std::span<const tokenizer::TokenId> ids,
+                                       int64_t imageTokenId, int64_t tokensPerImage,
+                                       std::vector<size_t>& starts) {
+  std::vector<int64_t> expanded;
+  starts.clear();
+  for (tokenizer::TokenId id : ids) {
+    if (int64_t(id) == imageTokenId) {
+      starts.push_back(expanded.size());
+      expanded.insert(expanded.end(), size_t(tokensPerImage), imageTokenId);
+    } else {
+      expanded.push_back(int64_t(id));
+    }
+  }
+  return expanded;
+}
+
 ImageToken imageTokenOf(const executor::Model& model, const tokenizer::Tokenizer& tok) {
   ImageToken token;
   token.id = imageTokenId(model);
@@ -83,23 +99,16 @@ ImagePrompt prepareImagePrompt(executor::Model& model, const tokenizer::Tokenize
       front += placeholder;
     prompt = front + prompt;
   }
-  std::vector<tokenizer::TokenId> encoded = tok.encode(prompt, /*addSpecialTokens=*/true);
-  size_t placeholders = 0;
-  for (tokenizer::TokenId id : encoded)
-    placeholders += int64_t(id) == tokenId;
+  ImagePrompt result;
+  std::vector<size_t> starts;
+  result.ids = expandImageTokens(tok.encode(prompt, /*addSpecialTokens=*/true), tokenId,
+                                 model.imageTokens(), starts);
+  const size_t placeholders = starts.size();
   if (placeholders != images.size())
     throw Error("the prompt has " + std::to_string(placeholders) + " image placeholder" +
                 (placeholders == 1 ? "" : "s") + " (" + placeholder + ") but " +
                 std::to_string(images.size()) + " --image " +
                 (images.size() == 1 ? "was" : "were") + " given");
-  ImagePrompt result;
-  const int64_t perImage = model.imageTokens();
-  for (tokenizer::TokenId id : encoded) {
-    if (int64_t(id) == tokenId)
-      result.ids.insert(result.ids.end(), size_t(perImage), tokenId);
-    else
-      result.ids.push_back(int64_t(id));
-  }
   result.imageEmbeddings =
       encodeImageFiles(model, images, &result.preprocessSeconds, &result.encodeSeconds);
   return result;

@@ -6,6 +6,7 @@
 #include "fathom/tokenizer/Tokenizer.h"
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,12 @@ struct ImagePrompt {
 // text. Throws fathom::Error naming the file or the mismatch.
 ImagePrompt prepareImagePrompt(executor::Model& model, const tokenizer::Tokenizer& tok,
                                const std::string& text, const std::vector<std::string>& images);
+
+// `ids` with each image token (one per placeholder) as the tokensPerImage tokens its
+// embeddings fill; `starts` gets where each image's tokens begin.
+std::vector<int64_t> expandImageTokens(std::span<const tokenizer::TokenId> ids,
+                                       int64_t imageTokenId, int64_t tokensPerImage,
+                                       std::vector<size_t>& starts);
 
 // The config's image_token_id and its text in the tokenizer ("<image_placeholder>").
 struct ImageToken {

@@ -65,9 +65,8 @@ Output
 A timing line goes to stderr: prompt tokens/s (prefill) and generated tokens/s (decode).
 )";
 
-namespace {
-
-int64_t parseInteger(std::string_view option, const std::string& text, int64_t minimum) {
+int64_t parseInteger(std::string_view option, const std::string& text, int64_t minimum,
+                     int64_t maximum) {
   size_t used = 0;
   int64_t value = 0;
   try {
@@ -75,11 +74,16 @@ int64_t parseInteger(std::string_view option, const std::string& text, int64_t m
   } catch (const std::exception&) {
     used = 0;
   }
-  if (text.empty() || used != text.size() || value < minimum)
-    throw UsageError{std::string(option) + " needs an integer >= " + std::to_string(minimum) +
+  if (text.empty() || used != text.size() || value < minimum || value > maximum)
+    throw UsageError{std::string(option) +
+                     (maximum == INT64_MAX ? " needs an integer >= " + std::to_string(minimum)
+                                           : " takes an integer in [" + std::to_string(minimum) +
+                                                 ", " + std::to_string(maximum) + "]") +
                      ", got '" + text + "'"};
   return value;
 }
+
+namespace {
 
 double parseReal(std::string_view option, const std::string& text) {
   size_t used = 0;

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace fathom::run {
@@ -37,5 +38,10 @@ extern const char* const kUsage;
 
 // Throws UsageError with a one-line message.
 RunOptions parseRunOptions(int argc, char** argv);
+
+// An option's integer value in [minimum, maximum]; throws UsageError naming the option. Every
+// tool's command line uses it.
+int64_t parseInteger(std::string_view option, const std::string& text, int64_t minimum,
+                     int64_t maximum = INT64_MAX);
 
 } // namespace fathom::run

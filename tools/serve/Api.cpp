@@ -1,5 +1,7 @@
 #include "Api.h"
 
+#include "run/Images.h"
+
 #include "fathom/runtime/Error.h"
 
 #include <openssl/evp.h>
@@ -162,17 +164,11 @@ std::vector<int64_t> Api::chatPrompt(const json& messages, GenerationRequest& re
   }
   std::string text = tokenizer::renderChat(*chatFormat_, rendered, /*addGenerationPrompt=*/true,
                                            tokenizer_.config());
-  auto encoded = tokenizer::encodeRenderedChat(tokenizer_, text);
-  std::vector<int64_t> ids;
-  size_t placeholders = 0;
-  for (tokenizer::TokenId id : encoded) {
-    if (images_ && int64_t(id) == images_->tokenId) {
-      ++placeholders;
-      ids.insert(ids.end(), size_t(images_->tokensPerImage), images_->tokenId);
-    } else {
-      ids.push_back(int64_t(id));
-    }
-  }
+  std::vector<size_t> starts;
+  std::vector<int64_t> ids = run::expandImageTokens(tokenizer::encodeRenderedChat(tokenizer_, text),
+                                                    images_ ? images_->tokenId : -1,
+                                                    images_ ? images_->tokensPerImage : 0, starts);
+  const size_t placeholders = starts.size();
   if (placeholders != images)
     invalid("messages", "the messages hold " + std::to_string(placeholders) +
                             " image placeholders but " + std::to_string(images) +

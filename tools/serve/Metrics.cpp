@@ -94,27 +94,30 @@ std::string Metrics::render() const {
     out += std::string("fathom_requests_total{outcome=\"") + outcome + "\"} " +
            std::to_string(found == requests_.end() ? 0 : found->second) + "\n";
   }
-  header(out, "fathom_prompt_tokens_total", "counter", "Prompt tokens prefilled.");
-  out += "fathom_prompt_tokens_total " + std::to_string(promptTokens_) + "\n";
-  header(out, "fathom_generation_tokens_total", "counter", "Tokens generated.");
-  out += "fathom_generation_tokens_total " + std::to_string(generatedTokens_) + "\n";
-  header(out, "fathom_preemptions_total", "counter",
-         "Running sequences whose blocks were taken back for others, to be read again later.");
-  out += "fathom_preemptions_total " + std::to_string(preemptions_) + "\n";
-  header(out, "fathom_requests_running", "gauge", "Requests in the running batch.");
-  out += "fathom_requests_running " + std::to_string(running_) + "\n";
-  header(out, "fathom_requests_waiting", "gauge", "Requests queued for the batch.");
-  out += "fathom_requests_waiting " + std::to_string(waiting_) + "\n";
-  header(out, "fathom_kv_cache_blocks_in_use", "gauge", "KV cache blocks held by sequences.");
-  out += "fathom_kv_cache_blocks_in_use " + std::to_string(blocksInUse_) + "\n";
-  header(out, "fathom_kv_cache_blocks_cached", "gauge",
-         "KV cache blocks of finished sequences kept for their prefixes.");
-  out += "fathom_kv_cache_blocks_cached " + std::to_string(blocksCached_) + "\n";
-  header(out, "fathom_prefix_cache_hit_tokens_total", "counter",
-         "Prompt tokens found in the prefix cache instead of prefilled.");
-  out += "fathom_prefix_cache_hit_tokens_total " + std::to_string(cachedTokens_) + "\n";
-  header(out, "fathom_kv_cache_blocks_total", "gauge", "KV cache blocks in the pool.");
-  out += "fathom_kv_cache_blocks_total " + std::to_string(blocksTotal_) + "\n";
+  // One value each: name, type, help, value.
+  const struct {
+    const char *name, *type, *help;
+    int64_t value;
+  } single[] = {
+      {"fathom_prompt_tokens_total", "counter", "Prompt tokens prefilled.", int64_t(promptTokens_)},
+      {"fathom_generation_tokens_total", "counter", "Tokens generated.", int64_t(generatedTokens_)},
+      {"fathom_preemptions_total", "counter",
+       "Running sequences whose blocks were taken back for others, to be read again later.",
+       int64_t(preemptions_)},
+      {"fathom_requests_running", "gauge", "Requests in the running batch.", running_},
+      {"fathom_requests_waiting", "gauge", "Requests queued for the batch.", waiting_},
+      {"fathom_kv_cache_blocks_in_use", "gauge", "KV cache blocks held by sequences.",
+       blocksInUse_},
+      {"fathom_kv_cache_blocks_cached", "gauge",
+       "KV cache blocks of finished sequences kept for their prefixes.", blocksCached_},
+      {"fathom_prefix_cache_hit_tokens_total", "counter",
+       "Prompt tokens found in the prefix cache instead of prefilled.", int64_t(cachedTokens_)},
+      {"fathom_kv_cache_blocks_total", "gauge", "KV cache blocks in the pool.", blocksTotal_},
+  };
+  for (const auto& metric : single) {
+    header(out, metric.name, metric.type, metric.help);
+    out += std::string(metric.name) + " " + std::to_string(metric.value) + "\n";
+  }
   header(out, "fathom_time_to_first_token_seconds", "histogram",
          "From a request's arrival to its first token.");
   timeToFirstToken_.render("fathom_time_to_first_token_seconds", out);

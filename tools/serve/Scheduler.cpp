@@ -92,10 +92,8 @@ void Scheduler::run() {
       decodeRunning();
     } catch (const std::exception& error) {
       // A failure of the step itself (not of one request's input): every running request ends.
-      while (!active_.empty()) {
-        finish(*active_.back(), "", error.what());
-        active_.pop_back();
-      }
+      while (!active_.empty())
+        retire(*active_.back(), "", error.what());
     }
     publishGauges();
   }
@@ -114,8 +112,7 @@ void Scheduler::admit() {
   // Requests whose client went away end here, their blocks freed before anything else runs.
   for (size_t i = 0; i < active_.size();) {
     if (active_[i]->stream->cancelled()) {
-      finish(*active_[i], "cancelled");
-      active_.erase(active_.begin() + std::ptrdiff_t(i));
+      retire(*active_[i], "cancelled");
     } else {
       ++i;
     }
@@ -140,10 +137,9 @@ void Scheduler::admit() {
       // Images are encoded once, here, on the thread that owns the model.
       try {
         next->imageRows = model_.encodeImages(next->request.pixelValues);
-        next->imageRowWidth =
-            int64_t(next->imageRows.size()) /
-            std::max<int64_t>(1, int64_t(next->request.pixelValues.size()) /
-                                     model_.pixelValuesPerImage() * model_.imageTokens());
+        const int64_t images =
+            int64_t(next->request.pixelValues.size()) / model_.pixelValuesPerImage();
+        next->imageRowWidth = int64_t(next->imageRows.size()) / (images * model_.imageTokens());
       } catch (const Error& error) {
         next->stream->finish({"", error.what(), false, int64_t(next->original.size()), 0});
         metrics_.countRequest("failed");
@@ -218,16 +214,14 @@ void Scheduler::prefillOne() {
     });
     if (othersHoldBlocks)
       return; // it waits for a running sequence to finish
-    finish(active, "",
+    retire(active, "",
            "the prompt of " + std::to_string(length) + " tokens needs more KV cache than the " +
                std::to_string(model_.cacheBlocks() * model_.blockTokens()) +
                "-token pool holds (start fathom-serve with a larger --kv-cache-tokens)",
            /*overloaded=*/true);
-    active_.erase(found);
     return;
   } catch (const Error& error) {
-    finish(active, "", error.what());
-    active_.erase(found);
+    retire(active, "", error.what());
     return;
   }
   active.prefilled += chunk;
@@ -235,9 +229,7 @@ void Scheduler::prefillOne() {
     return;
   active.decoding = true;
   if (emit(active, logits.data())) {
-    finish(active, active.finishReason);
-    active_.erase(std::find_if(active_.begin(), active_.end(),
-                               [&](const auto& a) { return a.get() == &active; }));
+    retire(active, active.finishReason);
   }
 }
 
@@ -277,12 +269,10 @@ void Scheduler::decodeRunning() {
         victim = running.back();
       if (!victim) {
         Active& alone = *running.front();
-        finish(alone, "",
+        retire(alone, "",
                "the request needs more KV cache than the pool holds (start fathom-serve with a "
                "larger --kv-cache-tokens)",
                /*overloaded=*/true);
-        active_.erase(std::find_if(active_.begin(), active_.end(),
-                                   [&](const auto& a) { return a.get() == &alone; }));
         continue;
       }
       if (victim->decoding) {
@@ -299,9 +289,7 @@ void Scheduler::decodeRunning() {
     for (size_t b = 0; b < running.size(); ++b) {
       Active& active = *running[b];
       if (emit(active, logits.data() + b * size_t(vocab_))) {
-        finish(active, active.finishReason);
-        active_.erase(std::find_if(active_.begin(), active_.end(),
-                                   [&](const auto& a) { return a.get() == &active; }));
+        retire(active, active.finishReason);
       }
     }
     return;
@@ -366,6 +354,13 @@ bool Scheduler::emit(Active& active, const float* row) {
     return false;
   active.finishReason = reason;
   return true;
+}
+
+void Scheduler::retire(Active& active, const std::string& reason, const std::string& error,
+                       bool overloaded) {
+  finish(active, reason, error, overloaded);
+  active_.erase(std::find_if(active_.begin(), active_.end(),
+                             [&](const auto& a) { return a.get() == &active; }));
 }
 
 void Scheduler::finish(Active& active, const std::string& reason, const std::string& error,

@@ -55,6 +55,9 @@ private:
   bool emit(Active& active, const float* logits);
   void finish(Active& active, const std::string& reason, const std::string& error = {},
               bool overloaded = false);
+  // finish(), then out of the running batch.
+  void retire(Active& active, const std::string& reason, const std::string& error = {},
+              bool overloaded = false);
   void publishGauges();
   // Closes the oldest cached sequence; false when there is none.
   bool evictCached();

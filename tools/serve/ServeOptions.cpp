@@ -38,25 +38,6 @@ Options
   --help                 show this help
 )";
 
-namespace {
-
-int64_t integer(std::string_view option, const std::string& text, int64_t minimum,
-                int64_t maximum) {
-  size_t used = 0;
-  int64_t value = 0;
-  try {
-    value = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || text.empty() || value < minimum || value > maximum)
-    throw run::UsageError{std::string(option) + " takes an integer in [" + std::to_string(minimum) +
-                          ", " + std::to_string(maximum) + "], got '" + text + "'"};
-  return value;
-}
-
-} // namespace
-
 ServeOptions parseServeOptions(int argc, char** argv) {
   ServeOptions o;
   for (int i = 1; i < argc; ++i) {
@@ -71,23 +52,23 @@ ServeOptions parseServeOptions(int argc, char** argv) {
     else if (arg == "--host")
       o.host = value();
     else if (arg == "--port")
-      o.port = int(integer(arg, value(), 0, 65535));
+      o.port = int(run::parseInteger(arg, value(), 0, 65535));
     else if (arg == "--model-name")
       o.modelName = value();
     else if (arg == "--chat-format")
       o.chatFormat = value();
     else if (arg == "--threads")
-      o.threads = int(integer(arg, value(), 1, 4096));
+      o.threads = int(run::parseInteger(arg, value(), 1, 4096));
     else if (arg == "--kv-cache-tokens")
-      o.kvCacheTokens = integer(arg, value(), 1, int64_t(1) << 40);
+      o.kvCacheTokens = run::parseInteger(arg, value(), 1, int64_t(1) << 40);
     else if (arg == "--max-waiting")
-      o.maxWaiting = integer(arg, value(), 0, 1 << 20);
+      o.maxWaiting = run::parseInteger(arg, value(), 0, 1 << 20);
     else if (arg == "--prefill-chunk")
-      o.prefillChunk = integer(arg, value(), 1, 1 << 20);
+      o.prefillChunk = run::parseInteger(arg, value(), 1, 1 << 20);
     else if (arg == "--prefix-cache")
-      o.prefixCache = integer(arg, value(), 0, 1 << 20);
+      o.prefixCache = run::parseInteger(arg, value(), 0, 1 << 20);
     else if (arg == "--max-body-bytes")
-      o.maxBodyBytes = integer(arg, value(), 1024, int64_t(1) << 32);
+      o.maxBodyBytes = run::parseInteger(arg, value(), 1024, int64_t(1) << 32);
     else if (arg.starts_with("-"))
       throw run::UsageError{"unknown option " + std::string(arg) + " (see --help)"};
     else if (o.model.empty())

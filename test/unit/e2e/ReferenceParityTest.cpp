@@ -40,6 +40,7 @@ struct Reference {
   frontend::TensorStore tensors;
 };
 
+using test::caseBatch;
 using test::readFloats;
 
 struct Param {
@@ -139,21 +140,6 @@ protected:
     return GetParam().dtype == "bf16" ? kBf16RelativeTolerance : kFp32RelativeTolerance;
   }
 
-  // Left-padded ids/mask/positions as the case records them.
-  executor::TokenBatch batchOf(const nlohmann::json& c) const {
-    executor::TokenBatch batch;
-    batch.batch = int64_t(c["input_ids"].size());
-    batch.tokens = int64_t(c["input_ids"][0].size());
-    for (int64_t b = 0; b < batch.batch; ++b)
-      for (int64_t t = 0; t < batch.tokens; ++t) {
-        batch.ids.push_back(c["input_ids"][b][t].get<int64_t>());
-        batch.mask.push_back(uint8_t(c["attention_mask"][b][t].get<int>()));
-        batch.positions.push_back(
-            c["position_ids"].is_null() ? t : c["position_ids"][b][t].get<int64_t>());
-      }
-    return batch;
-  }
-
   // max |a - b| / max |b| over rows whose mask is 1 (rows of `width` values).
   static double relativeError(const std::vector<float>& ours, const std::vector<float>& hf,
                               const std::vector<uint8_t>& rowMask, int64_t width) {
@@ -184,7 +170,7 @@ TEST_P(ReferenceParity, CausalLmLogitsAndGreedyContinuations) {
     if (c.contains("pixel_values"))
       continue; // image prompts: VisionLanguageParity
     SCOPED_TRACE(c["name"].get<std::string>());
-    executor::TokenBatch batch = batchOf(c);
+    executor::TokenBatch batch = caseBatch(c);
     const auto& r = c["runs"][run];
     std::vector<float> hf = readFloats(reference_->tensors, r["logits"]["name"]);
     std::vector<float> ours = model_->prefill(batch, /*allPositions=*/true);
@@ -280,7 +266,7 @@ TEST_P(ClassifierParity, ScoresAndLabels) {
   int cases = 0;
   for (const auto& c : reference_->json["cases"]) {
     SCOPED_TRACE(c["name"].get<std::string>());
-    executor::TokenBatch batch = batchOf(c);
+    executor::TokenBatch batch = caseBatch(c);
     const auto& r = c["runs"][run];
     std::vector<float> hf = readFloats(reference_->tensors, r["logits"]["name"]);
     std::vector<float> scores = model_->classify(batch);

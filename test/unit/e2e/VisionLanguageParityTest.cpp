@@ -25,6 +25,7 @@ namespace fs = std::filesystem;
 
 const fs::path kReference = fs::path(FATHOM_SOURCE_DIR) / "test" / "reference";
 
+using test::caseBatch;
 using test::readFloats;
 
 double relativeError(const std::vector<float>& ours, const std::vector<float>& hf) {
@@ -114,16 +115,7 @@ TEST_P(VisionLanguageParity, ImagePromptLogitsAndGreedyContinuations) {
     const auto& run = c["runs"][GetParam()];
     std::vector<float> embeddings =
         model_->encodeImages(readFloats(*tensors_, c["pixel_values"]["name"]));
-    executor::TokenBatch batch;
-    batch.batch = int64_t(c["input_ids"].size());
-    batch.tokens = int64_t(c["input_ids"][0].size());
-    for (int64_t b = 0; b < batch.batch; ++b)
-      for (int64_t t = 0; t < batch.tokens; ++t) {
-        batch.ids.push_back(c["input_ids"][b][t].get<int64_t>());
-        batch.mask.push_back(uint8_t(c["attention_mask"][b][t].get<int>()));
-        batch.positions.push_back(
-            c["position_ids"].is_null() ? t : c["position_ids"][b][t].get<int64_t>());
-      }
+    executor::TokenBatch batch = caseBatch(c);
     std::vector<float> hf = readFloats(*tensors_, run["logits"]["name"]);
     std::vector<float> ours = model_->prefill(batch, /*allPositions=*/true, embeddings);
     ASSERT_EQ(ours.size(), hf.size());

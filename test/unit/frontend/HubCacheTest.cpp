@@ -1,11 +1,10 @@
 // A Hugging Face hub cache laid out as huggingface_hub writes it (snapshot files are symlinks
 // into blobs/): cache folders and repo ids resolve to the snapshot; nothing else changes.
 #include "fathom/frontend/HubCache.h"
+#include "../support/TempDir.h"
 #include "fathom/runtime/Error.h"
 
 #include <gtest/gtest.h>
-
-#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -18,8 +17,7 @@ namespace fs = std::filesystem;
 class HubCache : public ::testing::Test {
 protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() / ("fathom-hub-" + std::to_string(getpid()));
-    fs::remove_all(root_);
+    root_ = temp_.path();
     repo_ = root_ / "hub" / "models--deepseek-ai--DeepSeek-V3";
     fs::create_directories(repo_ / "blobs");
     fs::create_directories(repo_ / "refs");
@@ -32,10 +30,8 @@ protected:
     std::ofstream(repo_ / "refs" / "main") << "bbb222";
     setenv("HF_HUB_CACHE", (root_ / "hub").c_str(), 1);
   }
-  void TearDown() override {
-    unsetenv("HF_HUB_CACHE");
-    fs::remove_all(root_);
-  }
+  void TearDown() override { unsetenv("HF_HUB_CACHE"); }
+  testing::TempDir temp_;
   fs::path root_, repo_;
 };
 

@@ -12,18 +12,6 @@
 
 namespace fathom::frontend::testing {
 
-TempDir::TempDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "fathom-frontend-XXXXXX");
-  if (!::mkdtemp(pattern.data()))
-    throw std::runtime_error("mkdtemp failed");
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
-
 void writeFile(const std::filesystem::path& path, std::string_view contents) {
   std::ofstream stream(path, std::ios::binary | std::ios::trunc);
   stream.write(contents.data(), std::streamsize(contents.size()));

@@ -1,6 +1,7 @@
 #pragma once
 // Helpers for frontend tests: temporary folders, hand-made safetensors bytes (to corrupt them
 // precisely) and tiny but complete checkpoints.
+#include "../support/TempDir.h"
 #include "fathom/frontend/SafetensorsWriter.h"
 
 #include <nlohmann/json.hpp>
@@ -13,19 +14,7 @@
 
 namespace fathom::frontend::testing {
 
-// A fresh folder under the system temp dir, removed with everything in it.
-class TempDir {
-public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(std::string_view name) const { return path_ / name; }
-
-private:
-  std::filesystem::path path_;
-};
+using fathom::testing::TempDir;
 
 void writeFile(const std::filesystem::path& path, std::string_view contents);
 void writeJson(const std::filesystem::path& path, const nlohmann::json& json);

@@ -7,10 +7,8 @@
 
 #include <array>
 
-#include <atomic>
 #include <fstream>
 #include <iterator>
-#include <unistd.h>
 
 namespace fathom::image::testing {
 
@@ -62,17 +60,6 @@ std::vector<uint8_t> readBytes(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   EXPECT_TRUE(in) << "cannot read " << path;
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-TempDir::TempDir() {
-  static std::atomic<int> counter{0};
-  path_ = std::filesystem::temp_directory_path() /
-          ("fathom-image-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-  std::filesystem::create_directories(path_);
-}
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
 }
 
 void writeBytes(const std::filesystem::path& path, std::span<const uint8_t> bytes) {

@@ -2,6 +2,7 @@
 // What the image tests share: the committed images and the goldens record_images.py wrote from
 // Pillow 13 and transformers 5.23 (test/reference/images/), zlib's CRC-32 that the goldens use,
 // and scratch files for the error cases.
+#include "../support/TempDir.h"
 #include "fathom/frontend/SafetensorsFile.h"
 #include "fathom/image/Image.h"
 
@@ -38,19 +39,7 @@ uint32_t crc32Of(const std::vector<float>& values);
 
 std::vector<uint8_t> readBytes(const std::filesystem::path& path);
 
-// A fresh folder under the temp dir, removed with everything in it.
-class TempDir {
-public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::filesystem::path operator/(std::string_view name) const { return path_ / name; }
-  const std::filesystem::path& path() const { return path_; }
-
-private:
-  std::filesystem::path path_;
-};
+using fathom::testing::TempDir;
 
 void writeBytes(const std::filesystem::path& path, std::span<const uint8_t> bytes);
 

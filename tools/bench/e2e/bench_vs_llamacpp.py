@@ -42,8 +42,9 @@ def log(*a):
     print("[bench_vs_llamacpp]", *a, file=sys.stderr, flush=True)
 
 
-def llama_cpp(cache):
-    """The vendored llama.cpp of the newest llama-cpp-python sdist, built once."""
+def llama_cpp_source(cache):
+    """The vendored llama.cpp of the newest llama-cpp-python sdist, downloaded and unpacked once:
+    (its folder, the sdist's name)."""
     src = os.path.join(cache, "llama-cpp-python")
     if not glob.glob(os.path.join(src, "*.tar.gz")):
         subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
@@ -53,7 +54,25 @@ def llama_cpp(cache):
     if not os.path.isdir(root):
         with tarfile.open(tarball) as t:
             t.extractall(src)
-    llama = os.path.join(root, "vendor", "llama.cpp")
+    return os.path.join(root, "vendor", "llama.cpp"), os.path.basename(root)
+
+
+def convert_to_gguf(llama, hf_dir, out):
+    """convert_hf_to_gguf.py --outtype bf16. The test tokenizers' pre-tokenizer is V3's, but its
+    hash is not in the converter's table."""
+    wrapper = ("import runpy, sys\n"
+               f"sys.path[:0] = [{llama!r}, {os.path.join(llama, 'gguf-py')!r}]\n"
+               "import conversion.base as base\n"
+               "base.TextModel.get_vocab_base_pre = lambda self, tokenizer: 'deepseek-v3'\n"
+               f"sys.argv = [{os.path.join(llama, 'convert_hf_to_gguf.py')!r}] + sys.argv[1:]\n"
+               "runpy.run_path(sys.argv[0], run_name='__main__')\n")
+    subprocess.run([sys.executable, "-c", wrapper, hf_dir, "--outtype", "bf16", "--outfile", out],
+                   check=True, capture_output=True)
+
+
+def llama_cpp(cache):
+    """llama-bench and llama-quantize from llama_cpp_source(), built once."""
+    llama, version = llama_cpp_source(cache)
     build = os.path.join(llama, "build")
     bins = {n: os.path.join(build, "bin", n) for n in ("llama-bench", "llama-quantize")}
     if not all(os.path.exists(b) for b in bins.values()):
@@ -64,7 +83,7 @@ def llama_cpp(cache):
                        stdout=subprocess.DEVNULL)
         subprocess.run(["cmake", "--build", build, "--target", "llama-bench", "llama-quantize"], check=True,
                        stdout=subprocess.DEVNULL)
-    return llama, bins, os.path.basename(root)
+    return llama, bins, version
 
 
 def gguf_files(llama, bins, ckpt, cache):
@@ -81,16 +100,8 @@ def gguf_files(llama, bins, ckpt, cache):
         for name in ("tokenizer.json", "tokenizer_config.json"):
             with open(os.path.join(tokenizer, name)) as src, open(os.path.join(hf_dir, name), "w") as dst:
                 dst.write(src.read())
-        # The tiny tokenizer's pre-tokenizer is V3's, but its hash is not in the converter's table.
-        wrapper = ("import runpy, sys\n"
-                   f"sys.path[:0] = [{llama!r}, {os.path.join(llama, 'gguf-py')!r}]\n"
-                   "import conversion.base as base\n"
-                   "base.TextModel.get_vocab_base_pre = lambda self, tokenizer: 'deepseek-v3'\n"
-                   f"sys.argv = [{os.path.join(llama, 'convert_hf_to_gguf.py')!r}] + sys.argv[1:]\n"
-                   "runpy.run_path(sys.argv[0], run_name='__main__')\n")
         log("converting to GGUF bf16")
-        subprocess.run([sys.executable, "-c", wrapper, hf_dir, "--outtype", "bf16", "--outfile", files["bf16"]],
-                       check=True, capture_output=True)
+        convert_to_gguf(llama, hf_dir, files["bf16"])
     for fmt in ("Q8_0", "Q4_0"):
         if not os.path.exists(files[fmt]):
             log(f"llama-quantize {fmt}")

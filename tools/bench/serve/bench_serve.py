@@ -17,21 +17,19 @@
     python3 tools/bench/serve/bench_serve.py [--threads N] [--concurrency 1,4,16] [--requests 32] [--json FILE]
 """
 import argparse
-import glob
 import http.client
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
-import tarfile
 import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 import bench_vs_hf as hfbench  # noqa: E402
+import bench_vs_llamacpp as llamabench  # noqa: E402
 
 REPO = hfbench.REPO
 
@@ -83,17 +81,8 @@ def serving_checkpoint(ckpt, vocab, cache):
 
 
 def llama_server(cache):
-    """llama-server from the vendored llama.cpp of the newest llama-cpp-python sdist, built once."""
-    src = os.path.join(cache, "llama-cpp-python")
-    if not glob.glob(os.path.join(src, "*.tar.gz")):
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-                        "llama-cpp-python", "-d", src], check=True)
-    tarball = sorted(glob.glob(os.path.join(src, "*.tar.gz")))[-1]
-    root = os.path.join(src, os.path.basename(tarball)[:-len(".tar.gz")])
-    if not os.path.isdir(root):
-        with tarfile.open(tarball) as t:
-            t.extractall(src)
-    llama = os.path.join(root, "vendor", "llama.cpp")
+    """llama-server from the same vendored llama.cpp as bench_vs_llamacpp.py, built once."""
+    llama, version = llamabench.llama_cpp_source(cache)
     build = os.path.join(llama, "build-server")
     binary = os.path.join(build, "bin", "llama-server")
     if not os.path.exists(binary):
@@ -104,21 +93,14 @@ def llama_server(cache):
                        stdout=subprocess.DEVNULL)
         subprocess.run(["cmake", "--build", build, "--target", "llama-server"], check=True,
                        stdout=subprocess.DEVNULL)
-    return llama, binary, os.path.basename(root)
+    return llama, binary, version
 
 
 def gguf(llama, hf_dir, cache):
     out = os.path.join(cache, "gguf-" + os.path.basename(hf_dir) + "-bf16.gguf")
     if not os.path.exists(out):
-        wrapper = ("import runpy, sys\n"
-                   f"sys.path[:0] = [{llama!r}, {os.path.join(llama, 'gguf-py')!r}]\n"
-                   "import conversion.base as base\n"
-                   "base.TextModel.get_vocab_base_pre = lambda self, tokenizer: 'deepseek-v3'\n"
-                   f"sys.argv = [{os.path.join(llama, 'convert_hf_to_gguf.py')!r}] + sys.argv[1:]\n"
-                   "runpy.run_path(sys.argv[0], run_name='__main__')\n")
         log("converting to GGUF bf16")
-        subprocess.run([sys.executable, "-c", wrapper, hf_dir, "--outtype", "bf16", "--outfile", out],
-                       check=True, capture_output=True)
+        llamabench.convert_to_gguf(llama, hf_dir, out)
     return out
 
 

@@ -212,37 +212,48 @@ prompts = ["And God said", "Let there be light", "In the beginning God created t
            "Blessed are the poor in spirit: for theirs"]
 limits = [5, 12, 7, 16, 9, 20, 3, 11]
 expected = [fathom_run_text(p, n) for p, n in zip(prompts, limits)]
-results = [None] * len(prompts)
 
 
-def client(i):
-    results[i] = stream("/v1/completions", {"prompt": prompts[i], "max_tokens": limits[i],
-                                            "temperature": 0})
+def stream_concurrently(texts, max_tokens):
+    """One streaming client per prompt, all at once; their stream() results in order."""
+    results = [None] * len(texts)
+
+    def client(i):
+        results[i] = stream("/v1/completions", {"prompt": texts[i], "max_tokens": max_tokens[i],
+                                                "temperature": 0})
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(len(texts))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
 
 
-threads = [threading.Thread(target=client, args=(i,)) for i in range(len(prompts))]
-for thread in threads:
-    thread.start()
-for thread in threads:
-    thread.join()
+results = stream_concurrently(prompts, limits)
 for i, (result, want) in enumerate(zip(results, expected)):
     if result is None or result[0] != want or not result[2]:
         fail(f"concurrent client {i}: {result!r} != {want!r}")
 print("8 concurrent streaming clients each got their own text: ok")
 
+def wait_cancelled(before, what):
+    """Polls /metrics until one more request was cancelled and nothing runs or holds blocks."""
+    deadline = time.time() + 20
+    while True:
+        now = metrics()
+        if (now["fathom_requests_running"] == 0 and now["fathom_kv_cache_blocks_in_use"] == 0 and
+                now['fathom_requests_total{outcome="cancelled"}'] >
+                before['fathom_requests_total{outcome="cancelled"}']):
+            return now
+        if time.time() > deadline:
+            fail(what + ": " + json.dumps(now))
+        time.sleep(0.05)
+
+
 # A client that hangs up mid-stream: its request is cancelled and its blocks are freed.
 before = metrics()
 stream("/v1/completions", {"prompt": prompt, "max_tokens": 200, "temperature": 0}, stop_after=2)
-deadline = time.time() + 20
-while True:
-    now = metrics()
-    if (now["fathom_requests_running"] == 0 and now["fathom_kv_cache_blocks_in_use"] == 0 and
-            now['fathom_requests_total{outcome="cancelled"}'] >
-            before['fathom_requests_total{outcome="cancelled"}']):
-        break
-    if time.time() > deadline:
-        fail("a disconnected client's request still holds blocks: " + json.dumps(now))
-    time.sleep(0.05)
+wait_cancelled(before, "a disconnected client's request still holds blocks")
 print("a disconnected client's blocks are freed: ok")
 
 # A non-streaming client that hangs up is cancelled too (its socket is watched while it waits).
@@ -254,16 +265,7 @@ connection.request("POST", "/v1/completions", body=json.dumps(
 time.sleep(0.2)
 connection.sock.shutdown(socket.SHUT_RDWR)
 connection.close()
-deadline = time.time() + 20
-while True:
-    now = metrics()
-    if (now["fathom_requests_running"] == 0 and now["fathom_kv_cache_blocks_in_use"] == 0 and
-            now['fathom_requests_total{outcome="cancelled"}'] >
-            before['fathom_requests_total{outcome="cancelled"}']):
-        break
-    if time.time() > deadline:
-        fail("a disconnected non-streaming client's request still runs: " + json.dumps(now))
-    time.sleep(0.05)
+now = wait_cancelled(before, "a disconnected non-streaming client's request still runs")
 if now["fathom_generation_tokens_total"] - before["fathom_generation_tokens_total"] >= 1000:
     fail("the disconnected request ran to its end")
 print("a disconnected non-streaming client is cancelled: ok")
@@ -330,19 +332,7 @@ server, port = start("--kv-cache-tokens", "128")  # two blocks of 64 tokens
 # Prompts of 10-20 tokens and 60 new tokens: every sequence outgrows its first block.
 long_prompts = [prompts[3], prompts[4], prompts[6], prompts[2]]
 expected = [fathom_run_text(p, 60) for p in long_prompts]
-results = [None] * 4
-
-
-def small_pool_client(i):
-    results[i] = stream("/v1/completions", {"prompt": long_prompts[i], "max_tokens": 60,
-                                            "temperature": 0})
-
-
-threads = [threading.Thread(target=small_pool_client, args=(i,)) for i in range(4)]
-for thread in threads:
-    thread.start()
-for thread in threads:
-    thread.join()
+results = stream_concurrently(long_prompts, [60] * 4)
 for i, (result, want) in enumerate(zip(results, expected)):
     if result is None or result[0] != want:
         fail(f"small pool client {i}: {result!r} != {want!r}")
