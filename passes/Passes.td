@@ -156,6 +156,23 @@ def RopeFusionPass : Pass<"fathom-rope-fusion", "mlir::ModuleOp"> {
   ];
 }
 
+def ResidualNormFusionPass : Pass<"fathom-residual-norm-fusion", "mlir::ModuleOp"> {
+  let summary = "Optimization: each residual add and the RMSNorm of its sum as one kernel";
+  let description = [{
+    Rewrites `%s = fathom.add %a, %b` and `%n = fathom.rms_norm %s` (the pre-attention and
+    pre-MLP norms of every layer after the first, and the final norm) into
+    `%s, %n = fathom.add_rms_norm %a, %b`, which reads the operands once, writes the sum the
+    residual stream goes on with, and normalizes each row while it is in cache: one pass over
+    the rows instead of three, and one kernel call instead of two. The fused op rounds where
+    the two did (the sum to the element type first, then rms_norm's roundings), so the bits
+    are the same. An add with several rms_norm users fuses the first; the others read the sum.
+  }];
+  let dependentDialects = ["mlir::fathom::FathomDialect"];
+  let statistics = [
+    Statistic<"numFused", "num-fused", "Residual adds fused with the RMSNorm of their sum">
+  ];
+}
+
 //===----------------------------------------------------------------------===//
 // Weights
 //===----------------------------------------------------------------------===//

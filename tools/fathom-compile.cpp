@@ -50,7 +50,8 @@ validates every file and holds the tensors against the architecture.
                       keep their bytes) or int4 (the same projections as asymmetric 4-bit
                       codes, one scale and zero point per row and 128 inputs)
   --disable-pass P    leave out an optimization pass: fathom-mla-absorption,
-                      fathom-expert-grouping, fathom-rope-fusion
+                      fathom-expert-grouping, fathom-rope-fusion,
+                      fathom-residual-norm-fusion
   --print-ir-after P  print the module on stderr after pass P (a pipeline pass, or all); with
                       --emit=mlir, runs the pipeline
   --time-passes       print the time each pass took on stderr

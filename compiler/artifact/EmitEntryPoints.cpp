@@ -267,6 +267,16 @@ private:
       call.epsilon = norm.getEpsilon().convertToFloat();
       call.out = out();
       params.Set(std::move(call));
+    } else if (kernel == "add_rms_norm") {
+      auto fused = llvm::cast<fm::AddRmsNormOp>(op);
+      fb::AddRmsNormCallT call;
+      call.a = viewPtr(fused.getLhs());
+      call.b = viewPtr(fused.getRhs());
+      call.weight = weight(fused.getWeightAttr());
+      call.epsilon = fused.getEpsilon().convertToFloat();
+      call.sum = out(0);
+      call.out = out(1);
+      params.Set(std::move(call));
     } else if (kernel == "linear") {
       fb::LinearCallT call;
       call.x = viewPtr(op->getOperand(0));

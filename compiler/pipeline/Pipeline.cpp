@@ -8,6 +8,7 @@
 namespace mlir::fathom {
 
 const std::vector<PipelineStage>& pipelineStages() {
+  // clang-format off: one stage per line, in pipeline order
   static const std::vector<PipelineStage> stages = {
       {"fathom-specialize-entry-points", false},
       {"fathom-quantize", false, /*requested=*/true},
@@ -15,10 +16,12 @@ const std::vector<PipelineStage>& pipelineStages() {
       {"fathom-decompose", false},
       {"fathom-expert-grouping", true},
       {"fathom-rope-fusion", true},
+      {"fathom-residual-norm-fusion", true},
       {"fathom-drop-unused-params", false},
       {"fathom-lower-to-kernels", false},
       {"fathom-plan-memory", false},
   };
+  // clang-format on
   return stages;
 }
 
@@ -61,6 +64,8 @@ void buildPipeline(OpPassManager& pm, const PipelineOptions& options) {
     pm.addPass(createExpertGroupingPass());
   if (enabled("fathom-rope-fusion"))
     pm.addPass(createRopeFusionPass());
+  if (enabled("fathom-residual-norm-fusion"))
+    pm.addPass(createResidualNormFusionPass());
   pm.addPass(createDropUnusedParamsPass());
   lookupTarget(options.target)->addPasses(pm);
   pm.addPass(createLowerToKernelsPass(LowerToKernelsPassOptions{options.target}));

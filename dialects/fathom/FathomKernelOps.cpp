@@ -463,3 +463,11 @@ LogicalResult LastTokenRowsOp::verify() {
                          << " -> " << rows;
   return success();
 }
+
+LogicalResult AddRmsNormOp::verify() {
+  return verifyRmsNorm(*this, getEpsilon(), getLhs());
+}
+
+LogicalResult AddRmsNormOp::verifySymbolUses(SymbolTableCollection& tables) {
+  return verifyNormWeight(*this, tables, getWeightAttr(), getLhs());
+}

@@ -319,4 +319,26 @@ def Fathom_MoeCombineOp : Fathom_Op<"moe_combine", [Pure]> {
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Fusions
+//===----------------------------------------------------------------------===//
+
+def Fathom_AddRmsNormOp : Fathom_Op<"add_rms_norm", [Pure,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>,
+    AllTypesMatch<["lhs", "rhs", "sum", "result"]>]> {
+  let summary = "a residual add and the RMSNorm of its sum, in one pass over the rows";
+  let description = [{
+    `sum = lhs + rhs`, rounded to the element type as `fathom.add` rounds it, and `result =
+    rms_norm(sum)` with `weight` and `epsilon` exactly as `fathom.rms_norm` computes it from
+    that rounded sum; both are results, since the residual stream goes on with `sum`. What
+    fathom-residual-norm-fusion writes for an add whose sum an rms_norm reads: the same bits
+    as the two ops, with the rows read once instead of three passes over memory.
+  }];
+  let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs, FlatSymbolRefAttr:$weight,
+                       F32Attr:$epsilon);
+  let results = (outs AnyRankedTensor:$sum, AnyRankedTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs `,` $weight `eps` $epsilon attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
 #endif // FATHOM_KERNEL_OPS_TD

@@ -110,27 +110,11 @@ LogicalResult EmbeddingOp::verifySymbolUses(SymbolTableCollection& tables) {
 }
 
 LogicalResult RmsNormOp::verify() {
-  if (!(getEpsilon().convertToFloat() > 0.0f))
-    return emitOpError("epsilon must be positive");
-  if (rankedType(getInput()).getRank() < 1)
-    return emitOpError("input must have at least one dimension");
-  return success();
+  return verifyRmsNorm(*this, getEpsilon(), getInput());
 }
 
 LogicalResult RmsNormOp::verifySymbolUses(SymbolTableCollection& tables) {
-  FailureOr<ParamOp> weight = lookupParam(*this, tables, getWeightAttr(), "weight");
-  if (failed(weight))
-    return failure();
-  RankedTensorType weightType = weight->getTensorType();
-  RankedTensorType input = rankedType(getInput());
-  if (weightType.getRank() != 1)
-    return emitOpError() << "weight @" << weight->getSymName()
-                         << " must have rank 1 [hidden], got rank " << weightType.getRank();
-  if (!dimsCompatible(input.getDimSize(input.getRank() - 1), weightType.getDimSize(0)))
-    return emitOpError() << "input hidden size " << input.getDimSize(input.getRank() - 1)
-                         << " does not match weight @" << weight->getSymName() << " size "
-                         << weightType.getDimSize(0);
-  return success();
+  return verifyNormWeight(*this, tables, getWeightAttr(), getInput());
 }
 
 LogicalResult LinearOp::verify() {

@@ -31,12 +31,12 @@ LogicalResult verifyProjection(Operation* op, ParamOp weight, RankedTensorType i
                              << " must have rank 2 [out, in], got rank " << weightType.getRank();
   if (!dimsCompatible(input.getDimSize(input.getRank() - 1), weightType.getDimSize(1)))
     return op->emitOpError() << "input hidden size " << input.getDimSize(input.getRank() - 1)
-                             << " does not match weight @" << weight.getSymName()
-                             << " input size " << weightType.getDimSize(1);
+                             << " does not match weight @" << weight.getSymName() << " input size "
+                             << weightType.getDimSize(1);
   if (!dimsCompatible(result.getDimSize(result.getRank() - 1), weightType.getDimSize(0)))
     return op->emitOpError() << "result size " << result.getDimSize(result.getRank() - 1)
-                             << " does not match weight @" << weight.getSymName()
-                             << " output size " << weightType.getDimSize(0);
+                             << " does not match weight @" << weight.getSymName() << " output size "
+                             << weightType.getDimSize(0);
   return success();
 }
 
@@ -53,6 +53,31 @@ LogicalResult verifyParamShape(Operation* op, SymbolTableCollection& tables,
   diag << "], got [";
   llvm::interleave(actual, diag, ", ");
   return diag << "]";
+}
+
+LogicalResult verifyRmsNorm(Operation* op, APFloat epsilon, Value input) {
+  if (!(epsilon.convertToFloat() > 0.0f))
+    return op->emitOpError("epsilon must be positive");
+  if (rankedType(input).getRank() < 1)
+    return op->emitOpError("input must have at least one dimension");
+  return success();
+}
+
+LogicalResult verifyNormWeight(Operation* op, SymbolTableCollection& tables,
+                               FlatSymbolRefAttr symbol, Value input) {
+  FailureOr<ParamOp> weight = lookupParam(op, tables, symbol, "weight");
+  if (failed(weight))
+    return failure();
+  RankedTensorType weightType = weight->getTensorType();
+  RankedTensorType inputType = rankedType(input);
+  if (weightType.getRank() != 1)
+    return op->emitOpError() << "weight @" << weight->getSymName()
+                             << " must have rank 1 [hidden], got rank " << weightType.getRank();
+  if (!dimsCompatible(lastDim(inputType), weightType.getDimSize(0)))
+    return op->emitOpError() << "input hidden size " << lastDim(inputType)
+                             << " does not match weight @" << weight->getSymName() << " size "
+                             << weightType.getDimSize(0);
+  return success();
 }
 
 } // namespace mlir::fathom::verify

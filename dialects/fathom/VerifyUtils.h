@@ -53,4 +53,11 @@ LogicalResult verifyProjection(Operation* op, ParamOp weight, RankedTensorType i
 LogicalResult verifyParamShape(Operation* op, SymbolTableCollection& tables,
                                FlatSymbolRefAttr symbol, ArrayRef<int64_t> shape, StringRef role);
 
+// An RMSNorm's positive epsilon and an input of rank >= 1 (fathom.rms_norm, add_rms_norm).
+LogicalResult verifyRmsNorm(Operation* op, APFloat epsilon, Value input);
+
+// A normalization's weight: a [hidden] param matching the input's last dimension.
+LogicalResult verifyNormWeight(Operation* op, SymbolTableCollection& tables,
+                               FlatSymbolRefAttr weight, Value input);
+
 } // namespace mlir::fathom::verify

@@ -64,6 +64,8 @@ FailureOr<StringRef> CpuTarget::kernelFor(Operation* op, SymbolTableCollection& 
     return weightKernel(op, symbols, embedding.getTableAttr(), "embedding", false);
   if (auto norm = dyn_cast<RmsNormOp>(op))
     return weightKernel(op, symbols, norm.getWeightAttr(), "rms_norm", false);
+  if (auto fused = dyn_cast<AddRmsNormOp>(op))
+    return weightKernel(op, symbols, fused.getWeightAttr(), "add_rms_norm", false);
   if (auto linear = dyn_cast<LinearOp>(op))
     return weightKernel(op, symbols, linear.getWeightAttr(), "linear", true);
   if (auto head = dyn_cast<LmHeadOp>(op))

@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
+#include <type_traits>
 
 namespace fathom::cpu {
 namespace {
@@ -153,6 +155,62 @@ TEST(RmsNorm, Fp32AndBf16WeightsInFp32Mode) {
   EXPECT_THROW(rmsNorm(pool, DType::BF16, xb.data(), dim, DType::F32, w.data(), 1e-5f, rows, dim,
                        xb.data(), dim),
                Error);
+}
+
+// addRmsNorm is add then rmsNorm, bit for bit: strided rows (a row's elements do not start at a
+// multiple of 16), widths that leave a tail, fp32 and bf16, and a bf16 weight in fp32 mode.
+template <class T>
+void expectAddRmsNormIsAddThenNorm(DType type, DType weightType, int64_t rows, int64_t dim) {
+  ThreadPool pool(3);
+  const int64_t ld = dim + 3;
+  auto fill = [&](unsigned seed, float scale) {
+    std::vector<T> v(size_t(rows * ld));
+    auto values = randomFloats(v.size(), seed, scale);
+    for (size_t i = 0; i < v.size(); ++i)
+      if constexpr (std::is_same_v<T, uint16_t>)
+        v[i] = floatToBf16(values[i]);
+      else
+        v[i] = values[i];
+    return v;
+  };
+  const std::vector<T> a = fill(21, 2.0f), b = fill(22, 0.5f);
+  auto weights = randomFloats(size_t(dim), 23);
+  std::vector<uint16_t> weightBf16 = toBf16(weights);
+  const void* weight = weightType == DType::BF16 ? static_cast<const void*>(weightBf16.data())
+                                                 : static_cast<const void*>(weights.data());
+  std::vector<T> sum(a.size()), out(a.size()), wantSum(a.size()), wantOut(a.size());
+  addRmsNorm(pool, type, a.data(), ld, b.data(), ld, weightType, weight, 1e-6f, rows, dim,
+             sum.data(), ld, out.data(), ld);
+  for (int64_t r = 0; r < rows; ++r)
+    add(pool, type, a.data() + r * ld, b.data() + r * ld, wantSum.data() + r * ld, dim);
+  rmsNorm(pool, type, wantSum.data(), ld, weightType, weight, 1e-6f, rows, dim, wantOut.data(), ld);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t i = 0; i < dim; ++i) {
+      size_t k = size_t(r * ld + i);
+      ASSERT_EQ(std::memcmp(&sum[k], &wantSum[k], sizeof(T)), 0) << "sum " << r << "," << i;
+      ASSERT_EQ(std::memcmp(&out[k], &wantOut[k], sizeof(T)), 0) << "out " << r << "," << i;
+    }
+}
+
+TEST(AddRmsNorm, IsTheAddThenTheNormBitForBit) {
+  expectAddRmsNormIsAddThenNorm<uint16_t>(DType::BF16, DType::BF16, 9, 517);
+  expectAddRmsNormIsAddThenNorm<uint16_t>(DType::BF16, DType::BF16, 1, 7168);
+  expectAddRmsNormIsAddThenNorm<float>(DType::F32, DType::F32, 5, 130);
+  expectAddRmsNormIsAddThenNorm<float>(DType::F32, DType::BF16, 3, 64);
+}
+
+TEST(AddRmsNorm, RejectsAnFp32WeightForBf16Activations) {
+  ThreadPool pool(1);
+  std::vector<uint16_t> x(8), sum(8), out(8);
+  std::vector<float> w(8);
+  try {
+    addRmsNorm(pool, DType::BF16, x.data(), 8, x.data(), 8, DType::F32, w.data(), 1e-6f, 1, 8,
+               sum.data(), 8, out.data(), 8);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("addRmsNorm: weight has dtype F32"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(Add, Bf16RoundsTheSumAndMayWriteInPlace) {

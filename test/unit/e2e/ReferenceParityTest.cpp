@@ -51,7 +51,7 @@ struct Param {
 };
 
 const char* const kOptimizations[] = {"", "fathom-mla-absorption", "fathom-expert-grouping",
-                                      "fathom-rope-fusion"};
+                                      "fathom-rope-fusion", "fathom-residual-norm-fusion"};
 
 std::string paramName(const testing::TestParamInfo<Param>& info) {
   std::string name = info.param.checkpoint + "_" + info.param.dtype;

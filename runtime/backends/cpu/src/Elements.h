@@ -46,6 +46,11 @@ template <class T> void siluMulRow(const T* gate, const T* up, int64_t width, T*
   }
 }
 
+// out = a + b over `count` elements, one rounding in bf16: the residual add's arithmetic
+// (Elementwise.cpp), shared by add and addRmsNorm.
+void addRow(const uint16_t* a, const uint16_t* b, uint16_t* out, int64_t count);
+void addRow(const float* a, const float* b, float* out, int64_t count);
+
 inline std::string typeError(const char* kernel, const char* operand, DType type,
                              const char* expected) {
   return std::string(kernel) + ": " + operand + " has dtype " + std::string(dtypeName(type)) +

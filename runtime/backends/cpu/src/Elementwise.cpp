@@ -7,13 +7,10 @@
 #include <type_traits>
 
 namespace fathom::cpu {
-namespace {
-
-constexpr int64_t kElementGrain = 16384;
+namespace detail {
 
 FATHOM_CPU_CLONES
-void addBf16(const uint16_t* a, const uint16_t* b, uint16_t* out, int64_t count) {
-  using namespace detail;
+void addRow(const uint16_t* a, const uint16_t* b, uint16_t* out, int64_t count) {
   int64_t i = 0;
   for (; i + 16 <= count; i += 16)
     storeBf16Vec(out + i, roundVecToBf16(loadBf16Vec(a + i) + loadBf16Vec(b + i)));
@@ -22,11 +19,15 @@ void addBf16(const uint16_t* a, const uint16_t* b, uint16_t* out, int64_t count)
 }
 
 FATHOM_CPU_CLONES
-void addF32(const float* a, const float* b, float* out, int64_t count) {
+void addRow(const float* a, const float* b, float* out, int64_t count) {
   for (int64_t i = 0; i < count; ++i)
     out[i] = a[i] + b[i];
 }
 
+} // namespace detail
+
+namespace {
+constexpr int64_t kElementGrain = 16384;
 } // namespace
 
 void add(ThreadPool& pool, DType type, const void* a, const void* b, void* out, int64_t count) {
@@ -36,10 +37,7 @@ void add(ThreadPool& pool, DType type, const void* a, const void* b, void* out, 
       const T* pa = static_cast<const T*>(a) + first;
       const T* pb = static_cast<const T*>(b) + first;
       T* po = static_cast<T*>(out) + first;
-      if constexpr (std::is_same_v<T, uint16_t>)
-        addBf16(pa, pb, po, last - first);
-      else
-        addF32(pa, pb, po, last - first);
+      detail::addRow(pa, pb, po, last - first);
     });
   });
 }

@@ -35,17 +35,32 @@ void normalizeRow(const T* x, const W* weight, float eps, int64_t dim, T* out) {
 
 void rmsNorm(ThreadPool& pool, DType type, const void* x, int64_t ldx, DType weightType,
              const void* weight, float eps, int64_t rows, int64_t dim, void* out, int64_t ldOut) {
+  addRmsNorm(pool, type, x, ldx, nullptr, 0, weightType, weight, eps, rows, dim, nullptr, 0, out,
+             ldOut);
+}
+
+void addRmsNorm(ThreadPool& pool, DType type, const void* a, int64_t lda, const void* b,
+                int64_t ldb, DType weightType, const void* weight, float eps, int64_t rows,
+                int64_t dim, void* sum, int64_t ldSum, void* out, int64_t ldOut) {
+  const char* name = b ? "addRmsNorm" : "rmsNorm";
   if (type == DType::BF16 && weightType != DType::BF16)
-    throw Error(detail::typeError("rmsNorm", "weight", weightType, "BF16 with BF16 activations"));
-  detail::withActivationType(type, "rmsNorm", "x", [&](auto tag) {
+    throw Error(detail::typeError(name, "weight", weightType, "BF16 with BF16 activations"));
+  detail::withActivationType(type, name, "x", [&](auto tag) {
     using T = decltype(tag);
-    detail::withActivationType(weightType, "rmsNorm", "weight", [&](auto weightTag) {
+    detail::withActivationType(weightType, name, "weight", [&](auto weightTag) {
       using W = decltype(weightTag);
       const int64_t grain = std::max<int64_t>(1, 8192 / std::max<int64_t>(dim, 1));
       pool.parallelFor(0, rows, grain, [&](int64_t first, int64_t last) {
-        for (int64_t r = first; r < last; ++r)
-          normalizeRow(static_cast<const T*>(x) + r * ldx, static_cast<const W*>(weight), eps, dim,
+        for (int64_t r = first; r < last; ++r) {
+          const T* x = static_cast<const T*>(a) + r * lda;
+          if (b) { // the row's sum is normalized while it is still in L1
+            T* s = static_cast<T*>(sum) + r * ldSum;
+            detail::addRow(x, static_cast<const T*>(b) + r * ldb, s, dim);
+            x = s;
+          }
+          normalizeRow(x, static_cast<const W*>(weight), eps, dim,
                        static_cast<T*>(out) + r * ldOut);
+        }
       });
     });
   });

@@ -1,5 +1,5 @@
-// The CPU kernel table's dense entries: embedding, rms_norm, linear, head_matmul, add,
-// silu_mul, copy, select_rows, last_token_rows.
+// The CPU kernel table's dense entries: embedding, rms_norm, add_rms_norm, linear, head_matmul,
+// add, silu_mul, copy, select_rows, last_token_rows.
 #include "CpuKernel.h"
 
 #include "fathom/cpu/Elementwise.h"
@@ -71,6 +71,42 @@ Factory rmsNorm(CpuResources& cpu, const fb::KernelCall& call, const std::vector
       cpu::rmsNorm(*cpu.pool, in.type, a, in.rowStride, weight.type, weight.data, epsilon, rows,
                    in.width(), b, result.rowStride);
     });
+  });
+}
+
+Factory addRmsNormKernel(CpuResources& cpu, const fb::KernelCall& call,
+                         const std::vector<Weight>& weights, const PlanLimits&) {
+  const auto* p = call.params_as_AddRmsNormCall();
+  const Weight& weight = weightAt(weights, p->weight(), "add_rms_norm");
+  const fb::View& a = required(p->a(), "add_rms_norm", "a");
+  const fb::View& b = required(p->b(), "add_rms_norm", "b");
+  const fb::View& sum = required(p->sum(), "add_rms_norm", "sum");
+  const fb::View& out = required(p->out(), "add_rms_norm", "out");
+  float epsilon = p->epsilon();
+  if (!(epsilon > 0.0f) || weight.shape.size() != 1)
+    shapeError("add_rms_norm", "needs a positive epsilon and a vector weight, got " + weight.name);
+  return makeKernel([&cpu, &weight, &a, &b, &sum, &out, epsilon](const CallContext& c) {
+    const Tensor x = c.tensor(a), y = c.tensor(b), s = c.tensor(sum), result = c.tensor(out);
+    for (const Tensor* t : {&y, &s, &result})
+      requireSameRows("add_rms_norm", x, *t);
+    if (x.width() != weight.shape[0])
+      shapeError("add_rms_norm",
+                 "rows of " + std::to_string(x.width()) + " do not fit weight " + weight.name);
+    for (const Tensor* t : {&x, &y, &s, &result})
+      if (!t->contiguousRows())
+        shapeError("add_rms_norm", "operands must be rows of back-to-back heads");
+    if (c.planning())
+      return;
+    auto run = [&](int64_t g, int64_t r, int64_t rows) {
+      cpu::addRmsNorm(*cpu.pool, x.type, x.row(g, r), x.rowStride, y.row(g, r), y.rowStride,
+                      weight.type, weight.data, epsilon, rows, x.width(), s.row(g, r), s.rowStride,
+                      result.row(g, r), result.rowStride);
+    };
+    if (x.packed() && y.packed() && s.packed() && result.packed())
+      return run(0, 0, x.rows());
+    for (int64_t g = 0; g < x.batches; ++g)
+      for (int64_t r = 0; r < x.rowsPerBatch; ++r)
+        run(g, r, 1);
   });
 }
 
@@ -268,6 +304,7 @@ void addDenseKernels(KernelFactory* table) {
   table[size_t(fb::KernelParams::HeadMatmulCall)] = headMatmul;
   table[size_t(fb::KernelParams::AddCall)] = addKernel;
   table[size_t(fb::KernelParams::SiluMulCall)] = siluMulKernel;
+  table[size_t(fb::KernelParams::AddRmsNormCall)] = addRmsNormKernel;
   table[size_t(fb::KernelParams::CopyCall)] = copyKernel;
   table[size_t(fb::KernelParams::SelectRowsCall)] = selectRows;
   table[size_t(fb::KernelParams::LastTokenRowsCall)] = lastTokenRows;

@@ -29,6 +29,13 @@ void gatherRows(ThreadPool& pool, DType type, const void* x, int64_t ldx, const 
 void rmsNorm(ThreadPool& pool, DType type, const void* x, int64_t ldx, DType weightType,
              const void* weight, float eps, int64_t rows, int64_t dim, void* out, int64_t ldOut);
 
+// The residual add and the RMSNorm of its sum in one pass over the rows: sum = a + b (as add
+// computes it), out = rmsNorm(sum) (as rmsNorm computes it from the rounded sum); the same
+// bits as the two calls. With b null it is rmsNorm of a (sum unused).
+void addRmsNorm(ThreadPool& pool, DType type, const void* a, int64_t lda, const void* b,
+                int64_t ldb, DType weightType, const void* weight, float eps, int64_t rows,
+                int64_t dim, void* sum, int64_t ldSum, void* out, int64_t ldOut);
+
 // out = a + b over `count` contiguous elements (bf16: one rounding). The residual add.
 void add(ThreadPool& pool, DType type, const void* a, const void* b, void* out, int64_t count);
 
