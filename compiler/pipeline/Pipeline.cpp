@@ -8,7 +8,8 @@
 namespace mlir::fathom {
 
 const std::vector<PipelineStage>& pipelineStages() {
-  // clang-format off: one stage per line, in pipeline order
+  // One stage per line, in pipeline order.
+  // clang-format off
   static const std::vector<PipelineStage> stages = {
       {"fathom-specialize-entry-points", false},
       {"fathom-quantize", false, /*requested=*/true},
