@@ -101,6 +101,24 @@ bool bf16DotDecodeApplies(const LinearProblem& problem);
 const uint16_t* bf16DotActivations(const LinearProblem& problem);
 bool bf16DotDecodeRows(const LinearProblem& problem, const uint16_t* activations, int64_t outBegin,
                        int64_t outEnd);
+// Rows per AVX2 bf16 single-row block: 12 accumulators, which the 16 registers hold with x
+// and a weight (8 rows spilled two).
+inline constexpr int kBf16RowsAvx2 = 6;
+#if FATHOM_X86_DISPATCH
+// The AVX2 single-row decode of FP8 and INT4 weights (LinearDecodeAvx2.cpp): every input of four
+// weight rows (the first `numOut` real, the rest repeats) into their accumulators, part 0 the
+// lanes of inputs k % 16 < 8, part 1 the rest, with the bits of singleRowBlockFp8 / U4's
+// portable loops; weight rows `ahead` rows on are prefetched. Inputs and blocks multiples of 16.
+// FP8 returns false, having done nothing, when a scale of these rows needs the exact path.
+// bf16: all `in` inputs of kBf16RowsAvx2 rows, prefetching each row prefetchAhead elements on.
+void bf16RowsAvx2(const float* x, const uint16_t* const (&wRow)[kBf16RowsAvx2], int64_t in,
+                  int64_t prefetchAhead, Vec8 (&acc)[kBf16RowsAvx2][2]);
+bool fp8RowsAvx2(const LinearProblem& p, const float* x, const uint8_t* const (&wRow)[4],
+                 const float* const (&scaleRow)[4], int64_t outBegin, int64_t numOut, int64_t ahead,
+                 Vec8 (&acc)[4][2]);
+void u4RowsAvx2(const LinearProblem& p, const float* x, const int64_t (&rowOf)[4], int64_t numOut,
+                int64_t ahead, Vec8 (&acc)[4][2]);
+#endif
 // Tiled: rows [rowBegin, rowEnd) x outputs [colBegin, colEnd), with one thread's slot of
 // linearTiledThreadBytes().
 size_t linearTiledThreadBytes();

@@ -118,7 +118,20 @@ FATHOM_ALWAYS_INLINE void singleRowBlock(const LinearProblem& p, const float* x,
   const W* wRow[kOut];
   for (int64_t j = 0; j < kOut; ++j) // padding outputs repeat the last one and are never stored
     wRow[j] = static_cast<const W*>(p.w.data) + (outBegin + std::min(j, numOut - 1)) * p.w.ld;
-  dotBlock<V, kOut, W>(wRow, x, p.in, acc, prefetchRows(p.w, kOut) * p.w.ld);
+  const int64_t prefetchAhead = prefetchRows(p.w, kOut) * p.w.ld;
+#if FATHOM_X86_DISPATCH
+  if constexpr (kLanes<V> == 8 && std::is_same_v<W, uint16_t> && kOut == kBf16RowsAvx2) {
+    Vec8 a[kOut][2];
+    for (int j = 0; j < kOut; ++j)
+      a[j][0] = a[j][1] = Vec8{};
+    bf16RowsAvx2(x, wRow, p.in, prefetchAhead, a);
+    for (int j = 0; j < kOut; ++j) {
+      storeVec(acc[j], a[j][0]);
+      storeVec(acc[j] + 8, a[j][1]);
+    }
+  } else
+#endif
+    dotBlock<V, kOut, W>(wRow, x, p.in, acc, prefetchAhead);
   for (int64_t j = 0; j < numOut; ++j)
     storeOutput(p, 0, outBegin + j, sumLanes(acc[j]));
 }
@@ -203,7 +216,12 @@ FATHOM_ALWAYS_INLINE void singleRowBlockFp8(const LinearProblem& p, const float*
     for (int part = 0; part < kParts; ++part)
       a[j][part] = V{};
   const int64_t ahead = prefetchRows(p.w, kOut);
-  for (int64_t k0 = 0; k0 < p.in; k0 += p.w.blockCols) {
+  bool done = false;
+#if FATHOM_X86_DISPATCH
+  if constexpr (L == 8 && kOut == 4)
+    done = fp8RowsAvx2(p, x, wRow, scaleRow, outBegin, numOut, ahead, a);
+#endif
+  for (int64_t k0 = 0; !done && k0 < p.in; k0 += p.w.blockCols) {
     const int64_t kEnd = std::min(p.in, k0 + p.w.blockCols);
     for (int j = 0; j < numOut; ++j)
       prefetchWeightRow(p.w, p.out, outBegin + j + ahead, k0, kEnd);
@@ -287,7 +305,14 @@ FATHOM_ALWAYS_INLINE void singleRowBlockU4(const LinearProblem& p, const float* 
     for (int part = 0; part < kParts; ++part)
       a[j][part] = V{};
   const int64_t ahead = prefetchRows(p.w, kOut);
-  for (int64_t k0 = 0; k0 < p.in; k0 += p.w.blockCols) {
+  bool done = false;
+#if FATHOM_X86_DISPATCH
+  if constexpr (L == 8 && kOut == 4) {
+    u4RowsAvx2(p, x, rowOf, numOut, ahead, a);
+    done = true;
+  }
+#endif
+  for (int64_t k0 = 0; !done && k0 < p.in; k0 += p.w.blockCols) {
     const int64_t group = k0 / p.w.blockCols, kEnd = std::min(p.in, k0 + p.w.blockCols);
     V table[kOut]; // AVX-512: the 16 values of each row's codes
     float scale[kOut];
@@ -335,30 +360,28 @@ FATHOM_ALWAYS_INLINE void singleRowBlockU4(const LinearProblem& p, const float* 
     storeOutput(p, 0, outBegin + j, sumLanes(acc[j]));
 }
 
-// Outputs [outBegin, outEnd), at most 2 * kOut of them. bf16 rows go 2 * kOut at a time: more
-// concurrent streams keep more memory requests in flight, which the half-size rows need to
-// reach the bandwidth fp32 reaches with kOut (whose 2 * kOut row pointers would spill).
+// Outputs [outBegin, outEnd), in blocks of kOut weight rows. bf16 rows go 2 * kOut at a time
+// (AVX2: kBf16RowsAvx2): more concurrent streams keep more memory requests in flight, which the
+// half-size rows need to reach the bandwidth fp32 reaches with kOut (whose 2 * kOut row pointers
+// would spill).
 template <class V, int kOut>
 FATHOM_ALWAYS_INLINE void singleRow(const LinearProblem& p, const float* x, int64_t outBegin,
                                     int64_t outEnd) {
-  if (p.w.type == DType::BF16)
-    return singleRowBlock<V, 2 * kOut, uint16_t>(p, x, outBegin, outEnd);
-  const int64_t middle = std::min(outEnd, outBegin + kOut);
-  if (p.w.type == DType::F8E4M3) {
-    singleRowBlockFp8<V, kOut>(p, x, outBegin, middle);
-    if (middle < outEnd)
-      singleRowBlockFp8<V, kOut>(p, x, middle, outEnd);
+  if (p.w.type == DType::BF16) {
+    constexpr int kRows = kLanes<V> == 8 ? kBf16RowsAvx2 : 2 * kOut;
+    for (int64_t begin = outBegin; begin < outEnd; begin += kRows)
+      singleRowBlock<V, kRows, uint16_t>(p, x, begin, std::min(outEnd, begin + kRows));
     return;
   }
-  if (p.w.type == DType::U4) {
-    singleRowBlockU4<V, kOut>(p, x, outBegin, middle);
-    if (middle < outEnd)
-      singleRowBlockU4<V, kOut>(p, x, middle, outEnd);
-    return;
+  for (int64_t begin = outBegin; begin < outEnd; begin += kOut) {
+    const int64_t end = std::min(outEnd, begin + kOut);
+    if (p.w.type == DType::F8E4M3)
+      singleRowBlockFp8<V, kOut>(p, x, begin, end);
+    else if (p.w.type == DType::U4)
+      singleRowBlockU4<V, kOut>(p, x, begin, end);
+    else
+      singleRowBlock<V, kOut, float>(p, x, begin, end);
   }
-  singleRowBlock<V, kOut, float>(p, x, outBegin, middle);
-  if (middle < outEnd)
-    singleRowBlock<V, kOut, float>(p, x, middle, outEnd);
 }
 
 // One entry per ISA; kOut * 16 / lanes accumulators fill half the register file.
@@ -400,8 +423,8 @@ Kernel kernelFor(Isa isa) {
 #if FATHOM_X86_DISPATCH
   if (isa >= Isa::Avx512)
     return {blockAvx512, 8, singleRowAvx512, 16};
-  if (isa == Isa::Avx2)
-    return {blockAvx2, 4, singleRowAvx2, 8};
+  if (isa == Isa::Avx2) // 12: two bf16 blocks of kBf16RowsAvx2, three of 4 otherwise
+    return {blockAvx2, 4, singleRowAvx2, 12};
 #endif
   (void)isa;
   return {blockBaseline, 2, singleRowBaseline, 4};

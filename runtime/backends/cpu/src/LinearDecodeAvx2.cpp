@@ -1,0 +1,172 @@
+// The AVX2 single-row decode of FP8 and INT4 weights (four weight rows per call). Each weight is
+// the value the exact path computes (loadF8e4m3Vec * scale, or float(q - zero) * scale, rounded
+// to bf16 for a bf16 model) and each lane's FMA chain is singleRowBlock's, so the bits equal the
+// portable path's (LinearTest, LinearInt4Test), at a fraction of its instructions:
+//  - FP8: the code's sign and 7 magnitude bits moved into place as fp32 bits worth code * 2^-120,
+//    one multiply by scale * 2^120 (the AVX-512 kernel's trick), and bf16 rounding on the bits.
+//  - INT4: each row's 16 dequantized values (per group) are two 8-entry tables; vpermps looks a
+//    code's low 3 bits up in both and its bit 3 picks one (7 instructions per 8 weights).
+#include "LinearKernels.h"
+
+#include <algorithm>
+#include <cmath>
+
+#if FATHOM_X86_DISPATCH
+#include <immintrin.h>
+
+namespace fathom::cpu::detail {
+namespace {
+
+#define FATHOM_AVX2 __attribute__((target("arch=x86-64-v3")))
+
+FATHOM_AVX2 FATHOM_ALWAYS_INLINE __m256 toM256(Vec8 v) {
+  return reinterpret_cast<__m256>(v);
+}
+
+// bf16 round-to-nearest-even on the bits (roundVecToBf16 without its NaN case: the only NaN
+// here is 0x7fc00000, which the formula keeps).
+FATHOM_AVX2 FATHOM_ALWAYS_INLINE __m256 roundToBf16NoNan(__m256 w) {
+  const __m256i bits = _mm256_castps_si256(w);
+  const __m256i odd = _mm256_and_si256(_mm256_srli_epi32(bits, 16), _mm256_set1_epi32(1));
+  const __m256i biased = _mm256_add_epi32(_mm256_add_epi32(bits, _mm256_set1_epi32(0x7fff)), odd);
+  return _mm256_castsi256_ps(_mm256_and_si256(biased, _mm256_set1_epi32(int(0xffff0000u))));
+}
+
+// 8 FP8 codes times their block's scale * 2^120 (see LinearRowwise.cpp's AVX-512 kernel).
+FATHOM_AVX2 FATHOM_ALWAYS_INLINE __m256 decodeFp8(const uint8_t* codes, __m256 wideScale,
+                                                  bool toBf16) {
+  const __m256i c = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes)));
+  __m256i bits = _mm256_and_si256(_mm256_srai_epi32(_mm256_slli_epi32(c, 24), 4),
+                                  _mm256_set1_epi32(int(0x87f00000u)));
+  const __m256i magnitudes = _mm256_set1_epi32(0x7f);
+  const __m256i isNan = _mm256_cmpeq_epi32(_mm256_and_si256(c, magnitudes), magnitudes);
+  bits = _mm256_blendv_epi8(bits, _mm256_set1_epi32(0x7fc00000), isNan);
+  const __m256 w = _mm256_mul_ps(_mm256_castsi256_ps(bits), wideScale);
+  return toBf16 ? roundToBf16NoNan(w) : w;
+}
+
+// 8 INT4 codes (4 bytes, low nibble first) looked up in a row's two 8-entry tables.
+FATHOM_AVX2 FATHOM_ALWAYS_INLINE __m256 lookUpU4(const uint8_t* codes, __m256 low, __m256 high) {
+  int32_t word;
+  std::memcpy(&word, codes, sizeof word);
+  const __m256i index =
+      _mm256_srlv_epi32(_mm256_set1_epi32(word), _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28));
+  const __m256 fromLow = _mm256_permutevar8x32_ps(low, index);
+  const __m256 fromHigh = _mm256_permutevar8x32_ps(high, index);
+  return _mm256_blendv_ps(fromLow, fromHigh, _mm256_castsi256_ps(_mm256_slli_epi32(index, 28)));
+}
+
+} // namespace
+
+FATHOM_AVX2 void bf16RowsAvx2(const float* x, const uint16_t* const (&wRow)[kBf16RowsAvx2],
+                              int64_t in, int64_t prefetchAhead, Vec8 (&acc)[kBf16RowsAvx2][2]) {
+  constexpr int R = kBf16RowsAvx2;
+  __m256 a[R][2];
+  for (int j = 0; j < R; ++j) {
+    a[j][0] = toM256(acc[j][0]);
+    a[j][1] = toM256(acc[j][1]);
+  }
+  // bf16 widened by vpmovzxwd + vpslld: one shuffle per 8 weights.
+  auto load = [](const uint16_t* w) FATHOM_AVX2 {
+    const __m128i half = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(half), 16));
+  };
+  for (int64_t k = 0; k < in; k += 16) {
+    if (prefetchAhead && k % 32 == 0)
+      for (int j = 0; j < R; ++j)
+        __builtin_prefetch(wRow[j] + prefetchAhead + k, 0, 2);
+    const __m256 x0 = _mm256_loadu_ps(x + k), x1 = _mm256_loadu_ps(x + k + 8);
+    for (int j = 0; j < R; ++j) {
+      a[j][0] = _mm256_fmadd_ps(load(wRow[j] + k), x0, a[j][0]);
+      a[j][1] = _mm256_fmadd_ps(load(wRow[j] + k + 8), x1, a[j][1]);
+    }
+  }
+  for (int j = 0; j < R; ++j) {
+    acc[j][0] = reinterpret_cast<Vec8>(a[j][0]);
+    acc[j][1] = reinterpret_cast<Vec8>(a[j][1]);
+  }
+}
+
+FATHOM_AVX2 bool fp8RowsAvx2(const LinearProblem& p, const float* x,
+                             const uint8_t* const (&wRow)[4], const float* const (&scaleRow)[4],
+                             int64_t outBegin, int64_t numOut, int64_t ahead, Vec8 (&acc)[4][2]) {
+  const int64_t blocks = (p.in + p.w.blockCols - 1) / p.w.blockCols;
+  for (int j = 0; j < 4; ++j)
+    for (int64_t b = 0; b < blocks; ++b)
+      if (!(std::fabs(scaleRow[j][b]) < 0x1p8f)) // scale * 2^120 must stay exact (and not NaN)
+        return false;
+  const bool toBf16 = p.w.roundDequantizedToBf16;
+  __m256 a[4][2];
+  for (int j = 0; j < 4; ++j) {
+    a[j][0] = toM256(acc[j][0]);
+    a[j][1] = toM256(acc[j][1]);
+  }
+  for (int64_t b = 0; b < blocks; ++b) {
+    const int64_t k0 = b * p.w.blockCols, kEnd = std::min(p.in, k0 + p.w.blockCols);
+    __m256 wide[4];
+    for (int j = 0; j < 4; ++j) {
+      wide[j] = _mm256_set1_ps(scaleRow[j][b] * 0x1p120f);
+      if (j < numOut)
+        prefetchWeightRow(p.w, p.out, outBegin + j + ahead, k0, kEnd);
+    }
+    for (int64_t k = k0; k < kEnd; k += 16) {
+      const __m256 x0 = _mm256_loadu_ps(x + k), x1 = _mm256_loadu_ps(x + k + 8);
+      for (int j = 0; j < 4; ++j) {
+        a[j][0] = _mm256_fmadd_ps(decodeFp8(wRow[j] + k, wide[j], toBf16), x0, a[j][0]);
+        a[j][1] = _mm256_fmadd_ps(decodeFp8(wRow[j] + k + 8, wide[j], toBf16), x1, a[j][1]);
+      }
+    }
+  }
+  for (int j = 0; j < 4; ++j) {
+    acc[j][0] = reinterpret_cast<Vec8>(a[j][0]);
+    acc[j][1] = reinterpret_cast<Vec8>(a[j][1]);
+  }
+  return true;
+}
+
+FATHOM_AVX2 void u4RowsAvx2(const LinearProblem& p, const float* x, const int64_t (&rowOf)[4],
+                            int64_t numOut, int64_t ahead, Vec8 (&acc)[4][2]) {
+  using I32 = VecTraits<Vec8>::I32;
+  const uint8_t* wRow[4];
+  __m256 a[4][2];
+  for (int j = 0; j < 4; ++j) {
+    wRow[j] = static_cast<const uint8_t*>(p.w.data) + rowOf[j] * (p.w.ld / 2);
+    a[j][0] = toM256(acc[j][0]);
+    a[j][1] = toM256(acc[j][1]);
+  }
+  for (int64_t k0 = 0; k0 < p.in; k0 += p.w.blockCols) {
+    const int64_t group = k0 / p.w.blockCols, kEnd = std::min(p.in, k0 + p.w.blockCols);
+    // float(q - zero) * scale for q = 0..7 and 8..15, as loadU4Vec * scale computes it.
+    __m256 low[4], high[4];
+    for (int j = 0; j < 4; ++j) {
+      const float scale = p.w.scales[rowOf[j] * p.w.scaleCols + group];
+      const int32_t zero = u4Zero(p.w, rowOf[j], group);
+      Vec8 lowValues = __builtin_convertvector(I32{0, 1, 2, 3, 4, 5, 6, 7} - zero, Vec8) * scale;
+      Vec8 highValues =
+          __builtin_convertvector(I32{8, 9, 10, 11, 12, 13, 14, 15} - zero, Vec8) * scale;
+      if (p.w.roundDequantizedToBf16) {
+        lowValues = roundVecToBf16(lowValues);
+        highValues = roundVecToBf16(highValues);
+      }
+      low[j] = toM256(lowValues);
+      high[j] = toM256(highValues);
+      if (j < numOut)
+        prefetchWeightRow(p.w, p.out, rowOf[j] + ahead, k0, kEnd);
+    }
+    for (int64_t k = k0; k < kEnd; k += 16) {
+      const __m256 x0 = _mm256_loadu_ps(x + k), x1 = _mm256_loadu_ps(x + k + 8);
+      for (int j = 0; j < 4; ++j) {
+        const uint8_t* codes = wRow[j] + k / 2;
+        a[j][0] = _mm256_fmadd_ps(lookUpU4(codes, low[j], high[j]), x0, a[j][0]);
+        a[j][1] = _mm256_fmadd_ps(lookUpU4(codes + 4, low[j], high[j]), x1, a[j][1]);
+      }
+    }
+  }
+  for (int j = 0; j < 4; ++j) {
+    acc[j][0] = reinterpret_cast<Vec8>(a[j][0]);
+    acc[j][1] = reinterpret_cast<Vec8>(a[j][1]);
+  }
+}
+
+} // namespace fathom::cpu::detail
+#endif
