@@ -5,7 +5,8 @@
 //  - FP8: the code's sign and 7 magnitude bits moved into place as fp32 bits worth code * 2^-120,
 //    one multiply by scale * 2^120 (the AVX-512 kernel's trick), and bf16 rounding on the bits.
 //  - INT4: each row's 16 dequantized values (per group) are two 8-entry tables; vpermps looks a
-//    code's low 3 bits up in both and its bit 3 picks one (7 instructions per 8 weights).
+//    code's low 3 bits up in both and its bit 3 picks one (7 instructions per 8 weights). A bf16
+//    model's weights are bf16, so vpshufb can look their two bytes up, 32 codes at a time.
 #include "LinearKernels.h"
 
 #include <algorithm>
@@ -54,6 +55,50 @@ FATHOM_AVX2 FATHOM_ALWAYS_INLINE __m256 lookUpU4(const uint8_t* codes, __m256 lo
   const __m256 fromLow = _mm256_permutevar8x32_ps(low, index);
   const __m256 fromHigh = _mm256_permutevar8x32_ps(high, index);
   return _mm256_blendv_ps(fromLow, fromHigh, _mm256_castsi256_ps(_mm256_slli_epi32(index, 28)));
+}
+
+// A bf16 model's INT4 decode looks codes up as bytes: the 16 bf16 weights of a row's group are
+// two 16-byte tables (their low and high bytes), vpshufb finds 32 codes' bytes in each, and two
+// unpacks put them back together as fp32 bits. Lane 0 of the codes' vector holds the low nibbles
+// (even inputs), lane 1 the high ones (odd inputs), so each output vector holds its 8 inputs in
+// the order kEvenOdd; x is permuted alike, each lane still sums one input residue in increasing
+// order, and the accumulators are put back at the end: the bits of the vpermps kernel.
+constexpr int kEvenOdd[8] = {0, 2, 4, 6, 1, 3, 5, 7};
+constexpr int kEvenOddInverse[8] = {0, 4, 1, 5, 2, 6, 3, 7};
+
+// The byte tables of one group: lane 0 of `low` / `high` holds the low / high bytes of the 16
+// bf16 weights, repeated in lane 1.
+FATHOM_AVX2 FATHOM_ALWAYS_INLINE void bf16ByteTables(Vec8 codes0to7, Vec8 codes8to15, __m256i& low,
+                                                     __m256i& high) {
+  const __m256i words = _mm256_permute4x64_epi64(
+      _mm256_packus_epi32(_mm256_srli_epi32(_mm256_castps_si256(toM256(codes0to7)), 16),
+                          _mm256_srli_epi32(_mm256_castps_si256(toM256(codes8to15)), 16)),
+      0xd8);
+  const __m256i bytes =
+      _mm256_permute4x64_epi64(_mm256_packus_epi16(_mm256_and_si256(words, _mm256_set1_epi16(0xff)),
+                                                   _mm256_srli_epi16(words, 8)),
+                               0xd8);
+  low = _mm256_permute2x128_si256(bytes, bytes, 0x00);
+  high = _mm256_permute2x128_si256(bytes, bytes, 0x11);
+}
+
+// 32 codes (16 bytes) of one row: its bf16 weights as four fp32 vectors, inputs
+// {0..7}, {8..15}, {16..23}, {24..31} each in kEvenOdd order.
+FATHOM_AVX2 FATHOM_ALWAYS_INLINE void lookUpU4Bytes(const uint8_t* codes, __m256i low, __m256i high,
+                                                    __m256 (&w)[4]) {
+  const __m256i both =
+      _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(codes)));
+  const __m256i index = _mm256_and_si256(_mm256_blend_epi32(both, _mm256_srli_epi16(both, 4), 0xf0),
+                                         _mm256_set1_epi8(0x0f));
+  const __m256i lowBytes = _mm256_shuffle_epi8(low, index);
+  const __m256i highBytes = _mm256_shuffle_epi8(high, index);
+  const __m256i first = _mm256_unpacklo_epi8(lowBytes, highBytes);
+  const __m256i second = _mm256_unpackhi_epi8(lowBytes, highBytes);
+  const __m256i zero = _mm256_setzero_si256();
+  w[0] = _mm256_castsi256_ps(_mm256_unpacklo_epi16(zero, first));
+  w[1] = _mm256_castsi256_ps(_mm256_unpackhi_epi16(zero, first));
+  w[2] = _mm256_castsi256_ps(_mm256_unpacklo_epi16(zero, second));
+  w[3] = _mm256_castsi256_ps(_mm256_unpackhi_epi16(zero, second));
 }
 
 } // namespace
@@ -127,17 +172,24 @@ FATHOM_AVX2 bool fp8RowsAvx2(const LinearProblem& p, const float* x,
 FATHOM_AVX2 void u4RowsAvx2(const LinearProblem& p, const float* x, const int64_t (&rowOf)[4],
                             int64_t numOut, int64_t ahead, Vec8 (&acc)[4][2]) {
   using I32 = VecTraits<Vec8>::I32;
+  const bool bytes = p.w.roundDequantizedToBf16 && p.in % 32 == 0 && p.w.blockCols % 32 == 0;
+  const __m256i evenOdd = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kEvenOdd));
   const uint8_t* wRow[4];
   __m256 a[4][2];
   for (int j = 0; j < 4; ++j) {
     wRow[j] = static_cast<const uint8_t*>(p.w.data) + rowOf[j] * (p.w.ld / 2);
     a[j][0] = toM256(acc[j][0]);
     a[j][1] = toM256(acc[j][1]);
+    if (bytes) { // lane l sums input residue kEvenOdd[l]
+      a[j][0] = _mm256_permutevar8x32_ps(a[j][0], evenOdd);
+      a[j][1] = _mm256_permutevar8x32_ps(a[j][1], evenOdd);
+    }
   }
   for (int64_t k0 = 0; k0 < p.in; k0 += p.w.blockCols) {
     const int64_t group = k0 / p.w.blockCols, kEnd = std::min(p.in, k0 + p.w.blockCols);
     // float(q - zero) * scale for q = 0..7 and 8..15, as loadU4Vec * scale computes it.
     __m256 low[4], high[4];
+    __m256i lowBytes[4], highBytes[4];
     for (int j = 0; j < 4; ++j) {
       const float scale = p.w.scales[rowOf[j] * p.w.scaleCols + group];
       const int32_t zero = u4Zero(p.w, rowOf[j], group);
@@ -150,8 +202,26 @@ FATHOM_AVX2 void u4RowsAvx2(const LinearProblem& p, const float* x, const int64_
       }
       low[j] = toM256(lowValues);
       high[j] = toM256(highValues);
+      if (bytes)
+        bf16ByteTables(lowValues, highValues, lowBytes[j], highBytes[j]);
       if (j < numOut)
         prefetchWeightRow(p.w, p.out, rowOf[j] + ahead, k0, kEnd);
+    }
+    if (bytes) {
+      for (int64_t k = k0; k < kEnd; k += 32) {
+        __m256 xv[4];
+        for (int i = 0; i < 4; ++i)
+          xv[i] = _mm256_permutevar8x32_ps(_mm256_loadu_ps(x + k + 8 * i), evenOdd);
+        for (int j = 0; j < 4; ++j) {
+          __m256 w[4];
+          lookUpU4Bytes(wRow[j] + k / 2, lowBytes[j], highBytes[j], w);
+          a[j][0] = _mm256_fmadd_ps(w[0], xv[0], a[j][0]);
+          a[j][1] = _mm256_fmadd_ps(w[1], xv[1], a[j][1]);
+          a[j][0] = _mm256_fmadd_ps(w[2], xv[2], a[j][0]);
+          a[j][1] = _mm256_fmadd_ps(w[3], xv[3], a[j][1]);
+        }
+      }
+      continue;
     }
     for (int64_t k = k0; k < kEnd; k += 16) {
       const __m256 x0 = _mm256_loadu_ps(x + k), x1 = _mm256_loadu_ps(x + k + 8);
@@ -162,7 +232,12 @@ FATHOM_AVX2 void u4RowsAvx2(const LinearProblem& p, const float* x, const int64_
       }
     }
   }
+  const __m256i inverse = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kEvenOddInverse));
   for (int j = 0; j < 4; ++j) {
+    if (bytes) {
+      a[j][0] = _mm256_permutevar8x32_ps(a[j][0], inverse);
+      a[j][1] = _mm256_permutevar8x32_ps(a[j][1], inverse);
+    }
     acc[j][0] = reinterpret_cast<Vec8>(a[j][0]);
     acc[j][1] = reinterpret_cast<Vec8>(a[j][1]);
   }
