@@ -2,6 +2,7 @@
 // every dot product and weighted sum is exact in fp32, so bf16 must match bit for bit.
 #include "fathom/cpu/Attention.h"
 #include "TestUtil.h"
+#include "fathom/cpu/Isa.h"
 #include "fathom/runtime/Error.h"
 
 #include <gtest/gtest.h>
@@ -243,6 +244,32 @@ TEST(Attention, SharedKeyHeadBitsDoNotDependOnTheThreadCount) {
   EXPECT_EQ(serial, run<uint16_t>(p, sixteen));
   std::vector<float> serialF32 = run<float>(p, one);
   EXPECT_EQ(serialF32, run<float>(p, sixteen));
+}
+
+// The AVX2 dot products (8 heads' half-lanes per pass) give the bits of the 16-lane clones,
+// which Baseline pinning selects (the clone the hardware picks, with FMA on any AVX2 CPU).
+TEST(Attention, Avx2DotProductsGiveTheClonesBits) {
+  if (detectedIsa() < Isa::Avx2)
+    GTEST_SKIP() << "this CPU lacks AVX2";
+  ThreadPool pool(2);
+  Problem p;
+  p.heads = 16;
+  p.kvHeads = 1;
+  p.queryLen = 1;
+  p.keyLen = 45;
+  p.keyDim = 263; // a 16-lane tail
+  p.ropeDim = 32;
+  p.fill(false, 11);
+  const Isa before = gemmIsa();
+  setGemmIsa(Isa::Avx2);
+  std::vector<uint16_t> avx2 = run<uint16_t>(p, pool);
+  std::vector<float> avx2F32 = run<float>(p, pool);
+  setGemmIsa(Isa::Baseline);
+  std::vector<uint16_t> cloned = run<uint16_t>(p, pool);
+  std::vector<float> clonedF32 = run<float>(p, pool);
+  setGemmIsa(before);
+  EXPECT_EQ(avx2, cloned);
+  EXPECT_EQ(avx2F32, clonedF32);
 }
 
 TEST(Attention, RejectsInconsistentShapes) {
