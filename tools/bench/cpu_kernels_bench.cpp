@@ -108,6 +108,7 @@ void shapes(benchmark::internal::Benchmark* b) {
   // Decode against weights far larger than the caches (the LM head of a 32K vocabulary).
   for (int64_t weight : {bf16, f8, u4})
     b->Args({1, 1024, 32768, bf16, weight});
+  b->Args({4, 1024, 4096, bf16, bf16});
   b->Args({8, 1024, 4096, bf16, bf16});
   b->Args({16, 1024, 4096, bf16, bf16});
   b->ArgNames({"rows", "in", "out", "act", "w"});

@@ -214,6 +214,38 @@ TEST_P(LinearOnEveryIsa, SingleRowPathMatchesChunkedPathBitForBit) {
 // both in fp32 and bf16 (weights rounded to bf16 first) with partial 128 x 128 scale blocks.
 // (Except a bf16 model on avx512bf16, whose decode adds pairs with vdpbf16ps:
 // Fp8Bf16DotDecodeMatchesTheReference.)
+// Batched decode (2-8 distinct rows) gives each row the bits it gets alone, for bf16 and fp32
+// weights and activations (AVX2's bf16 weights take the register-blocked multi-row kernel).
+TEST_P(LinearOnEveryIsa, EveryBatchedDecodeRowMatchesItsSingleRowBits) {
+  const int64_t in = 1024, out = 45;
+  auto wf = randomFloats(size_t(out * in), 31);
+  auto wBf16 = toBf16(wf);
+  for (DType type : {DType::F32, DType::BF16})
+    for (DType wType : {DType::F32, DType::BF16})
+      for (int64_t rows : {2, 3, 5, 8}) {
+        if (type == DType::BF16 && wType == DType::F32)
+          continue;
+        auto xf = randomFloats(size_t(rows * in), 32 + uint32_t(rows));
+        auto xBf16 = toBf16(xf);
+        const bool bf16 = type == DType::BF16;
+        const void* w = wType == DType::BF16 ? static_cast<const void*>(wBf16.data()) : wf.data();
+        LinearArgs batch{
+            rows, in,    out, type, bf16 ? static_cast<const void*>(xBf16.data()) : xf.data(),
+            0,    wType, w};
+        std::vector<float> all = run<float>(batch, pool);
+        for (int64_t r = 0; r < rows; ++r) {
+          LinearArgs one = batch;
+          one.rows = 1;
+          one.x = bf16 ? static_cast<const void*>(xBf16.data() + r * in) : xf.data() + r * in;
+          std::vector<float> single = run<float>(one, pool);
+          for (int64_t o = 0; o < out; ++o)
+            ASSERT_EQ(single[size_t(o)], all[size_t(r * out + o)])
+                << dtypeName(type) << " x " << dtypeName(wType) << ", " << rows << " rows, row "
+                << r << " output " << o;
+        }
+      }
+}
+
 TEST_P(LinearOnEveryIsa, Fp8SingleRowPathMatchesChunkedPathBitForBit) {
   const Shape s{1, 320, 150};
   std::mt19937 rng(9);

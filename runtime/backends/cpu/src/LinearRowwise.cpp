@@ -449,10 +449,49 @@ const float* activationAsFloats(const LinearProblem& p) {
   return widened.data();
 }
 
+#if FATHOM_X86_DISPATCH
+// Batched decode on AVX2 with bf16 weights: every activation row widened once (rowwiseBlock
+// widens each 256-input chunk again for every block of outputs), then two weight rows at a time
+// against up to four rows held in registers. The bits are rowwiseBlock's.
+bool multiRowApplies(const LinearProblem& p) {
+  return gemmIsa() == Isa::Avx2 && p.w.type == DType::BF16 && p.rows >= 2 && p.in % 16 == 0;
+}
+
+const float* activationRowsAsFloats(const LinearProblem& p) {
+  thread_local std::vector<float> widened;
+  widened.resize(size_t(p.rows * p.in));
+  for (int64_t r = 0; r < p.rows; ++r)
+    widenActivationRow<Vec4>(p, r, 0, p.in, widened.data() + r * p.in);
+  return widened.data();
+}
+
+void multiRowBf16(const LinearProblem& p, const float* x, int64_t outBegin, int64_t outEnd) {
+  const int64_t ahead = prefetchRows(p.w, 2) * p.w.ld;
+  for (int64_t begin = outBegin; begin < outEnd; begin += 2) {
+    const int64_t numOut = std::min<int64_t>(2, outEnd - begin);
+    const uint16_t* wRow[2];
+    for (int64_t j = 0; j < 2; ++j) // a padding output repeats the last one, never stored
+      wRow[j] = static_cast<const uint16_t*>(p.w.data) + (begin + std::min(j, numOut - 1)) * p.w.ld;
+    for (int64_t r0 = 0; r0 < p.rows; r0 += kMultiRowsAvx2) {
+      const int rows = int(std::min<int64_t>(kMultiRowsAvx2, p.rows - r0));
+      float acc[kMultiRowsAvx2][2][16];
+      bf16MultiRowAvx2(x + r0 * p.in, p.in, rows, wRow, p.in, r0 == 0 ? ahead : 0, acc);
+      for (int r = 0; r < rows; ++r)
+        for (int64_t j = 0; j < numOut; ++j)
+          storeOutput(p, r0 + r, begin + j, sumLanes(acc[r][j]));
+    }
+  }
+}
+#endif
+
 } // namespace
 
 void linearRowwiseRange(const LinearProblem& p, int64_t outBegin, int64_t outEnd) {
   const Kernel kernel = kernelFor(gemmIsa());
+#if FATHOM_X86_DISPATCH
+  if (multiRowApplies(p))
+    return multiRowBf16(p, activationRowsAsFloats(p), outBegin, outEnd);
+#endif
   const uint16_t* dotX = bf16DotDecodeApplies(p) ? bf16DotActivations(p) : nullptr;
   const bool singleRow = singleRowApplies(p);
   const float* x = nullptr; // widened only for blocks the bf16 dot-product kernel leaves
