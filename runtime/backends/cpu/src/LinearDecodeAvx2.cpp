@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #if FATHOM_X86_DISPATCH
 #include <immintrin.h>
@@ -133,22 +134,28 @@ FATHOM_AVX2 void bf16RowsAvx2(const float* x, const uint16_t* const (&wRow)[kBf1
 }
 
 namespace {
-// R activation rows x 2 weight rows; each (row, output) pair's 16 lanes are two passes of 8
-// (inputs k % 16 < 8, then the rest), so the 2R accumulators of a pass stay in registers.
-template <int R>
+// R activation rows x 2 weight rows (bf16 read in place, or fp32); each (row, output) pair's 16
+// lanes are two passes of 8 (inputs k % 16 < 8, then the rest), so the 2R accumulators of a
+// pass stay in registers.
+template <int R, class W>
 FATHOM_AVX2 FATHOM_ALWAYS_INLINE void
-bf16PairRows(const float* x, int64_t ldx, const uint16_t* const (&wRow)[2], int64_t in,
-             int64_t prefetchAhead, float (&acc)[kMultiRowsAvx2][2][16]) {
-  auto load = [](const uint16_t* w) FATHOM_AVX2 {
-    const __m128i half = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w));
-    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(half), 16));
+pairRows(const float* x, int64_t ldx, const W* const (&wRow)[2], int64_t in, int64_t prefetchAhead,
+         float (&acc)[kMultiRowsAvx2][2][16]) {
+  auto load = [](const W* w) FATHOM_AVX2 {
+    if constexpr (std::is_same_v<W, float>) {
+      return _mm256_loadu_ps(w);
+    } else {
+      const __m128i half = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w));
+      return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(half), 16));
+    }
   };
+  constexpr int64_t kLine = 64 / sizeof(W);
   for (int part = 0; part < 2; ++part) {
     __m256 a[R][2];
     for (int r = 0; r < R; ++r)
       a[r][0] = a[r][1] = _mm256_setzero_ps();
     for (int64_t k = 8 * part; k < in; k += 16) {
-      if (part == 0 && prefetchAhead && k % 32 == 0)
+      if (part == 0 && prefetchAhead && k % kLine == 0)
         for (int j = 0; j < 2; ++j)
           __builtin_prefetch(wRow[j] + prefetchAhead + k, 0, 2);
       const __m256 w0 = load(wRow[0] + k), w1 = load(wRow[1] + k);
@@ -163,21 +170,34 @@ bf16PairRows(const float* x, int64_t ldx, const uint16_t* const (&wRow)[2], int6
         _mm256_storeu_ps(acc[r][j] + 8 * part, a[r][j]);
   }
 }
-} // namespace
 
-FATHOM_AVX2 void bf16MultiRowAvx2(const float* x, int64_t ldx, int rows,
-                                  const uint16_t* const (&wRow)[2], int64_t in,
-                                  int64_t prefetchAhead, float (&acc)[kMultiRowsAvx2][2][16]) {
+template <class W>
+FATHOM_AVX2 FATHOM_ALWAYS_INLINE void
+multiRow(const float* x, int64_t ldx, int rows, const W* const (&wRow)[2], int64_t in,
+         int64_t prefetchAhead, float (&acc)[kMultiRowsAvx2][2][16]) {
   switch (rows) {
   case 1:
-    return bf16PairRows<1>(x, ldx, wRow, in, prefetchAhead, acc);
+    return pairRows<1>(x, ldx, wRow, in, prefetchAhead, acc);
   case 2:
-    return bf16PairRows<2>(x, ldx, wRow, in, prefetchAhead, acc);
+    return pairRows<2>(x, ldx, wRow, in, prefetchAhead, acc);
   case 3:
-    return bf16PairRows<3>(x, ldx, wRow, in, prefetchAhead, acc);
+    return pairRows<3>(x, ldx, wRow, in, prefetchAhead, acc);
   default:
-    return bf16PairRows<4>(x, ldx, wRow, in, prefetchAhead, acc);
+    return pairRows<4>(x, ldx, wRow, in, prefetchAhead, acc);
   }
+}
+} // namespace
+
+FATHOM_AVX2 void multiRowAvx2(const float* x, int64_t ldx, int rows,
+                              const uint16_t* const (&wRow)[2], int64_t in, int64_t prefetchAhead,
+                              float (&acc)[kMultiRowsAvx2][2][16]) {
+  multiRow(x, ldx, rows, wRow, in, prefetchAhead, acc);
+}
+
+FATHOM_AVX2 void multiRowAvx2(const float* x, int64_t ldx, int rows, const float* const (&wRow)[2],
+                              int64_t in, int64_t prefetchAhead,
+                              float (&acc)[kMultiRowsAvx2][2][16]) {
+  multiRow(x, ldx, rows, wRow, in, prefetchAhead, acc);
 }
 
 FATHOM_AVX2 bool fp8RowsAvx2(const LinearProblem& p, const float* x,

@@ -113,12 +113,15 @@ inline constexpr int kBf16RowsAvx2 = 6;
 // bf16: all `in` inputs of kBf16RowsAvx2 rows, prefetching each row prefetchAhead elements on.
 void bf16RowsAvx2(const float* x, const uint16_t* const (&wRow)[kBf16RowsAvx2], int64_t in,
                   int64_t prefetchAhead, Vec8 (&acc)[kBf16RowsAvx2][2]);
-// Batched decode (2-8 rows) of bf16 weights: `rows` (<= kMultiRowsAvx2) fp32 activation rows,
-// ldx apart, against two weight rows, each (row, output)'s 16 lanes in acc: the lanes
-// rowwiseBlock sums, in its order.
+// Batched decode (2-8 rows): `rows` (<= kMultiRowsAvx2) fp32 activation rows, ldx apart,
+// against two weight rows (bf16 in place, or fp32: fp32 weights, or quantized ones widened by
+// widenWeightRow), each (row, output)'s 16 lanes in acc: the lanes rowwiseBlock sums, in its
+// order.
 inline constexpr int kMultiRowsAvx2 = 4;
-void bf16MultiRowAvx2(const float* x, int64_t ldx, int rows, const uint16_t* const (&wRow)[2],
-                      int64_t in, int64_t prefetchAhead, float (&acc)[kMultiRowsAvx2][2][16]);
+void multiRowAvx2(const float* x, int64_t ldx, int rows, const uint16_t* const (&wRow)[2],
+                  int64_t in, int64_t prefetchAhead, float (&acc)[kMultiRowsAvx2][2][16]);
+void multiRowAvx2(const float* x, int64_t ldx, int rows, const float* const (&wRow)[2], int64_t in,
+                  int64_t prefetchAhead, float (&acc)[kMultiRowsAvx2][2][16]);
 bool fp8RowsAvx2(const LinearProblem& p, const float* x, const uint8_t* const (&wRow)[4],
                  const float* const (&scaleRow)[4], int64_t outBegin, int64_t numOut, int64_t ahead,
                  Vec8 (&acc)[4][2]);

@@ -450,11 +450,13 @@ const float* activationAsFloats(const LinearProblem& p) {
 }
 
 #if FATHOM_X86_DISPATCH
-// Batched decode on AVX2 with bf16 weights: every activation row widened once (rowwiseBlock
-// widens each 256-input chunk again for every block of outputs), then two weight rows at a time
-// against up to four rows held in registers. The bits are rowwiseBlock's.
+// Batched decode on AVX2: every activation row widened once (rowwiseBlock widens each 256-input
+// chunk again for every block of outputs), then two weight rows at a time against up to four
+// rows held in registers; bf16 and fp32 weights are read in place, FP8 and INT4 ones widened
+// (by the same widenWeightRow as rowwiseBlock) into a per-thread pair of rows. The bits are
+// rowwiseBlock's.
 bool multiRowApplies(const LinearProblem& p) {
-  return gemmIsa() == Isa::Avx2 && p.w.type == DType::BF16 && p.rows >= 2 && p.in % 16 == 0;
+  return gemmIsa() == Isa::Avx2 && p.rows >= 2 && p.in % 16 == 0;
 }
 
 const float* activationRowsAsFloats(const LinearProblem& p) {
@@ -465,17 +467,41 @@ const float* activationRowsAsFloats(const LinearProblem& p) {
   return widened.data();
 }
 
-void multiRowBf16(const LinearProblem& p, const float* x, int64_t outBegin, int64_t outEnd) {
-  const int64_t ahead = prefetchRows(p.w, 2) * p.w.ld;
+__attribute__((target("arch=x86-64-v3"))) void multiRowRows(const LinearProblem& p, const float* x,
+                                                            int64_t outBegin, int64_t outEnd) {
+  thread_local std::vector<float> widenedPair;
+  const bool inPlace = p.w.type == DType::BF16 || p.w.type == DType::F32;
+  if (!inPlace)
+    widenedPair.resize(size_t(2 * p.in));
+  const int64_t aheadRows = prefetchRows(p.w, 2);
+  const int64_t ahead = inPlace ? aheadRows * p.w.ld : 0;
   for (int64_t begin = outBegin; begin < outEnd; begin += 2) {
     const int64_t numOut = std::min<int64_t>(2, outEnd - begin);
-    const uint16_t* wRow[2];
+    int64_t rowOf[2];
     for (int64_t j = 0; j < 2; ++j) // a padding output repeats the last one, never stored
-      wRow[j] = static_cast<const uint16_t*>(p.w.data) + (begin + std::min(j, numOut - 1)) * p.w.ld;
+      rowOf[j] = begin + std::min(j, numOut - 1);
+    const uint16_t* bf16Rows[2];
+    const float* floatRows[2];
+    for (int j = 0; j < 2; ++j) {
+      if (p.w.type == DType::BF16) {
+        bf16Rows[j] = static_cast<const uint16_t*>(p.w.data) + rowOf[j] * p.w.ld;
+      } else if (p.w.type == DType::F32) {
+        floatRows[j] = static_cast<const float*>(p.w.data) + rowOf[j] * p.w.ld;
+      } else {
+        if (j < numOut)
+          prefetchWeightRow(p.w, p.out, rowOf[j] + aheadRows, 0, p.in);
+        widenWeightRow<Vec8>(p.w, rowOf[j], 0, p.in, widenedPair.data() + j * p.in);
+        floatRows[j] = widenedPair.data() + j * p.in;
+      }
+    }
     for (int64_t r0 = 0; r0 < p.rows; r0 += kMultiRowsAvx2) {
       const int rows = int(std::min<int64_t>(kMultiRowsAvx2, p.rows - r0));
+      const int64_t prefetch = r0 == 0 ? ahead : 0;
       float acc[kMultiRowsAvx2][2][16];
-      bf16MultiRowAvx2(x + r0 * p.in, p.in, rows, wRow, p.in, r0 == 0 ? ahead : 0, acc);
+      if (p.w.type == DType::BF16)
+        multiRowAvx2(x + r0 * p.in, p.in, rows, bf16Rows, p.in, prefetch, acc);
+      else
+        multiRowAvx2(x + r0 * p.in, p.in, rows, floatRows, p.in, prefetch, acc);
       for (int r = 0; r < rows; ++r)
         for (int64_t j = 0; j < numOut; ++j)
           storeOutput(p, r0 + r, begin + j, sumLanes(acc[r][j]));
@@ -490,7 +516,7 @@ void linearRowwiseRange(const LinearProblem& p, int64_t outBegin, int64_t outEnd
   const Kernel kernel = kernelFor(gemmIsa());
 #if FATHOM_X86_DISPATCH
   if (multiRowApplies(p))
-    return multiRowBf16(p, activationRowsAsFloats(p), outBegin, outEnd);
+    return multiRowRows(p, activationRowsAsFloats(p), outBegin, outEnd);
 #endif
   const uint16_t* dotX = bf16DotDecodeApplies(p) ? bf16DotActivations(p) : nullptr;
   const bool singleRow = singleRowApplies(p);
