@@ -1,12 +1,16 @@
-// The AVX2 single-row decode of FP8 and INT4 weights (four weight rows per call). Each weight is
-// the value the exact path computes (loadF8e4m3Vec * scale, or float(q - zero) * scale, rounded
-// to bf16 for a bf16 model) and each lane's FMA chain is singleRowBlock's, so the bits equal the
-// portable path's (LinearTest, LinearInt4Test), at a fraction of its instructions:
+// The AVX2 decode GEMV kernels: one activation row against bf16 (six rows per call), FP8 or INT4
+// (four) weight rows, and 2-8 activation rows against two weight rows (batched decode). Each
+// weight is the value the exact path computes (loadF8e4m3Vec * scale, or float(q - zero) *
+// scale, rounded to bf16 for a bf16 model) and each lane's FMA chain is the portable loop's, so
+// the bits equal the portable path's (LinearTest, LinearInt4Test), at a fraction of its
+// instructions:
+//  - bf16: widened by vpmovzxwd + vpslld; enough rows in flight, few enough not to spill.
 //  - FP8: the code's sign and 7 magnitude bits moved into place as fp32 bits worth code * 2^-120,
 //    one multiply by scale * 2^120 (the AVX-512 kernel's trick), and bf16 rounding on the bits.
 //  - INT4: each row's 16 dequantized values (per group) are two 8-entry tables; vpermps looks a
 //    code's low 3 bits up in both and its bit 3 picks one (7 instructions per 8 weights). A bf16
 //    model's weights are bf16, so vpshufb can look their two bytes up, 32 codes at a time.
+//  - Batched rows: each 16-lane sum as two 8-lane passes, so 2 x 4 accumulators stay in registers.
 #include "LinearKernels.h"
 
 #include <algorithm>
