@@ -1,11 +1,8 @@
 #include "Dot.h"
 
+#include "Avx2.h"
 #include "Simd.h"
 #include "fathom/cpu/Isa.h"
-
-#if FATHOM_X86_DISPATCH
-#include <immintrin.h>
-#endif
 
 #include "fathom/runtime/Numeric.h"
 
@@ -51,13 +48,11 @@ template <int Count> struct DotLanes {
 // AVX2: the 16 lanes of each head as two 8-lane halves, one pass over the row per half, so that
 // 8 heads' accumulators (8 registers instead of 16) leave room for the key and the query and
 // nothing spills. Each lane's chain is DotLanes', so are the bits.
-#define FATHOM_AVX2 __attribute__((target("arch=x86-64-v3")))
 FATHOM_AVX2 FATHOM_ALWAYS_INLINE Vec8 loadKey8(const float* k) {
   return loadVec<Vec8>(k);
 }
 FATHOM_AVX2 FATHOM_ALWAYS_INLINE Vec8 loadKey8(const uint16_t* k) {
-  const __m128i half = _mm_loadu_si128(reinterpret_cast<const __m128i*>(k));
-  return reinterpret_cast<Vec8>(_mm256_slli_epi32(_mm256_cvtepu16_epi32(half), 16));
+  return reinterpret_cast<Vec8>(loadBf16Avx2(k));
 }
 
 template <int Count> struct DotLanesAvx2 {

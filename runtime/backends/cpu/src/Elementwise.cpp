@@ -4,7 +4,6 @@
 #include "Simd.h"
 
 #include <algorithm>
-#include <type_traits>
 
 namespace fathom::cpu {
 namespace detail {

@@ -11,6 +11,7 @@
 //    code's low 3 bits up in both and its bit 3 picks one (7 instructions per 8 weights). A bf16
 //    model's weights are bf16, so vpshufb can look their two bytes up, 32 codes at a time.
 //  - Batched rows: each 16-lane sum as two 8-lane passes, so 2 x 4 accumulators stay in registers.
+#include "Avx2.h"
 #include "LinearKernels.h"
 
 #include <algorithm>
@@ -18,16 +19,9 @@
 #include <type_traits>
 
 #if FATHOM_X86_DISPATCH
-#include <immintrin.h>
 
 namespace fathom::cpu::detail {
 namespace {
-
-#define FATHOM_AVX2 __attribute__((target("arch=x86-64-v3")))
-
-FATHOM_AVX2 FATHOM_ALWAYS_INLINE __m256 toM256(Vec8 v) {
-  return reinterpret_cast<__m256>(v);
-}
 
 // bf16 round-to-nearest-even on the bits (roundVecToBf16 without its NaN case: the only NaN
 // here is 0x7fc00000, which the formula keeps).
@@ -116,19 +110,14 @@ FATHOM_AVX2 void bf16RowsAvx2(const float* x, const uint16_t* const (&wRow)[kBf1
     a[j][0] = toM256(acc[j][0]);
     a[j][1] = toM256(acc[j][1]);
   }
-  // bf16 widened by vpmovzxwd + vpslld: one shuffle per 8 weights.
-  auto load = [](const uint16_t* w) FATHOM_AVX2 {
-    const __m128i half = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w));
-    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(half), 16));
-  };
   for (int64_t k = 0; k < in; k += 16) {
     if (prefetchAhead && k % 32 == 0)
       for (int j = 0; j < R; ++j)
         __builtin_prefetch(wRow[j] + prefetchAhead + k, 0, 2);
     const __m256 x0 = _mm256_loadu_ps(x + k), x1 = _mm256_loadu_ps(x + k + 8);
     for (int j = 0; j < R; ++j) {
-      a[j][0] = _mm256_fmadd_ps(load(wRow[j] + k), x0, a[j][0]);
-      a[j][1] = _mm256_fmadd_ps(load(wRow[j] + k + 8), x1, a[j][1]);
+      a[j][0] = _mm256_fmadd_ps(loadBf16Avx2(wRow[j] + k), x0, a[j][0]);
+      a[j][1] = _mm256_fmadd_ps(loadBf16Avx2(wRow[j] + k + 8), x1, a[j][1]);
     }
   }
   for (int j = 0; j < R; ++j) {
@@ -146,12 +135,10 @@ FATHOM_AVX2 FATHOM_ALWAYS_INLINE void
 pairRows(const float* x, int64_t ldx, const W* const (&wRow)[2], int64_t in, int64_t prefetchAhead,
          float (&acc)[kMultiRowsAvx2][2][16]) {
   auto load = [](const W* w) FATHOM_AVX2 {
-    if constexpr (std::is_same_v<W, float>) {
+    if constexpr (std::is_same_v<W, float>)
       return _mm256_loadu_ps(w);
-    } else {
-      const __m128i half = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w));
-      return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(half), 16));
-    }
+    else
+      return loadBf16Avx2(w);
   };
   constexpr int64_t kLine = 64 / sizeof(W);
   for (int part = 0; part < 2; ++part) {
@@ -210,7 +197,7 @@ FATHOM_AVX2 bool fp8RowsAvx2(const LinearProblem& p, const float* x,
   const int64_t blocks = (p.in + p.w.blockCols - 1) / p.w.blockCols;
   for (int j = 0; j < 4; ++j)
     for (int64_t b = 0; b < blocks; ++b)
-      if (!(std::fabs(scaleRow[j][b]) < 0x1p8f)) // scale * 2^120 must stay exact (and not NaN)
+      if (!fp8ScaleFitsBitTrick(scaleRow[j][b]))
         return false;
   const bool toBf16 = p.w.roundDequantizedToBf16;
   __m256 a[4][2];

@@ -7,6 +7,7 @@
 #include "fathom/runtime/BlockQuant.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <utility>
 
@@ -101,6 +102,12 @@ bool bf16DotDecodeApplies(const LinearProblem& problem);
 const uint16_t* bf16DotActivations(const LinearProblem& problem);
 bool bf16DotDecodeRows(const LinearProblem& problem, const uint16_t* activations, int64_t outBegin,
                        int64_t outEnd);
+// The FP8 decode kernels' bit trick (the code's bits worth code * 2^-120, one multiply by
+// scale * 2^120) needs scale * 2^120 exact and finite, and not NaN.
+inline bool fp8ScaleFitsBitTrick(float scale) {
+  return std::fabs(scale) < 0x1p8f;
+}
+
 // Rows per AVX2 bf16 single-row block: 12 accumulators, which the 16 registers hold with x
 // and a weight (8 rows spilled two).
 inline constexpr int kBf16RowsAvx2 = 6;

@@ -232,7 +232,7 @@ FATHOM_ALWAYS_INLINE void singleRowBlockFp8(const LinearProblem& p, const float*
     bool scalesFit = true, noSubnormals = true;
     for (int j = 0; j < kOut; ++j) {
       scale[j] = scaleRow[j][k0 / p.w.blockCols];
-      scalesFit &= std::fabs(scale[j]) < 0x1p8f;
+      scalesFit &= fp8ScaleFitsBitTrick(scale[j]);
       noSubnormals &= std::fabs(scale[j]) >= 0x1p-116f || scale[j] == 0.0f;
     }
 #if FATHOM_X86_DISPATCH

@@ -22,6 +22,12 @@ void requireSameRows(const char* name, const Tensor& a, const Tensor& b) {
                          std::string(dtypeName(b.type)) + " differ");
 }
 
+// What rms_norm and add_rms_norm need of their call: a positive epsilon and a vector weight.
+void checkNormParams(const char* kernel, float epsilon, const Weight& weight) {
+  if (!(epsilon > 0.0f) || weight.shape.size() != 1)
+    shapeError(kernel, "needs a positive epsilon and a vector weight, got " + weight.name);
+}
+
 void reserveLinearScratch(CpuResources& cpu) {
   LinearArgs large;
   large.rows = kRowwiseMaxRows + 1;
@@ -56,9 +62,8 @@ Factory rmsNorm(CpuResources& cpu, const fb::KernelCall& call, const std::vector
   const Weight& weight = weightAt(weights, p->weight(), "rms_norm");
   const fb::View& x = required(p->x(), "rms_norm", "x");
   const fb::View& out = required(p->out(), "rms_norm", "out");
-  float epsilon = p->epsilon();
-  if (!(epsilon > 0.0f) || weight.shape.size() != 1)
-    shapeError("rms_norm", "needs a positive epsilon and a vector weight, got " + weight.name);
+  const float epsilon = p->epsilon();
+  checkNormParams("rms_norm", epsilon, weight);
   return makeKernel([&cpu, &weight, &x, &out, epsilon](const CallContext& c) {
     Tensor in = c.tensor(x), result = c.tensor(out);
     requireSameRows("rms_norm", in, result);
@@ -82,9 +87,8 @@ Factory addRmsNormKernel(CpuResources& cpu, const fb::KernelCall& call,
   const fb::View& b = required(p->b(), "add_rms_norm", "b");
   const fb::View& sum = required(p->sum(), "add_rms_norm", "sum");
   const fb::View& out = required(p->out(), "add_rms_norm", "out");
-  float epsilon = p->epsilon();
-  if (!(epsilon > 0.0f) || weight.shape.size() != 1)
-    shapeError("add_rms_norm", "needs a positive epsilon and a vector weight, got " + weight.name);
+  const float epsilon = p->epsilon();
+  checkNormParams("add_rms_norm", epsilon, weight);
   return makeKernel([&cpu, &weight, &a, &b, &sum, &out, epsilon](const CallContext& c) {
     const Tensor x = c.tensor(a), y = c.tensor(b), s = c.tensor(sum), result = c.tensor(out);
     for (const Tensor* t : {&y, &s, &result})
