@@ -42,15 +42,27 @@ mlir::fathom::DType dialectDType(DType dtype) {
 }
 
 mlir::fathom::RopeAttr ropeAttr(mlir::MLIRContext& context, const frontend::RopeConfig& rope,
-                                int64_t dim, int64_t maxPositions, const std::string& family) {
-  mlir::fathom::RopeScaling scaling;
+                                int64_t dim, int64_t maxPositions, int64_t maxSeqLen) {
+  mlir::fathom::RopeScaling scaling = mlir::fathom::RopeScaling::none;
   double attentionFactor = 1.0;
   switch (rope.type) {
   case frontend::RopeType::Default:
-    scaling = mlir::fathom::RopeScaling::none;
+    break;
+  case frontend::RopeType::Dynamic:
+    // HF's dynamic_rope_update recomputes the frequencies from a call's longest position only
+    // once that exceeds max_position_embeddings; below it they are the default ones.
+    if (maxSeqLen > maxPositions)
+      throw Error("model builder: rope type dynamic rescales its frequencies per call beyond "
+                  "max_position_embeddings (" +
+                  std::to_string(maxPositions) + "), which a compiled table cannot do; compile " +
+                  "with a max sequence length of at most " + std::to_string(maxPositions) +
+                  " (got " + std::to_string(maxSeqLen) + ")");
     break;
   case frontend::RopeType::Linear:
     scaling = mlir::fathom::RopeScaling::linear;
+    break;
+  case frontend::RopeType::Llama3:
+    scaling = mlir::fathom::RopeScaling::llama3;
     break;
   case frontend::RopeType::Yarn:
     scaling = mlir::fathom::RopeScaling::yarn;
@@ -64,16 +76,20 @@ mlir::fathom::RopeAttr ropeAttr(mlir::MLIRContext& context, const frontend::Rope
     else
       attentionFactor = yarnMscale(rope.factor);
     break;
-  default:
-    throw Error("model builder: rope type " + std::string(frontend::ropeTypeName(rope.type)) +
-                " is not supported for " + family + " models (default, linear or yarn)");
   }
   int64_t original =
       rope.originalMaxPositionEmbeddings > 0 ? rope.originalMaxPositionEmbeddings : maxPositions;
-  return mlir::fathom::RopeAttr::get(&context, llvm::APFloat(rope.theta), dim, scaling,
-                                     llvm::APFloat(rope.factor), original,
-                                     llvm::APFloat(rope.betaFast), llvm::APFloat(rope.betaSlow),
-                                     llvm::APFloat(attentionFactor), rope.truncate);
+  return mlir::fathom::RopeAttr::get(
+      &context, llvm::APFloat(rope.theta), dim, scaling, llvm::APFloat(rope.factor), original,
+      llvm::APFloat(rope.betaFast), llvm::APFloat(rope.betaSlow), llvm::APFloat(attentionFactor),
+      rope.truncate, llvm::APFloat(rope.lowFreqFactor), llvm::APFloat(rope.highFreqFactor));
+}
+
+int64_t compiledMaxSeqLen(mlir::ModuleOp module) {
+  auto limit = module->getAttrOfType<mlir::IntegerAttr>(mlir::fathom::kMaxSeqLenAttr);
+  if (!limit)
+    throw Error("model builder: the module has no max_seq_len");
+  return limit.getInt();
 }
 
 double yarnMscale(double factor, double mscale) {

@@ -39,9 +39,13 @@ mlir::fathom::DType dialectDType(DType dtype);
 
 // HF's rope parameters as the #fathom.rope the passes compute cos/sin tables from: `dim` rotated
 // dimensions, `maxPositions` the config's max_position_embeddings (YaRN's original context when
-// the config has none). `family` names the model in the error for an unsupported rope type.
+// the config has none), `maxSeqLen` the positions the module is compiled for (module's
+// max_seq_len), which rope type dynamic must not exceed.
 mlir::fathom::RopeAttr ropeAttr(mlir::MLIRContext& context, const frontend::RopeConfig& rope,
-                                int64_t dim, int64_t maxPositions, const std::string& family);
+                                int64_t dim, int64_t maxPositions, int64_t maxSeqLen);
+
+// The max_seq_len createModelModule set on `module`.
+int64_t compiledMaxSeqLen(mlir::ModuleOp module);
 
 // HF's YaRN magnitude correction: 0.1 * mscale * ln(factor) + 1 for factor > 1, else 1.
 double yarnMscale(double factor, double mscale = 1.0);

@@ -43,7 +43,7 @@ public:
                   const frontend::WeightCatalog& weights, DType compute)
       : context_(*module.getContext()), builder_(&context_), model_(model), config_(config),
         names_(frontend::deepseekModelNames(model)), params_(module, weights, compute),
-        act_(elementType(context_, compute)) {}
+        act_(elementType(context_, compute)), maxSeqLen_(compiledMaxSeqLen(module)) {}
 
   void emitModel(mlir::ModuleOp module) {
     auto dyn = mlir::ShapedType::kDynamic;
@@ -136,7 +136,7 @@ private:
         // HF builds q_a_layernorm and kv_a_layernorm without passing eps: 1e-6 always.
         builder_.getF32FloatAttr(1e-6f),
         ropeAttr(context_, config_.rope, config_.qkRopeHeadDim, config_.maxPositionEmbeddings,
-                 "DeepSeek"),
+                 maxSeqLen_),
         ropeMode(), lora ? nullptr : sym(names.qProj->weight),
         lora ? sym(names.qAProj.weight) : nullptr, lora ? sym(names.qALayernorm) : nullptr,
         lora ? sym(names.qBProj.weight) : nullptr, sym(names.kvAProj.weight),
@@ -253,6 +253,7 @@ private:
   frontend::DeepseekModelNames names_;
   ParamTable params_;
   mlir::Type act_;
+  int64_t maxSeqLen_;
   mlir::Value ids_, positions_, keyMask_, cacheStart_, headRows_;
 };
 

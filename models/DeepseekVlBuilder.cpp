@@ -19,6 +19,22 @@ using frontend::LlamaConfig;
 using frontend::ModelConfig;
 using frontend::ProjectionNames;
 
+// SigLIP's MLP activation (vision_config.hidden_act); the aligner's GELU is always exact.
+mlir::fathom::GeluApproximation visionGeluApproximation(frontend::Activation activation) {
+  switch (activation) {
+  case frontend::Activation::Gelu:
+    return mlir::fathom::GeluApproximation::erf;
+  case frontend::Activation::GeluTanh:
+    return mlir::fathom::GeluApproximation::tanh;
+  case frontend::Activation::GeluNew:
+    return mlir::fathom::GeluApproximation::tanh_unfused;
+  default:
+    throw Error("model builder: vision_config.hidden_act \"" +
+                std::string(frontend::activationName(activation)) +
+                "\" is not supported (gelu, gelu_pytorch_tanh or gelu_new)");
+  }
+}
+
 class DeepseekVlEmitter {
 public:
   DeepseekVlEmitter(mlir::ModuleOp module, const ModelConfig& model,
@@ -28,7 +44,7 @@ public:
         visionPrefix_(frontend::deepseekVlVisionPrefix(
             [&](const std::string& name) { return weights.find(name).has_value(); })),
         names_(frontend::deepseekVlModelNames(visionPrefix_)), params_(module, weights, compute),
-        act_(elementType(context_, compute)) {}
+        act_(elementType(context_, compute)), maxSeqLen_(compiledMaxSeqLen(module)) {}
 
   void emitTextModel(mlir::ModuleOp module) {
     auto dyn = mlir::ShapedType::kDynamic;
@@ -133,7 +149,8 @@ private:
         bias(names.kProj), bias(names.vProj), bias(names.outProj));
     x = mlir::fathom::AddOp::create(builder_, loc(), x, attended);
     mlir::Value h = linear(layerNorm(x, names.layerNorm2), names.fc1, vision.intermediateSize);
-    h = mlir::fathom::GeluOp::create(builder_, loc(), h);
+    h = mlir::fathom::GeluOp::create(builder_, loc(), h,
+                                     visionGeluApproximation(config_.vision.hiddenAct));
     return mlir::fathom::AddOp::create(builder_, loc(), x, linear(h, names.fc2, vision.hiddenSize));
   }
   mlir::RankedTensorType tensor3(int64_t width) {
@@ -185,8 +202,8 @@ private:
   // HF LlamaAttention: whole-head rotate_half RoPE, scale head_dim^-0.5, causal, GQA groups.
   mlir::Value attention(mlir::Value input, int64_t layer, const frontend::LlamaLayerNames& names) {
     auto i64 = [&](int64_t value) { return builder_.getI64IntegerAttr(value); };
-    auto rope = ropeAttr(context_, text_.rope, text_.headDim, text_.maxPositionEmbeddings,
-                         "DeepSeek-VL (LLaMA)");
+    auto rope =
+        ropeAttr(context_, text_.rope, text_.headDim, text_.maxPositionEmbeddings, maxSeqLen_);
     auto mode = mlir::fathom::RopeModeAttr::get(&context_, mlir::fathom::RopeMode::rotate_half);
     return mlir::fathom::MultiHeadAttentionOp::create(
         builder_, loc(), input.getType(), input, positions_, keyMask_, cacheStart_, i64(layer),
@@ -219,6 +236,7 @@ private:
   frontend::DeepseekVlModelNames names_;
   ParamTable params_;
   mlir::Type act_;
+  int64_t maxSeqLen_;
   mlir::func::FuncOp function_;
   mlir::Value positions_, keyMask_, cacheStart_;
 };
@@ -236,9 +254,7 @@ mlir::OwningOpRef<mlir::ModuleOp> buildDeepseekVl(mlir::MLIRContext& context,
   if (vl->text.hiddenAct != frontend::Activation::Silu)
     throw Error("model builder: text_config.hidden_act must be silu (LLaMA's SwiGLU MLP)");
   const frontend::SiglipVisionConfig& vision = vl->vision;
-  if (vision.hiddenAct != frontend::Activation::Gelu)
-    throw Error("model builder: vision_config.hidden_act must be gelu (exact erf, as DeepSeek-VL's "
-                "checkpoints set it); the tanh approximation is not supported yet");
+  visionGeluApproximation(vision.hiddenAct); // refuses what is not a GELU before building
   if (vision.visionUseHead)
     throw Error("model builder: vision_config.vision_use_head must be false (DeepSeek-VL uses the "
                 "post-LayerNorm patch states, not the pooling head)");

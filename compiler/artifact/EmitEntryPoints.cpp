@@ -49,6 +49,18 @@ fb::RopeMode ropeModeOf(fm::RopeMode mode) {
   return fb::RopeMode::RotateHalf;
 }
 
+fb::GeluApproximation geluApproximationOf(fm::GeluApproximation approximation) {
+  switch (approximation) {
+  case fm::GeluApproximation::erf:
+    return fb::GeluApproximation::Erf;
+  case fm::GeluApproximation::tanh:
+    return fb::GeluApproximation::Tanh;
+  case fm::GeluApproximation::tanh_unfused:
+    return fb::GeluApproximation::TanhUnfused;
+  }
+  return fb::GeluApproximation::Erf;
+}
+
 std::optional<fb::InputKind> inputKindOf(llvm::StringRef name) {
   if (name == fm::kIdsInput)
     return fb::InputKind::Ids;
@@ -307,6 +319,7 @@ private:
     } else if (kernel == "gelu") {
       fb::GeluCallT call;
       call.x = viewPtr(op->getOperand(0));
+      call.approximation = geluApproximationOf(llvm::cast<fm::GeluOp>(op).getApproximation());
       call.out = out();
       params.Set(std::move(call));
     } else if (kernel == "masked_scatter") {

@@ -192,15 +192,28 @@ HostTensor ropeTable(fm::RopeTableOp op) {
   RopeTableSpec spec;
   spec.dim = rope.getDim();
   spec.theta = rope.getTheta().convertToDouble();
-  spec.scaling = rope.getScaling() == fm::RopeScaling::yarn     ? RopeScalingKind::Yarn
-                 : rope.getScaling() == fm::RopeScaling::linear ? RopeScalingKind::Linear
-                                                                : RopeScalingKind::None;
+  switch (rope.getScaling()) {
+  case fm::RopeScaling::none:
+    spec.scaling = RopeScalingKind::None;
+    break;
+  case fm::RopeScaling::linear:
+    spec.scaling = RopeScalingKind::Linear;
+    break;
+  case fm::RopeScaling::yarn:
+    spec.scaling = RopeScalingKind::Yarn;
+    break;
+  case fm::RopeScaling::llama3:
+    spec.scaling = RopeScalingKind::Llama3;
+    break;
+  }
   spec.factor = rope.getFactor().convertToDouble();
   spec.originalMaxPositions = double(rope.getOriginalMaxPositions());
   spec.betaFast = rope.getBetaFast().convertToDouble();
   spec.betaSlow = rope.getBetaSlow().convertToDouble();
   spec.truncate = rope.getTruncate();
   spec.attentionFactor = rope.getAttentionFactor().convertToDouble();
+  spec.lowFreqFactor = rope.getLowFreqFactor().convertToDouble();
+  spec.highFreqFactor = rope.getHighFreqFactor().convertToDouble();
   compiler::ropeTable(spec, out.shape[0], op.getPart() == fm::TablePart::sin, out.dtype,
                       out.bytes.data());
   return out;

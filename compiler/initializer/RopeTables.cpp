@@ -13,6 +13,7 @@
 #include <cmath>
 #include <numbers>
 #include <string>
+#include <utility>
 
 namespace fathom::compiler {
 namespace {
@@ -26,6 +27,28 @@ std::vector<float> positionFrequencies(const RopeTableSpec& spec) {
     freqs[size_t(i)] = float(std::pow(double(base), double(exponent)));
   }
   return freqs;
+}
+
+// _compute_llama3_parameters: wavelengths above original / low_freq_factor are divided by the
+// factor, those below original / high_freq_factor kept, the band between interpolated. Python's
+// `scalar / tensor` is reciprocal(tensor) * scalar; the scalars enter torch as fp32.
+std::vector<float> llama3Frequencies(const RopeTableSpec& spec, std::vector<float> invFreq) {
+  const float factor = float(spec.factor), low = float(spec.lowFreqFactor);
+  const float lowFreqWavelen = float(spec.originalMaxPositions / spec.lowFreqFactor);
+  const float highFreqWavelen = float(spec.originalMaxPositions / spec.highFreqFactor);
+  const float smoothRange = float(spec.highFreqFactor - spec.lowFreqFactor);
+  const float twoPi = float(2 * std::numbers::pi), original = float(spec.originalMaxPositions);
+  for (float& frequency : invFreq) {
+    const float wavelen = (1.0f / frequency) * twoPi;
+    const float scaled = wavelen > lowFreqWavelen ? frequency / factor : frequency;
+    if (wavelen < highFreqWavelen || wavelen > lowFreqWavelen) {
+      frequency = scaled;
+      continue;
+    }
+    const float smooth = ((1.0f / wavelen) * original - low) / smoothRange;
+    frequency = (1.0f - smooth) * scaled / factor + smooth * scaled;
+  }
+  return invFreq;
 }
 
 double correctionDim(double rotations, const RopeTableSpec& spec) {
@@ -49,7 +72,8 @@ std::vector<float> ropeInverseFrequencies(const RopeTableSpec& spec) {
       if (spec.scaling == RopeScalingKind::Linear)
         invFreq[size_t(i)] /= float(spec.factor);
     }
-    return invFreq;
+    return spec.scaling == RopeScalingKind::Llama3 ? llama3Frequencies(spec, std::move(invFreq))
+                                                   : invFreq;
   }
   // find_correction_range: Python floats, floored/ceiled when truncating.
   double low = correctionDim(spec.betaFast, spec);

@@ -29,6 +29,7 @@ def Fathom_RopeScaling : I32EnumAttr<"RopeScaling", "rotary embedding frequency 
     I32EnumAttrCase<"none", 0>,
     I32EnumAttrCase<"linear", 1>,
     I32EnumAttrCase<"yarn", 2>,
+    I32EnumAttrCase<"llama3", 3>,
   ]> {
   let cppNamespace = "::mlir::fathom";
 }
@@ -56,6 +57,20 @@ def Fathom_RopeMode : I32EnumAttr<"RopeMode", "how a rotary embedding pairs and 
 }
 
 def Fathom_RopeModeAttr : EnumAttr<Fathom_Dialect, Fathom_RopeMode, "rope_mode"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def Fathom_GeluApproximation : I32EnumAttr<"GeluApproximation", "which GELU formula", [
+    I32EnumAttrCase<"erf", 0>,
+    I32EnumAttrCase<"tanh", 1>,
+    I32EnumAttrCase<"tanh_unfused", 2>,
+  ]> {
+  let cppNamespace = "::mlir::fathom";
+  let genSpecializedAttr = 0;
+}
+
+def Fathom_GeluApproximationAttr : EnumAttr<Fathom_Dialect, Fathom_GeluApproximation,
+                                            "gelu_approximation"> {
   let assemblyFormat = "`<` $value `>`";
 }
 
@@ -106,9 +121,10 @@ def Fathom_RopeAttr : Fathom_Attr<"Rope", "rope"> {
   let description = [{
     Everything needed to compute the cos/sin tables at compile time: base `theta`, rotary
     `dim`, the frequency scaling
-    (none, linear or YaRN with its factor, original context, beta range and whether the
-    correction range is truncated to whole dimensions) and the factor that multiplies cos and
-    sin (YaRN's mscale ratio).
+    (none, linear, YaRN with its factor, original context, beta range and whether the
+    correction range is truncated to whole dimensions, or Llama 3.1's with its factor,
+    original context and low/high frequency factors) and the factor that multiplies cos and
+    sin (YaRN's mscale ratio). The low/high frequency factors are printed only for llama3.
 
     Example: `#fathom.rope<theta = 10000.0, dim = 64, scaling = yarn,
     factor = 40.0, original_max_positions = 4096, beta_fast = 32.0, beta_slow = 1.0,
@@ -118,7 +134,11 @@ def Fathom_RopeAttr : Fathom_Attr<"Rope", "rope"> {
                         "::mlir::fathom::RopeScaling":$scaling, APFloatParameter<"">:$factor,
                         "int64_t":$original_max_positions, APFloatParameter<"">:$beta_fast,
                         APFloatParameter<"">:$beta_slow, APFloatParameter<"">:$attention_factor,
-                        "bool":$truncate);
+                        "bool":$truncate,
+                        DefaultValuedParameter<"::llvm::APFloat", "::llvm::APFloat(0.0)">:
+                            $low_freq_factor,
+                        DefaultValuedParameter<"::llvm::APFloat", "::llvm::APFloat(0.0)">:
+                            $high_freq_factor);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
 }

@@ -37,7 +37,9 @@ LogicalResult RopeAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                llvm::APFloat thetaValue, int64_t dim, RopeScaling scaling,
                                llvm::APFloat factorValue, int64_t originalMaxPositions,
                                llvm::APFloat betaFastValue, llvm::APFloat betaSlowValue,
-                               llvm::APFloat attentionFactorValue, bool) {
+                               llvm::APFloat attentionFactorValue, bool,
+                               llvm::APFloat lowFreqFactorValue,
+                               llvm::APFloat highFreqFactorValue) {
   double theta = thetaValue.convertToDouble(), factor = factorValue.convertToDouble();
   double betaFast = betaFastValue.convertToDouble(), betaSlow = betaSlowValue.convertToDouble();
   double attentionFactor = attentionFactorValue.convertToDouble();
@@ -53,6 +55,15 @@ LogicalResult RopeAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     if (!(betaFast > betaSlow))
       return emitError() << "yarn needs beta_fast > beta_slow, got " << betaFast << " and "
                          << betaSlow;
+  }
+  if (scaling == RopeScaling::llama3) {
+    double low = lowFreqFactorValue.convertToDouble();
+    double high = highFreqFactorValue.convertToDouble();
+    if (originalMaxPositions <= 0)
+      return emitError() << "llama3 needs original_max_positions > 0, got " << originalMaxPositions;
+    if (!(low > 0) || !(high > low))
+      return emitError() << "llama3 needs high_freq_factor > low_freq_factor > 0, got " << high
+                         << " and " << low;
   }
   return success();
 }

@@ -185,10 +185,20 @@ def Fathom_LayerNormOp : Fathom_Op<"layer_norm", [Pure,
 }
 
 def Fathom_GeluOp : Fathom_Op<"gelu", [Pure, SameOperandsAndResultType]> {
-  let summary = "exact GELU: x * (1 + erf(x / sqrt(2))) / 2, in fp32, one rounding";
-  let arguments = (ins AnyRankedTensor:$input);
+  let summary = "GELU, exact (erf) or one of HF's tanh approximations";
+  let description = [{
+    `approximation` names the formula and where it rounds, after the config's `hidden_act`:
+    - `erf` ("gelu", nn.GELU()): x * 0.5 * (1 + erf(x / sqrt(2))) in fp32, one rounding;
+    - `tanh` ("gelu_pytorch_tanh", gelu(approximate="tanh")):
+      0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3))) in fp32, one rounding;
+    - `tanh_unfused` ("gelu_new", NewGELUActivation): the same formula as separate torch
+      operations, each rounded to the tensor's dtype (only bf16 tells it from `tanh`).
+  }];
+  let arguments = (ins AnyRankedTensor:$input,
+                       DefaultValuedAttr<Fathom_GeluApproximationAttr,
+                                         "::mlir::fathom::GeluApproximation::erf">:$approximation);
   let results = (outs AnyRankedTensor:$result);
-  let assemblyFormat = "$input attr-dict `:` type($result)";
+  let assemblyFormat = "$input (`approximation` $approximation^)? attr-dict `:` type($result)";
 }
 
 //===----------------------------------------------------------------------===//

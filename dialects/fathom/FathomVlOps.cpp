@@ -106,7 +106,7 @@ LogicalResult MaskedScatterOp::verify() {
   if (!dimsCompatible(lastDim(input), lastDim(source)))
     return emitOpError() << "source rows of " << lastDim(source) << " do not fit input rows of "
                          << lastDim(input);
-  if (getTokenId() < 0)
+  if (getTokenIdAttr().getInt() < 0)
     return emitOpError("token_id must be non-negative");
   return success();
 }

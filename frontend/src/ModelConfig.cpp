@@ -37,7 +37,7 @@ constexpr std::array<std::pair<std::string_view, Activation>, 6> kActivations = 
     {"swish", Activation::Silu},
     {"gelu", Activation::Gelu},
     {"gelu_pytorch_tanh", Activation::GeluTanh},
-    {"gelu_new", Activation::GeluTanh},
+    {"gelu_new", Activation::GeluNew},
     {"relu", Activation::Relu},
 }};
 
@@ -160,6 +160,8 @@ std::string_view activationName(Activation activation) {
     return "gelu";
   case Activation::GeluTanh:
     return "gelu_pytorch_tanh";
+  case Activation::GeluNew:
+    return "gelu_new";
   case Activation::Relu:
     return "relu";
   }

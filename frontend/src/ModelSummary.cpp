@@ -38,6 +38,9 @@ std::string describeRope(const RopeConfig& rope) {
     if (rope.mscaleAllDim)
       text += ", mscale_all_dim " + number(*rope.mscaleAllDim);
   }
+  if (rope.type == RopeType::Llama3)
+    text +=
+        ", low/high freq factor " + number(rope.lowFreqFactor) + "/" + number(rope.highFreqFactor);
   return text;
 }
 

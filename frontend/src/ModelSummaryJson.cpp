@@ -23,6 +23,10 @@ Json ropeJson(const RopeConfig& rope) {
     if (rope.mscaleAllDim)
       json["mscale_all_dim"] = *rope.mscaleAllDim;
   }
+  if (rope.type == RopeType::Llama3) {
+    json["low_freq_factor"] = rope.lowFreqFactor;
+    json["high_freq_factor"] = rope.highFreqFactor;
+  }
   return json;
 }
 

@@ -21,6 +21,7 @@ CHECKPOINT_SEED_OFFSET = {
     "tiny-v2-lite": 4,
     "tiny-vl": 5,
     "tiny-v2-mlp-bias": 6,
+    "tiny-vl-gqa": 7,
     "cases": 100,  # the random-id prompt in record_outputs.py
 }
 
@@ -46,6 +47,7 @@ CHECKPOINTS = {
     "tiny-v2-lite": "DeepseekV2ForCausalLM",
     "tiny-v2-mlp-bias": "DeepseekV2ForCausalLM",
     "tiny-vl": "DeepseekVLForConditionalGeneration",
+    "tiny-vl-gqa": "DeepseekVLForConditionalGeneration",
     "tiny-v3-seqcls": "DeepseekV3ForSequenceClassification",
     "tiny-v3-tokcls": "DeepseekV3ForTokenClassification",
 }

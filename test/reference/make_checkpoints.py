@@ -348,6 +348,20 @@ def tiny_vl_config():
     return DeepseekVLConfig(text_config=text, vision_config=vision, image_token_id=IMAGE_ID, tie_word_embeddings=False)
 
 
+def tiny_vl_gqa_config():
+    """tiny-vl with the options real LLaMA/SigLIP configs use that tiny-vl does not: GQA (2 key/value heads for
+    4 query heads), Llama 3.1's rope (factor 4, low/high freq factor 1/4, original context 64: the 8 frequencies
+    of head_dim 16 fall in all three bands) and the SigLIP default gelu_pytorch_tanh."""
+    c = tiny_vl_config()
+    c.vision_config.hidden_act = "gelu_pytorch_tanh"
+    c.text_config.num_key_value_heads = 2
+    c.text_config.rope_parameters = {"rope_type": "llama3", "rope_theta": 10000.0, "factor": 4.0,
+                                     "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                                     "original_max_position_embeddings": 64}
+    return DeepseekVLConfig(text_config=c.text_config, vision_config=c.vision_config, image_token_id=IMAGE_ID,
+                            tie_word_embeddings=False)
+
+
 # ----------------------------------------------------------------------------------------------------------
 # expert layout conversion and FP8
 
@@ -556,10 +570,9 @@ def vl_processor():
                                num_image_tokens=16)
 
 
-def make_tiny_vl():
-    name = "tiny-vl"
+def make_tiny_vl(name="tiny-vl", config=tiny_vl_config):
     torch.manual_seed(SEED)
-    model = DeepseekVLForConditionalGeneration(tiny_vl_config())
+    model = DeepseekVLForConditionalGeneration(config())
     randomize_(model, generator(name))
     d = save_bf16(model, name)
     vl_processor().save_pretrained(d)
@@ -641,6 +654,7 @@ def main():
     make_tiny_v2_lite()
     make_tiny_v2_mlp_bias()
     make_tiny_vl()
+    make_tiny_vl("tiny-vl-gqa", tiny_vl_gqa_config)
     common.dump_json(os.path.join(common.CKPT_DIR, "layout.json"), {"save_pretrained_expert_layout": layout})
 
 

@@ -88,3 +88,19 @@ func.func @old_syntax() -> tensor<16x4xf32> {
   %0 = fathom.rope_table <cos> <theta = 10000.0, dim = 8, interleaved = true, scaling = none, factor = 1.0, original_max_positions = 0, beta_fast = 32.0, beta_slow = 1.0, attention_factor = 1.0, truncate = false> : tensor<16x4xf32>
   return %0 : tensor<16x4xf32>
 }
+
+// -----
+
+func.func @llama3_context() -> tensor<16x4xf32> {
+  // expected-error @below {{llama3 needs original_max_positions > 0, got 0}}
+  %0 = fathom.rope_table <cos> <theta = 10000.0, dim = 8, scaling = llama3, factor = 8.0, original_max_positions = 0, beta_fast = 32.0, beta_slow = 1.0, attention_factor = 1.0, truncate = false, low_freq_factor = 1.0, high_freq_factor = 4.0> : tensor<16x4xf32>
+  return %0 : tensor<16x4xf32>
+}
+
+// -----
+
+func.func @llama3_bands() -> tensor<16x4xf32> {
+  // expected-error @below {{llama3 needs high_freq_factor > low_freq_factor > 0, got 1.000000e+00 and 4.000000e+00}}
+  %0 = fathom.rope_table <cos> <theta = 10000.0, dim = 8, scaling = llama3, factor = 8.0, original_max_positions = 8192, beta_fast = 32.0, beta_slow = 1.0, attention_factor = 1.0, truncate = false, low_freq_factor = 4.0, high_freq_factor = 1.0> : tensor<16x4xf32>
+  return %0 : tensor<16x4xf32>
+}

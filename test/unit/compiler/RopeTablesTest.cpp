@@ -1,5 +1,5 @@
 // RoPE tables as the initializer computes them (fathom.rope_table), against values torch
-// computed: inverse frequencies for plain and YaRN ropes, and bf16 cos/sin bits.
+// computed: inverse frequencies for plain, YaRN and llama3 ropes, and bf16 cos/sin bits.
 #include "compiler/initializer/RopeTables.h"
 #include "fathom/runtime/Error.h"
 #include "fathom/runtime/Numeric.h"
@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 
 namespace fathom::compiler {
 namespace {
@@ -90,6 +91,55 @@ TEST(RopeInverseFrequencies, MatchTorchForASmallConfig) {
   ASSERT_EQ(f.size(), 8u);
   for (size_t i = 0; i < 8; ++i)
     EXPECT_EQ(f[i], kSmallInvFreq[i]) << "inv_freq[" << i << "]";
+}
+
+// Llama 3.1's rope, from transformers 5.23 / torch 2.15 (CPU):
+//   rp = {"rope_type": "llama3", "rope_theta": theta, "factor": factor, "low_freq_factor": 1.0,
+//         "high_freq_factor": 4.0, "original_max_position_embeddings": orig}
+//   cfg = LlamaConfig(hidden_size=4 * dim, num_attention_heads=4, head_dim=dim,
+//                     max_position_embeddings=maxpos, rope_parameters=rp)
+//   ROPE_INIT_FUNCTIONS["llama3"](cfg)[0].view(torch.int32)   # attention factor 1.0
+// (dim 128, theta 500000, factor 8, orig 8192: Llama 3.1 8B; dim 16, theta 1e4, factor 4, orig
+// 64: all three bands in 8 frequencies).
+const uint32_t kLlama31InvFreqBits[64] = {
+    0x3f800000, 0x3f508ac1, 0x3f29e1c6, 0x3f0a6384, 0x3ee177bc, 0x3eb7ab7d, 0x3e959ee3, 0x3e73c461,
+    0x3e4693b0, 0x3e21c3a0, 0x3e03c6a0, 0x3dd6b19c, 0x3daee4ad, 0x3d8e7898, 0x3d681e67, 0x3d3d1684,
+    0x3d1a08c8, 0x3cfaf53f, 0x3ccc6f49, 0x3ca68939, 0x3c87a9c3, 0x3c5d06ec, 0x3c340d6d, 0x3c12ac7f,
+    0x3beef74f, 0x3bc2aa76, 0x3b9e9402, 0x3b812e35, 0x3b527720, 0x3b0dfd06, 0x3ab3d11d, 0x3a60979e,
+    0x3a0995d2, 0x39a3f108, 0x393b2dd2, 0x38c86886, 0x38a3418d, 0x3884fdbf, 0x3858ac81, 0x38308199,
+    0x380fc8f8, 0x37ea426f, 0x37bed4f4, 0x379b7475, 0x377d45c3, 0x374e51f5, 0x3728126b, 0x3708ea0f,
+    0x36df10c4, 0x36b5b687, 0x369406cb, 0x36712b80, 0x36447610, 0x36200a69, 0x36025f34, 0x35d46808,
+    0x35ad07a7, 0x358cf400, 0x3565a54d, 0x353b12c7, 0x351864a7, 0x34f848c2, 0x34ca41b0, 0x34a4c2ff};
+const uint32_t kSmallLlama3InvFreqBits[8] = {0x3f800000, 0x3e826136, 0x3cd09b89, 0x3c0186e3,
+                                             0x3b23d70a, 0x3a4f3e38, 0x3983126f, 0x38a5cb60};
+
+RopeTableSpec llama3Spec(int64_t dim, double theta, double factor, double original) {
+  RopeTableSpec spec;
+  spec.dim = dim;
+  spec.theta = theta;
+  spec.scaling = RopeScalingKind::Llama3;
+  spec.factor = factor;
+  spec.originalMaxPositions = original;
+  spec.lowFreqFactor = 1.0;
+  spec.highFreqFactor = 4.0;
+  return spec;
+}
+
+uint32_t bitsOf(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  return bits;
+}
+
+TEST(RopeInverseFrequencies, Llama3MatchesTorchBits) {
+  std::vector<float> big = ropeInverseFrequencies(llama3Spec(128, 500000.0, 8.0, 8192));
+  ASSERT_EQ(big.size(), 64u);
+  for (size_t i = 0; i < big.size(); ++i)
+    EXPECT_EQ(bitsOf(big[i]), kLlama31InvFreqBits[i]) << "frequency " << i;
+  std::vector<float> small = ropeInverseFrequencies(llama3Spec(16, 10000.0, 4.0, 64));
+  ASSERT_EQ(small.size(), 8u);
+  for (size_t i = 0; i < small.size(); ++i)
+    EXPECT_EQ(bitsOf(small[i]), kSmallLlama3InvFreqBits[i]) << "frequency " << i;
 }
 
 TEST(RopeInverseFrequencies, DefaultAndLinearRope) {

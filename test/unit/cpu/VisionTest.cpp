@@ -106,6 +106,48 @@ TEST(Gelu, IsTheExactErfForm) {
   }
 }
 
+TEST(Gelu, TanhIsTorchsApproximateTanhInFp32) {
+  ThreadPool pool(2);
+  std::vector<float> x = randomFloats(40000, 12, 6.0f);
+  x[0] = 0.0f, x[1] = -10.0f, x[2] = 10.0f;
+  std::vector<float> fused(x.size()), unfused(x.size());
+  gelu(pool, DType::F32, x.data(), fused.data(), int64_t(x.size()), GeluApproximation::Tanh);
+  gelu(pool, DType::F32, x.data(), unfused.data(), int64_t(x.size()),
+       GeluApproximation::TanhUnfused);
+  for (size_t i = 0; i < x.size(); ++i) {
+    double v = x[i];
+    double tanhForm = 0.5 * v * (1 + std::tanh(std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v)));
+    EXPECT_NEAR(fused[i], tanhForm, 1e-6 * (1 + std::fabs(tanhForm))) << x[i];
+    EXPECT_NEAR(unfused[i], tanhForm, 1e-6 * (1 + std::fabs(tanhForm))) << x[i];
+  }
+  // Not the erf form: the approximation is off by up to ~5e-4 near |x| = 2.
+  std::vector<float> exact(x.size());
+  gelu(pool, DType::F32, x.data(), exact.data(), int64_t(x.size()));
+  float largest = 0;
+  for (size_t i = 0; i < x.size(); ++i)
+    largest = std::max(largest, std::fabs(exact[i] - fused[i]));
+  EXPECT_GT(largest, 1e-4f);
+}
+
+// bf16 inputs where gelu_new (HF's NewGELUActivation, every op rounded to bf16) and
+// gelu(approximate="tanh") (one rounding) differ; the bits are what torch 2.15 gives.
+TEST(Gelu, TanhUnfusedRoundsEveryStepLikeHfsGeluNew) {
+  ThreadPool pool(1);
+  const std::vector<uint16_t> x = {0xc092, 0xc010, 0xbffb, 0xc09b, 0xbe9a, 0xbfea, 0xc03c, 0xc09a};
+  const std::vector<uint16_t> geluNew = {0x8000, 0xbcd8, 0xbd4c, 0x8000,
+                                         0xbdec, 0xbd79, 0xbbbc, 0x8000};
+  const std::vector<uint16_t> geluTanh = {0xb66d, 0xbcdf, 0xbd48, 0xb51b,
+                                          0xbdeb, 0xbd7d, 0xbb91, 0xb540};
+  std::vector<uint16_t> unfused(x.size()), fused(x.size());
+  gelu(pool, DType::BF16, x.data(), unfused.data(), int64_t(x.size()),
+       GeluApproximation::TanhUnfused);
+  gelu(pool, DType::BF16, x.data(), fused.data(), int64_t(x.size()), GeluApproximation::Tanh);
+  for (size_t i = 0; i < x.size(); ++i) {
+    EXPECT_EQ(unfused[i], geluNew[i]) << "x = " << bf16ToFloat(x[i]);
+    EXPECT_EQ(fused[i], geluTanh[i]) << "x = " << bf16ToFloat(x[i]);
+  }
+}
+
 // Patches through a linear equal the strided convolution Conv2d(stride = patch) computes.
 TEST(Patchify, OrdersPatchesAndValuesLikeAStridedConvolution) {
   ThreadPool pool(2);

@@ -133,7 +133,7 @@ protected:
   // Everything but the absorbed MLA decode rounds where HF does (DeepSeek-VL has no MLA).
   bool followsHfRounding() const {
     return GetParam().dtype == "fp32" || GetParam().disabled == "fathom-mla-absorption" ||
-           GetParam().checkpoint == "tiny-vl";
+           GetParam().checkpoint.starts_with("tiny-vl");
   }
 
   double tolerance() const {
@@ -249,7 +249,7 @@ INSTANTIATE_TEST_SUITE_P(CausalLm, ReferenceParity,
                          paramName);
 // DeepSeek-VL's text prompts: its LLaMA language model alone.
 INSTANTIATE_TEST_SUITE_P(VisionLanguageText, ReferenceParity,
-                         testing::ValuesIn(variants({"tiny-vl"})), paramName);
+                         testing::ValuesIn(variants({"tiny-vl", "tiny-vl-gqa"})), paramName);
 
 INSTANTIATE_TEST_SUITE_P(QuantizedFp8, ReferenceParity, testing::ValuesIn(quantizedVariants("fp8")),
                          paramName);

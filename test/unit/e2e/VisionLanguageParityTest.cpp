@@ -1,7 +1,7 @@
-// DeepSeek-VL's vision tower end to end against HF transformers: tiny-vl compiled to an artifact
-// (fp32 and bf16), its encode_image entry point run on the pixel values HF's processor made for
-// the recorded image prompt, and the image embeddings (vision tower + aligner) compared with
-// HF's image_features.
+// DeepSeek-VL end to end against HF transformers: tiny-vl and tiny-vl-gqa compiled to artifacts
+// (fp32 and bf16), encode_image run on the pixel values HF's processor made for the recorded
+// image prompts, the image embeddings (vision tower + aligner) compared with HF's
+// image_features, then the image prompts' logits and greedy continuations.
 #include "ReferenceTensors.h"
 #include "compiler/driver/CompileCheckpoint.h"
 #include "fathom/executor/Generate.h"
@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -37,22 +38,31 @@ double relativeError(const std::vector<float>& ours, const std::vector<float>& h
   return diff / std::max(scale, 1e-30);
 }
 
-class VisionLanguageParity : public testing::TestWithParam<std::string> {
+struct VlVariant {
+  std::string checkpoint; // tiny-vl, or tiny-vl-gqa (GQA, llama3 rope, tanh GELU)
+  std::string dtype;      // fp32 or bf16
+};
+
+class VisionLanguageParity : public testing::TestWithParam<VlVariant> {
 protected:
+  const std::string& dtype() const { return GetParam().dtype; }
+  const std::string& checkpoint() const { return GetParam().checkpoint; }
+
   void SetUp() override {
-    std::ifstream in(kReference / "outputs" / "tiny-vl.json");
+    std::ifstream in(kReference / "outputs" / (checkpoint() + ".json"));
     ASSERT_TRUE(in);
     json_ = nlohmann::json::parse(in);
     tensors_ = std::make_unique<frontend::TensorStore>(frontend::TensorStore::openSingleFile(
         kReference / "outputs" / json_["tensors_file"].get<std::string>()));
-    artifact_ = fs::temp_directory_path() /
-                ("fathom-vl-" + GetParam() + "-" + std::to_string(getpid()) + ".fathom");
+    artifact_ = fs::temp_directory_path() / ("fathom-" + checkpoint() + "-" + dtype() + "-" +
+                                             std::to_string(getpid()) + ".fathom");
     compiler::CompileOptions options;
-    options.compute = GetParam() == "bf16" ? DType::BF16 : DType::F32;
+    options.compute = dtype() == "bf16" ? DType::BF16 : DType::F32;
     options.maxBatch = 2;
     options.maxSeqLen = 192;
-    compiler::compileCheckpoint(frontend::Checkpoint::open(kReference / "checkpoints" / "tiny-vl"),
-                                artifact_.string(), options);
+    compiler::compileCheckpoint(
+        frontend::Checkpoint::open(kReference / "checkpoints" / checkpoint()), artifact_.string(),
+        options);
     model_ = executor::Model::load(artifact_.string());
   }
   void TearDown() override {
@@ -65,7 +75,7 @@ protected:
     for (const auto& c : json_["cases"])
       if (c.contains("pixel_values"))
         return c;
-    throw std::runtime_error("tiny-vl.json has no image case");
+    throw std::runtime_error(checkpoint() + ".json has no image case");
   }
 
   nlohmann::json json_;
@@ -81,13 +91,13 @@ TEST_P(VisionLanguageParity, ImageEmbeddingsMatchHf) {
   EXPECT_EQ(model_->imageTokens(), 16);
   std::vector<float> pixels = readFloats(*tensors_, c["pixel_values"]["name"]);
   std::vector<float> hf =
-      readFloats(*tensors_, c["runs"][GetParam()]["image_features"]["name"].get<std::string>());
+      readFloats(*tensors_, c["runs"][dtype()]["image_features"]["name"].get<std::string>());
   std::vector<float> ours = model_->encodeImages(pixels);
   ASSERT_EQ(ours.size(), hf.size());
   double error = relativeError(ours, hf);
-  std::printf("[ parity ] tiny-vl %s image embeddings max rel error %.3g\n", GetParam().c_str(),
-              error);
-  EXPECT_LE(error, GetParam() == "bf16" ? 1e-2 : 1e-5);
+  std::printf("[ parity ] %s %s image embeddings max rel error %.3g\n", checkpoint().c_str(),
+              dtype().c_str(), error);
+  EXPECT_LE(error, dtype() == "bf16" ? 1e-2 : 1e-5);
 
   // Three images in one call: max_batch (2) at a time, each image's embeddings its own.
   std::vector<float> three = pixels;
@@ -112,7 +122,7 @@ TEST_P(VisionLanguageParity, ImagePromptLogitsAndGreedyContinuations) {
       continue;
     ++cases;
     SCOPED_TRACE(c["name"].get<std::string>());
-    const auto& run = c["runs"][GetParam()];
+    const auto& run = c["runs"][dtype()];
     std::vector<float> embeddings =
         model_->encodeImages(readFloats(*tensors_, c["pixel_values"]["name"]));
     executor::TokenBatch batch = caseBatch(c);
@@ -126,9 +136,9 @@ TEST_P(VisionLanguageParity, ImagePromptLogitsAndGreedyContinuations) {
         diff = std::max(diff, double(std::fabs(ours[r * vocab + j] - hf[r * vocab + j])));
         scale = std::max(scale, double(std::fabs(hf[r * vocab + j])));
       }
-    std::printf("[ parity ] tiny-vl %s %s prefill max rel error %.3g\n", GetParam().c_str(),
-                c["name"].get<std::string>().c_str(), diff / scale);
-    EXPECT_LE(diff / scale, GetParam() == "bf16" ? 1e-2 : 1e-4);
+    std::printf("[ parity ] %s %s %s prefill max rel error %.3g\n", checkpoint().c_str(),
+                dtype().c_str(), c["name"].get<std::string>().c_str(), diff / scale);
+    EXPECT_LE(diff / scale, dtype() == "bf16" ? 1e-2 : 1e-4);
 
     std::vector<std::vector<int64_t>> prompts(size_t(batch.batch));
     for (int64_t b = 0; b < batch.batch; ++b)
@@ -156,11 +166,11 @@ TEST_P(VisionLanguageParity, ImagePromptLogitsAndGreedyContinuations) {
   EXPECT_EQ(cases, 3);
 }
 
-// The image files of every case through the runtime's image processor (tiny-vl's settings)
-// give HF's PIL processor's pixel values, image by image.
+// The image files of every case through the runtime's image processor (the checkpoint's
+// settings) give HF's PIL processor's pixel values, image by image.
 TEST_P(VisionLanguageParity, ImageFilesGiveHfPixelValues) {
   image::ImageProcessor processor(
-      image::loadImageProcessorConfig(kReference / "checkpoints" / "tiny-vl"));
+      image::loadImageProcessorConfig(kReference / "checkpoints" / checkpoint()));
   for (const auto& c : json_["cases"]) {
     if (!c.contains("pixel_values"))
       continue;
@@ -211,8 +221,15 @@ TEST_P(VisionLanguageParity, RefusesPartialImages) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(TinyVl, VisionLanguageParity, testing::Values("fp32", "bf16"),
-                         [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(TinyVl, VisionLanguageParity,
+                         testing::Values(VlVariant{"tiny-vl", "fp32"}, VlVariant{"tiny-vl", "bf16"},
+                                         VlVariant{"tiny-vl-gqa", "fp32"},
+                                         VlVariant{"tiny-vl-gqa", "bf16"}),
+                         [](const auto& info) {
+                           std::string name = info.param.checkpoint + "_" + info.param.dtype;
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
 
 } // namespace
 } // namespace fathom

@@ -87,6 +87,27 @@ TEST(ModelConfig, NullQLoraRankMeansASingleQProjection) {
   EXPECT_FALSE(parse(ft::tinyV2Config()).deepseek()->qLoraRank);
 }
 
+TEST(ModelConfig, DeepseekVlActivationsAndLlama3Rope) {
+  Json json = ft::tinyVlConfig();
+  json["vision_config"]["hidden_act"] = "gelu_new";
+  json["text_config"]["rope_scaling"] = {{"rope_type", "llama3"},
+                                         {"factor", 8.0},
+                                         {"low_freq_factor", 1.0},
+                                         {"high_freq_factor", 4.0},
+                                         {"original_max_position_embeddings", 8192}};
+  ModelConfig config = parse(json);
+  const DeepseekVlConfig& vl = *config.deepseekVl();
+  EXPECT_EQ(vl.vision.hiddenAct, Activation::GeluNew);
+  EXPECT_EQ(activationName(vl.vision.hiddenAct), "gelu_new");
+  EXPECT_EQ(vl.text.rope.type, RopeType::Llama3);
+  EXPECT_EQ(vl.text.rope.factor, 8.0);
+  EXPECT_EQ(vl.text.rope.lowFreqFactor, 1.0);
+  EXPECT_EQ(vl.text.rope.highFreqFactor, 4.0);
+  EXPECT_EQ(vl.text.rope.originalMaxPositionEmbeddings, 8192);
+  json["vision_config"]["hidden_act"] = "gelu_pytorch_tanh";
+  EXPECT_EQ(parse(json).deepseekVl()->vision.hiddenAct, Activation::GeluTanh);
+}
+
 TEST(ModelConfig, DeepseekVlDefaults) {
   Json json = ft::tinyVlConfig();
   json.erase("tie_word_embeddings");

@@ -20,7 +20,9 @@ namespace fathom::frontend {
 enum class ModelType { DeepseekV3, DeepseekV2, DeepseekVL };
 // What sits on top of the decoder, from "architectures".
 enum class HeadKind { CausalLM, SequenceClassification, TokenClassification, VisionLanguage };
-enum class Activation { Silu, Gelu, GeluTanh, Relu };
+// HF's ACT2FN names: GeluTanh is "gelu_pytorch_tanh" (one fused op), GeluNew "gelu_new" (the
+// same formula as separate ops).
+enum class Activation { Silu, Gelu, GeluTanh, GeluNew, Relu };
 
 std::string_view modelTypeName(ModelType type);
 std::string_view headKindName(HeadKind kind);

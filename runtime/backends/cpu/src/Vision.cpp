@@ -1,4 +1,4 @@
-// LayerNorm, exact GELU and patchify for the SigLIP vision tower.
+// LayerNorm, GELU and patchify for the SigLIP vision tower.
 #include "fathom/cpu/Vision.h"
 #include "Elements.h"
 #include "TorchSum.h"
@@ -25,6 +25,28 @@ void layerNormRow(const T* x, const W* weight, const W* bias, float eps, int64_t
     out[i] =
         detail::fromFloat<T>((detail::toFloat(x[i]) - mean) * inverse * detail::toFloat(weight[i]) +
                              detail::toFloat(bias[i]));
+}
+
+float geluErf(float v) {
+  return v * 0.5f * (1.0f + std::erf(v * float(M_SQRT1_2)));
+}
+
+// torch's GeluKernelImpl (tanh branch) in fp32.
+float geluTanh(float v) {
+  constexpr float kBeta = float(M_SQRT2 * M_2_SQRTPI * 0.5);
+  constexpr float kKappa = 0.044715f;
+  float inner = kBeta * (v + kKappa * (v * v * v));
+  return 0.5f * v * (1.0f + std::tanh(inner));
+}
+
+// NewGELUActivation: 0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * pow(x, 3)))), every
+// torch op computed in fp32 and rounded to T.
+template <class T> T geluTanhUnfused(T value) {
+  auto round = [](float v) { return detail::toFloat(detail::fromFloat<T>(v)); };
+  const float x = detail::toFloat(value);
+  const float cube = round(round(x * x) * x);
+  const float inner = round(round(x + round(cube * 0.044715f)) * float(0.7978845608028654));
+  return detail::fromFloat<T>(round(0.5f * x) * round(1.0f + round(std::tanh(inner))));
 }
 
 } // namespace
@@ -54,15 +76,26 @@ void layerNorm(ThreadPool& pool, DType type, const void* x, int64_t ldx, DType w
   });
 }
 
-void gelu(ThreadPool& pool, DType type, const void* x, void* out, int64_t count) {
+void gelu(ThreadPool& pool, DType type, const void* x, void* out, int64_t count,
+          GeluApproximation approximation) {
   detail::withActivationType(type, "gelu", "x", [&](auto tag) {
     using T = decltype(tag);
     pool.parallelFor(0, count, kElementGrain, [&](int64_t first, int64_t last) {
       const T* in = static_cast<const T*>(x);
       T* result = static_cast<T*>(out);
-      for (int64_t i = first; i < last; ++i) {
-        float v = detail::toFloat(in[i]);
-        result[i] = detail::fromFloat<T>(v * 0.5f * (1.0f + std::erf(v * float(M_SQRT1_2))));
+      switch (approximation) {
+      case GeluApproximation::Erf:
+        for (int64_t i = first; i < last; ++i)
+          result[i] = detail::fromFloat<T>(geluErf(detail::toFloat(in[i])));
+        break;
+      case GeluApproximation::Tanh:
+        for (int64_t i = first; i < last; ++i)
+          result[i] = detail::fromFloat<T>(geluTanh(detail::toFloat(in[i])));
+        break;
+      case GeluApproximation::TanhUnfused:
+        for (int64_t i = first; i < last; ++i)
+          result[i] = geluTanhUnfused(in[i]);
+        break;
       }
     });
   });

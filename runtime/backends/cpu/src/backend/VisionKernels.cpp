@@ -44,7 +44,22 @@ Factory geluKernel(CpuResources& cpu, const fb::KernelCall& call, const std::vec
   const auto* p = call.params_as_GeluCall();
   const fb::View& x = required(p->x(), "gelu", "x");
   const fb::View& out = required(p->out(), "gelu", "out");
-  return makeKernel([&cpu, &x, &out](const CallContext& c) {
+  cpu::GeluApproximation approximation;
+  switch (p->approximation()) {
+  case fb::GeluApproximation::Erf:
+    approximation = cpu::GeluApproximation::Erf;
+    break;
+  case fb::GeluApproximation::Tanh:
+    approximation = cpu::GeluApproximation::Tanh;
+    break;
+  case fb::GeluApproximation::TanhUnfused:
+    approximation = cpu::GeluApproximation::TanhUnfused;
+    break;
+  default:
+    throw Error("gelu: unknown approximation " + std::to_string(int(p->approximation())) +
+                " (the artifact is newer than this runtime)");
+  }
+  return makeKernel([&cpu, &x, &out, approximation](const CallContext& c) {
     Tensor in = c.tensor(x), result = c.tensor(out);
     if (in.rows() != result.rows() || in.width() != result.width() || in.type != result.type ||
         !in.packed() || !result.packed() || in.rowStride != in.width() ||
@@ -52,7 +67,7 @@ Factory geluKernel(CpuResources& cpu, const fb::KernelCall& call, const std::vec
       shapeError("gelu", "operands must be packed rows of one shape and type");
     if (c.planning())
       return;
-    cpu::gelu(*cpu.pool, in.type, in.data, result.data, in.rows() * in.width());
+    cpu::gelu(*cpu.pool, in.type, in.data, result.data, in.rows() * in.width(), approximation);
   });
 }
 
