@@ -99,6 +99,8 @@ public:
          mlir::RankedTensorType::get({dyn, dyn}, builder_.getI1Type())}};
     mlir::Block* body = beginFunction(module, "vision", inputs, {mlir::fathom::kEncodeImage});
     function_->setAttr(mlir::fathom::kMaxTokensAttr, builder_.getI64IntegerAttr(patches));
+    // --quantize is for the text model's decode; the tower's GEMMs stay in the compute dtype.
+    function_->setAttr(mlir::fathom::kUnquantizedAttr, builder_.getUnitAttr());
     mlir::Value keyMask = body->getArgument(2);
     auto i64Attr = [&](int64_t value) { return builder_.getI64IntegerAttr(value); };
     mlir::Value cut = mlir::fathom::PatchifyOp::create(

@@ -34,9 +34,10 @@ def SpecializeEntryPointsPass : Pass<"fathom-specialize-entry-points", "mlir::Mo
 def QuantizePass : Pass<"fathom-quantize", "mlir::ModuleOp"> {
   let summary = "Stores the linear weights quantized (fathom-compile --quantize fp8|int4)";
   let description = [{
-    Every projection of attention (`fathom.mla_attention`'s q/kv/o projections), of the dense
-    MLPs and shared experts (`fathom.linear`) and of the routed experts (`fathom.expert_ffn`,
-    per expert and matrix) becomes a derived f8E4M3FN param `<weight>.fp8` with one f32 scale
+    Every projection of attention (`fathom.mla_attention`'s q/kv/o projections,
+    `fathom.multi_head_attention`'s q/k/v/o), of the dense MLPs and shared experts
+    (`fathom.linear`) and of the routed experts (`fathom.expert_ffn`, per expert and matrix)
+    in a function not marked `fathom.unquantized` (DeepSeek-VL's vision tower is) becomes a derived f8E4M3FN param `<weight>.fp8` with one f32 scale
     per 128x128 block, `<weight>.fp8_scale_inv` (edge blocks partial), computed by one
     `fathom.weight_quantize` in the initializer exactly as DeepSeek quantizes: scale = amax /
     448 (1 where amax is 0), q = w / scale rounded to nearest-even E4M3. The quantizer reads the

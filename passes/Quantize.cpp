@@ -1,3 +1,4 @@
+#include "dialects/fathom/FathomConventions.h"
 #include "passes/DerivedParams.h"
 #include "passes/Passes.h"
 
@@ -15,36 +16,50 @@ namespace {
 constexpr int64_t kBlock = 128; // DeepSeek's FP8 block: 128 x 128 weights per scale
 constexpr int64_t kGroup = 128; // INT4: one scale and zero point per row and 128 inputs
 
-// The projections DeepSeek's FP8 checkpoints store in FP8: attention's, the dense MLPs' and
-// the shared and routed experts'. Embeddings, the LM head, norms and the router gate are not
-// reached from these ops (the router is `moe_router`, the head `lm_head`, a classifier's head
-// the linear the function returns).
+// Functions whose weights are quantized: all but those the builder marked fathom.unquantized.
+SmallVector<func::FuncOp> quantizedFunctions(ModuleOp module) {
+  SmallVector<func::FuncOp> functions;
+  for (auto function : module.getOps<func::FuncOp>())
+    if (!function->hasAttr(kUnquantizedAttr))
+      functions.push_back(function);
+  return functions;
+}
+
+// The projections DeepSeek's FP8 checkpoints store in FP8: attention's (MLA's or LLaMA's q, k,
+// v and o), the dense MLPs' and the shared and routed experts'. Embeddings, the LM head, norms
+// and the router gate are not reached from these ops (the router is `moe_router`, the head
+// `lm_head`, a classifier's head the linear the function returns).
 llvm::SetVector<StringAttr> linearWeights(ModuleOp module) {
   llvm::SetVector<StringAttr> names;
   auto add = [&](Attribute symbol) {
     if (auto ref = dyn_cast_or_null<FlatSymbolRefAttr>(symbol))
       names.insert(ref.getAttr());
   };
-  module.walk([&](Operation* op) {
-    if (auto linear = dyn_cast<LinearOp>(op)) {
-      // A linear whose result the function returns is the model's head (a classifier's
-      // `score`), which stays as it is like the LM head.
-      bool head = llvm::any_of(linear->getUsers(),
-                               [](Operation* user) { return isa<func::ReturnOp>(user); });
-      if (!head)
-        add(linear.getWeightAttr());
-    } else if (auto mla = dyn_cast<MlaAttentionOp>(op)) {
-      for (Attribute weight :
-           {Attribute(mla.getQProjAttr()), Attribute(mla.getQAProjAttr()),
-            Attribute(mla.getQBProjAttr()), Attribute(mla.getKvAProjWithMqaAttr()),
-            Attribute(mla.getKvBProjAttr()), Attribute(mla.getOProjAttr())})
-        add(weight);
-    } else if (auto experts = dyn_cast<ExpertFfnOp>(op)) {
-      for (ArrayAttr list : {experts.getGateProj(), experts.getUpProj(), experts.getDownProj()})
-        for (Attribute weight : list)
+  for (func::FuncOp function : quantizedFunctions(module))
+    function.walk([&](Operation* op) {
+      if (auto linear = dyn_cast<LinearOp>(op)) {
+        // A linear whose result the function returns is the model's head (a classifier's
+        // `score`), which stays as it is like the LM head.
+        bool head = llvm::any_of(linear->getUsers(),
+                                 [](Operation* user) { return isa<func::ReturnOp>(user); });
+        if (!head)
+          add(linear.getWeightAttr());
+      } else if (auto mla = dyn_cast<MlaAttentionOp>(op)) {
+        for (Attribute weight :
+             {Attribute(mla.getQProjAttr()), Attribute(mla.getQAProjAttr()),
+              Attribute(mla.getQBProjAttr()), Attribute(mla.getKvAProjWithMqaAttr()),
+              Attribute(mla.getKvBProjAttr()), Attribute(mla.getOProjAttr())})
           add(weight);
-    }
-  });
+      } else if (auto attention = dyn_cast<MultiHeadAttentionOp>(op)) {
+        for (Attribute weight : {attention.getQProjAttr(), attention.getKProjAttr(),
+                                 attention.getVProjAttr(), attention.getOProjAttr()})
+          add(weight);
+      } else if (auto experts = dyn_cast<ExpertFfnOp>(op)) {
+        for (ArrayAttr list : {experts.getGateProj(), experts.getUpProj(), experts.getDownProj()})
+          for (Attribute weight : list)
+            add(weight);
+      }
+    });
   return names;
 }
 
@@ -180,7 +195,7 @@ struct QuantizePass : impl::QuantizePassBase<QuantizePass> {
         return std::nullopt;
       return found->second;
     });
-    for (auto function : module.getOps<func::FuncOp>())
+    for (func::FuncOp function : quantizedFunctions(module))
       replacer.recursivelyReplaceElementsIn(function);
   }
 };

@@ -13,6 +13,10 @@ inline constexpr const char* kEntryPointsAttr = "fathom.entry_points";
 // An entry function: its name, and how many tokens per sequence one call takes.
 inline constexpr const char* kEntryPointAttr = "fathom.entry_point";
 inline constexpr const char* kMaxTokensAttr = "fathom.max_tokens";
+// A model-level function whose weights fathom-quantize leaves in the compute dtype: DeepSeek-VL's
+// vision tower, prefill-shaped work once per image, where quantized CPU GEMMs are slower than
+// bf16 and the weights are a small part of the model.
+inline constexpr const char* kUnquantizedAttr = "fathom.unquantized";
 // Entry-function arguments: which run-time input each is.
 inline constexpr const char* kInputAttr = "fathom.input";
 

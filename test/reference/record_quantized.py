@@ -3,7 +3,7 @@
 Fathom's `--quantize` recipes, for checking `fathom-compile --quantize fp8|int4 --dtype fp32`.
 
 FP8 (DeepSeek's block quantization, as `fathom-quantize` stores it): every linear weight of attention
-(q_proj / q_a_proj / q_b_proj, kv_a_proj_with_mqa, kv_b_proj, o_proj), of the dense MLPs, of the shared
+(q_proj / q_a_proj / q_b_proj, kv_a_proj_with_mqa, kv_b_proj, o_proj; LLaMA's q/k/v/o_proj), of the dense MLPs, of the shared
 experts and of each routed expert (per expert and per matrix: gate, up, down; transformers v5 stores the
 experts fused as gate_up_proj [E, 2I, H] and down_proj [E, H, I]), per 128 x 128 block, edge blocks partial:
     scale = amax / 448 (1 where amax is 0),  q = (w / scale).to(float8_e4m3fn)  (round to nearest even),
@@ -11,7 +11,8 @@ experts fused as gate_up_proj [E, 2I, H] and down_proj [E, H, I]), per 128 x 128
 INT4 (weight-only, asymmetric, the same weights), per row and group of 128 inputs (the last partial), in fp32:
     scale = (max - min) / 15 (1 where max == min),  zero = clamp(round(-min / scale), 0, 15),
     q = clamp(round(w / scale) + zero, 0, 15)  (torch.round: half to even),  w_ref = (q - zero) * scale.
-Embeddings, lm_head, norms and the router gate are left alone. Then the fp32 model runs the cases of
+Embeddings, lm_head, norms and the router gate are left alone, and so is DeepSeek-VL's vision tower and aligner
+(only its LLaMA language model is quantized; its text cases are recorded). Then the fp32 model runs the cases of
 record_outputs.py (forward logits at every position, 16-token greedy continuations with their step logits).
 
 Writes outputs/<name>.<recipe>.json and outputs/<name>.<recipe>.safetensors (same schema as record_outputs.py, fp32 runs
@@ -32,12 +33,12 @@ from safetensors.torch import save_file  # noqa: E402
 
 import record_outputs as ro  # noqa: E402
 
-CHECKPOINTS = ["tiny-v3", "tiny-v2-lite", "tiny-v2-mlp-bias"]
+CHECKPOINTS = ["tiny-v3", "tiny-v2-lite", "tiny-v2-mlp-bias", "tiny-vl-gqa"]
 # INT4 requantizes an FP8 checkpoint's weights (dequantized in fp32 first, as HF loads them).
 EXTRA = {"int4": ["tiny-v3-fp8"]}
 BLOCK = 128
 GROUP = 128
-ATTENTION = ("q_proj", "q_a_proj", "q_b_proj", "kv_a_proj_with_mqa", "kv_b_proj", "o_proj")
+ATTENTION = ("q_proj", "q_a_proj", "q_b_proj", "kv_a_proj_with_mqa", "kv_b_proj", "k_proj", "v_proj", "o_proj")
 MLP = ("gate_proj", "up_proj", "down_proj")
 
 
@@ -81,7 +82,8 @@ RECIPES = {
 @torch.no_grad()
 def quantize_model(model, roundtrip):
     count = 0
-    for layer in model.model.layers:
+    decoder = model.model.language_model if hasattr(model.model, "language_model") else model.model
+    for layer in decoder.layers:
         attn = layer.self_attn
         for name in ATTENTION:
             proj = getattr(attn, name, None)
@@ -110,7 +112,8 @@ def quantize_model(model, roundtrip):
 def record(name, recipe):
     ckpt = os.path.join(common.CKPT_DIR, name)
     cls_name = common.CHECKPOINTS[name]
-    cases = ro.build_cases(ckpt)
+    is_vl = cls_name == "DeepseekVLForConditionalGeneration"
+    cases = ro.build_cases(ckpt, is_vl)
     rec = ro.Recorder()
     if name == "tiny-v3-fp8":  # dequantized manually in fp32, as record_outputs.py does
         with tempfile.TemporaryDirectory() as plain:

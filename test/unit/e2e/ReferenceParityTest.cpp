@@ -78,7 +78,8 @@ std::vector<Param> variants(const std::vector<std::string>& checkpoints) {
 // its bytes under fp8, so its ordinary reference applies, in both dtypes; int4 requantizes it.
 std::vector<Param> quantizedVariants(const std::string& mode) {
   std::vector<Param> params;
-  for (const char* checkpoint : {"tiny-v3", "tiny-v3-fused", "tiny-v2-lite", "tiny-v2-mlp-bias"})
+  for (const char* checkpoint :
+       {"tiny-v3", "tiny-v3-fused", "tiny-v2-lite", "tiny-v2-mlp-bias", "tiny-vl-gqa"})
     for (const char* disabled : kOptimizations)
       params.push_back({checkpoint, "fp32", disabled, mode});
   if (mode == "fp8")
