@@ -195,8 +195,10 @@ CompileReport reportCheckpoint(const frontend::Checkpoint& checkpoint,
     runPipeline(*module, options);
     report = reportOf(*module, options, checkpoint);
   }
+  // The cache absorption saves exists only for MLA models (DeepSeek V2/V3).
   const char* absorption = "fathom-mla-absorption";
-  if (!options.disabledPasses.count(absorption) && report.kvBytesPerToken > 0) {
+  if (checkpoint.config().deepseek() && !options.disabledPasses.count(absorption) &&
+      report.kvBytesPerToken > 0) {
     CompileOptions perHead = options;
     perHead.disabledPasses.insert(absorption);
     perHead.printIrAfter.clear();

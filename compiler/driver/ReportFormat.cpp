@@ -87,7 +87,10 @@ nlohmann::json reportJson(const CompileReport& r) {
                       {"bytes_per_token", r.kvBytesPerToken},
                       {"bytes_at_limits", r.kvBytesAtLimits},
                       {"row_elements", r.caches.empty() ? 0 : r.caches.front().rowElements},
-                      {"per_head_bytes_per_token", r.perHeadKvBytesPerToken}};
+                      {"per_head_bytes_per_token", nullptr}};
+  // Only MLA models have a smaller cache than the per-head one; elsewhere there is no second plan.
+  if (r.perHeadKvBytesPerToken > 0)
+    json["kv_cache"]["per_head_bytes_per_token"] = r.perHeadKvBytesPerToken;
   return json;
 }
 

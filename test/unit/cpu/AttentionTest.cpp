@@ -17,6 +17,7 @@ namespace {
 struct Problem {
   int64_t batch = 2, heads = 3, queryLen = 4, keyLen = 7, keyDim = 16, ropeDim = 8, vDim = 12;
   int64_t kvHeads = 0; // key and value heads; 0: one per query head
+  bool causal = true;
   int64_t queryOffset() const { return keyLen - queryLen; }
   int64_t storedHeads() const { return kvHeads ? kvHeads : heads; }
   int64_t kvHeadOf(int64_t h) const { return kvHeads ? h / (heads / kvHeads) : h; }
@@ -59,7 +60,7 @@ template <class Round> std::vector<float> reference(const Problem& p, Round roun
     for (int64_t h = 0; h < p.heads; ++h)
       for (int64_t i = 0; i < p.queryLen; ++i) {
         auto visible = [&](int64_t j) {
-          return j <= p.queryOffset() + i && p.keyValid[size_t(b * p.keyLen + j)];
+          return (!p.causal || j <= p.queryOffset() + i) && p.keyValid[size_t(b * p.keyLen + j)];
         };
         std::vector<float> scores(size_t(p.keyLen));
         float max = -std::numeric_limits<float>::infinity();
@@ -106,7 +107,9 @@ template <class T> std::vector<T> convert(const std::vector<float>& values) {
     return test::toBf16(values);
 }
 
-template <class T> std::vector<T> run(const Problem& p, ThreadPool& pool) {
+// `tiledRoom`: scratch sized by the call's shape, so a call with many queries takes the tiled
+// path; else the eager path's scratch.
+template <class T> std::vector<T> run(const Problem& p, ThreadPool& pool, bool tiledRoom = false) {
   std::vector<T> q = convert<T>(p.q), k = convert<T>(p.k), kRope = convert<T>(p.kRope),
                  v = convert<T>(p.v);
   std::vector<T> out(size_t(p.batch * p.queryLen * p.heads * p.vDim));
@@ -133,7 +136,12 @@ template <class T> std::vector<T> run(const Problem& p, ThreadPool& pool) {
   a.keyValid = p.keyValid.data();
   a.keyValidBatchStride = p.keyLen;
   a.scale = p.scale;
-  ScratchBuffer scratch(attentionScratchBytes(p.keyLen, pool));
+  a.causal = p.causal;
+  if (tiledRoom) {
+    EXPECT_TRUE(attentionIsTiled(a));
+  }
+  ScratchBuffer scratch(tiledRoom ? attentionScratchBytes(a, pool)
+                                  : attentionScratchBytes(p.keyLen, pool));
   attention(pool, a, scratch.span());
   return out;
 }
@@ -202,6 +210,56 @@ TEST(Attention, BitsDoNotDependOnTheThreadCount) {
   prefill.fill(false, 7);
   EXPECT_EQ(run<uint16_t>(prefill, one), run<uint16_t>(prefill, sixteen));
   EXPECT_EQ(run<float>(prefill, one), run<float>(prefill, sixteen));
+}
+
+// Many queries with whole keys (LLaMA and SigLIP prefill) go through two GEMMs per head and
+// block of 128 query rows, rounding where the eager path does: with exact inputs the same bits.
+// Causal prefill with left padding (sequence 1's first queries see only padding), a chunk that
+// starts at cache index 77, non-causal attention (SigLIP), and GQA.
+TEST(Attention, TiledPathMatchesHfRoundingPointsExactly) {
+  ThreadPool pool(2);
+  struct Case {
+    int64_t queryLen, keyLen, heads, kvHeads;
+    bool causal;
+  };
+  for (Case c : {Case{150, 150, 4, 2, true}, Case{64, 141, 3, 0, true}, Case{200, 200, 2, 1, false},
+                 Case{40, 40, 4, 4, false}}) {
+    SCOPED_TRACE(std::to_string(c.queryLen) + " queries, " + std::to_string(c.keyLen) + " keys" +
+                 (c.causal ? ", causal" : ""));
+    Problem p;
+    p.queryLen = c.queryLen;
+    p.keyLen = c.keyLen;
+    p.heads = c.heads;
+    p.kvHeads = c.kvHeads;
+    p.causal = c.causal;
+    p.ropeDim = 0;
+    p.keyDim = 24;
+    p.vDim = 20;
+    p.fill(/*exact=*/true, 21);
+    test::expectBitsEqual(run<uint16_t>(p, pool, /*tiledRoom=*/true),
+                          test::toBf16(reference(p, [](float x) { return roundToBf16(x); })));
+    p.fill(/*exact=*/false, 22);
+    std::vector<float> got = run<float>(p, pool, true);
+    std::vector<float> want = reference(p, [](float x) { return x; });
+    for (size_t i = 0; i < got.size(); ++i)
+      ASSERT_NEAR(got[i], want[i], 1e-5) << i;
+  }
+}
+
+TEST(Attention, TiledPathNeedsManyQueriesWholeKeysAndItsScratch) {
+  ThreadPool pool(2);
+  AttentionArgs shape;
+  shape.queryLen = 64;
+  shape.keyLen = 64;
+  shape.qkDim = shape.keyDim = 16;
+  shape.vDim = 16;
+  EXPECT_TRUE(attentionIsTiled(shape));
+  EXPECT_GT(attentionScratchBytes(shape, pool), attentionScratchBytes(shape.keyLen, pool));
+  shape.queryLen = 8; // decode and short prompts stay eager
+  EXPECT_FALSE(attentionIsTiled(shape));
+  shape.queryLen = 64;
+  shape.qkDim = 24; // MLA's split rope key
+  EXPECT_FALSE(attentionIsTiled(shape));
 }
 
 // Query heads that share key/value heads, and consecutive queries, are attended in blocks that

@@ -1,9 +1,12 @@
-// Eager HF attention. A task is a block of up to kMaxLanes (head, query) lanes of one sequence
+// Eager HF attention, one query row at a time (decode, short prompts; AttentionTiled.cpp takes
+// long ones). A task is a block of up to kMaxLanes (head, query) lanes of one sequence
 // that read the same cached rows: heads that share a key head (multi-query attention: MLA's
 // absorbed decode) and consecutive queries (prefill), so each row is read once per task rather
 // than once per lane. Tasks are independent and spread over the pool; each thread keeps its
 // lanes' score rows in its own scratch slot.
 #include "fathom/cpu/Attention.h"
+#include "AttentionSoftmax.h"
+#include "AttentionTiled.h"
 #include "Dot.h"
 #include "Elements.h"
 #include "RopeRow.h"
@@ -176,16 +179,8 @@ void attendLanes(const AttentionArgs& a, int64_t b, int64_t h0, int heads, int64
   float inverse[detail::kMaxLanes];
   for (int l = 0; l < lanes; ++l) {
     std::fill_n(s.acc[l], a.vDim, 0.0f);
-    if (!anyVisible[l])
-      continue;
-    double sum = 0;
-    for (int64_t j = 0; j < end[l]; ++j) {
-      if (valid && !valid[j])
-        continue;
-      s.scores[l][j] = std::exp(s.scores[l][j] - max[l]);
-      sum += s.scores[l][j];
-    }
-    inverse[l] = 1.0f / float(sum);
+    if (anyVisible[l])
+      inverse[l] = detail::expScoresAndInverseSum(s.scores[l], end[l], valid, max[l]);
   }
   float weights[detail::kMaxLanes];
   // A lane that sees no key is never in the suffix of a visible one (and has no inverse).
@@ -273,8 +268,22 @@ size_t attentionScratchBytes(int64_t keyLen, const ThreadPool& pool) {
   return size_t(pool.numThreads()) * slotFloats(keyLen) * 4;
 }
 
+size_t attentionScratchBytes(const AttentionArgs& shape, const ThreadPool& pool) {
+  return std::max(attentionScratchBytes(shape.keyLen, pool),
+                  detail::tiledAttentionScratchBytes(shape, pool));
+}
+
+bool attentionIsTiled(const AttentionArgs& args) {
+  return detail::tiledAttentionApplies(args);
+}
+
 void attention(ThreadPool& pool, const AttentionArgs& a, Scratch scratch) {
   checkAttention(a, /*withData=*/true);
+  if (detail::tiledAttentionApplies(a) &&
+      scratch.size() >= detail::tiledAttentionScratchBytes(a, pool)) {
+    detail::attentionTiled(pool, a, scratch);
+    return;
+  }
   const int numThreads = pool.numThreads();
   const size_t perThread = slotFloats(a.keyLen);
   float* slots =

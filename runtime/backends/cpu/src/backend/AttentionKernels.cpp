@@ -110,7 +110,14 @@ Factory attentionKernel(CpuResources& cpu, const fb::KernelCall& call,
     rotation = rotationOf(*fused, weights, int64_t(qRope->head_dim()), name);
     positions = fused->positions();
   }
-  cpu.reserveScratch(attentionScratchBytes(limits.maxSeqLen, *cpu.pool));
+  AttentionArgs largest; // the biggest call of this entry point, in the widest dtype
+  largest.type = DType::F32;
+  largest.queryLen = limits.maxTokens;
+  largest.keyLen = limits.maxSeqLen;
+  largest.keyDim = int64_t(q.head_dim());
+  largest.qkDim = largest.keyDim + (qRope ? int64_t(qRope->head_dim()) : 0);
+  largest.vDim = int64_t(v.head_dim());
+  cpu.reserveScratch(attentionScratchBytes(largest, *cpu.pool));
   float scale = p->scale();
   bool causal = p->causal();
   return makeKernel([&cpu, &q, &k, &v, &mask, &out, qRope, kRope, start, rotation, positions, scale,

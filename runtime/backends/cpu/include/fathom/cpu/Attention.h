@@ -1,5 +1,5 @@
 #pragma once
-// Causal multi-head attention with HF's eager arithmetic (eager_attention_forward), over
+// Multi-head attention with HF's eager arithmetic (eager_attention_forward), over
 // strided Q/K/V so the executor can point it at projection outputs and a KV cache directly.
 //
 // Per (batch b, head h, query i), with the query at cache index queryOffset + i:
@@ -76,7 +76,15 @@ struct AttentionArgs {
   float scale = 1.0f;
 };
 
+// Scratch for the one-row-at-a-time (eager) path up to keyLen keys.
 size_t attentionScratchBytes(int64_t keyLen, const ThreadPool& pool);
+// Scratch for calls up to `shape` (its keyLen and queryLen the largest): also room for the tiled
+// path, which a call with many queries and whole keys (no rope split or rotation) takes when the
+// scratch it is given holds it. Both paths round where HF does; only their sums' order differs.
+size_t attentionScratchBytes(const AttentionArgs& shape, const ThreadPool& pool);
+
+// Whether attention() takes the tiled path for these arguments (when its scratch has the room).
+bool attentionIsTiled(const AttentionArgs& args);
 
 void attention(ThreadPool& pool, const AttentionArgs& args, Scratch scratch);
 // The checks attention() makes; `withData` false skips those that read query_start or need
