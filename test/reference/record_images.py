@@ -206,7 +206,7 @@ def record():
             tensors[tensors_key] = rgb
         entry["resize"] = []
         for w, h in resize_cases(image.width, image.height):
-            for filt in ([1, 2, 3, 4, 5] if name in all_filters else [3]):
+            for filt in ([0, 1, 2, 3, 4, 5] if name in all_filters else [3]):
                 out = np.array(rgb_image.resize((w, h), resample=filt))
                 case = {"width": w, "height": h, "filter": filt, "crc32": crc(out)}
                 if w * h <= SMALL:

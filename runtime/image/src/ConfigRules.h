@@ -8,7 +8,8 @@
 namespace fathom::image::detail {
 
 inline constexpr const char* kUnsupportedFilter =
-    "is not supported (implemented: 1 LANCZOS, 2 BILINEAR, 3 BICUBIC, 4 BOX, 5 HAMMING)";
+    "is not supported (implemented: 0 NEAREST, 1 LANCZOS, 2 BILINEAR, 3 BICUBIC, 4 BOX, "
+    "5 HAMMING)";
 
 // A double as JSON writes it (0.5, 1e-05), for messages.
 std::string formatNumber(double value);

@@ -36,8 +36,6 @@ void checkConfig(const ImageProcessorConfig& config, const std::string& where,
     fail("size", "expected from 1 to " + limit + ", got " + std::to_string(config.size));
   if (config.minSize < 1 || config.minSize > kMaxProcessedSide)
     fail("min_size", "expected from 1 to " + limit + ", got " + std::to_string(config.minSize));
-  if (config.resample == Resample::Nearest)
-    fail("resample", std::string("0 (NEAREST) ") + kUnsupportedFilter);
   if (config.doRescale && !(std::isfinite(config.rescaleFactor) && config.rescaleFactor > 0))
     fail("rescale_factor", "expected a positive number, got " + formatNumber(config.rescaleFactor));
   for (size_t c = 0; c < 3; ++c) {

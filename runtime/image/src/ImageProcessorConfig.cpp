@@ -132,8 +132,8 @@ ImageProcessorConfig parseFields(const Json& json, const std::string& where,
     // PIL.Image.Resampling: 0..5, and in Pillow 13 also 6 MKS2013 and 7 MKS2021.
     int64_t number = Fields::integer(f, *value, f.path("resample"), 0, 7);
     std::optional<Resample> filter = resampleFromPil(number);
-    if (!filter || *filter == Resample::Nearest) {
-      static constexpr const char* kNames[] = {"NEAREST", "", "", "", "", "", "MKS2013", "MKS2021"};
+    if (!filter) {
+      static constexpr const char* kNames[] = {"", "", "", "", "", "", "MKS2013", "MKS2021"};
       f.fail(f.path("resample"),
              std::to_string(number) + " (" + kNames[number] + ") " + detail::kUnsupportedFilter);
     }

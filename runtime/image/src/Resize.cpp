@@ -7,8 +7,10 @@
 
 #include "fathom/runtime/Error.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <numbers>
 #include <string>
 #include <utility>
@@ -84,7 +86,7 @@ Filter filterFor(Resample resample) {
     break;
   }
   throw Error("resize: PIL filter " + std::string(resampleName(resample)) + " (" +
-              std::to_string(int(resample)) + ") is not implemented");
+              std::to_string(int(resample)) + ") samples; it has no convolution kernel");
 }
 
 // For each output index: the first input index, how many inputs, and their fixed-point weights
@@ -201,6 +203,34 @@ RgbImage blank(int width, int height) {
   return image;
 }
 
+// Pillow resizes with NEAREST through ImagingScaleAffine: source column COORD(xo) for output x,
+// with xo starting at scale / 2 and growing by scale = in / out each step, in double (rows
+// likewise); the running sum is what decides the ties, so it is kept.
+RgbImage nearest(const RgbImage& image, int width, int height) {
+  auto sources = [](int inSize, int outSize) {
+    std::vector<int> index = std::vector<int>(size_t(outSize));
+    const double scale = double(inSize) / double(outSize);
+    double position = scale * 0.5;
+    for (int i = 0; i < outSize; ++i, position += scale)
+      index[size_t(i)] = int(position) < inSize ? int(position) : -1; // -1: Pillow's fill
+    return index;
+  };
+  const std::vector<int> columns = sources(image.width, width),
+                         rows = sources(image.height, height);
+  RgbImage out = blank(width, height);
+  for (int y = 0; y < height; ++y) {
+    uint8_t* row = out.pixels.data() + size_t(y) * width * 3;
+    std::fill_n(row, size_t(width) * 3, uint8_t(0));
+    if (rows[size_t(y)] < 0)
+      continue;
+    const uint8_t* in = image.pixels.data() + size_t(rows[size_t(y)]) * image.width * 3;
+    for (int x = 0; x < width; ++x)
+      if (columns[size_t(x)] >= 0)
+        std::memcpy(row + size_t(x) * 3, in + size_t(columns[size_t(x)]) * 3, 3);
+  }
+  return out;
+}
+
 } // namespace
 
 std::string_view resampleName(Resample filter) {
@@ -234,10 +264,12 @@ RgbImage resize(const RgbImage& image, int width, int height, Resample filter) {
   if (image.width < 1 || image.height < 1 ||
       image.pixels.size() != size_t(image.width) * image.height * 3)
     throw Error("resize: the input image is empty or its pixel buffer has the wrong size");
-  const Filter f = filterFor(filter);
   const bool horizontal = width != image.width, vertical = height != image.height;
   if (!horizontal && !vertical)
     return image; // Pillow returns a copy
+  if (filter == Resample::Nearest)
+    return nearest(image, width, height);
+  const Filter f = filterFor(filter);
 
   if (!vertical) {
     RgbImage out = blank(width, height);

@@ -98,11 +98,6 @@ TEST(ImageProcessor, ConfigsBuiltInCodeAreChecked) {
   config.imageStd[2] = 0;
   EXPECT_EQ(errorOf([&] { ImageProcessor{config}; }),
             "image processor config: image_std[2]: expected a finite, non-zero number, got 0.0");
-  config = {};
-  config.resample = Resample::Nearest;
-  EXPECT_EQ(errorOf([&] { ImageProcessor{config}; }),
-            "image processor config: resample: 0 (NEAREST) is not supported (implemented: 1 "
-            "LANCZOS, 2 BILINEAR, 3 BICUBIC, 4 BOX, 5 HAMMING)");
 }
 
 TEST(ImageProcessor, OutputsAreBounded) {

@@ -24,8 +24,8 @@ std::string_view resampleName(Resample filter);
 // The filter PIL numbers `value`, nullopt outside 0..5.
 std::optional<Resample> resampleFromPil(int64_t value);
 
-// Resizes to width x height (both >= 1). NEAREST is not implemented (Pillow routes it through
-// its affine transform, a different code path) and throws fathom::Error, as do sizes < 1.
+// Resizes to width x height (both >= 1; fathom::Error otherwise). NEAREST takes Pillow's other
+// code path (ImagingScaleAffine: one source pixel per output, no filter).
 RgbImage resize(const RgbImage& image, int width, int height, Resample filter = Resample::Bicubic);
 
 } // namespace fathom::image
