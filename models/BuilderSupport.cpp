@@ -45,6 +45,7 @@ mlir::fathom::RopeAttr ropeAttr(mlir::MLIRContext& context, const frontend::Rope
                                 int64_t dim, int64_t maxPositions, int64_t maxSeqLen) {
   mlir::fathom::RopeScaling scaling = mlir::fathom::RopeScaling::none;
   double attentionFactor = 1.0;
+  std::vector<float> divisors; // longrope, as torch.tensor(short_factor, dtype=float32) holds them
   switch (rope.type) {
   case frontend::RopeType::Default:
     break;
@@ -64,6 +65,28 @@ mlir::fathom::RopeAttr ropeAttr(mlir::MLIRContext& context, const frontend::Rope
   case frontend::RopeType::Llama3:
     scaling = mlir::fathom::RopeScaling::llama3;
     break;
+  case frontend::RopeType::LongRope:
+    // longrope_frequency_update switches every frequency to long_factor for a call whose longest
+    // position passes original_max_position_embeddings; below it short_factor holds.
+    if (maxSeqLen > rope.originalMaxPositionEmbeddings)
+      throw Error("model builder: rope type longrope switches to long_factor per call beyond "
+                  "original_max_position_embeddings (" +
+                  std::to_string(rope.originalMaxPositionEmbeddings) +
+                  "), which a compiled table cannot do; compile with a max sequence length of " +
+                  "at most " + std::to_string(rope.originalMaxPositionEmbeddings) + " (got " +
+                  std::to_string(maxSeqLen) + ")");
+    if (int64_t(rope.shortFactor.size()) != dim / 2)
+      throw Error("model builder: longrope short_factor has " +
+                  std::to_string(rope.shortFactor.size()) + " entries for " +
+                  std::to_string(dim / 2) + " rotary frequencies");
+    scaling = mlir::fathom::RopeScaling::longrope;
+    attentionFactor = rope.attentionFactor.value_or(
+        rope.factor <= 1.0
+            ? 1.0
+            : std::sqrt(1.0 + std::log(rope.factor) /
+                                  std::log(double(rope.originalMaxPositionEmbeddings))));
+    divisors.assign(rope.shortFactor.begin(), rope.shortFactor.end());
+    break;
   case frontend::RopeType::Yarn:
     scaling = mlir::fathom::RopeScaling::yarn;
     // HF _compute_yarn_parameters: an explicit attention_factor wins; else the ratio of the two
@@ -82,7 +105,9 @@ mlir::fathom::RopeAttr ropeAttr(mlir::MLIRContext& context, const frontend::Rope
   return mlir::fathom::RopeAttr::get(
       &context, llvm::APFloat(rope.theta), dim, scaling, llvm::APFloat(rope.factor), original,
       llvm::APFloat(rope.betaFast), llvm::APFloat(rope.betaSlow), llvm::APFloat(attentionFactor),
-      rope.truncate, llvm::APFloat(rope.lowFreqFactor), llvm::APFloat(rope.highFreqFactor));
+      rope.truncate, llvm::APFloat(rope.lowFreqFactor), llvm::APFloat(rope.highFreqFactor),
+      divisors.empty() ? mlir::DenseF32ArrayAttr()
+                       : mlir::DenseF32ArrayAttr::get(&context, divisors));
 }
 
 int64_t compiledMaxSeqLen(mlir::ModuleOp module) {

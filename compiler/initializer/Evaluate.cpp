@@ -205,6 +205,11 @@ HostTensor ropeTable(fm::RopeTableOp op) {
   case fm::RopeScaling::llama3:
     spec.scaling = RopeScalingKind::Llama3;
     break;
+  case fm::RopeScaling::longrope:
+    spec.scaling = RopeScalingKind::LongRope;
+    spec.divisors.assign(rope.getDivisors().asArrayRef().begin(),
+                         rope.getDivisors().asArrayRef().end());
+    break;
   }
   spec.factor = rope.getFactor().convertToDouble();
   spec.originalMaxPositions = double(rope.getOriginalMaxPositions());

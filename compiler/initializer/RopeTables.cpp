@@ -66,9 +66,16 @@ std::vector<float> ropeInverseFrequencies(const RopeTableSpec& spec) {
   const int64_t half = spec.dim / 2;
   std::vector<float> invFreq(static_cast<size_t>(half));
   if (spec.scaling != RopeScalingKind::Yarn) {
-    // Linear scaling divides the default frequencies by the factor.
+    // Linear scaling divides the default frequencies by the factor; longrope's
+    // 1 / (divisor * base ** (2i / dim)) multiplies first, in fp32.
+    if (spec.scaling == RopeScalingKind::LongRope && int64_t(spec.divisors.size()) != half)
+      throw Error("rope: longrope needs " + std::to_string(half) + " divisors, got " +
+                  std::to_string(spec.divisors.size()));
     for (int64_t i = 0; i < half; ++i) {
-      invFreq[size_t(i)] = 1.0f / posFreqs[size_t(i)];
+      const float scaled = spec.scaling == RopeScalingKind::LongRope
+                               ? spec.divisors[size_t(i)] * posFreqs[size_t(i)]
+                               : posFreqs[size_t(i)];
+      invFreq[size_t(i)] = 1.0f / scaled;
       if (spec.scaling == RopeScalingKind::Linear)
         invFreq[size_t(i)] /= float(spec.factor);
     }

@@ -1,6 +1,6 @@
 #pragma once
 // RoPE inverse frequencies and cos/sin tables exactly as HF computes them (modeling_rope_utils'
-// default, linear, YaRN and llama3 parameters; DeepseekV3RotaryEmbedding / DeepSeek-V2's
+// default, linear, YaRN, llama3 and longrope parameters; DeepseekV3RotaryEmbedding / DeepSeek-V2's
 // freqs_cis). Plain C++: the initializer evaluates fathom.rope_table with it.
 #include "fathom/runtime/DType.h"
 
@@ -9,7 +9,7 @@
 
 namespace fathom::compiler {
 
-enum class RopeScalingKind { None, Linear, Yarn, Llama3 };
+enum class RopeScalingKind { None, Linear, Yarn, Llama3, LongRope };
 
 struct RopeTableSpec {
   int64_t dim = 64; // rotary dims: qk_rope_head_dim (V2/V3) or head_dim (LLaMA)
@@ -21,6 +21,7 @@ struct RopeTableSpec {
   bool truncate = true;                             // floor/ceil YaRN's correction range
   double attentionFactor = 1.0;                     // multiplies cos and sin (YaRN's mscale ratio)
   double lowFreqFactor = 0.0, highFreqFactor = 0.0; // llama3
+  std::vector<float> divisors;                      // longrope: dim / 2 of them
 };
 
 // inv_freq [dim / 2] in fp32 with torch's operation order.

@@ -30,6 +30,7 @@ def Fathom_RopeScaling : I32EnumAttr<"RopeScaling", "rotary embedding frequency 
     I32EnumAttrCase<"linear", 1>,
     I32EnumAttrCase<"yarn", 2>,
     I32EnumAttrCase<"llama3", 3>,
+    I32EnumAttrCase<"longrope", 4>,
   ]> {
   let cppNamespace = "::mlir::fathom";
 }
@@ -124,7 +125,9 @@ def Fathom_RopeAttr : Fathom_Attr<"Rope", "rope"> {
     (none, linear, YaRN with its factor, original context, beta range and whether the
     correction range is truncated to whole dimensions, or Llama 3.1's with its factor,
     original context and low/high frequency factors) and the factor that multiplies cos and
-    sin (YaRN's mscale ratio). The low/high frequency factors are printed only for llama3.
+    sin (YaRN's mscale ratio, longrope's sqrt(1 + ln(factor) / ln(original))). longrope divides
+    each default frequency by its own `divisors` entry (HF's short_factor, dim / 2 of them).
+    The low/high frequency factors and the divisors are printed only where they are set.
 
     Example: `#fathom.rope<theta = 10000.0, dim = 64, scaling = yarn,
     factor = 40.0, original_max_positions = 4096, beta_fast = 32.0, beta_slow = 1.0,
@@ -138,7 +141,8 @@ def Fathom_RopeAttr : Fathom_Attr<"Rope", "rope"> {
                         DefaultValuedParameter<"::llvm::APFloat", "::llvm::APFloat(0.0)">:
                             $low_freq_factor,
                         DefaultValuedParameter<"::llvm::APFloat", "::llvm::APFloat(0.0)">:
-                            $high_freq_factor);
+                            $high_freq_factor,
+                        OptionalParameter<"::mlir::DenseF32ArrayAttr">:$divisors);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
 }

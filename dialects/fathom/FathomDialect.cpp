@@ -2,6 +2,8 @@
 
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::fathom;
 
@@ -38,8 +40,8 @@ LogicalResult RopeAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                llvm::APFloat factorValue, int64_t originalMaxPositions,
                                llvm::APFloat betaFastValue, llvm::APFloat betaSlowValue,
                                llvm::APFloat attentionFactorValue, bool,
-                               llvm::APFloat lowFreqFactorValue,
-                               llvm::APFloat highFreqFactorValue) {
+                               llvm::APFloat lowFreqFactorValue, llvm::APFloat highFreqFactorValue,
+                               DenseF32ArrayAttr divisors) {
   double theta = thetaValue.convertToDouble(), factor = factorValue.convertToDouble();
   double betaFast = betaFastValue.convertToDouble(), betaSlow = betaSlowValue.convertToDouble();
   double attentionFactor = attentionFactorValue.convertToDouble();
@@ -64,6 +66,16 @@ LogicalResult RopeAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     if (!(low > 0) || !(high > low))
       return emitError() << "llama3 needs high_freq_factor > low_freq_factor > 0, got " << high
                          << " and " << low;
+  }
+  if ((scaling == RopeScaling::longrope) != bool(divisors))
+    return emitError() << "rope divisors come with longrope scaling and only with it";
+  if (divisors) {
+    if (int64_t(divisors.size()) != dim / 2)
+      return emitError() << "longrope needs " << dim / 2 << " divisors (dim / 2), got "
+                         << divisors.size();
+    for (float divisor : divisors.asArrayRef())
+      if (!(divisor > 0) || !std::isfinite(divisor))
+        return emitError() << "longrope divisors must be positive and finite, got " << divisor;
   }
   return success();
 }

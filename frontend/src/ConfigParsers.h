@@ -5,7 +5,9 @@
 
 namespace fathom::frontend {
 
-RopeConfig parseRopeConfig(const ConfigReader& config, int64_t maxPositionEmbeddings);
+// `rotaryDim`: the dimensions RoPE rotates (longrope's factor lists hold half as many).
+RopeConfig parseRopeConfig(const ConfigReader& config, int64_t maxPositionEmbeddings,
+                           int64_t rotaryDim);
 std::optional<QuantizationConfig> parseQuantizationConfig(const ConfigReader& config);
 Activation parseActivation(const ConfigReader& config, std::string_view key,
                            std::string_view fallback);

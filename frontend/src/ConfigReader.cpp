@@ -110,6 +110,27 @@ std::optional<double> ConfigReader::optionalNumber(std::string_view key, NumberR
   return value->get<double>();
 }
 
+std::vector<double> ConfigReader::numberList(std::string_view key, size_t count,
+                                             NumberRange range) const {
+  const Json* value = find(key);
+  const std::string expected =
+      "a list of " + std::to_string(count) + " numbers, each " + range.describe();
+  if (!value)
+    throw Error(where_ + ": missing required key \"" + std::string(key) + "\" (" + expected + ")");
+  if (!value->is_array() || value->size() != count)
+    fail(key, "must be " + expected + ", got " + describeJsonValue(*value));
+  std::vector<double> numbers;
+  for (const Json& item : *value) {
+    double number = item.is_number() ? item.get<double>() : 0.0;
+    if (!item.is_number() || !std::isfinite(number) ||
+        !(range.minExclusive ? number > range.min : number >= range.min) || number > range.max)
+      fail(key, "must be " + expected + ", got " + describeJsonValue(item) + " at index " +
+                    std::to_string(numbers.size()));
+    numbers.push_back(number);
+  }
+  return numbers;
+}
+
 double ConfigReader::number(std::string_view key, NumberRange range) const {
   if (!find(key))
     throw Error(where_ + ": missing required key \"" + std::string(key) + "\" (" +

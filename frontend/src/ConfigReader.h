@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace fathom::frontend {
 
@@ -64,6 +65,8 @@ public:
   double number(std::string_view key, NumberRange range) const;
   double numberOr(std::string_view key, double fallback, NumberRange range) const;
   std::optional<double> optionalNumber(std::string_view key, NumberRange range) const;
+  // A required list of `count` numbers, each in range.
+  std::vector<double> numberList(std::string_view key, size_t count, NumberRange range) const;
   bool booleanOr(std::string_view key, bool fallback) const;
   // A string from a closed set; the message lists the set.
   std::string choiceOr(std::string_view key, std::string_view fallback,

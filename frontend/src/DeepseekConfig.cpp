@@ -144,7 +144,7 @@ DeepseekConfig parseDeepseekConfig(const ConfigReader& config, ModelType type) {
   model.rmsNormEps = config.numberOr("rms_norm_eps", 1e-6, kEpsilon);
   model.maxPositionEmbeddings =
       config.integerOr("max_position_embeddings", defaults.maxPositionEmbeddings, kPositionCount);
-  model.rope = parseRopeConfig(config, model.maxPositionEmbeddings);
+  model.rope = parseRopeConfig(config, model.maxPositionEmbeddings, model.qkRopeHeadDim);
   model.ropeInterleave = isV3 ? config.booleanOr("rope_interleave", true) : true;
   model.mlpBias = isV3 ? false : config.booleanOr("mlp_bias", false);
   // transformers 5 names it num_mtp_layers (an alias); configs on the hub say nextn.

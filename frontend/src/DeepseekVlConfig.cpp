@@ -44,7 +44,7 @@ LlamaConfig parseLlamaConfig(const ConfigReader& config) {
   text.hiddenAct = parseActivation(config, "hidden_act", "silu");
   text.rmsNormEps = config.numberOr("rms_norm_eps", 1e-6, kEpsilon);
   text.maxPositionEmbeddings = config.integerOr("max_position_embeddings", 2048, kPositionCount);
-  text.rope = parseRopeConfig(config, text.maxPositionEmbeddings);
+  text.rope = parseRopeConfig(config, text.maxPositionEmbeddings, text.headDim);
   text.attentionBias = config.booleanOr("attention_bias", false);
   text.mlpBias = config.booleanOr("mlp_bias", false);
   return text;

@@ -41,6 +41,8 @@ std::string describeRope(const RopeConfig& rope) {
   if (rope.type == RopeType::Llama3)
     text +=
         ", low/high freq factor " + number(rope.lowFreqFactor) + "/" + number(rope.highFreqFactor);
+  if (rope.type == RopeType::LongRope && rope.attentionFactor)
+    text += ", attention factor " + number(*rope.attentionFactor);
   return text;
 }
 

@@ -27,6 +27,12 @@ Json ropeJson(const RopeConfig& rope) {
     json["low_freq_factor"] = rope.lowFreqFactor;
     json["high_freq_factor"] = rope.highFreqFactor;
   }
+  if (rope.type == RopeType::LongRope) {
+    json["short_factor"] = rope.shortFactor;
+    json["long_factor"] = rope.longFactor;
+    if (rope.attentionFactor)
+      json["attention_factor"] = *rope.attentionFactor;
+  }
   return json;
 }
 

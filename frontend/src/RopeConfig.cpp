@@ -1,16 +1,18 @@
 #include "ConfigParsers.h"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
 namespace fathom::frontend {
 namespace {
-constexpr std::array<std::pair<std::string_view, RopeType>, 5> kRopeTypes = {{
+constexpr std::array<std::pair<std::string_view, RopeType>, 6> kRopeTypes = {{
     {"default", RopeType::Default},
     {"linear", RopeType::Linear},
     {"dynamic", RopeType::Dynamic},
     {"yarn", RopeType::Yarn},
     {"llama3", RopeType::Llama3},
+    {"longrope", RopeType::LongRope},
 }};
 
 // Finite bounds far outside every released config (factors 4-40, mscale 0.707-1, theta 1e4-1e7):
@@ -46,7 +48,8 @@ std::string_view ropeTypeName(RopeType type) {
   return "unknown";
 }
 
-RopeConfig parseRopeConfig(const ConfigReader& config, int64_t maxPositionEmbeddings) {
+RopeConfig parseRopeConfig(const ConfigReader& config, int64_t maxPositionEmbeddings,
+                           int64_t rotaryDim) {
   RopeConfig rope;
   const double topLevelTheta = config.numberOr("rope_theta", 10000.0, kRopeTheta);
   // transformers 5 pops "rope_scaling" into "rope_parameters" and lets it win when both exist.
@@ -96,6 +99,20 @@ RopeConfig parseRopeConfig(const ConfigReader& config, int64_t maxPositionEmbedd
                           ") must be greater than \"low_freq_factor\" (" +
                           std::to_string(rope.lowFreqFactor) + ")");
     break;
+  case RopeType::LongRope: {
+    const size_t frequencies = size_t(std::max<int64_t>(rotaryDim, 0) / 2);
+    rope.shortFactor = params.numberList("short_factor", frequencies, kRotations);
+    rope.longFactor = params.numberList("long_factor", frequencies, kRotations);
+    rope.originalMaxPositionEmbeddings =
+        params.integer("original_max_position_embeddings", kPositionCount);
+    // _compute_longrope_parameters: without "factor", max / original (Phi-3's convention);
+    // without "attention_factor", sqrt(1 + ln(factor) / ln(original)) above factor 1.
+    rope.factor =
+        params.optionalNumber("factor", kScalingFactor)
+            .value_or(double(maxPositionEmbeddings) / double(rope.originalMaxPositionEmbeddings));
+    rope.attentionFactor = params.optionalNumber("attention_factor", kAttentionFactor);
+    break;
+  }
   }
   return rope;
 }

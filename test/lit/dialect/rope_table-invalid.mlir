@@ -104,3 +104,19 @@ func.func @llama3_bands() -> tensor<16x4xf32> {
   %0 = fathom.rope_table <cos> <theta = 10000.0, dim = 8, scaling = llama3, factor = 8.0, original_max_positions = 8192, beta_fast = 32.0, beta_slow = 1.0, attention_factor = 1.0, truncate = false, low_freq_factor = 4.0, high_freq_factor = 1.0> : tensor<16x4xf32>
   return %0 : tensor<16x4xf32>
 }
+
+// -----
+
+func.func @longrope_divisors() -> tensor<16x4xf32> {
+  // expected-error @below {{longrope needs 4 divisors (dim / 2), got 3}}
+  %0 = fathom.rope_table <cos> <theta = 10000.0, dim = 8, scaling = longrope, factor = 4.0, original_max_positions = 64, beta_fast = 32.0, beta_slow = 1.0, attention_factor = 1.0, truncate = false, divisors = [1.0, 1.5, 3.0]> : tensor<16x4xf32>
+  return %0 : tensor<16x4xf32>
+}
+
+// -----
+
+func.func @divisors_without_longrope() -> tensor<16x4xf32> {
+  // expected-error @below {{rope divisors come with longrope scaling and only with it}}
+  %0 = fathom.rope_table <cos> <theta = 10000.0, dim = 8, scaling = none, factor = 1.0, original_max_positions = 0, beta_fast = 32.0, beta_slow = 1.0, attention_factor = 1.0, truncate = false, divisors = [1.0, 1.5, 3.0, 7.0]> : tensor<16x4xf32>
+  return %0 : tensor<16x4xf32>
+}

@@ -1,5 +1,5 @@
 // RoPE tables as the initializer computes them (fathom.rope_table), against values torch
-// computed: inverse frequencies for plain, YaRN and llama3 ropes, and bf16 cos/sin bits.
+// computed: inverse frequencies for plain, YaRN, llama3 and longrope ropes, and bf16 cos/sin bits.
 #include "compiler/initializer/RopeTables.h"
 #include "fathom/runtime/Error.h"
 #include "fathom/runtime/Numeric.h"
@@ -140,6 +140,28 @@ TEST(RopeInverseFrequencies, Llama3MatchesTorchBits) {
   ASSERT_EQ(small.size(), 8u);
   for (size_t i = 0; i < small.size(); ++i)
     EXPECT_EQ(bitsOf(small[i]), kSmallLlama3InvFreqBits[i]) << "frequency " << i;
+}
+
+// longrope below its original context (short_factor), from transformers 5.23 / torch 2.15:
+//   rp = {"rope_type": "longrope", "rope_theta": 1e4, "original_max_position_embeddings": 64,
+//         "short_factor": [1, 1.25, 1.5, 2, 3, 4.5, 7, 11], "long_factor": [...]}
+//   cfg = LlamaConfig(hidden_size=64, num_attention_heads=4, head_dim=16,
+//                     max_position_embeddings=256, rope_parameters=rp)
+//   ROPE_INIT_FUNCTIONS["longrope"](cfg)   # attention factor sqrt(1 + ln 4 / ln 64)
+const uint32_t kLongRopeInvFreqBits[8] = {0x3f800000, 0x3e8186e3, 0x3d888889, 0x3c8186e3,
+                                          0x3b5a740e, 0x3a38374e, 0x3915cbec, 0x37f127d0};
+
+TEST(RopeInverseFrequencies, LongRopeShortFactorsMatchTorchBits) {
+  RopeTableSpec spec;
+  spec.dim = 16;
+  spec.scaling = RopeScalingKind::LongRope;
+  spec.divisors = {1.0f, 1.25f, 1.5f, 2.0f, 3.0f, 4.5f, 7.0f, 11.0f};
+  std::vector<float> f = ropeInverseFrequencies(spec);
+  ASSERT_EQ(f.size(), 8u);
+  for (size_t i = 0; i < f.size(); ++i)
+    EXPECT_EQ(bitsOf(f[i]), kLongRopeInvFreqBits[i]) << "frequency " << i;
+  spec.divisors.pop_back();
+  EXPECT_THROW(ropeInverseFrequencies(spec), Error);
 }
 
 TEST(RopeInverseFrequencies, DefaultAndLinearRope) {

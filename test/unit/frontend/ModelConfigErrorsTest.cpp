@@ -170,11 +170,28 @@ TEST(ModelConfigErrors, BooleanFlagOfTheWrongType) {
 
 TEST(ModelConfigErrors, UnsupportedRopeType) {
   Json json = ft::requiredKeysOnlyV3Config();
-  json["rope_scaling"] = {{"type", "longrope"}, {"factor", 2}};
+  json["rope_scaling"] = {{"type", "proportional"}, {"factor", 2}};
   EXPECT_THAT(errorFor(json),
               AllOf(HasSubstr("ckpt/config.json: rope_scaling: \"type\""),
-                    HasSubstr("unsupported RoPE type \"longrope\""),
-                    HasSubstr("\"default\", \"linear\", \"dynamic\", \"yarn\", \"llama3\"")));
+                    HasSubstr("unsupported RoPE type \"proportional\""),
+                    HasSubstr("\"default\", \"linear\", \"dynamic\", \"yarn\", \"llama3\", "
+                              "\"longrope\"")));
+}
+
+TEST(ModelConfigErrors, LongRopeNeedsFactorListsOfHalfTheRotaryDims) {
+  Json json = ft::requiredKeysOnlyV3Config();
+  json["rope_scaling"] = {{"type", "longrope"}, {"original_max_position_embeddings", 4096}};
+  EXPECT_THAT(errorFor(json), HasSubstr("ckpt/config.json: rope_scaling: missing required key "
+                                        "\"short_factor\" (a list of 32 numbers, each a number "
+                                        "in (0, 10000])"));
+  json["rope_scaling"]["short_factor"] = Json::array();
+  for (int i = 0; i < 32; ++i)
+    json["rope_scaling"]["short_factor"].push_back(1.0);
+  json["rope_scaling"]["long_factor"] = json["rope_scaling"]["short_factor"];
+  json["rope_scaling"]["long_factor"][5] = -1.0;
+  EXPECT_THAT(errorFor(json),
+              HasSubstr("\"long_factor\" must be a list of 32 numbers, each a number in (0, "
+                        "10000], got -1.0 at index 5"));
 }
 
 TEST(ModelConfigErrors, RopeTypeSpellingsDisagree) {

@@ -131,5 +131,47 @@ TEST(DeepseekVlBuilder, DynamicRopeIsTheDefaultUpToMaxPositionEmbeddings) {
                   "a max sequence length of at most 256 (got 257)")));
 }
 
+// longrope up to original_max_position_embeddings (64) divides by short_factor and scales cos
+// and sin by sqrt(1 + ln(max / original) / ln(original)); past it the builder refuses.
+TEST(DeepseekVlBuilder, LongRopeUpToItsOriginalContext) {
+  EditedCheckpoint edited([](nlohmann::json& c) {
+    c["text_config"]["rope_parameters"] = {
+        {"rope_type", "longrope"},
+        {"rope_theta", 10000.0},
+        {"original_max_position_embeddings", 64},
+        {"short_factor", {1.0, 1.25, 1.5, 2.0, 3.0, 4.5, 7.0, 11.0}},
+        {"long_factor", {1.0, 2.0, 4.0, 8.0, 16.0, 24.0, 32.0, 48.0}}};
+  });
+  auto built = build(edited.dir(), 64);
+  int64_t withRope = 0;
+  for (auto op : opsOf<mlir::fathom::MultiHeadAttentionOp>(*built->module))
+    if (mlir::fathom::RopeAttr rope = op.getRopeAttr()) {
+      ++withRope;
+      EXPECT_EQ(rope.getScaling(), mlir::fathom::RopeScaling::longrope);
+      ASSERT_TRUE(rope.getDivisors());
+      EXPECT_EQ(rope.getDivisors().asArrayRef()[7], 11.0f);
+      EXPECT_DOUBLE_EQ(rope.getAttentionFactor().convertToDouble(), 1.1547005383792517);
+    }
+  EXPECT_EQ(withRope, 2);
+  EXPECT_THAT([&] { build(edited.dir(), 65); },
+              testing::ThrowsMessage<Error>(testing::HasSubstr(
+                  "rope type longrope switches to long_factor per call beyond "
+                  "original_max_position_embeddings (64)")));
+}
+
+TEST(DeepseekVlBuilder, RefusesLongRopeFactorListsOfTheWrongLength) {
+  EditedCheckpoint edited([](nlohmann::json& c) {
+    c["text_config"]["rope_parameters"] = {{"rope_type", "longrope"},
+                                           {"original_max_position_embeddings", 64},
+                                           {"short_factor", {1.0, 2.0}},
+                                           {"long_factor", {1.0, 2.0}}};
+  });
+  EXPECT_THAT([&] { build(edited.dir(), 64); },
+              testing::ThrowsMessage<Error>(
+                  testing::HasSubstr("text_config: rope_parameters: \"short_factor\" must be a "
+                                     "list of 8 numbers, each a number in (0, 10000], got "
+                                     "[1.0,2.0]")));
+}
+
 } // namespace
 } // namespace fathom::models
