@@ -1,0 +1,76 @@
+#pragma once
+// The one communicator interface the multi-rank runtime uses (issue 14): a world of ranks that
+// run the same artifact, and the collectives tensor and expert parallelism need. Two
+// implementations sit on existing engines, never our own transport: one process alone, and MPI
+// (OpenMPI, under `mpirun`); NCCL (CUDA) comes with the CUDA executor.
+//
+// Every collective waits at most CommOptions::timeout. A rank that gives up asks every peer
+// whether it is still there (the waiting peers answer from inside their own collectives) and
+// throws CommError naming the ranks that did not answer, so a dead or stalled peer ends the run
+// with an error instead of a hang.
+#include "fathom/runtime/Error.h"
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace fathom::comm {
+
+struct CommOptions {
+  std::chrono::milliseconds timeout{std::chrono::seconds(30)};
+};
+
+// A collective that could not finish; `silentRanks` did not answer (empty when unknown).
+class CommError : public Error {
+public:
+  CommError(const std::string& message, std::vector<int> silentRanks)
+      : Error(message), silentRanks_(std::move(silentRanks)) {}
+  const std::vector<int>& silentRanks() const { return silentRanks_; }
+
+private:
+  std::vector<int> silentRanks_;
+};
+
+class Communicator {
+public:
+  virtual ~Communicator() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  // "single" or "mpi", for messages.
+  virtual std::string_view transport() const = 0;
+
+  // data[i] = the sum over ranks of their data[i], in place; every rank passes the same count.
+  // Summed in rank order in fp32 on every rank, so all ranks hold the same bits.
+  virtual void allReduceSum(std::span<float> data) = 0;
+  // recv = every rank's `send` (one size everywhere) in rank order; recv holds size() of them.
+  virtual void allGather(std::span<const std::byte> send, std::span<std::byte> recv) = 0;
+  // Every rank's data becomes root's.
+  virtual void broadcast(std::span<std::byte> data, int root) = 0;
+  virtual void barrier() = 0;
+  // Ends every rank of the world at once (after a CommError, which leaves collectives
+  // unfinished); a single process just exits.
+  [[noreturn]] virtual void abortWorld(int exitCode) = 0;
+};
+
+// A world of one: every collective is the identity.
+std::unique_ptr<Communicator> singleProcess();
+
+// Whether this process was started by an MPI launcher (mpirun / mpiexec set its environment).
+bool launchedByMpi();
+
+// Whether this build has the MPI transport.
+bool haveMpi();
+
+// MPI_COMM_WORLD (MPI initialized here, finalized with the communicator); throws fathom::Error
+// when the build has no MPI.
+std::unique_ptr<Communicator> mpiWorld(const CommOptions& options = {});
+
+// The start-up check: an all-reduce of every rank's number (1 + rank, so the sum is n(n+1)/2),
+// an all-gather of the ranks and a broadcast from rank 0, each compared with what it must give;
+// throws fathom::Error naming the collective and what came back.
+void selfTest(Communicator& comm);
+
+} // namespace fathom::comm

@@ -1,0 +1,69 @@
+#include "fathom/comm/Communicator.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <numeric>
+#include <string>
+
+namespace fathom::comm {
+namespace {
+
+class SingleProcess final : public Communicator {
+public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  std::string_view transport() const override { return "single"; }
+  void allReduceSum(std::span<float>) override {}
+  void allGather(std::span<const std::byte> send, std::span<std::byte> recv) override {
+    if (recv.size() != send.size())
+      throw Error("all-gather: a world of 1 needs recv of " + std::to_string(send.size()) +
+                  " bytes, got " + std::to_string(recv.size()));
+    std::memcpy(recv.data(), send.data(), send.size());
+  }
+  void broadcast(std::span<std::byte>, int root) override {
+    if (root != 0)
+      throw Error("broadcast: root " + std::to_string(root) + " outside a world of 1");
+  }
+  void barrier() override {}
+  [[noreturn]] void abortWorld(int exitCode) override { std::exit(exitCode); }
+};
+
+} // namespace
+
+std::unique_ptr<Communicator> singleProcess() {
+  return std::make_unique<SingleProcess>();
+}
+
+bool launchedByMpi() {
+  for (const char* variable : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"})
+    if (std::getenv(variable))
+      return true;
+  return false;
+}
+
+void selfTest(Communicator& comm) {
+  const int n = comm.size(), rank = comm.rank();
+  const std::string world = " (" + std::string(comm.transport()) + ", rank " +
+                            std::to_string(rank) + " of " + std::to_string(n) + ")";
+  std::vector<float> sum = {float(1 + rank), float(rank == 0)};
+  comm.allReduceSum(sum);
+  const float expected = float(n) * float(n + 1) / 2;
+  if (sum[0] != expected || sum[1] != 1.0f)
+    throw Error("communicator self-test: all-reduce gave " + std::to_string(sum[0]) + " and " +
+                std::to_string(sum[1]) + ", expected " + std::to_string(expected) + " and 1" +
+                world);
+  std::vector<int> ranks(size_t(n), -1);
+  comm.allGather(std::as_bytes(std::span(&rank, 1)), std::as_writable_bytes(std::span(ranks)));
+  for (int r = 0; r < n; ++r)
+    if (ranks[size_t(r)] != r)
+      throw Error("communicator self-test: all-gather slot " + std::to_string(r) + " holds " +
+                  std::to_string(ranks[size_t(r)]) + world);
+  int root = rank == 0 ? 12345 : -1;
+  comm.broadcast(std::as_writable_bytes(std::span(&root, 1)), 0);
+  if (root != 12345)
+    throw Error("communicator self-test: broadcast from rank 0 gave " + std::to_string(root) +
+                world);
+  comm.barrier();
+}
+
+} // namespace fathom::comm

@@ -1,0 +1,238 @@
+// MPI_COMM_WORLD through OpenMPI's non-blocking collectives, each waited for with a deadline.
+// While a rank waits it answers its peers' pings on a second communicator, so a rank that gives
+// up can tell which peers are gone (no answer) from those stuck beside it (they answer).
+#include "fathom/comm/Communicator.h"
+
+#include <mpi.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+namespace fathom::comm {
+namespace {
+
+constexpr int kPingTag = 1, kPongTag = 2;
+// How long a rank that gave up waits for its peers to answer.
+constexpr std::chrono::milliseconds kPingWindow{2000};
+
+using Clock = std::chrono::steady_clock;
+
+void check(int status, const char* what) {
+  if (status != MPI_SUCCESS) {
+    char text[MPI_MAX_ERROR_STRING];
+    int length = 0;
+    MPI_Error_string(status, text, &length);
+    throw Error(std::string("mpi: ") + what + " failed: " + std::string(text, size_t(length)));
+  }
+}
+
+int countOf(size_t elements, const char* what) {
+  if (elements > size_t(INT_MAX))
+    throw Error(std::string(what) + ": " + std::to_string(elements) +
+                " elements exceed MPI's int count");
+  return int(elements);
+}
+
+class MpiWorld final : public Communicator {
+public:
+  explicit MpiWorld(const CommOptions& options) : options_(options) {
+    int initialized = 0;
+    MPI_Initialized(&initialized);
+    if (!initialized) {
+      int provided = 0;
+      check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+      ownsMpi_ = true;
+    }
+    check(MPI_Comm_dup(MPI_COMM_WORLD, &data_), "MPI_Comm_dup");
+    check(MPI_Comm_dup(MPI_COMM_WORLD, &control_), "MPI_Comm_dup");
+    MPI_Comm_set_errhandler(data_, MPI_ERRORS_RETURN);
+    MPI_Comm_set_errhandler(control_, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(data_, &rank_);
+    MPI_Comm_size(data_, &size_);
+    postPingReceive();
+  }
+
+  ~MpiWorld() override {
+    MPI_Cancel(&pingRequest_);
+    MPI_Wait(&pingRequest_, MPI_STATUS_IGNORE);
+    MPI_Comm_free(&control_);
+    MPI_Comm_free(&data_);
+    if (ownsMpi_)
+      MPI_Finalize();
+  }
+
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  std::string_view transport() const override { return "mpi"; }
+
+  void allReduceSum(std::span<float> data) override {
+    // Gathered, then summed in rank order here: every rank gets the same bits, whatever
+    // order MPI's own reduction would take.
+    gathered_.resize(data.size() * size_t(size_));
+    const int count = countOf(data.size(), "all-reduce");
+    MPI_Request request;
+    check(MPI_Iallgather(data.data(), count, MPI_FLOAT, gathered_.data(), count, MPI_FLOAT, data_,
+                         &request),
+          "MPI_Iallgather");
+    wait(request, "all-reduce");
+    for (size_t i = 0; i < data.size(); ++i) {
+      float sum = gathered_[i];
+      for (int r = 1; r < size_; ++r)
+        sum += gathered_[size_t(r) * data.size() + i];
+      data[i] = sum;
+    }
+  }
+
+  void allGather(std::span<const std::byte> send, std::span<std::byte> recv) override {
+    if (recv.size() != send.size() * size_t(size_))
+      throw Error("all-gather: " + std::to_string(size_) + " ranks of " +
+                  std::to_string(send.size()) + " bytes need recv of " +
+                  std::to_string(send.size() * size_t(size_)) + " bytes, got " +
+                  std::to_string(recv.size()));
+    const int count = countOf(send.size(), "all-gather");
+    MPI_Request request;
+    check(
+        MPI_Iallgather(send.data(), count, MPI_BYTE, recv.data(), count, MPI_BYTE, data_, &request),
+        "MPI_Iallgather");
+    wait(request, "all-gather");
+  }
+
+  void broadcast(std::span<std::byte> data, int root) override {
+    if (root < 0 || root >= size_)
+      throw Error("broadcast: root " + std::to_string(root) + " outside a world of " +
+                  std::to_string(size_));
+    MPI_Request request;
+    check(
+        MPI_Ibcast(data.data(), countOf(data.size(), "broadcast"), MPI_BYTE, root, data_, &request),
+        "MPI_Ibcast");
+    wait(request, "broadcast");
+  }
+
+  void barrier() override {
+    MPI_Request request;
+    check(MPI_Ibarrier(data_, &request), "MPI_Ibarrier");
+    wait(request, "barrier");
+  }
+
+  [[noreturn]] void abortWorld(int exitCode) override {
+    MPI_Abort(MPI_COMM_WORLD, exitCode);
+    std::_Exit(exitCode); // MPI_Abort does not return; this keeps [[noreturn]] honest
+  }
+
+private:
+  void postPingReceive() {
+    check(MPI_Irecv(&pingIn_, 1, MPI_INT, MPI_ANY_SOURCE, kPingTag, control_, &pingRequest_),
+          "MPI_Irecv");
+  }
+
+  // Answers every ping that has arrived (the payload goes back, so the pinger can match it).
+  void answerPings() {
+    for (;;) {
+      int arrived = 0;
+      MPI_Status status;
+      MPI_Test(&pingRequest_, &arrived, &status);
+      if (!arrived)
+        return;
+      int round = pingIn_;
+      MPI_Request reply;
+      MPI_Isend(&round, 1, MPI_INT, status.MPI_SOURCE, kPongTag, control_, &reply);
+      MPI_Request_free(&reply); // one int: buffered eagerly, nothing to wait for
+      postPingReceive();
+    }
+  }
+
+  // Pings every peer and returns those that do not answer within the ping window.
+  std::vector<int> silentPeers() {
+    const int round = ++pingRound_;
+    std::vector<MPI_Request> pongs(size_t(size_), MPI_REQUEST_NULL);
+    std::vector<int> answers(size_t(size_), 0);
+    for (int peer = 0; peer < size_; ++peer) {
+      if (peer == rank_)
+        continue;
+      MPI_Request ping;
+      MPI_Isend(&round, 1, MPI_INT, peer, kPingTag, control_, &ping);
+      MPI_Request_free(&ping);
+      MPI_Irecv(&answers[size_t(peer)], 1, MPI_INT, peer, kPongTag, control_, &pongs[size_t(peer)]);
+    }
+    const Clock::time_point deadline = Clock::now() + kPingWindow;
+    std::vector<bool> answered(size_t(size_), false);
+    answered[size_t(rank_)] = true;
+    while (Clock::now() < deadline &&
+           std::find(answered.begin(), answered.end(), false) != answered.end()) {
+      answerPings();
+      for (int peer = 0; peer < size_; ++peer) {
+        if (answered[size_t(peer)])
+          continue;
+        int done = 0;
+        MPI_Test(&pongs[size_t(peer)], &done, MPI_STATUS_IGNORE);
+        if (done && answers[size_t(peer)] == round)
+          answered[size_t(peer)] = true;
+        else if (done) // a late answer to an earlier round: listen again
+          MPI_Irecv(&answers[size_t(peer)], 1, MPI_INT, peer, kPongTag, control_,
+                    &pongs[size_t(peer)]);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    std::vector<int> silent;
+    for (int peer = 0; peer < size_; ++peer)
+      if (!answered[size_t(peer)]) {
+        silent.push_back(peer);
+        MPI_Cancel(&pongs[size_t(peer)]);
+        MPI_Request_free(&pongs[size_t(peer)]);
+      }
+    return silent;
+  }
+
+  void wait(MPI_Request& request, const char* collective) {
+    const Clock::time_point start = Clock::now(), deadline = start + options_.timeout;
+    for (int polls = 0;; ++polls) {
+      int done = 0;
+      check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), collective);
+      if (done)
+        return;
+      answerPings();
+      if (Clock::now() >= deadline)
+        break;
+      if (polls > 1000)
+        std::this_thread::sleep_for(std::chrono::microseconds(polls > 100000 ? 1000 : 50));
+    }
+    std::vector<int> silent = silentPeers();
+    const double waited = std::chrono::duration<double>(Clock::now() - start).count();
+    std::string message = std::string(collective) + ": rank " + std::to_string(rank_) + " of " +
+                          std::to_string(size_) + " waited " + std::to_string(int(waited)) + " s; ";
+    if (silent.empty()) {
+      message += "every rank answered, so they wait in different collectives (ranks running "
+                 "different programs?)";
+    } else {
+      message += silent.size() == 1 ? "rank " : "ranks ";
+      for (size_t i = 0; i < silent.size(); ++i)
+        message += (i ? ", " : "") + std::to_string(silent[i]);
+      message += silent.size() == 1 ? " did not answer (it died or stalled)"
+                                    : " did not answer (they died or stalled)";
+    }
+    throw CommError(message, silent);
+  }
+
+  CommOptions options_;
+  bool ownsMpi_ = false;
+  MPI_Comm data_ = MPI_COMM_NULL, control_ = MPI_COMM_NULL;
+  int rank_ = 0, size_ = 1;
+  int pingIn_ = 0, pingRound_ = 0;
+  MPI_Request pingRequest_ = MPI_REQUEST_NULL;
+  std::vector<float> gathered_;
+};
+
+} // namespace
+
+bool haveMpi() {
+  return true;
+}
+
+std::unique_ptr<Communicator> mpiWorld(const CommOptions& options) {
+  return std::make_unique<MpiWorld>(options);
+}
+
+} // namespace fathom::comm
