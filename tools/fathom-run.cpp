@@ -4,10 +4,12 @@
 #include "common/Version.h"
 #include "run/Commands.h"
 #include "run/Profile.h"
+#include "run/Ranks.h"
 #include "run/RunOptions.h"
 
 #include "fathom/runtime/Error.h"
 
+#include <cstdio>
 #include <exception>
 #include <iostream>
 
@@ -15,6 +17,7 @@ int main(int argc, char** argv) {
   using namespace fathom::run;
   if (fathom::tools::printedVersion(argc, argv, "fathom-run"))
     return 0;
+  Ranks ranks; // outlives the model: MPI ends with it
   try {
     RunOptions options = parseRunOptions(argc, argv);
     if (options.help) {
@@ -25,6 +28,9 @@ int main(int argc, char** argv) {
       throw fathom::Error(*why);
     if (options.info)
       return printInfo(options.model, options.json);
+    joinRanks(options.model, ranks);
+    if (ranks.quiet && !std::freopen("/dev/null", "w", stdout))
+      throw fathom::Error("cannot silence rank " + std::to_string(ranks.comm->rank()));
     fathom::tools::warnAboutThreads("fathom-run", options.threads);
     // Checking the weights of a small artifact takes a blink: a bar from 1 GB on.
     fathom::tools::ProgressBar bar("verifying weights", true, uint64_t(1) << 30);
@@ -32,6 +38,7 @@ int main(int argc, char** argv) {
     load.threads = options.threads;
     load.progress = [&](uint64_t done, uint64_t total) { bar.update(done, total); };
     load.kvCacheTokens = options.kvCacheTokens;
+    load.worldSize = ranks.comm->size();
     auto model = fathom::executor::Model::load(options.model, load);
     model->program().setProfiling(options.profile);
     int status = model->head() != "causal_lm" ? classify(*model, options)
@@ -45,7 +52,9 @@ int main(int argc, char** argv) {
   } catch (const UsageError& error) {
     std::cerr << "fathom-run: error: " << error.message << std::endl;
   } catch (const std::exception& error) {
-    std::cerr << "fathom-run: error: " << error.what() << std::endl;
+    // Under mpirun every rank meets the same error; rank 0 says it.
+    if (!ranks.quiet)
+      std::cerr << "fathom-run: error: " << error.what() << std::endl;
   }
   return 1;
 }

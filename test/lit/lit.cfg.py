@@ -18,6 +18,14 @@ config.substitutions.append(("%shared_testdata", config.shared_testdata_dir))
 
 if config.fathom_compiler_enabled:
     config.available_features.add("compiler")
+if config.fathom_have_mpi:
+    # mpirun as root (CI containers) needs both variables; vader's CMA copy needs ptrace rights.
+    config.available_features.add("mpi")
+    config.substitutions.append(("%mpirun", config.mpiexec))
+    for name, value in (("OMPI_ALLOW_RUN_AS_ROOT", "1"), ("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1"),
+                        ("OMPI_MCA_btl_vader_single_copy_mechanism", "none"),
+                        ("OMPI_MCA_rmaps_base_oversubscribe", "1")):
+        config.environment[name] = value
 else:
     # The .mlir tests run fathom-opt, which only the compiler build has.
     config.suffixes = [".test"]

@@ -103,6 +103,9 @@ void Program::Impl::bind(const LoadOptions& options) {
                 "', but the backend runs '" + std::string(device->name()) + "'");
   if (!knownElementType(meta.compute_dtype()))
     throw Error(path + ": unknown compute dtype " + std::to_string(int(meta.compute_dtype())));
+  if (int64_t(meta.world_size()) != options.worldSize)
+    throw Error(path + ": compiled for " + std::to_string(meta.world_size()) +
+                " rank(s), but this process runs as one of " + std::to_string(options.worldSize));
   compute = dtypeOf(meta.compute_dtype());
   maxBatch = meta.max_batch();
   maxSeqLen = meta.max_seq_len();

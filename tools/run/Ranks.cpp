@@ -1,0 +1,42 @@
+#include "Ranks.h"
+
+#include "Artifact_generated.h"
+#include "fathom/artifact/Artifact.h"
+#include "fathom/runtime/Error.h"
+
+#include <cstdio>
+
+namespace fathom::run {
+
+namespace {
+std::string ranksWord(int64_t n) {
+  return std::to_string(n) + (n == 1 ? " rank" : " ranks");
+}
+} // namespace
+
+void joinRanks(const std::string& artifactPath, Ranks& ranks) {
+  const int64_t worldSize = [&] {
+    auto file = artifact::Artifact::open(artifactPath, artifact::Artifact::Verify::MetadataOnly);
+    return int64_t(file->metadata().world_size());
+  }();
+  if (!comm::launchedByMpi()) {
+    if (worldSize != 1)
+      throw Error(artifactPath + ": compiled for " + ranksWord(worldSize) +
+                  "; launch it with mpirun -np " + std::to_string(worldSize) + " fathom-run ...");
+    ranks.comm = comm::singleProcess();
+    return;
+  }
+  ranks.comm = comm::mpiWorld();
+  const int size = ranks.comm->size(), rank = ranks.comm->rank();
+  ranks.quiet = rank != 0;
+  if (size != worldSize)
+    throw Error(artifactPath + ": compiled for " + ranksWord(worldSize) + " but mpirun started " +
+                ranksWord(size) + " (launch it with mpirun -np " + std::to_string(worldSize) +
+                ", or compile it for " + ranksWord(size) + ")");
+  comm::selfTest(*ranks.comm);
+  if (rank == 0)
+    std::fprintf(stderr, "fathom-run: %s (%s), collective self-test passed\n",
+                 ranksWord(size).c_str(), std::string(ranks.comm->transport()).c_str());
+}
+
+} // namespace fathom::run
