@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstdlib>
+#include <deque>
 #include <string>
 #include <thread>
 
@@ -58,6 +59,16 @@ public:
   ~MpiWorld() override {
     MPI_Cancel(&pingRequest_);
     MPI_Wait(&pingRequest_, MPI_STATUS_IGNORE);
+    // Control messages to or from a peer that never answered stay pending; MPI may still write
+    // their buffers (members, alive here) until it is finalized.
+    for (MPI_Request& request : pongRequests_)
+      if (request != MPI_REQUEST_NULL) {
+        MPI_Cancel(&request);
+        MPI_Request_free(&request);
+      }
+    for (Outgoing& send : outgoing_)
+      if (send.request != MPI_REQUEST_NULL)
+        MPI_Request_free(&send.request);
     MPI_Comm_free(&control_);
     MPI_Comm_free(&data_);
     if (ownsMpi_)
@@ -128,6 +139,20 @@ private:
           "MPI_Irecv");
   }
 
+  // A control message whose buffer lives until MPI is done with it (outgoing_ is a deque, so
+  // earlier entries keep their addresses).
+  void sendControl(int value, int peer, int tag) {
+    outgoing_.push_back({value, MPI_REQUEST_NULL});
+    MPI_Isend(&outgoing_.back().value, 1, MPI_INT, peer, tag, control_, &outgoing_.back().request);
+    while (!outgoing_.empty()) { // drop the ones that have gone, oldest first
+      int done = 0;
+      MPI_Test(&outgoing_.front().request, &done, MPI_STATUS_IGNORE);
+      if (!done)
+        break;
+      outgoing_.pop_front();
+    }
+  }
+
   // Answers every ping that has arrived (the payload goes back, so the pinger can match it).
   void answerPings() {
     for (;;) {
@@ -136,10 +161,7 @@ private:
       MPI_Test(&pingRequest_, &arrived, &status);
       if (!arrived)
         return;
-      int round = pingIn_;
-      MPI_Request reply;
-      MPI_Isend(&round, 1, MPI_INT, status.MPI_SOURCE, kPongTag, control_, &reply);
-      MPI_Request_free(&reply); // one int: buffered eagerly, nothing to wait for
+      sendControl(pingIn_, status.MPI_SOURCE, kPongTag);
       postPingReceive();
     }
   }
@@ -147,15 +169,18 @@ private:
   // Pings every peer and returns those that do not answer within the ping window.
   std::vector<int> silentPeers() {
     const int round = ++pingRound_;
-    std::vector<MPI_Request> pongs(size_t(size_), MPI_REQUEST_NULL);
-    std::vector<int> answers(size_t(size_), 0);
+    pongRequests_.resize(size_t(size_), MPI_REQUEST_NULL);
+    pongIn_.resize(size_t(size_), 0);
+    auto listen = [&](int peer) {
+      MPI_Irecv(&pongIn_[size_t(peer)], 1, MPI_INT, peer, kPongTag, control_,
+                &pongRequests_[size_t(peer)]);
+    };
     for (int peer = 0; peer < size_; ++peer) {
       if (peer == rank_)
         continue;
-      MPI_Request ping;
-      MPI_Isend(&round, 1, MPI_INT, peer, kPingTag, control_, &ping);
-      MPI_Request_free(&ping);
-      MPI_Irecv(&answers[size_t(peer)], 1, MPI_INT, peer, kPongTag, control_, &pongs[size_t(peer)]);
+      sendControl(round, peer, kPingTag);
+      if (pongRequests_[size_t(peer)] == MPI_REQUEST_NULL) // else still listening from before
+        listen(peer);
     }
     const Clock::time_point deadline = Clock::now() + kPingWindow;
     std::vector<bool> answered(size_t(size_), false);
@@ -167,22 +192,18 @@ private:
         if (answered[size_t(peer)])
           continue;
         int done = 0;
-        MPI_Test(&pongs[size_t(peer)], &done, MPI_STATUS_IGNORE);
-        if (done && answers[size_t(peer)] == round)
+        MPI_Test(&pongRequests_[size_t(peer)], &done, MPI_STATUS_IGNORE);
+        if (done && pongIn_[size_t(peer)] == round)
           answered[size_t(peer)] = true;
         else if (done) // a late answer to an earlier round: listen again
-          MPI_Irecv(&answers[size_t(peer)], 1, MPI_INT, peer, kPongTag, control_,
-                    &pongs[size_t(peer)]);
+          listen(peer);
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    std::vector<int> silent;
+    std::vector<int> silent; // their receives stay posted: a late answer lands in pongIn_
     for (int peer = 0; peer < size_; ++peer)
-      if (!answered[size_t(peer)]) {
+      if (!answered[size_t(peer)])
         silent.push_back(peer);
-        MPI_Cancel(&pongs[size_t(peer)]);
-        MPI_Request_free(&pongs[size_t(peer)]);
-      }
     return silent;
   }
 
@@ -222,6 +243,13 @@ private:
   int rank_ = 0, size_ = 1;
   int pingIn_ = 0, pingRound_ = 0;
   MPI_Request pingRequest_ = MPI_REQUEST_NULL;
+  std::vector<MPI_Request> pongRequests_; // per peer, MPI_REQUEST_NULL when not listening
+  std::vector<int> pongIn_;
+  struct Outgoing {
+    int value;
+    MPI_Request request;
+  };
+  std::deque<Outgoing> outgoing_;
   std::vector<float> gathered_;
 };
 
