@@ -83,7 +83,8 @@ public:
     }
 
     mlir::Value hidden = mlir::fathom::EmbeddingOp::create(
-        builder_, loc(), tensor3(config_.hiddenSize), ids_, params_.get(names_.embedding));
+        builder_, loc(), tensor3(config_.hiddenSize), ids_, params_.get(names_.embedding),
+        /*vocab_start=*/nullptr, /*vocab_size=*/nullptr);
     for (int64_t layer = 0; layer < config_.numHiddenLayers; ++layer)
       hidden = emitDecoderLayer(hidden, layer);
     hidden = rmsNorm(hidden, names_.finalNorm, config_.rmsNormEps);
@@ -197,7 +198,8 @@ private:
     }
     mlir::Value routed = mlir::fathom::ExpertFfnOp::create(
         builder_, loc(), input.getType(), input, router.getWeights(), router.getIndices(),
-        builder_.getArrayAttr(gates), builder_.getArrayAttr(ups), builder_.getArrayAttr(downs));
+        builder_.getArrayAttr(gates), builder_.getArrayAttr(ups), builder_.getArrayAttr(downs),
+        /*expert_start=*/nullptr);
     if (!names.shared)
       return routed;
     mlir::Value shared = gatedMlp(input, *names.shared, inter * config_.nSharedExperts);

@@ -63,9 +63,9 @@ public:
     positions_ = body->getArgument(1);
     keyMask_ = body->getArgument(2);
     cacheStart_ = body->getArgument(3);
-    mlir::Value hidden =
-        mlir::fathom::EmbeddingOp::create(builder_, loc(), tensor3(text_.hiddenSize),
-                                          body->getArgument(0), params_.get(names_.embedding));
+    mlir::Value hidden = mlir::fathom::EmbeddingOp::create(
+        builder_, loc(), tensor3(text_.hiddenSize), body->getArgument(0),
+        params_.get(names_.embedding), nullptr, nullptr);
     // Each image's embeddings (encode_image's output) replace its image tokens' rows.
     hidden = mlir::fathom::MaskedScatterOp::create(
         builder_, loc(), hidden.getType(), hidden, body->getArgument(0), body->getArgument(5),
@@ -115,7 +115,7 @@ public:
                                                    params_.get(names_.patchEmbeddingBias));
     mlir::Value positions =
         mlir::fathom::EmbeddingOp::create(builder_, loc(), tensor3(width), body->getArgument(1),
-                                          params_.get(names_.positionEmbedding));
+                                          params_.get(names_.positionEmbedding), nullptr, nullptr);
     x = mlir::fathom::AddOp::create(builder_, loc(), x, positions);
     for (int64_t layer = 0; layer < vision.numHiddenLayers; ++layer)
       x = emitEncoderLayer(x, keyMask, layer);

@@ -137,7 +137,8 @@ Value lowerExperts(ExpertFfnOp op) {
   auto dyn = ShapedType::kDynamic;
   auto dispatch = MoeDispatchOp::create(
       builder, loc, RankedTensorType::get({experts + 1}, i32), RankedTensorType::get({dyn}, i32),
-      RankedTensorType::get({dyn}, i32), op.getIndices(), builder.getI64IntegerAttr(experts));
+      RankedTensorType::get({dyn}, i32), op.getIndices(), builder.getI64IntegerAttr(experts),
+      op.getExpertStartAttr());
   auto rows = [&](int64_t w) { return RankedTensorType::get({dyn, w}, act); };
   Value grouped =
       GatherRowsOp::create(builder, loc, rows(hidden), op.getInput(), dispatch.getRowToken());

@@ -65,6 +65,40 @@ def QuantizePass : Pass<"fathom-quantize", "mlir::ModuleOp"> {
   ];
 }
 
+def ShardPass : Pass<"fathom-shard", "mlir::ModuleOp"> {
+  let summary = "Splits the model over ranks (fathom-compile --tp N --ep M)";
+  let description = [{
+    Tensor parallelism over groups of `tp` consecutive ranks: each `fathom.mla_attention`
+    keeps num_heads / tp heads (q_b_proj or q_proj and kv_b_proj by rows, o_proj by columns;
+    the latent projections, their norms and so the latent cache stay whole on every rank);
+    each gated MLP (`linear` gate and up, `silu_mul`, `linear` down: the dense MLPs and the
+    shared experts) keeps intermediate / tp columns; the embedding and the LM head keep vocab
+    / tp rows. A row-parallel projection's partial sum and the embedding shard's rows (zeros
+    for ids outside it) are summed by `fathom.all_reduce`; the LM head's logits are joined by
+    `fathom.all_gather`. Expert parallelism over groups of `ep` ranks: each `fathom.expert_ffn`
+    keeps experts / ep whole experts (`expert_start` names the first), every rank routes every
+    token with the whole router, computes only its experts' rows and all-reduces the partial
+    sum. Activations stay replicated, so MoE needs no all-to-all: dispatch is local and the
+    combine is the all-reduce a tensor-parallel MLP needs anyway; when tp equals ep the shared
+    experts' and routed experts' partial sums share one all-reduce.
+
+    The world is max(tp, ep) ranks (the smaller must divide the larger); a rank's index in a
+    group of n is rank % n. Every weight that differs between ranks is a derived param whose
+    definition reads `fathom.weight_shard`, `weight_select_shard`, `weight_shard_first` or
+    `shard_start`, evaluated once per rank into that rank's weight section. Configurations
+    that do not divide (heads, intermediate sizes, experts, vocabulary, FP8 and INT4 blocks)
+    are refused with the numbers. Runs on model-level IR after fathom-quantize.
+  }];
+  let options = [
+    Option<"tp", "tp", "int64_t", /*default=*/"1", "tensor-parallel ranks per group">,
+    Option<"ep", "ep", "int64_t", /*default=*/"1", "expert-parallel ranks per group">
+  ];
+  let dependentDialects = ["mlir::fathom::FathomDialect"];
+  let statistics = [
+    Statistic<"numCollectives", "num-collectives", "Collectives inserted">
+  ];
+}
+
 def MlaAbsorptionPass : Pass<"fathom-mla-absorption", "mlir::ModuleOp"> {
   let summary = "Optimization: decode attends over a latent KV cache with W_UK and W_UV absorbed";
   let description = [{

@@ -28,7 +28,7 @@ namespace {
 constexpr const char* kUsage =
     R"(usage: fathom-compile CHECKPOINT -o MODEL.fathom [--target cpu] [--dtype auto|fp32|bf16]
                       [--max-seq-len N] [--max-batch N] [--quantize none|fp8|int4]
-                      [--disable-pass NAME]...
+                      [--tp N] [--ep M] [--disable-pass NAME]...
                       [--print-ir-after NAME]... [--time-passes] [--quiet]
        fathom-compile CHECKPOINT --report [--json] [same options]
        fathom-compile CHECKPOINT --emit=mlir [--dtype auto|fp32|bf16]
@@ -49,6 +49,11 @@ validates every file and holds the tensors against the architecture.
                       E4M3 for every attention, MLP and expert projection; FP8 checkpoints
                       keep their bytes) or int4 (the same projections as asymmetric 4-bit
                       codes, one scale and zero point per row and 128 inputs)
+  --tp N              tensor parallelism: attention heads, dense MLPs, shared experts, the
+                      embedding and the LM head split over N ranks (default 1)
+  --ep M              expert parallelism: routed experts split over M ranks, whole experts
+                      each (default 1); the artifact runs on max(N, M) ranks, launched with
+                      mpirun -np max(N, M) fathom-run ...
   --disable-pass P    leave out an optimization pass: fathom-mla-absorption,
                       fathom-expert-grouping, fathom-rope-fusion,
                       fathom-residual-norm-fusion
@@ -82,6 +87,7 @@ struct Arguments {
   std::string target = "cpu";
   std::string dtype = "auto";
   std::string quantize = "none";
+  int64_t tp = 1, ep = 1;
   int64_t maxSeqLen = 0;
   int64_t maxBatch = 1;
   std::set<std::string> disabledPasses;
@@ -145,6 +151,10 @@ Arguments parseArguments(int argc, char** argv) {
       arguments.dtype = value();
     else if (argument == "--quantize")
       arguments.quantize = value();
+    else if (argument == "--tp")
+      arguments.tp = parseCount(argument, value());
+    else if (argument == "--ep")
+      arguments.ep = parseCount(argument, value());
     else if (argument == "--max-seq-len")
       arguments.maxSeqLen = parseCount(argument, value());
     else if (argument == "--max-batch")
@@ -194,6 +204,8 @@ int compile(const Arguments& arguments, const fathom::frontend::Checkpoint& chec
   options.maxBatch = arguments.maxBatch;
   options.disabledPasses = arguments.disabledPasses;
   options.quantize = arguments.quantize;
+  options.tp = arguments.tp;
+  options.ep = arguments.ep;
   options.printIrAfter = arguments.printIrAfter;
   options.timePasses = arguments.timePasses;
   if (arguments.emitMlir) {

@@ -32,13 +32,18 @@ int main(int argc, char** argv) {
     if (ranks.quiet && !std::freopen("/dev/null", "w", stdout))
       throw fathom::Error("cannot silence rank " + std::to_string(ranks.comm->rank()));
     fathom::tools::warnAboutThreads("fathom-run", options.threads);
-    // Checking the weights of a small artifact takes a blink: a bar from 1 GB on.
-    fathom::tools::ProgressBar bar("verifying weights", true, uint64_t(1) << 30);
+    // Checking the weights of a small artifact takes a blink: a bar from 1 GB on. Every rank
+    // shows its own.
+    const std::string label =
+        ranks.comm->size() > 1
+            ? "rank " + std::to_string(ranks.comm->rank()) + ": verifying weights"
+            : std::string("verifying weights");
+    fathom::tools::ProgressBar bar(label.c_str(), true, uint64_t(1) << 30);
     fathom::executor::LoadOptions load;
     load.threads = options.threads;
     load.progress = [&](uint64_t done, uint64_t total) { bar.update(done, total); };
     load.kvCacheTokens = options.kvCacheTokens;
-    load.worldSize = ranks.comm->size();
+    load.communicator = ranks.comm.get();
     auto model = fathom::executor::Model::load(options.model, load);
     model->program().setProfiling(options.profile);
     int status = model->head() != "causal_lm" ? classify(*model, options)
@@ -51,6 +56,12 @@ int main(int argc, char** argv) {
     return status;
   } catch (const UsageError& error) {
     std::cerr << "fathom-run: error: " << error.message << std::endl;
+  } catch (const fathom::comm::CommError& error) {
+    // A peer died or stalled: every rank that noticed says so (rank 0 may be the dead one), and
+    // the world ends now, since its unfinished collectives would hang MPI's shutdown.
+    std::cerr << "fathom-run: error: rank " << ranks.comm->rank() << ": " << error.what()
+              << std::endl;
+    ranks.comm->abortWorld(1);
   } catch (const std::exception& error) {
     // Under mpirun every rank meets the same error; rank 0 says it.
     if (!ranks.quiet)

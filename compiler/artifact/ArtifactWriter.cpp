@@ -5,6 +5,7 @@
 #include "fathom/artifact/Checksum.h"
 #include "fathom/runtime/Error.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <unistd.h>
@@ -40,12 +41,12 @@ void ArtifactWriter::padTo(uint64_t alignment) {
   writeRaw(zeros, target - position_);
 }
 
-void ArtifactWriter::beginSection(std::string name) {
+void ArtifactWriter::beginSection(std::string name, int32_t rank) {
   if (inSection_)
     throw Error(path_ + ": section '" + name + "' begun inside section '" + sections_.back().name +
                 "'");
   padTo(kAlignment);
-  sections_.push_back({std::move(name), position_, 0, 0});
+  sections_.push_back({std::move(name), position_, 0, 0, rank});
   hasher_ = new SectionHasher();
   inSection_ = true;
 }
@@ -89,9 +90,15 @@ void ArtifactWriter::finish(const ArtifactContents& contents) {
   std::vector<flatbuffers::Offset<fb::Section>> sections;
   for (const SectionRecord& s : sections_)
     sections.push_back(
-        fb::CreateSectionDirect(builder, s.name.c_str(), s.offset, s.size, s.checksum));
+        fb::CreateSectionDirect(builder, s.name.c_str(), s.offset, s.size, s.checksum, s.rank));
+  // Table order is the weight order every rank sees; a param's per-rank shards, written one
+  // rank section after another, stay in rank order under their one index.
+  std::vector<TensorRecord> ordered = tensors_;
+  std::stable_sort(
+      ordered.begin(), ordered.end(),
+      [](const TensorRecord& a, const TensorRecord& b) { return a.info.weight < b.info.weight; });
   std::vector<flatbuffers::Offset<fb::Tensor>> tensors;
-  for (const TensorRecord& t : tensors_)
+  for (const TensorRecord& t : ordered)
     tensors.push_back(fb::CreateTensorDirect(
         builder, t.info.name.c_str(), static_cast<fb::ElementType>(t.info.dtype), &t.info.shape,
         t.section, t.offset, t.size, t.info.scale.empty() ? nullptr : t.info.scale.c_str(),
@@ -116,7 +123,8 @@ void ArtifactWriter::finish(const ArtifactContents& contents) {
       &entries, plan, &caches, contents.pipeline.c_str(), &tensors, &sections,
       contents.tokenizerJson.c_str(), contents.tokenizerConfigJson.c_str(), generation,
       contents.head.c_str(), &labels, contents.chatTemplate.c_str(),
-      contents.imageProcessorJson.empty() ? nullptr : contents.imageProcessorJson.c_str());
+      contents.imageProcessorJson.empty() ? nullptr : contents.imageProcessorJson.c_str(),
+      contents.worldSize, contents.tensorParallel, contents.expertParallel);
   fb::FinishArtifactBuffer(builder, root);
 
   padTo(kAlignment);

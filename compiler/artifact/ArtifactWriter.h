@@ -25,6 +25,9 @@ struct TensorInfo {
   uint32_t blockRows = 0;
   uint32_t blockCols = 0;
   std::string zero; // INT4 weights: name of the U4 zero-point tensor
+  // The kernel-call weight index (sharded artifacts: a rank's tensors are listed by it, its
+  // shards under one index); -1: the order of addTensor.
+  int64_t weight = -1;
 };
 
 struct GenerationDesc {
@@ -58,6 +61,7 @@ struct ArtifactContents {
   std::vector<std::string> labels;
   std::string chatTemplate;
   std::string imageProcessorJson; // empty for text models
+  uint32_t worldSize = 1, tensorParallel = 1, expertParallel = 1;
 };
 
 // Receives a tensor's bytes in any number of chunks.
@@ -70,7 +74,8 @@ public:
   ArtifactWriter(const ArtifactWriter&) = delete;
   ArtifactWriter& operator=(const ArtifactWriter&) = delete;
 
-  void beginSection(std::string name);
+  // `rank` >= 0: a section only that rank maps (a sharded artifact's per-rank weights).
+  void beginSection(std::string name, int32_t rank = -1);
   // `produce` must hand exactly storageBytes(dtype, ...) bytes to the sink; returns the tensor
   // index.
   uint32_t addTensor(TensorInfo info, const std::function<void(const ByteSink&)>& produce);
@@ -82,6 +87,7 @@ private:
   struct SectionRecord {
     std::string name;
     uint64_t offset = 0, size = 0, checksum = 0;
+    int32_t rank = -1;
   };
   struct TensorRecord {
     TensorInfo info;

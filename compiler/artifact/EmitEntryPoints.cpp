@@ -164,9 +164,11 @@ private:
   int64_t vocabularyOf(mlir::Value ids) {
     for (mlir::Operation* user : ids.getUsers())
       if (auto embedding = llvm::dyn_cast<fm::EmbeddingOp>(user))
-        return module_.lookupSymbol<fm::ParamOp>(embedding.getTableAttr())
-            .getTensorType()
-            .getDimSize(0);
+        return embedding.getVocabSize()
+                   ? int64_t(*embedding.getVocabSize())
+                   : module_.lookupSymbol<fm::ParamOp>(embedding.getTableAttr())
+                         .getTensorType()
+                         .getDimSize(0);
     return -1;
   }
 
@@ -270,6 +272,10 @@ private:
       call.ids = viewPtr(e.getIds());
       call.table = weight(e.getTableAttr());
       call.out = out();
+      if (auto start = e.getVocabStartAttr()) {
+        call.vocab_start = weight(start);
+        call.vocab_size = int64_t(*e.getVocabSize());
+      }
       params.Set(std::move(call));
     } else if (kernel == "rms_norm") {
       auto norm = llvm::cast<fm::RmsNormOp>(op);
@@ -434,7 +440,23 @@ private:
       call.offsets = out(0);
       call.row_token = out(1);
       call.slot_row = out(2);
+      call.expert_start = weight(dispatch.getExpertStartAttr());
       params.Set(std::move(call));
+    } else if (kernel == "all_reduce" || kernel == "all_gather") {
+      auto parts = uint32_t(op->getAttrOfType<mlir::IntegerAttr>("parts").getInt());
+      if (kernel == "all_reduce") {
+        fb::AllReduceCallT call;
+        call.x = viewPtr(op->getOperand(0));
+        call.out = out();
+        call.parts = parts;
+        params.Set(std::move(call));
+      } else {
+        fb::AllGatherCallT call;
+        call.x = viewPtr(op->getOperand(0));
+        call.out = out();
+        call.parts = parts;
+        params.Set(std::move(call));
+      }
     } else if (kernel == "gather_rows") {
       auto gather = llvm::cast<fm::GatherRowsOp>(op);
       fb::GatherRowsCallT call;

@@ -89,9 +89,13 @@ mlir::OwningOpRef<mlir::ModuleOp> buildModule(mlir::MLIRContext& context,
   return module;
 }
 
+mlir::fathom::PipelineOptions pipelineOptions(const CompileOptions& options) {
+  return {options.target, options.disabledPasses, options.quantize, options.tp, options.ep};
+}
+
 // Runs the pipeline; throws with the failing pass's diagnostic.
 void runPipeline(mlir::ModuleOp module, const CompileOptions& options) {
-  mlir::fathom::PipelineOptions pipeline{options.target, options.disabledPasses, options.quantize};
+  mlir::fathom::PipelineOptions pipeline = pipelineOptions(options);
   if (std::string problem = mlir::fathom::validatePipelineOptions(pipeline); !problem.empty())
     throw Error(problem);
   mlir::MLIRContext& context = *module.getContext();
@@ -143,8 +147,7 @@ uint64_t weightBytesOf(mlir::SymbolTable& symbols, mlir::func::FuncOp function) 
 CompileReport reportOf(mlir::ModuleOp module, const CompileOptions& options,
                        const frontend::Checkpoint& checkpoint) {
   CompileReport report;
-  report.pipeline =
-      mlir::fathom::describePipeline({options.target, options.disabledPasses, options.quantize});
+  report.pipeline = mlir::fathom::describePipeline(pipelineOptions(options));
   report.target = options.target;
   report.compute = options.compute;
   report.maxSeqLen =
@@ -246,8 +249,7 @@ CompileSummary compileCheckpoint(const frontend::Checkpoint& checkpoint,
   contents.maxBatch = uint32_t(options.maxBatch);
   contents.arenaSize = program.arenaSize;
   contents.kvCacheBytes = program.kvCacheBytes;
-  contents.pipeline =
-      mlir::fathom::describePipeline({options.target, options.disabledPasses, options.quantize});
+  contents.pipeline = mlir::fathom::describePipeline(pipelineOptions(options));
   size_t calls = 0;
   for (const auto& entry : program.entryPoints)
     calls += entry->calls.size();
@@ -288,6 +290,9 @@ CompileSummary compileCheckpoint(const frontend::Checkpoint& checkpoint,
                                 ? "sequence_classification"
                                 : "token_classification");
   contents.labels = config.labels;
+  contents.worldSize = uint32_t(worldSizeOf(*module));
+  contents.tensorParallel = uint32_t(options.tp);
+  contents.expertParallel = uint32_t(options.ep);
   writer.finish(contents);
 
   CompileSummary summary;

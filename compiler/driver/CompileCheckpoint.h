@@ -19,6 +19,7 @@ struct CompileOptions {
   int64_t maxBatch = 1;
   std::set<std::string> disabledPasses; // optimization passes to leave out
   std::string quantize = "none";        // weight storage: none, fp8 or int4 (fathom-quantize)
+  int64_t tp = 1, ep = 1;               // tensor- and expert-parallel ranks (fathom-shard)
   std::set<std::string> printIrAfter;   // pass names, or "all": the module on stderr after each
   bool timePasses = false;              // MLIR's pass timing report on stderr
 };

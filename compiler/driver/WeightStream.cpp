@@ -1,6 +1,7 @@
 #include "compiler/driver/WeightStream.h"
 
 #include "compiler/initializer/Evaluate.h"
+#include "dialects/fathom/FathomConventions.h"
 #include "dialects/fathom/FathomDialect.h"
 #include "fathom/runtime/Error.h"
 #include "fathom/runtime/Numeric.h"
@@ -66,25 +67,6 @@ std::vector<int64_t> shapeOf(fm::ParamOp param) {
 uint64_t writeWeights(mlir::ModuleOp module, const frontend::Checkpoint& checkpoint,
                       const std::vector<std::string>& stored, artifact::ArtifactWriter& writer,
                       const ProgressFn& progress) {
-  std::vector<fm::ParamOp> params;
-  uint64_t total = 0;
-  mlir::SymbolTable symbols(module);
-  for (const std::string& name : stored) {
-    auto param = symbols.lookup<fm::ParamOp>(name);
-    params.push_back(param);
-    mlir::RankedTensorType type = param.getTensorType();
-    total +=
-        param.getSource()
-            ? sourceView(checkpoint, param, shapeOf(param)).byteSize
-            : storageBytes(dtypeOfElement(type.getElementType()), uint64_t(type.getNumElements()),
-                           type.getRank() ? uint64_t(type.getShape().back()) : 1);
-  }
-  uint64_t done = 0;
-  auto advance = [&](uint64_t bytes) {
-    done += bytes;
-    if (progress)
-      progress(done, total);
-  };
   InitializerEvaluator evaluator(module, [&](fm::ParamOp param) {
     HostTensor tensor;
     tensor.shape = shapeOf(param);
@@ -100,13 +82,35 @@ uint64_t writeWeights(mlir::ModuleOp module, const frontend::Checkpoint& checkpo
         [](uint64_t) {});
     return tensor;
   });
-
-  writer.beginSection("weights");
-  for (fm::ParamOp param : params) {
+  const int64_t world = worldSizeOf(module);
+  // Shared params (every rank reads the same bytes) and the ones each rank holds its own of.
+  std::vector<std::pair<fm::ParamOp, int64_t>> shared, perRank;
+  uint64_t total = 0;
+  mlir::SymbolTable symbols(module);
+  for (size_t i = 0; i < stored.size(); ++i) {
+    auto param = symbols.lookup<fm::ParamOp>(stored[i]);
+    mlir::RankedTensorType type = param.getTensorType();
+    uint64_t bytes =
+        param.getSource()
+            ? sourceView(checkpoint, param, shapeOf(param)).byteSize
+            : storageBytes(dtypeOfElement(type.getElementType()), uint64_t(type.getNumElements()),
+                           type.getRank() ? uint64_t(type.getShape().back()) : 1);
+    bool own = world > 1 && evaluator.rankDependent(param);
+    (own ? perRank : shared).push_back({param, int64_t(i)});
+    total += own ? bytes * uint64_t(world) : bytes;
+  }
+  uint64_t done = 0;
+  auto advance = [&](uint64_t bytes) {
+    done += bytes;
+    if (progress)
+      progress(done, total);
+  };
+  auto write = [&](fm::ParamOp param, int64_t index) {
     artifact::TensorInfo info;
     info.name = param.getSymName().str();
     info.dtype = dtypeOfElement(param.getTensorType().getElementType());
     info.shape = shapeOf(param);
+    info.weight = index;
     if (auto quant = param.getQuantization()) {
       info.scale = param.getScaleAttr().getValue().str();
       info.blockRows = uint32_t(quant->getRows());
@@ -128,9 +132,26 @@ uint64_t writeWeights(mlir::ModuleOp module, const frontend::Checkpoint& checkpo
         }
       });
     }
-  }
+  };
+
+  writer.beginSection("weights");
+  for (auto [param, index] : shared)
+    write(param, index);
   writer.endSection();
+  if (!perRank.empty())
+    for (int64_t rank = 0; rank < world; ++rank) {
+      evaluator.setRank(rank);
+      writer.beginSection("weights.rank" + std::to_string(rank), int32_t(rank));
+      for (auto [param, index] : perRank)
+        write(param, index);
+      writer.endSection();
+    }
   return done;
+}
+
+int64_t worldSizeOf(mlir::ModuleOp module) {
+  auto world = module->getAttrOfType<mlir::IntegerAttr>(fm::kWorldSizeAttr);
+  return world ? world.getInt() : 1;
 }
 
 } // namespace fathom::compiler

@@ -47,16 +47,48 @@ Strides stridesAround(const std::vector<int64_t>& shape, int64_t dim) {
   return s;
 }
 
-HostTensor slice(const HostTensor& input, fm::WeightSliceOp op) {
-  HostTensor out = allocate(op.getType());
-  Strides s = stridesAround(input.shape, op.getDim());
-  // Whole rows move (the verifier keeps ui4 slices off the last dimension).
+// The range [offset, offset + size) of dimension `dim`, as `type`.
+HostTensor sliceRange(const HostTensor& input, mlir::Type type, int64_t dim, int64_t offset,
+                      int64_t size) {
+  HostTensor out = allocate(type);
+  Strides s = stridesAround(input.shape, dim);
+  if (input.dtype == DType::U4 && dim == int64_t(input.shape.size()) - 1) {
+    // Codes move one by one: a packed row (low nibble first) may start mid-byte in the input.
+    const int64_t inRow = int64_t(bytesOf(input.dtype, s.extent, input.shape));
+    const int64_t outRow = int64_t(bytesOf(out.dtype, size, out.shape));
+    for (int64_t o = 0; o < s.outer; ++o)
+      for (int64_t i = 0; i < size; ++i) {
+        const int64_t from = offset + i;
+        auto code = uint8_t(uint8_t(input.bytes[size_t(o * inRow + from / 2)]) >> (4 * (from % 2)));
+        auto& to = out.bytes[size_t(o * outRow + i / 2)];
+        to = std::byte(uint8_t(to) | uint8_t((code & 0xF) << (4 * (i % 2))));
+      }
+    return out;
+  }
+  // Whole rows move.
   auto bytes = [&](int64_t elements) { return bytesOf(input.dtype, elements, input.shape); };
-  size_t chunk = bytes(op.getSize() * s.inner);
+  size_t chunk = bytes(size * s.inner);
   for (int64_t o = 0; o < s.outer; ++o)
     std::memcpy(out.bytes.data() + size_t(o) * chunk,
-                input.bytes.data() + bytes((o * s.extent + op.getOffset()) * s.inner), chunk);
+                input.bytes.data() + bytes((o * s.extent + offset) * s.inner), chunk);
   return out;
+}
+
+HostTensor slice(const HostTensor& input, fm::WeightSliceOp op) {
+  // The verifier keeps ui4 slices off the last dimension.
+  return sliceRange(input, op.getType(), op.getDimAttr().getInt(), op.getOffsetAttr().getInt(),
+                    op.getSizeAttr().getInt());
+}
+
+// A rank's index in a group of `parts` consecutive ranks.
+int64_t shardIndex(int64_t rank, mlir::IntegerAttr parts) {
+  return rank % parts.getInt();
+}
+
+HostTensor shard(const HostTensor& input, fm::WeightShardOp op, int64_t rank) {
+  const int64_t dim = op.getDimAttr().getInt();
+  const int64_t size = input.shape[size_t(dim)] / op.getPartsAttr().getInt();
+  return sliceRange(input, op.getType(), dim, shardIndex(rank, op.getPartsAttr()) * size, size);
 }
 
 HostTensor concat(const std::vector<HostTensor>& inputs, fm::WeightConcatOp op) {
@@ -269,6 +301,39 @@ HostTensor InitializerEvaluator::evaluate(mlir::Value piece) {
   return value(piece, memo);
 }
 
+void InitializerEvaluator::setRank(int64_t rank) {
+  rank_ = rank;
+  siblings_.clear();
+}
+
+bool InitializerEvaluator::rankDependent(fm::ParamOp param) {
+  if (param.getSource())
+    return false;
+  auto known = rankDependent_.find(param.getSymName());
+  if (known != rankDependent_.end())
+    return known->second;
+  bool dependent = false;
+  llvm::SmallVector<mlir::Value> pending{definitionOf(param)};
+  llvm::DenseSet<mlir::Value> seen;
+  while (!pending.empty() && !dependent) {
+    mlir::Value value = pending.pop_back_val();
+    if (!seen.insert(value).second)
+      continue;
+    mlir::Operation* op = value.getDefiningOp();
+    if (!op)
+      continue;
+    if (llvm::isa<fm::WeightShardOp, fm::WeightSelectShardOp, fm::WeightShardFirstOp,
+                  fm::ShardStartOp>(op))
+      dependent = true;
+    else if (auto read = llvm::dyn_cast<fm::ParamValueOp>(op))
+      dependent = rankDependent(symbols_.lookup<fm::ParamOp>(read.getParam()));
+    for (mlir::Value operand : op->getOperands())
+      pending.push_back(operand);
+  }
+  rankDependent_[param.getSymName()] = dependent;
+  return dependent;
+}
+
 std::vector<mlir::Value> InitializerEvaluator::pieces(fm::ParamOp param) {
   std::vector<mlir::Value> result;
   std::vector<mlir::Value> pending{definitionOf(param)};
@@ -349,6 +414,18 @@ HostTensor InitializerEvaluator::value(mlir::Value value,
         siblings_.emplace_back(op->getResult(i), std::move(results[i]));
     }
     return wanted;
+  } else if (auto op2 = llvm::dyn_cast<fm::WeightShardOp>(op)) {
+    result = shard(operand(0), op2, rank_);
+  } else if (llvm::isa<fm::WeightSelectShardOp>(op)) {
+    result = operand(unsigned(rank_ % int64_t(op->getNumOperands())));
+  } else if (auto op2 = llvm::dyn_cast<fm::WeightShardFirstOp>(op)) {
+    result = operand(0);
+    if (shardIndex(rank_, op2.getPartsAttr()) != 0)
+      std::fill(result.bytes.begin(), result.bytes.end(), std::byte(0));
+  } else if (auto op2 = llvm::dyn_cast<fm::ShardStartOp>(op)) {
+    result = allocate(op2.getType());
+    const int64_t start = shardIndex(rank_, op2.getPartsAttr()) * op2.getStrideAttr().getInt();
+    std::memcpy(result.bytes.data(), &start, sizeof start);
   } else if (auto op2 = llvm::dyn_cast<fm::WeightMatmulOp>(op)) {
     result = matmul(operand(0), operand(1), op2);
   } else if (auto op2 = llvm::dyn_cast<fm::RopeTableOp>(op)) {

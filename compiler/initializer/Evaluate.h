@@ -7,6 +7,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/StringMap.h"
 
 #include <cstddef>
 #include <functional>
@@ -41,6 +42,11 @@ public:
   std::vector<mlir::Value> pieces(mlir::fathom::ParamOp param);
   HostTensor evaluate(mlir::Value piece);
 
+  // Sharded modules (fathom-shard): the rank whose weights are evaluated (0 until set), and
+  // whether a param's value differs between ranks (its definition reads a shard op).
+  void setRank(int64_t rank);
+  bool rankDependent(mlir::fathom::ParamOp param);
+
 private:
   mlir::Value definitionOf(mlir::fathom::ParamOp param);
   HostTensor value(mlir::Value value, std::vector<std::pair<mlir::Value, HostTensor>>& memo);
@@ -51,6 +57,8 @@ private:
   SourceReader readSource_;
   // The other results of the quantizations evaluated, until each is asked for.
   std::vector<std::pair<mlir::Value, HostTensor>> siblings_;
+  int64_t rank_ = 0;
+  llvm::StringMap<bool> rankDependent_;
 };
 
 // The runtime dtype of a builtin element type (passes/Layout.h storageDType); throws for the

@@ -6,6 +6,11 @@
 #include "mlir/Pass/PassRegistry.h"
 
 namespace mlir::fathom {
+namespace {
+bool sharded(const PipelineOptions& options) {
+  return options.tp > 1 || options.ep > 1;
+}
+} // namespace
 
 const std::vector<PipelineStage>& pipelineStages() {
   // One stage per line, in pipeline order.
@@ -13,6 +18,7 @@ const std::vector<PipelineStage>& pipelineStages() {
   static const std::vector<PipelineStage> stages = {
       {"fathom-specialize-entry-points", false},
       {"fathom-quantize", false, /*requested=*/true},
+      {"fathom-shard", false, /*requested=*/true},
       {"fathom-mla-absorption", true},
       {"fathom-decompose", false},
       {"fathom-expert-grouping", true},
@@ -35,6 +41,13 @@ std::string validatePipelineOptions(const PipelineOptions& options) {
   }
   if (options.quantize != "none" && options.quantize != "fp8" && options.quantize != "int4")
     return "unknown quantization '" + options.quantize + "' (known: none, fp8, int4)";
+  if (options.tp < 1 || options.ep < 1 || options.tp > 4096 || options.ep > 4096)
+    return "--tp " + std::to_string(options.tp) + " and --ep " + std::to_string(options.ep) +
+           " must lie in [1, 4096]";
+  if (int64_t world = std::max(options.tp, options.ep);
+      world % options.tp != 0 || world % options.ep != 0)
+    return "--tp " + std::to_string(options.tp) + " and --ep " + std::to_string(options.ep) +
+           " do not nest: the smaller must divide the larger";
   for (const std::string& name : options.disabled) {
     auto stage =
         llvm::find_if(pipelineStages(), [&](const PipelineStage& s) { return s.name == name; });
@@ -46,7 +59,7 @@ std::string validatePipelineOptions(const PipelineOptions& options) {
       return "unknown pass '" + name + "' (passes that can be disabled: " + optional + ")";
     }
     if (stage->requested)
-      return "pass '" + name + "' runs only when asked for (--quantize)";
+      return "pass '" + name + "' runs only when asked for (--quantize, --tp, --ep)";
     if (!stage->optimization)
       return "pass '" + name + "' is needed to compile and cannot be disabled";
   }
@@ -58,6 +71,8 @@ void buildPipeline(OpPassManager& pm, const PipelineOptions& options) {
   pm.addPass(createSpecializeEntryPointsPass());
   if (options.quantize != "none")
     pm.addPass(createQuantizePass(QuantizePassOptions{options.quantize}));
+  if (sharded(options))
+    pm.addPass(createShardPass(ShardPassOptions{options.tp, options.ep}));
   if (enabled("fathom-mla-absorption"))
     pm.addPass(createMlaAbsorptionPass());
   pm.addPass(createDecomposePass());
@@ -76,11 +91,15 @@ void buildPipeline(OpPassManager& pm, const PipelineOptions& options) {
 std::string describePipeline(const PipelineOptions& options) {
   std::string text;
   for (const PipelineStage& stage : pipelineStages()) {
-    if (options.disabled.count(stage.name) || (stage.requested && options.quantize == "none"))
+    if (options.disabled.count(stage.name) ||
+        (stage.name == "fathom-quantize" && options.quantize == "none") ||
+        (stage.name == "fathom-shard" && !sharded(options)))
       continue;
     text += (text.empty() ? "" : ",") + stage.name;
     if (stage.name == "fathom-quantize")
       text += "{mode=" + options.quantize + "}";
+    if (stage.name == "fathom-shard")
+      text += "{tp=" + std::to_string(options.tp) + " ep=" + std::to_string(options.ep) + "}";
   }
   return text;
 }
@@ -94,6 +113,8 @@ struct PipelineCommandLine : public PassPipelineOptions<PipelineCommandLine> {
   Option<std::string> quantize{*this, "quantize",
                                llvm::cl::desc("weight storage: none, fp8 or int4"),
                                llvm::cl::init("none")};
+  Option<int64_t> tp{*this, "tp", llvm::cl::desc("tensor-parallel ranks"), llvm::cl::init(1)};
+  Option<int64_t> ep{*this, "ep", llvm::cl::desc("expert-parallel ranks"), llvm::cl::init(1)};
 };
 } // namespace
 
@@ -105,6 +126,8 @@ void registerFathomPipeline() {
         options.target = commandLine.target;
         options.disabled.insert(commandLine.disable.begin(), commandLine.disable.end());
         options.quantize = commandLine.quantize;
+        options.tp = commandLine.tp;
+        options.ep = commandLine.ep;
         if (std::string problem = validatePipelineOptions(options); !problem.empty()) {
           llvm::errs() << "fathom-pipeline: " << problem << "\n";
           options = {};

@@ -15,6 +15,8 @@ struct PipelineOptions {
   std::set<std::string> disabled;
   // Weight storage: "none" (the checkpoint's, in the compute dtype), "fp8" or "int4".
   std::string quantize = "none";
+  // Ranks: tensor-parallel and expert-parallel group sizes (fathom-shard when either is > 1).
+  int64_t tp = 1, ep = 1;
 };
 
 struct PipelineStage {

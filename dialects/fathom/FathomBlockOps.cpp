@@ -178,5 +178,7 @@ LogicalResult ExpertFfnOp::verifySymbolUses(SymbolTableCollection& tables) {
                                 {hidden, width}, "down_proj")))
       return failure();
   }
+  if (auto start = getExpertStartAttr())
+    return verifyParamShape(*this, tables, start, {1}, "expert_start");
   return success();
 }

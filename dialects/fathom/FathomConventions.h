@@ -7,6 +7,12 @@ namespace mlir::fathom {
 inline constexpr const char* kModelTypeAttr = "fathom.model_type";
 inline constexpr const char* kMaxSeqLenAttr = "fathom.max_seq_len";
 inline constexpr const char* kMaxBatchAttr = "fathom.max_batch";
+// The ranks the module runs on (fathom-shard; absent: 1) and how they split the model: heads,
+// dense MLPs, shared experts and the vocabulary over groups of `tp` ranks, routed experts over
+// groups of `ep`.
+inline constexpr const char* kWorldSizeAttr = "fathom.world_size";
+inline constexpr const char* kTensorParallelAttr = "fathom.tp";
+inline constexpr const char* kExpertParallelAttr = "fathom.ep";
 // The model-level @model function: the entry points it stands for (fathom-specialize-entry-points).
 inline constexpr const char* kModelFunction = "model";
 inline constexpr const char* kEntryPointsAttr = "fathom.entry_points";

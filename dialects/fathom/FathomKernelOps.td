@@ -227,8 +227,13 @@ def Fathom_MoeDispatchOp : Fathom_Op<"moe_dispatch", [Pure]> {
     [offsets[e], offsets[e + 1])), `row_token` [pairs] (the flat token of each grouped row) and
     `slot_row` [pairs] (the grouped row of pair t * top_k + k), experts ascending and tokens
     ascending within an expert.
+
+    With `expert_start` (a tensor<1xi64> param: an expert shard's first global expert) the
+    experts are start .. start + num_experts - 1 of `indices`; pairs routed elsewhere get no
+    grouped row (slot_row -1, and rows past offsets[num_experts] point at token 0).
   }];
-  let arguments = (ins RankedTensorOf<[I32]>:$indices, I64Attr:$num_experts);
+  let arguments = (ins RankedTensorOf<[I32]>:$indices, I64Attr:$num_experts,
+                       OptionalAttr<FlatSymbolRefAttr>:$expert_start);
   let results = (outs RankedTensorOf<[I32]>:$offsets, RankedTensorOf<[I32]>:$row_token,
                       RankedTensorOf<[I32]>:$slot_row);
   let assemblyFormat = [{
@@ -307,6 +312,7 @@ def Fathom_MoeCombineOp : Fathom_Op<"moe_combine", [Pure]> {
     result[t] = sum_k weights[t, k] * expert_out[slot_row[t * top_k + k]], in `order`: `eager`
     (transformers' eager loop: experts ascending, each weighted row rounded to the dtype and
     added into a zeroed accumulator) or `grouped` (fp32 sum over the slots, one rounding).
+    Slots whose slot_row is -1 (routed to another rank's experts) add nothing.
   }];
   let arguments = (ins AnyRankedTensor:$expert_out, RankedTensorOf<[I32]>:$slot_row,
                        RankedTensorOf<[I32]>:$indices, RankedTensorOf<[F32]>:$weights,

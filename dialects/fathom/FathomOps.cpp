@@ -106,6 +106,39 @@ LogicalResult EmbeddingOp::verifySymbolUses(SymbolTableCollection& tables) {
   if (result.getElementType() != tableType.getElementType())
     return emitOpError() << "result element type " << result.getElementType()
                          << " differs from the table's " << tableType.getElementType();
+  if (bool(getVocabStartAttr()) != getVocabSize().has_value())
+    return emitOpError("a vocabulary shard names both vocab_start and vocab_size");
+  if (auto start = getVocabStartAttr()) {
+    if (failed(verifyParamShape(*this, tables, start, {1}, "vocab_start")))
+      return failure();
+    if (int64_t(*getVocabSize()) < tableType.getDimSize(0))
+      return emitOpError() << "vocab_size " << *getVocabSize() << " is smaller than the "
+                           << tableType.getDimSize(0) << " rows of the shard";
+  }
+  return success();
+}
+
+LogicalResult AllReduceOp::verify() {
+  if (getPartsAttr().getInt() < 2)
+    return emitOpError() << "parts " << getPartsAttr().getInt() << " must be at least 2";
+  return success();
+}
+
+LogicalResult AllGatherOp::verify() {
+  RankedTensorType input = rankedType(getInput()), result = rankedType(getResult());
+  if (getPartsAttr().getInt() < 2)
+    return emitOpError() << "parts " << getPartsAttr().getInt() << " must be at least 2";
+  if (input.getRank() < 1 || input.getRank() != result.getRank() ||
+      input.getElementType() != result.getElementType())
+    return emitOpError() << "result must have the input's rank and element type";
+  for (int64_t i = 0; i + 1 < input.getRank(); ++i)
+    if (!dimsCompatible(input.getDimSize(i), result.getDimSize(i)))
+      return emitOpError() << "dimension " << i << " must stay, got " << input << " -> " << result;
+  int64_t last = input.getRank() - 1;
+  if (input.isDynamicDim(last) ||
+      result.getDimSize(last) != input.getDimSize(last) * getPartsAttr().getInt())
+    return emitOpError() << "the last dimension must grow " << getPartsAttr().getInt()
+                         << " times, got " << input << " -> " << result;
   return success();
 }
 

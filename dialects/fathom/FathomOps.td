@@ -63,8 +63,15 @@ def Fathom_EmbeddingOp : Fathom_Op<"embedding", [Pure,
   let description = [{
     `result[..., :] = table[ids[...], :]`; the result has the ids' shape plus the hidden
     dimension. Ids outside the table are a runtime error.
+
+    A vocabulary shard (fathom-shard) names `vocab_start`, a tensor<1xi64> param holding the
+    first id its table holds, and `vocab_size`, the whole vocabulary: ids in [start, start +
+    rows) read row id - start, the other ids of the vocabulary give zeros (an all-reduce over
+    the shards then gives every row once).
   }];
-  let arguments = (ins RankedTensorOf<[AnySignlessInteger]>:$ids, FlatSymbolRefAttr:$table);
+  let arguments = (ins RankedTensorOf<[AnySignlessInteger]>:$ids, FlatSymbolRefAttr:$table,
+                       OptionalAttr<FlatSymbolRefAttr>:$vocab_start,
+                       OptionalAttr<I64Attr>:$vocab_size);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "$ids `,` $table attr-dict `:` type($ids) `->` type($result)";
 }
@@ -126,6 +133,36 @@ def Fathom_LmHeadOp : Fathom_Op<"lm_head", [Pure,
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Collectives (fathom-shard): the ranks of a group are `parts` consecutive ranks of the world.
+// They move data between processes, so they are never removed or merged like pure ops.
+//===----------------------------------------------------------------------===//
+
+def Fathom_AllReduceOp : Fathom_Op<"all_reduce", [SameOperandsAndResultType]> {
+  let summary = "the elementwise sum of every rank's input over a group of `parts` ranks";
+  let description = [{
+    Summed in fp32 in rank order on every rank of the group, then rounded once to the element
+    type, so every rank of the group holds the same bits. Tensor parallelism sums the partial
+    outputs of row-parallel projections (o_proj, down_proj) and of vocabulary-sharded
+    embeddings with it; expert parallelism the partial sums of the experts each rank holds.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, I64Attr:$parts);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `parts` $parts attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Fathom_AllGatherOp : Fathom_Op<"all_gather", []> {
+  let summary = "every rank's input of a group of `parts` ranks, side by side along the last dimension";
+  let description = [{
+    result[..., i * n : (i + 1) * n] = input of the group's i-th rank, n the input's last
+    dimension: the vocabulary-sharded LM head's logits, made whole on every rank.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, I64Attr:$parts);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `parts` $parts attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
 
 //===----------------------------------------------------------------------===//
 // Vision tower (SigLIP)
@@ -325,10 +362,15 @@ def Fathom_ExpertFfnOp : Fathom_Op<"expert_ffn", [Pure,
     `gate_proj`, `up_proj` and `down_proj` list every expert's weights in expert order
     ([moe_intermediate, hidden], [moe_intermediate, hidden], [hidden, moe_intermediate]).
     Expert-grouped GEMM rewrites this into permute / grouped GEMM / combine.
+
+    An expert shard (fathom-shard) names `expert_start`, a tensor<1xi64> param holding the
+    global index of its first expert: the lists hold experts [start, start + n) of the router's
+    and the sum runs over the routed experts among them only (a partial sum).
   }];
   let arguments = (ins AnyRankedTensor:$input, RankedTensorOf<[F32]>:$weights,
                        RankedTensorOf<[I32]>:$indices, FlatSymbolRefArrayAttr:$gate_proj,
-                       FlatSymbolRefArrayAttr:$up_proj, FlatSymbolRefArrayAttr:$down_proj);
+                       FlatSymbolRefArrayAttr:$up_proj, FlatSymbolRefArrayAttr:$down_proj,
+                       OptionalAttr<FlatSymbolRefAttr>:$expert_start);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
     $input `,` $weights `,` $indices attr-dict `:` type($input) `,` type($weights) `,`

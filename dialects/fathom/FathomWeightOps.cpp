@@ -250,3 +250,55 @@ LogicalResult RopeTableOp::verify() {
                          << "] of f32 or bf16, got " << result;
   return success();
 }
+
+namespace {
+
+LogicalResult verifyParts(Operation* op, int64_t parts) {
+  if (parts < 1)
+    return op->emitOpError() << "parts " << parts << " must be at least 1";
+  return success();
+}
+
+} // namespace
+
+// A shard of packed ui4 data may split its rows: the evaluator moves codes one by one there.
+LogicalResult WeightShardOp::verify() {
+  RankedTensorType input = typeOf(getInput()), result = typeOf(getResult());
+  int64_t dim = getDimAttr().getInt(), parts = getPartsAttr().getInt();
+  if (failed(verifyParts(*this, parts)))
+    return failure();
+  if (dim < 0 || dim >= input.getRank())
+    return emitOpError() << "dim " << dim << " is not a dimension of " << input;
+  if (input.getDimSize(dim) % parts != 0)
+    return emitOpError() << "dimension " << dim << " of " << input << " does not split into "
+                         << parts << " parts";
+  SmallVector<int64_t> shape(input.getShape());
+  shape[dim] /= parts;
+  if (result.getShape() != ArrayRef<int64_t>(shape))
+    return emitOpError() << "result must have the shape of one part, got " << result;
+  return sameElements(*this, input, result);
+}
+
+LogicalResult WeightSelectShardOp::verify() {
+  if (getInputs().empty())
+    return emitOpError("needs one input per part");
+  for (Value input : getInputs())
+    if (input.getType() != getResult().getType())
+      return emitOpError() << "every input must have the result's type " << getResult().getType()
+                           << ", got " << input.getType();
+  return success();
+}
+
+LogicalResult WeightShardFirstOp::verify() {
+  return verifyParts(*this, getPartsAttr().getInt());
+}
+
+LogicalResult ShardStartOp::verify() {
+  if (failed(verifyParts(*this, getPartsAttr().getInt())))
+    return failure();
+  if (getStrideAttr().getInt() < 0)
+    return emitOpError() << "stride " << getStrideAttr().getInt() << " must not be negative";
+  if (typeOf(getResult()).getShape() != ArrayRef<int64_t>{1})
+    return emitOpError() << "result must be tensor<1xi64>, got " << getResult().getType();
+  return success();
+}

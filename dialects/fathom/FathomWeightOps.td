@@ -176,4 +176,59 @@ def Fathom_RopeTableOp : Fathom_Op<"rope_table", [Pure]> {
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Per-rank weights (fathom-shard). The initializer is evaluated once per rank of the world the
+// module is compiled for (`fathom.world_size`); these ops are where ranks differ. A rank's
+// index in a group of `parts` consecutive ranks is rank % parts.
+//===----------------------------------------------------------------------===//
+
+def Fathom_WeightShardOp : Fathom_Op<"weight_shard", [Pure]> {
+  let summary = "this rank's 1 / parts of one dimension";
+  let description = [{
+    The range [i * n, (i + 1) * n) of dimension `dim`, n = extent / parts, i = rank % parts:
+    a tensor-parallel slice (heads, intermediate columns, vocabulary rows).
+  }];
+  let arguments = (ins AnyStaticShapeTensor:$input, I64Attr:$dim, I64Attr:$parts);
+  let results = (outs AnyStaticShapeTensor:$result);
+  let assemblyFormat = [{
+    $input `dim` $dim `parts` $parts attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Fathom_WeightSelectShardOp : Fathom_Op<"weight_select_shard", [Pure]> {
+  let summary = "the input of this rank: input rank % parts of `parts` alike tensors";
+  let description = [{
+    Expert parallelism: local expert k of a rank is global expert i * (experts / parts) + k,
+    i = rank % parts; the inputs list that expert of every i.
+  }];
+  let arguments = (ins Variadic<AnyStaticShapeTensor>:$inputs);
+  let results = (outs AnyStaticShapeTensor:$result);
+  let assemblyFormat = "$inputs attr-dict `:` type($inputs) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Fathom_WeightShardFirstOp : Fathom_Op<"weight_shard_first", [Pure, SameOperandsAndResultType]> {
+  let summary = "the input on the first rank of each group of `parts`, zeros on the others";
+  let description = [{
+    A bias added before an all-reduce: one rank of the group adds it, so the sum holds it once.
+  }];
+  let arguments = (ins AnyStaticShapeTensor:$input, I64Attr:$parts);
+  let results = (outs AnyStaticShapeTensor:$result);
+  let assemblyFormat = "$input `parts` $parts attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Fathom_ShardStartOp : Fathom_Op<"shard_start", [Pure]> {
+  let summary = "(rank % parts) * stride, as a tensor<1xi64>";
+  let description = [{
+    Where this rank's slice starts in the whole: the first token id of a vocabulary shard, the
+    first global expert of an expert shard. Kernels read it as a weight.
+  }];
+  let arguments = (ins I64Attr:$parts, I64Attr:$stride);
+  let results = (outs RankedTensorOf<[I64]>:$result);
+  let assemblyFormat = "`parts` $parts `stride` $stride attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
 #endif // FATHOM_WEIGHT_OPS_TD

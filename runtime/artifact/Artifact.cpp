@@ -32,7 +32,7 @@ uint64_t elementCount(const flatbuffers::Vector<int64_t>* shape) {
 } // namespace
 
 std::unique_ptr<Artifact> Artifact::open(const std::string& path, Verify verify,
-                                         const Progress& progress) {
+                                         const Progress& progress, int64_t rank) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     fail(path, std::string("cannot open artifact: ") + std::strerror(errno));
@@ -52,13 +52,13 @@ std::unique_ptr<Artifact> Artifact::open(const std::string& path, Verify verify,
   if (mapping == MAP_FAILED)
     fail(path, std::string("cannot map artifact: ") + std::strerror(errno));
   std::unique_ptr<Artifact> artifact(
-      new Artifact(path, static_cast<const uint8_t*>(mapping), size));
+      new Artifact(path, static_cast<const uint8_t*>(mapping), size, rank));
   artifact->verifyLayout(verify, progress);
   return artifact;
 }
 
-Artifact::Artifact(std::string path, const uint8_t* base, size_t size)
-    : path_(std::move(path)), base_(base), size_(size) {}
+Artifact::Artifact(std::string path, const uint8_t* base, size_t size, int64_t rank)
+    : path_(std::move(path)), base_(base), size_(size), rank_(rank) {}
 
 Artifact::~Artifact() {
   munmap(const_cast<uint8_t*>(base_), size_);
@@ -86,17 +86,28 @@ void Artifact::verifyLayout(Verify verify, const Progress& progress) {
     fail(path_, "metadata does not verify as a Fathom artifact FlatBuffer");
   metadata_ = fb::GetArtifact(metadataBytes);
 
+  const int64_t world = metadata_->world_size();
+  if (world < 1 || rank_ < 0 || rank_ >= world)
+    fail(path_, "rank " + std::to_string(rank_) + " of an artifact compiled for " +
+                    std::to_string(world) + " rank(s)");
   const auto* sections = metadata_->sections();
   size_t sectionCount = sections ? sections->size() : 0;
   uint64_t sectionBytes = 0;
+  std::vector<bool> mine(sectionCount);
   for (size_t i = 0; i < sectionCount; ++i) {
     const fb::Section* section = sections->Get(i);
+    if (section->rank() < -1 || section->rank() >= world)
+      fail(path_, "section '" + section->name()->str() + "' belongs to rank " +
+                      std::to_string(section->rank()) + " of a " + std::to_string(world) +
+                      "-rank artifact");
+    mine[i] = section->rank() == -1 || section->rank() == rank_;
     if (section->offset() % kAlignment != 0 || section->offset() < kHeaderSize ||
         section->offset() > header.metadataOffset ||
         section->size() > header.metadataOffset - section->offset())
       fail(path_,
            "section '" + section->name()->str() + "' range is misaligned or outside the data area");
-    sectionBytes += section->size();
+    if (mine[i])
+      sectionBytes += section->size();
   }
   if (verify == Verify::Everything) {
     // Hashed in pieces so that progress moves during one big section.
@@ -104,6 +115,8 @@ void Artifact::verifyLayout(Verify verify, const Progress& progress) {
     uint64_t verified = 0;
     for (size_t i = 0; i < sectionCount; ++i) {
       const fb::Section* section = sections->Get(i);
+      if (!mine[i])
+        continue;
       Xxh64 hash;
       for (uint64_t at = 0; at < section->size(); at += kPiece) {
         const uint64_t piece = std::min(kPiece, section->size() - at);
@@ -141,17 +154,25 @@ void Artifact::verifyLayout(Verify verify, const Progress& progress) {
         storageBytes(static_cast<DType>(tensor->dtype()), count, rowLength) != tensor->size())
       fail(path_, "tensor '" + name + "' size " + std::to_string(tensor->size()) +
                       " does not match its shape and dtype");
-    if (!tensorIndex_.emplace(tensor->name()->string_view(), i).second)
-      fail(path_, "tensor '" + name + "' appears twice");
+    if (!mine[tensor->section()])
+      continue;
+    if (!tensorIndex_.emplace(tensor->name()->string_view(), visible_.size()).second)
+      fail(path_, "tensor '" + name + "' appears twice" +
+                      (world > 1 ? " among rank " + std::to_string(rank_) + "'s weights" : ""));
+    visible_.push_back(uint32_t(i));
   }
 }
 
 size_t Artifact::tensorCount() const {
-  return metadata_->tensors() ? metadata_->tensors()->size() : 0;
+  return visible_.size();
+}
+
+const fb::Tensor& Artifact::tensorMetadata(size_t index) const {
+  return *metadata_->tensors()->Get(visible_.at(index));
 }
 
 WeightView Artifact::tensor(size_t index) const {
-  const fb::Tensor* tensor = metadata_->tensors()->Get(flatbuffers::uoffset_t(index));
+  const fb::Tensor* tensor = &tensorMetadata(index);
   const fb::Section* section = metadata_->sections()->Get(tensor->section());
   WeightView view{tensor->name()->string_view(),
                   static_cast<DType>(tensor->dtype()),

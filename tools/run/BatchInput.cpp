@@ -5,6 +5,7 @@
 #include "Generation.h"
 #include "TextStream.h"
 
+#include "fathom/comm/Communicator.h"
 #include "fathom/runtime/Error.h"
 
 #include <nlohmann/json.hpp>
@@ -121,6 +122,8 @@ int generateFromInput(executor::Model& model, const RunOptions& o) {
           line.result["text"] = streams[i].text();
         }
       }
+    } catch (const comm::CommError&) {
+      throw; // the world is gone: no later request can run
     } catch (const Error& error) {
       failed = true;
       for (size_t i = 0; i < count; ++i)

@@ -6,6 +6,7 @@
 #include "Generation.h"
 
 #include "Artifact_generated.h"
+#include "fathom/comm/Communicator.h"
 #include "fathom/runtime/Error.h"
 
 #include <unistd.h>
@@ -117,6 +118,8 @@ int chat(executor::Model& model, const RunOptions& o) {
           },
           pendingImages);
       pendingImages.clear();
+    } catch (const comm::CommError&) {
+      throw; // the world is gone: no later request can run
     } catch (const Error& error) {
       std::fprintf(stderr, "fathom-run: %s\n", error.what());
       pendingImages.clear();

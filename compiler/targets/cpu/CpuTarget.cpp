@@ -125,6 +125,10 @@ FailureOr<StringRef> CpuTarget::kernelFor(Operation* op, SymbolTableCollection& 
     return weightKernel(op, symbols, grouped.getWeightAttr(), "grouped_linear", true);
   if (isa<MoeCombineOp>(op))
     return activationKernel(op, "moe_combine");
+  if (isa<AllReduceOp>(op))
+    return activationKernel(op, "all_reduce");
+  if (isa<AllGatherOp>(op))
+    return activationKernel(op, "all_gather");
   return unsupported(op, "no kernel for this op");
 }
 

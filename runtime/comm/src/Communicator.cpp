@@ -41,6 +41,52 @@ bool launchedByMpi() {
   return false;
 }
 
+namespace {
+
+void checkGroup(const Communicator& comm, int group, const char* collective) {
+  if (group < 1 || comm.size() % group != 0)
+    throw Error(std::string(collective) + ": a group of " + std::to_string(group) +
+                " ranks does not divide a world of " + std::to_string(comm.size()));
+}
+
+} // namespace
+
+void Communicator::groupAllReduceSum(std::span<float> data, int group) {
+  checkGroup(*this, group, "all-reduce");
+  if (group == size())
+    return allReduceSum(data);
+  if (group == 1)
+    return;
+  const size_t bytes = data.size_bytes();
+  gathered_.resize(bytes * size_t(size()));
+  allGather(std::as_bytes(data), gathered_);
+  const auto* all = reinterpret_cast<const float*>(gathered_.data());
+  const size_t first = size_t(rank() - rank() % group);
+  // Rank order within the group, as allReduceSum sums the world.
+  for (size_t i = 0; i < data.size(); ++i) {
+    float sum = all[first * data.size() + i];
+    for (size_t r = first + 1; r < first + size_t(group); ++r)
+      sum += all[r * data.size() + i];
+    data[i] = sum;
+  }
+}
+
+void Communicator::groupAllGather(std::span<const std::byte> send, std::span<std::byte> recv,
+                                  int group) {
+  checkGroup(*this, group, "all-gather");
+  if (recv.size() != send.size() * size_t(group))
+    throw Error("all-gather: a group of " + std::to_string(group) + " ranks of " +
+                std::to_string(send.size()) + " bytes needs recv of " +
+                std::to_string(send.size() * size_t(group)) + " bytes, got " +
+                std::to_string(recv.size()));
+  if (group == size())
+    return allGather(send, recv);
+  gathered_.resize(send.size() * size_t(size()));
+  allGather(send, gathered_);
+  const size_t first = size_t(rank() - rank() % group);
+  std::memcpy(recv.data(), gathered_.data() + first * send.size(), recv.size());
+}
+
 void selfTest(Communicator& comm) {
   const int n = comm.size(), rank = comm.rank();
   const std::string world = " (" + std::string(comm.transport()) + ", rank " +

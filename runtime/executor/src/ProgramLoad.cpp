@@ -1,4 +1,5 @@
 #include "ProgramState.h"
+#include "fathom/comm/Communicator.h"
 
 #include "Registry.h"
 #include "fathom/runtime/Json.h"
@@ -103,9 +104,6 @@ void Program::Impl::bind(const LoadOptions& options) {
                 "', but the backend runs '" + std::string(device->name()) + "'");
   if (!knownElementType(meta.compute_dtype()))
     throw Error(path + ": unknown compute dtype " + std::to_string(int(meta.compute_dtype())));
-  if (int64_t(meta.world_size()) != options.worldSize)
-    throw Error(path + ": compiled for " + std::to_string(meta.world_size()) +
-                " rank(s), but this process runs as one of " + std::to_string(options.worldSize));
   compute = dtypeOf(meta.compute_dtype());
   maxBatch = meta.max_batch();
   maxSeqLen = meta.max_seq_len();
@@ -290,13 +288,22 @@ std::unique_ptr<Program> Program::load(const std::string& path, const LoadOption
   auto impl = std::make_unique<Impl>();
   impl->path = path;
   impl->memoryLimit = options.memoryLimit ? options.memoryLimit : physicalMemoryBytes();
-  impl->file =
-      artifact::Artifact::open(path, artifact::Artifact::Verify::Everything, options.progress);
+  const int64_t rank = options.communicator ? options.communicator->rank() : 0;
+  {
+    // The world is checked before this rank's weights are read.
+    auto header = artifact::Artifact::open(path, artifact::Artifact::Verify::MetadataOnly);
+    const int64_t world = options.communicator ? options.communicator->size() : 1;
+    if (int64_t(header->metadata().world_size()) != world)
+      throw Error(path + ": compiled for " + std::to_string(header->metadata().world_size()) +
+                  " rank(s), but this process runs as one of " + std::to_string(world));
+  }
+  impl->file = artifact::Artifact::open(path, artifact::Artifact::Verify::Everything,
+                                        options.progress, rank);
   const fb::Artifact& meta = impl->file->metadata();
   impl->device = options.backend;
   if (!impl->device)
     impl->device = backend::createBackend(meta.target() ? meta.target()->string_view() : "?",
-                                          {options.threads});
+                                          {options.threads, options.communicator});
   impl->bind(options);
   return std::unique_ptr<Program>(new Program(std::move(impl)));
 }

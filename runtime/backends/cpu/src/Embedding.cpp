@@ -27,20 +27,28 @@ int64_t rowGrain(int64_t width) {
 } // namespace
 
 void embedding(ThreadPool& pool, DType tableType, const void* table, int64_t vocabSize,
-               int64_t hidden, const int64_t* ids, int64_t count, DType outType, void* out) {
+               int64_t hidden, const int64_t* ids, int64_t count, DType outType, void* out,
+               int64_t firstId, int64_t vocabulary) {
+  if (vocabulary < 0)
+    vocabulary = vocabSize;
   for (int64_t i = 0; i < count; ++i)
-    if (ids[i] < 0 || ids[i] >= vocabSize)
+    if (ids[i] < 0 || ids[i] >= vocabulary)
       throw Error("embedding: token id " + std::to_string(ids[i]) + " at position " +
                   std::to_string(i) + " is outside the vocabulary [0, " +
-                  std::to_string(vocabSize) + ")");
+                  std::to_string(vocabulary) + ")");
   detail::withActivationType(tableType, "embedding", "table", [&](auto tableTag) {
     using In = decltype(tableTag);
     detail::withActivationType(outType, "embedding", "out", [&](auto outTag) {
       using Out = decltype(outTag);
       pool.parallelFor(0, count, rowGrain(hidden), [&](int64_t first, int64_t last) {
-        for (int64_t i = first; i < last; ++i)
-          copyRow(static_cast<const In*>(table) + ids[i] * hidden,
-                  static_cast<Out*>(out) + i * hidden, hidden);
+        for (int64_t i = first; i < last; ++i) {
+          Out* row = static_cast<Out*>(out) + i * hidden;
+          const int64_t local = ids[i] - firstId;
+          if (local < 0 || local >= vocabSize)
+            std::fill(row, row + hidden, Out(0)); // another shard's id (0 is +0.0 in bf16 too)
+          else
+            copyRow(static_cast<const In*>(table) + local * hidden, row, hidden);
+        }
       });
     });
   });

@@ -36,26 +36,43 @@ template <class T> void accumulate(const T* y, float weight, float* acc, int64_t
 } // namespace
 
 void moeDispatch(const int32_t* expertIndex, int64_t tokens, int64_t topK, int64_t numExperts,
-                 int32_t* expertOffsets, int32_t* rowToken, int32_t* slotRow) {
+                 int32_t* expertOffsets, int32_t* rowToken, int32_t* slotRow, int64_t firstExpert,
+                 int64_t totalExperts) {
   const int64_t pairs = tokens * topK;
+  const bool shard = firstExpert >= 0;
+  const int64_t first = shard ? firstExpert : 0;
+  const int64_t total = shard ? totalExperts : numExperts;
+  // The local expert of pair i, or -1 for another shard's.
+  auto local = [&](int64_t i) {
+    const int64_t e = int64_t(expertIndex[i]) - first;
+    return e >= 0 && e < numExperts ? e : int64_t(-1);
+  };
   // The counts live here, not in expertOffsets, which a caller's buffers may alias with
   // rowToken or slotRow: what indexes the writes is never written through them.
   std::vector<int32_t> next(size_t(numExperts) + 1, 0);
   for (int64_t i = 0; i < pairs; ++i) {
-    if (expertIndex[i] < 0 || expertIndex[i] >= numExperts)
+    if (expertIndex[i] < 0 || expertIndex[i] >= total)
       throw Error("moeDispatch: expert id " + std::to_string(expertIndex[i]) + " of token " +
-                  std::to_string(i / topK) + " is outside [0, " + std::to_string(numExperts) + ")");
-    ++next[size_t(expertIndex[i]) + 1];
+                  std::to_string(i / topK) + " is outside [0, " + std::to_string(total) + ")");
+    if (int64_t e = local(i); e >= 0)
+      ++next[size_t(e) + 1];
   }
   for (int64_t e = 0; e < numExperts; ++e)
     next[size_t(e) + 1] += next[size_t(e)];
   std::copy(next.begin(), next.end(), expertOffsets);
   // Counting sort: next[e] serves as expert e's next free row.
   for (int64_t i = 0; i < pairs; ++i) {
-    int32_t row = next[size_t(expertIndex[i])]++;
+    const int64_t e = local(i);
+    if (e < 0) {
+      slotRow[i] = -1;
+      continue;
+    }
+    int32_t row = next[size_t(e)]++;
     rowToken[row] = int32_t(i / topK);
     slotRow[i] = row;
   }
+  for (int64_t row = next[size_t(numExperts)]; row < pairs; ++row)
+    rowToken[row] = 0;
 }
 
 void moeCombine(ThreadPool& pool, MoeCombineOrder order, DType type, const void* expertOut,
@@ -83,6 +100,8 @@ void moeCombine(ThreadPool& pool, MoeCombineOrder order, DType type, const void*
           std::fill(acc, acc + width, 0.0f);
           for (int64_t s = 0; s < topK; ++s) {
             const int64_t slot = t * topK + slots[s];
+            if (slotRow[slot] < 0) // routed to another rank's experts
+              continue;
             const T* y = static_cast<const T*>(expertOut) + slotRow[slot] * ldExpertOut + c0;
             const float weight = expertWeight[slot];
             if constexpr (std::is_same_v<T, uint16_t>) {

@@ -17,6 +17,7 @@ namespace fathom::artifact {
 namespace fb {
 struct Artifact;
 struct EntryPoint;
+struct Tensor;
 } // namespace fb
 
 struct WeightView {
@@ -35,28 +36,35 @@ public:
   using Progress = std::function<void(uint64_t done, uint64_t total)>;
 
   // Throws fathom::Error naming `path` and the problem when the file is not a valid artifact.
+  // A sharded artifact holds one weight section per rank: `rank` picks whose weights this view
+  // holds (only its own sections and the shared ones are verified and listed).
   static std::unique_ptr<Artifact> open(const std::string& path, Verify verify = Verify::Everything,
-                                        const Progress& progress = {});
+                                        const Progress& progress = {}, int64_t rank = 0);
   ~Artifact();
   Artifact(const Artifact&) = delete;
   Artifact& operator=(const Artifact&) = delete;
 
   const fb::Artifact& metadata() const { return *metadata_; }
   const std::string& path() const { return path_; }
+  int64_t rank() const { return rank_; }
+  // The weights of this rank (kernel calls index them), their metadata and bytes.
   size_t tensorCount() const;
+  const fb::Tensor& tensorMetadata(size_t index) const;
   WeightView tensor(size_t index) const;
   // nullptr-free lookup: throws fathom::Error naming the tensor when absent.
   WeightView tensor(std::string_view name) const;
   const fb::EntryPoint* entryPoint(std::string_view name) const;
 
 private:
-  Artifact(std::string path, const uint8_t* base, size_t size);
+  Artifact(std::string path, const uint8_t* base, size_t size, int64_t rank);
   void verifyLayout(Verify verify, const Progress& progress);
 
   std::string path_;
   const uint8_t* base_;
   size_t size_;
   const fb::Artifact* metadata_ = nullptr;
+  int64_t rank_ = 0;
+  std::vector<uint32_t> visible_; // this rank's tensors, as indices of the tensor table
   std::unordered_map<std::string_view, size_t> tensorIndex_;
 };
 

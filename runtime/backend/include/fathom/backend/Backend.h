@@ -17,6 +17,9 @@
 namespace fathom::artifact {
 class Artifact;
 }
+namespace fathom::comm {
+class Communicator;
+}
 
 namespace fathom::backend {
 
@@ -136,6 +139,9 @@ public:
 
 struct BackendOptions {
   int threads = 0; // CPU: 0 = every hardware thread
+  // The ranks a sharded artifact's collectives run over (it outlives the backend); null: this
+  // process alone.
+  comm::Communicator* communicator = nullptr;
 };
 
 } // namespace fathom::backend

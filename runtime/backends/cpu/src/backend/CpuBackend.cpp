@@ -16,7 +16,8 @@ constexpr size_t kKernelCount = size_t(fb::KernelParams::MAX) + 1;
 
 class CpuBackend final : public backend::Backend {
 public:
-  explicit CpuBackend(const backend::BackendOptions& options) : pool_(options.threads) {}
+  explicit CpuBackend(const backend::BackendOptions& options)
+      : pool_(options.threads), resources_{&pool_, &scratch_, options.communicator} {}
 
   std::string_view name() const override { return "cpu"; }
   int parallelism() const override { return pool_.numThreads(); }
@@ -43,12 +44,11 @@ public:
   void synchronize() override {}
 
   std::vector<Weight> bindWeights(const artifact::Artifact& file) override {
-    const fb::Artifact& meta = file.metadata();
     std::vector<Weight> weights;
     for (size_t i = 0; i < file.tensorCount(); ++i) {
       artifact::WeightView view = file.tensor(i);
       Weight weight{std::string(view.name), view.dtype, view.shape, view.data};
-      const fb::Tensor* tensor = meta.tensors()->Get(flatbuffers::uoffset_t(i));
+      const fb::Tensor* tensor = &file.tensorMetadata(i);
       // FP8 weights, and INT4 weights (U4 with a scale; a U4 zero-point tensor has none).
       if (view.dtype == DType::F8E4M3 || (view.dtype == DType::U4 && tensor->scale())) {
         if (!tensor->scale())
@@ -101,7 +101,7 @@ public:
 private:
   ThreadPool pool_;
   ScratchBuffer scratch_;
-  CpuResources resources_{&pool_, &scratch_};
+  CpuResources resources_;
 };
 
 } // namespace
@@ -113,6 +113,7 @@ const KernelFactory* cpuKernelTable() {
     addAttentionKernels(entries.data());
     addMoeKernels(entries.data());
     addVisionKernels(entries.data());
+    addCollectiveKernels(entries.data());
     return entries;
   }();
   return table.data();

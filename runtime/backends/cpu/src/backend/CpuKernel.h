@@ -26,6 +26,7 @@ using backend::Weight;
 struct CpuResources {
   ThreadPool* pool = nullptr;
   ScratchBuffer* scratch = nullptr;
+  comm::Communicator* comm = nullptr; // the ranks collectives run over (null: one process)
   void reserveScratch(size_t bytes) { scratch->reserve(bytes); }
 };
 
@@ -55,6 +56,10 @@ void addDenseKernels(KernelFactory* table);
 void addAttentionKernels(KernelFactory* table);
 void addMoeKernels(KernelFactory* table);
 void addVisionKernels(KernelFactory* table);
+void addCollectiveKernels(KernelFactory* table);
+
+// The value of a shard_start weight (one i64: where this rank's shard starts).
+int64_t shardStart(const Weight& weight, const char* kernel);
 
 // A required View of a call, or an error naming the kernel and the field.
 const fb::View& required(const fb::View* view, const char* kernel, const char* field);

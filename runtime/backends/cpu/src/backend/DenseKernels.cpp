@@ -42,7 +42,16 @@ Factory embedding(CpuResources& cpu, const fb::KernelCall& call, const std::vect
   const fb::View& out = required(p->out(), "embedding", "out");
   if (table.shape.size() != 2)
     shapeError("embedding", "table " + table.name + " is not a matrix");
-  return makeKernel([&cpu, &table, &ids, &out,
+  int64_t firstId = 0, vocabulary = table.shape[0];
+  if (p->vocab_start() >= 0) {
+    firstId = shardStart(weightAt(weights, p->vocab_start(), "embedding"), "embedding");
+    vocabulary = p->vocab_size();
+    if (firstId < 0 || vocabulary < table.shape[0] || firstId > vocabulary - table.shape[0])
+      shapeError("embedding", "a vocabulary shard of " + std::to_string(table.shape[0]) +
+                                  " rows from id " + std::to_string(firstId) +
+                                  " does not lie in a vocabulary of " + std::to_string(vocabulary));
+  }
+  return makeKernel([&cpu, &table, &ids, &out, firstId, vocabulary,
                      copy = std::vector<int64_t>()](const CallContext& c) mutable {
     Tensor idsT = c.tensor(ids), outT = c.tensor(out);
     if (idsT.type != DType::I64 || !idsT.packed() || idsT.width() != 1 || !outT.packed() ||
@@ -52,7 +61,7 @@ Factory embedding(CpuResources& cpu, const fb::KernelCall& call, const std::vect
     if (c.planning())
       return;
     cpu::embedding(*cpu.pool, table.type, table.data, table.shape[0], table.shape[1],
-                   snapshot(copy, idsT), idsT.rows(), outT.type, outT.data);
+                   snapshot(copy, idsT), idsT.rows(), outT.type, outT.data, firstId, vocabulary);
   });
 }
 

@@ -76,7 +76,7 @@ Factory moeRoute(CpuResources& cpu, const fb::KernelCall& call, const std::vecto
   });
 }
 
-Factory moeDispatch(CpuResources&, const fb::KernelCall& call, const std::vector<Weight>&,
+Factory moeDispatch(CpuResources&, const fb::KernelCall& call, const std::vector<Weight>& weights,
                     const PlanLimits&) {
   const auto* p = call.params_as_MoeDispatchCall();
   const char* name = "moe_dispatch";
@@ -85,11 +85,16 @@ Factory moeDispatch(CpuResources&, const fb::KernelCall& call, const std::vector
   const fb::View& rowToken = required(p->row_token(), name, "row_token");
   const fb::View& slotRow = required(p->slot_row(), name, "slot_row");
   int64_t experts = p->num_experts(), topK = p->top_k();
-  if (experts < 1 || topK < 1 || topK > experts)
+  // An expert shard: its first global expert; the routing picks among at most 2^31 experts.
+  const int64_t firstExpert =
+      p->expert_start() >= 0 ? shardStart(weightAt(weights, p->expert_start(), name), name) : -1;
+  const int64_t totalExperts = firstExpert >= 0 ? int64_t(INT32_MAX) : experts;
+  if (experts < 1 || topK < 1 || (firstExpert < 0 && topK > experts) ||
+      (firstExpert >= 0 && firstExpert > totalExperts - experts))
     shapeError(name, "top_k " + std::to_string(topK) + " of " + std::to_string(experts) +
                          " experts is not a routing");
-  return makeKernel([&indices, &offsets, &rowToken, &slotRow, experts, topK,
-                     copy = std::vector<int32_t>()](const CallContext& c) mutable {
+  return makeKernel([&indices, &offsets, &rowToken, &slotRow, experts, topK, firstExpert,
+                     totalExperts, copy = std::vector<int32_t>()](const CallContext& c) mutable {
     Tensor in = c.tensor(indices), o = c.tensor(offsets), rt = c.tensor(rowToken),
            sr = c.tensor(slotRow);
     requirePacked("moe_dispatch", in, topK, DType::I32);
@@ -101,7 +106,7 @@ Factory moeDispatch(CpuResources&, const fb::KernelCall& call, const std::vector
     if (c.planning())
       return;
     cpu::moeDispatch(snapshot(copy, in), in.rows(), topK, experts, o.as<int32_t>(),
-                     rt.as<int32_t>(), sr.as<int32_t>());
+                     rt.as<int32_t>(), sr.as<int32_t>(), firstExpert, totalExperts);
   });
 }
 
@@ -160,8 +165,9 @@ Factory expertLinear(CpuResources& cpu, const fb::KernelCall& call,
     if (c.planning())
       return;
     const int32_t* bounds = snapshot(copy, ranges);
-    if (bounds[0] != 0 || bounds[count] != in.rows())
-      shapeError("expert_linear", "expert row ranges do not cover the grouped rows");
+    // An expert shard's rows end before the grouped rows do (the rest went to other ranks).
+    if (bounds[0] != 0 || bounds[count] > in.rows())
+      shapeError("expert_linear", "expert row ranges do not lie in the grouped rows");
     size_t inRow = size_t(in.rowStride) * dtypeSize(in.type);
     size_t outRow = size_t(result.rowStride) * dtypeSize(result.type);
     for (int64_t e = 0; e < count; ++e) {
@@ -213,7 +219,8 @@ Factory groupedLinearKernel(CpuResources& cpu, const fb::KernelCall& call,
     if (c.planning())
       return;
     args.offsets = snapshot(copy, ranges);
-    bool ascending = args.offsets[0] == 0 && args.offsets[args.groups] == in.rows();
+    // An expert shard's rows end before the grouped rows do (the rest went to other ranks).
+    bool ascending = args.offsets[0] == 0 && args.offsets[args.groups] <= in.rows();
     for (int64_t e = 0; ascending && e < args.groups; ++e)
       ascending = args.offsets[e] <= args.offsets[e + 1];
     if (!ascending)
@@ -256,7 +263,7 @@ Factory moeCombineKernel(CpuResources& cpu, const fb::KernelCall& call, const st
       return;
     const int32_t* slots = snapshot(copy, sr);
     for (int64_t s = 0; s < sr.rows(); ++s)
-      if (slots[s] < 0 || slots[s] >= y.rows())
+      if (slots[s] < -1 || slots[s] >= y.rows())
         throw Error("moe_combine: slot row " + std::to_string(slots[s]) + " is outside the " +
                     std::to_string(y.rows()) + " expert rows");
     cpu::moeCombine(*cpu.pool, order, y.type, y.data, y.rowStride, slots, ix.as<int32_t>(),

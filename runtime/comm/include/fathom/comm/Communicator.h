@@ -53,6 +53,16 @@ public:
   // Ends every rank of the world at once (after a CommError, which leaves collectives
   // unfinished); a single process just exits.
   [[noreturn]] virtual void abortWorld(int exitCode) = 0;
+
+  // The same over this rank's group of `group` consecutive ranks (rank / group names it; group
+  // must divide size()): what a sharded artifact's collectives of `parts` ranks run. A smaller
+  // group travels as a world all-gather of which each rank keeps its group's part, so every
+  // collective stays one of the world's, with its timeout and its report of silent ranks.
+  void groupAllReduceSum(std::span<float> data, int group);
+  void groupAllGather(std::span<const std::byte> send, std::span<std::byte> recv, int group);
+
+private:
+  std::vector<std::byte> gathered_;
 };
 
 // A world of one: every collective is the identity.

@@ -30,9 +30,10 @@ struct LoadOptions {
   // up to whole blocks (0: max_batch sequences of max_seq_len, each in whole blocks).
   int64_t kvBlockTokens = 0;
   int64_t kvCacheTokens = 0;
-  // The ranks this process runs beside (mpirun's world size); an artifact compiled for another
-  // number is refused.
-  int64_t worldSize = 1;
+  // The ranks this process runs beside (mpirun's world; it outlives the program), over which a
+  // sharded artifact's collectives run and whose rank picks the weights this process maps. An
+  // artifact compiled for another number of ranks is refused. Null: this process alone.
+  comm::Communicator* communicator = nullptr;
 };
 
 // Host data of one call, by input kind; an entry point reads the ones it declares.

@@ -12,11 +12,14 @@
 
 namespace fathom::cpu {
 
-// out[i, :] = table[ids[i], :]. An id outside [0, vocabSize) throws a fathom::Error naming the
+// out[i, :] = table[ids[i], :]. An id outside the vocabulary throws a fathom::Error naming the
 // position and the id, before anything is written. A BF16 table into F32 output widens; an F32
 // table into BF16 output rounds.
+// A vocabulary shard: the table holds ids [firstId, firstId + vocabSize) of a vocabulary of
+// `vocabulary` ids (-1: the table is the whole vocabulary); the other ids give zero rows.
 void embedding(ThreadPool& pool, DType tableType, const void* table, int64_t vocabSize,
-               int64_t hidden, const int64_t* ids, int64_t count, DType outType, void* out);
+               int64_t hidden, const int64_t* ids, int64_t count, DType outType, void* out,
+               int64_t firstId = 0, int64_t vocabulary = -1);
 
 // out[i, :] = x[rowIndex[i], :] for i < count (MoE dispatch). Same dtype in and out.
 void gatherRows(ThreadPool& pool, DType type, const void* x, int64_t ldx, const int32_t* rowIndex,

@@ -53,8 +53,12 @@ void moeRoute(ThreadPool& pool, const RouterConfig& config, const float* logits,
 // expert. expertOffsets [numExperts + 1]: expert e owns grouped rows [offsets[e], offsets[e+1]);
 // rowToken [tokens * topK]: the token of each grouped row; slotRow [tokens * topK]: the grouped
 // row of (token t, slot k) at t * topK + k. Throws if an expert id is out of range.
+// An expert shard (firstExpert >= 0) holds experts [firstExpert, firstExpert + numExperts) of
+// `totalExperts`: pairs routed elsewhere get slotRow -1, and the grouped rows past
+// offsets[numExperts] get token 0.
 void moeDispatch(const int32_t* expertIndex, int64_t tokens, int64_t topK, int64_t numExperts,
-                 int32_t* expertOffsets, int32_t* rowToken, int32_t* slotRow);
+                 int32_t* expertOffsets, int32_t* rowToken, int32_t* slotRow,
+                 int64_t firstExpert = -1, int64_t totalExperts = -1);
 
 enum class MoeCombineOrder {
   // transformers' eager experts loop (experts_implementation="eager", what the reference uses):
