@@ -5,8 +5,11 @@
 namespace mlir::fathom {
 
 InitializerOp getOrCreateInitializer(ModuleOp module) {
-  for (InitializerOp initializer : module.getOps<InitializerOp>())
-    return initializer;
+  // From the end: the initializer follows the params and functions, and a module of DeepSeek-V3
+  // holds a hundred thousand params, which a walk from the front would pass per derived param.
+  for (Operation& op : llvm::reverse(*module.getBody()))
+    if (auto initializer = dyn_cast<InitializerOp>(op))
+      return initializer;
   OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
   auto initializer = InitializerOp::create(builder, module.getLoc());
   initializer.getBody().emplaceBlock();
@@ -53,6 +56,12 @@ Value paramValue(OpBuilder& builder, ModuleOp module, FlatSymbolRefAttr param) {
   auto op = module.lookupSymbol<ParamOp>(param);
   assert(op && "paramValue of an undeclared param");
   return ParamValueOp::create(builder, module.getLoc(), op.getTensorType(), param);
+}
+
+Value paramValue(OpBuilder& builder, SymbolTable& symbols, FlatSymbolRefAttr param) {
+  auto op = symbols.lookup<ParamOp>(param.getValue());
+  assert(op && "paramValue of an undeclared param");
+  return ParamValueOp::create(builder, op.getLoc(), op.getTensorType(), param);
 }
 
 FailureOr<int64_t> moduleLimit(ModuleOp module, StringRef name) {

@@ -30,8 +30,10 @@ FlatSymbolRefAttr getOrCreateDerivedParam(SymbolTable& symbols, ModuleOp module,
                                           BlockQuantAttr quantization, FlatSymbolRefAttr scale,
                                           FlatSymbolRefAttr zero = nullptr);
 
-// A param's value inside the initializer.
+// A param's value inside the initializer (looked up in `symbols`, the module's table, when a
+// pass keeps one: a module lookup walks every op).
 Value paramValue(OpBuilder& builder, ModuleOp module, FlatSymbolRefAttr param);
+Value paramValue(OpBuilder& builder, SymbolTable& symbols, FlatSymbolRefAttr param);
 
 // The cos and sin tables [max_seq_len, dim / 2] for `rope` in `mode`: f32 for the complex
 // modes, else `activation` (HF casts cos/sin to the activation dtype). Shared by every op with

@@ -58,7 +58,7 @@ public:
     return getOrCreateDerivedParam(
         symbols_, module_, (param.getSymName() + ".shard" + text(parts)).str(), shardType,
         [&](OpBuilder& b) {
-          Value whole = paramValue(b, module_, weight);
+          Value whole = paramValue(b, symbols_, weight);
           return WeightShardOp::create(b, module_.getLoc(), shardType, whole,
                                        b.getI64IntegerAttr(dim), b.getI64IntegerAttr(parts));
         },
@@ -72,8 +72,8 @@ public:
     return getOrCreateDerivedParam(
         symbols_, module_, (param.getSymName() + ".first" + text(parts)).str(), type,
         [&](OpBuilder& b) {
-          return WeightShardFirstOp::create(b, module_.getLoc(), type, paramValue(b, module_, bias),
-                                            b.getI64IntegerAttr(parts));
+          return WeightShardFirstOp::create(
+              b, module_.getLoc(), type, paramValue(b, symbols_, bias), b.getI64IntegerAttr(parts));
         },
         nullptr, nullptr);
   }
@@ -110,8 +110,9 @@ private:
     return getOrCreateDerivedParam(
         symbols_, module_, (param.getSymName() + ".shard" + text(parts)).str(), shardType,
         [&](OpBuilder& b) {
-          return WeightShardOp::create(b, module_.getLoc(), shardType, paramValue(b, module_, grid),
-                                       b.getI64IntegerAttr(dim), b.getI64IntegerAttr(parts));
+          return WeightShardOp::create(b, module_.getLoc(), shardType,
+                                       paramValue(b, symbols_, grid), b.getI64IntegerAttr(dim),
+                                       b.getI64IntegerAttr(parts));
         },
         nullptr, nullptr);
   }
@@ -140,7 +141,7 @@ private:
         [&](OpBuilder& b) {
           SmallVector<Value> inputs;
           for (FlatSymbolRefAttr candidate : candidates)
-            inputs.push_back(paramValue(b, module_, candidate));
+            inputs.push_back(paramValue(b, symbols_, candidate));
           return WeightSelectShardOp::create(b, module_.getLoc(), type, inputs);
         },
         first.getQuantizationAttr(), scale, zero);

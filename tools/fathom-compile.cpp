@@ -30,7 +30,7 @@ constexpr const char* kUsage =
                       [--max-seq-len N] [--max-batch N] [--quantize none|fp8|int4]
                       [--tp N] [--ep M] [--disable-pass NAME]...
                       [--print-ir-after NAME]... [--time-passes] [--quiet]
-       fathom-compile CHECKPOINT --report [--json] [same options]
+       fathom-compile CHECKPOINT --report [--json] [--device-memory M] [same options]
        fathom-compile CHECKPOINT --emit=mlir [--dtype auto|fp32|bf16]
        fathom-compile CHECKPOINT --inspect [--json]
 
@@ -62,7 +62,10 @@ validates every file and holds the tensors against the architecture.
   --time-passes       print the time each pass took on stderr
   --report            run the pipeline and print, per entry point, the weight bytes, the
                       activation arena, and the KV cache per token and at the limits; works on
-                      a folder that holds only config.json (weights planned from the config)
+                      a folder that holds only config.json (weights planned from the config);
+                      with --tp/--ep every size is one rank's
+  --device-memory M   with --report: say whether one rank (weights, KV cache at the limits,
+                      activations) fits a device of M bytes (80GB, 141GB, 96GiB, 1.5TB, ...)
   --quiet             no progress bar or summary line
   --emit=mlir         print the model as fathom IR (model level) and stop
   --inspect           print the model summary: architecture, dimensions, layer kinds, expert
@@ -88,6 +91,7 @@ struct Arguments {
   std::string dtype = "auto";
   std::string quantize = "none";
   int64_t tp = 1, ep = 1;
+  uint64_t deviceMemory = 0;
   int64_t maxSeqLen = 0;
   int64_t maxBatch = 1;
   std::set<std::string> disabledPasses;
@@ -110,6 +114,37 @@ int64_t parseCount(std::string_view option, const std::string& value) {
   if (used != value.size() || value.empty() || count < 1)
     throw UsageError{std::string(option) + " needs a positive integer, got '" + value + "'"};
   return count;
+}
+
+// 80GB, 80 GB, 96GiB, 1.5TB or plain bytes.
+uint64_t parseBytes(std::string_view option, const std::string& value) {
+  size_t used = 0;
+  double number = 0;
+  try {
+    number = std::stod(value, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  std::string unit = value.substr(used);
+  unit.erase(0, unit.find_first_not_of(' '));
+  const std::pair<const char*, double> units[] = {{"", 1},
+                                                  {"B", 1},
+                                                  {"kB", 1e3},
+                                                  {"KB", 1e3},
+                                                  {"MB", 1e6},
+                                                  {"GB", 1e9},
+                                                  {"TB", 1e12},
+                                                  {"KiB", 1024.0},
+                                                  {"MiB", 1048576.0},
+                                                  {"GiB", 1073741824.0},
+                                                  {"TiB", 1099511627776.0},
+                                                  {"G", 1e9},
+                                                  {"T", 1e12}};
+  for (auto [name, scale] : units)
+    if (used > 0 && unit == name && number > 0 && number * scale < 1e18)
+      return uint64_t(number * scale);
+  throw UsageError{std::string(option) + " needs a size such as 80GB or 96GiB, got '" + value +
+                   "'"};
 }
 
 Arguments parseArguments(int argc, char** argv) {
@@ -151,6 +186,8 @@ Arguments parseArguments(int argc, char** argv) {
       arguments.dtype = value();
     else if (argument == "--quantize")
       arguments.quantize = value();
+    else if (argument == "--device-memory")
+      arguments.deviceMemory = parseBytes(argument, value());
     else if (argument == "--tp")
       arguments.tp = parseCount(argument, value());
     else if (argument == "--ep")
@@ -179,6 +216,8 @@ Arguments parseArguments(int argc, char** argv) {
     throw UsageError{"no mode given: -o FILE, --report, --emit=mlir or --inspect (see --help)"};
   if (modes > 1)
     throw UsageError{"choose one of -o, --report, --emit=mlir and --inspect"};
+  if (arguments.deviceMemory && !arguments.report)
+    throw UsageError{"--device-memory needs --report"};
   if (arguments.json && !arguments.inspect && !arguments.report)
     throw UsageError{"--json needs --inspect or --report"};
   if (arguments.dtype != "auto" && arguments.dtype != "fp32" && arguments.dtype != "bf16")
@@ -214,6 +253,7 @@ int compile(const Arguments& arguments, const fathom::frontend::Checkpoint& chec
   }
   if (arguments.report) {
     auto report = fathom::compiler::reportCheckpoint(checkpoint, options);
+    report.deviceMemoryBytes = arguments.deviceMemory;
     if (arguments.json)
       std::cout << fathom::compiler::reportJson(report).dump(2) << "\n";
     else

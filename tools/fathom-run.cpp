@@ -9,6 +9,7 @@
 
 #include "fathom/runtime/Error.h"
 
+#include <chrono>
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -29,6 +30,9 @@ int main(int argc, char** argv) {
     if (options.info)
       return printInfo(options.model, options.json);
     joinRanks(options.model, ranks);
+    if (options.chat && ranks.comm->size() > 1)
+      throw UsageError{"--chat reads stdin, which mpirun gives rank 0 only; a sharded artifact "
+                       "takes --prompt, --prompt-ids or --input"};
     if (ranks.quiet && !std::freopen("/dev/null", "w", stdout))
       throw fathom::Error("cannot silence rank " + std::to_string(ranks.comm->rank()));
     fathom::tools::warnAboutThreads("fathom-run", options.threads);
@@ -44,7 +48,13 @@ int main(int argc, char** argv) {
     load.progress = [&](uint64_t done, uint64_t total) { bar.update(done, total); };
     load.kvCacheTokens = options.kvCacheTokens;
     load.communicator = ranks.comm.get();
+    // Ranks verify their weights at their own pace: the first collective after loading waits
+    // for the slowest, later ones --comm-timeout.
+    ranks.comm->setTimeout(std::chrono::hours(24));
     auto model = fathom::executor::Model::load(options.model, load);
+    ranks.comm->barrier();
+    ranks.comm->setTimeout(std::chrono::seconds(options.commTimeoutSeconds));
+    silenceAfterLoad(ranks);
     model->program().setProfiling(options.profile);
     int status = model->head() != "causal_lm" ? classify(*model, options)
                  : options.chat               ? chat(*model, options)
@@ -59,8 +69,9 @@ int main(int argc, char** argv) {
   } catch (const fathom::comm::CommError& error) {
     // A peer died or stalled: every rank that noticed says so (rank 0 may be the dead one), and
     // the world ends now, since its unfinished collectives would hang MPI's shutdown.
-    std::cerr << "fathom-run: error: rank " << ranks.comm->rank() << ": " << error.what()
-              << std::endl;
+    std::fprintf(ranks.errors, "fathom-run: error: rank %d: %s\n", ranks.comm->rank(),
+                 error.what());
+    std::fflush(ranks.errors);
     ranks.comm->abortWorld(1);
   } catch (const std::exception& error) {
     // Under mpirun every rank meets the same error; rank 0 says it.

@@ -155,8 +155,19 @@ CompileReport reportOf(mlir::ModuleOp module, const CompileOptions& options,
   report.maxBatch = options.maxBatch;
   report.weightsPlanned = !checkpoint.hasWeights();
   mlir::SymbolTable symbols(module);
-  for (const std::string& name : storedParams(module))
-    report.storedWeightBytes += paramBytes(symbols.lookup<mlir::fathom::ParamOp>(name));
+  report.worldSize = worldSizeOf(module);
+  report.tp = options.tp;
+  report.ep = options.ep;
+  // Rank dependence reads definitions only: no weight is read.
+  InitializerEvaluator definitions(module, [](mlir::fathom::ParamOp param) -> HostTensor {
+    throw Error("internal error: the report read weight " + param.getSymName().str());
+  });
+  for (const std::string& name : storedParams(module)) {
+    auto param = symbols.lookup<mlir::fathom::ParamOp>(name);
+    report.storedWeightBytes += paramBytes(param);
+    if (report.worldSize == 1 || !definitions.rankDependent(param))
+      report.sharedWeightBytes += paramBytes(param);
+  }
   EmittedProgram program = emitEntryPoints(module, [](llvm::StringRef) { return 0; });
   for (const auto& entry : program.entryPoints) {
     auto function = symbols.lookup<mlir::func::FuncOp>(entry->name);
@@ -172,6 +183,13 @@ CompileReport reportOf(mlir::ModuleOp module, const CompileOptions& options,
 }
 
 } // namespace
+
+uint64_t CompileReport::bytesPerRank() const {
+  uint64_t arena = 0;
+  for (const EntryPointReport& entry : entryPoints)
+    arena = std::max(arena, entry.arenaBytes);
+  return storedWeightBytes + kvBytesAtLimits + arena;
+}
 
 DType defaultComputeDtype(const frontend::ModelConfig& config) {
   return frontend::configWeightDType(config) == DType::BF16 && !config.dtype.empty() ? DType::BF16

@@ -68,6 +68,15 @@ struct CompileReport {
   // The same model with fathom-mla-absorption off (0 when it is off already or the model has
   // no cache): what a per-head cache would need.
   uint64_t perHeadKvBytesPerToken = 0;
+  // Ranks (fathom-shard): every size above is one rank's (the IR is per rank); of its weights,
+  // sharedWeightBytes are the same bytes on every rank, the rest its own slice.
+  int64_t worldSize = 1, tp = 1, ep = 1;
+  uint64_t sharedWeightBytes = 0;
+  // Set by the caller (--device-memory): what one device holds, to say whether a rank fits.
+  uint64_t deviceMemoryBytes = 0;
+
+  // One rank's weights, KV cache at the limits and largest activation arena.
+  uint64_t bytesPerRank() const;
 };
 
 // The model-level module as text (fathom-compile --emit=mlir).

@@ -25,6 +25,9 @@ std::string humanBytes(uint64_t bytes) {
   return text;
 }
 
+std::string kvCacheLines(const CompileReport& r);
+std::string rankLines(const CompileReport& r);
+
 } // namespace
 
 std::string withThousands(uint64_t value) {
@@ -49,10 +52,18 @@ std::string formatReportText(const CompileReport& r, const std::string& checkpoi
     out << "entry point " << entry.name << ": " << entry.kernelCalls << " kernel calls, weights "
         << withThousands(entry.weightBytes) << " B, activation arena "
         << withThousands(entry.arenaBytes) << " B (" << humanBytes(entry.arenaBytes) << ")\n";
-  if (r.caches.empty()) {
+  if (r.caches.empty())
     out << "KV cache: none\n";
-    return out.str();
-  }
+  else
+    out << kvCacheLines(r);
+  out << rankLines(r);
+  return out.str();
+}
+
+namespace {
+
+std::string kvCacheLines(const CompileReport& r) {
+  std::ostringstream out;
   out << "KV cache: " << withThousands(r.kvBytesPerToken) << " B/token in " << r.caches.size()
       << " caches of " << r.caches.front().rowElements << " x " << dtypeWord(r.caches.front().dtype)
       << " per token (" << r.caches.front().name << ", ...); " << withThousands(r.kvBytesAtLimits)
@@ -67,6 +78,29 @@ std::string formatReportText(const CompileReport& r, const std::string& checkpoi
   }
   return out.str();
 }
+
+std::string rankLines(const CompileReport& r) {
+  std::ostringstream out;
+  const uint64_t own = r.storedWeightBytes - r.sharedWeightBytes;
+  if (r.worldSize > 1)
+    out << "ranks: " << r.worldSize << " (tp " << r.tp << " x ep " << r.ep << "); weights per rank "
+        << withThousands(r.storedWeightBytes) << " B (" << humanBytes(r.storedWeightBytes) << ": "
+        << humanBytes(r.sharedWeightBytes) << " the same on every rank, " << humanBytes(own)
+        << " its own slice), " << humanBytes(r.sharedWeightBytes + own * uint64_t(r.worldSize))
+        << " in the artifact\n";
+  if (r.deviceMemoryBytes > 0) {
+    uint64_t arena = r.bytesPerRank() - r.storedWeightBytes - r.kvBytesAtLimits;
+    bool fits = r.bytesPerRank() <= r.deviceMemoryBytes;
+    out << "tp" << r.tp << " x ep" << r.ep << " on " << r.worldSize << " x "
+        << humanBytes(r.deviceMemoryBytes) << ": " << (fits ? "fits, " : "does not fit, needs ")
+        << humanBytes(r.bytesPerRank()) << " per rank (weights " << humanBytes(r.storedWeightBytes)
+        << ", KV cache " << humanBytes(r.kvBytesAtLimits) << ", activations " << humanBytes(arena)
+        << ")\n";
+  }
+  return out.str();
+}
+
+} // namespace
 
 nlohmann::json reportJson(const CompileReport& r) {
   nlohmann::json json;
@@ -91,6 +125,16 @@ nlohmann::json reportJson(const CompileReport& r) {
   // Only MLA models have a smaller cache than the per-head one; elsewhere there is no second plan.
   if (r.perHeadKvBytesPerToken > 0)
     json["kv_cache"]["per_head_bytes_per_token"] = r.perHeadKvBytesPerToken;
+  json["ranks"] = {{"world_size", r.worldSize},
+                   {"tp", r.tp},
+                   {"ep", r.ep},
+                   {"weight_bytes_per_rank", r.storedWeightBytes},
+                   {"shared_weight_bytes", r.sharedWeightBytes},
+                   {"bytes_per_rank", r.bytesPerRank()}};
+  if (r.deviceMemoryBytes > 0) {
+    json["ranks"]["device_memory_bytes"] = r.deviceMemoryBytes;
+    json["ranks"]["fits"] = r.bytesPerRank() <= r.deviceMemoryBytes;
+  }
   return json;
 }
 

@@ -284,12 +284,18 @@ HostTensor InitializerEvaluator::read(fm::ParamOp param) {
 }
 
 mlir::Value InitializerEvaluator::definitionOf(fm::ParamOp param) {
-  for (fm::InitializerOp initializer : module_.getOps<fm::InitializerOp>())
-    for (fm::DefineParamOp define : initializer.getBlock().getOps<fm::DefineParamOp>())
-      if (define.getParam() == param.getSymName())
-        return define.getValue();
-  throw Error("derived param " + param.getSymName().str() +
-              " has no definition in the initializer");
+  if (!definitionsIndexed_) {
+    // Indexed once: a sharded DeepSeek-V3 defines tens of thousands of params.
+    for (fm::InitializerOp initializer : module_.getOps<fm::InitializerOp>())
+      for (fm::DefineParamOp define : initializer.getBlock().getOps<fm::DefineParamOp>())
+        definitions_.try_emplace(define.getParam(), define.getValue());
+    definitionsIndexed_ = true;
+  }
+  auto found = definitions_.find(param.getSymName());
+  if (found == definitions_.end())
+    throw Error("derived param " + param.getSymName().str() +
+                " has no definition in the initializer");
+  return found->second;
 }
 
 HostTensor InitializerEvaluator::evaluate(fm::ParamOp param) {

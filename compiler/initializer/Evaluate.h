@@ -59,6 +59,8 @@ private:
   std::vector<std::pair<mlir::Value, HostTensor>> siblings_;
   int64_t rank_ = 0;
   llvm::StringMap<bool> rankDependent_;
+  llvm::StringMap<mlir::Value> definitions_;
+  bool definitionsIndexed_ = false;
 };
 
 // The runtime dtype of a builtin element type (passes/Layout.h storageDType); throws for the

@@ -53,6 +53,37 @@ int collectives(Communicator& comm) {
       return 1;
     }
   }
+  // Groups of consecutive ranks (a sharded artifact's tp or ep groups): each sums and gathers
+  // only its own ranks, in rank order.
+  for (int group = 1; group <= n; ++group) {
+    if (n % group != 0)
+      continue;
+    const int first = comm.rank() - comm.rank() % group;
+    std::vector<float> data = rankData(comm.rank(), 100);
+    comm.groupAllReduceSum(data, group);
+    for (size_t i = 0; i < data.size(); ++i) {
+      float sum = rankData(first, 100)[i];
+      for (int r = first + 1; r < first + group; ++r)
+        sum += rankData(r, 100)[i];
+      if (std::memcmp(&sum, &data[i], sizeof sum) != 0) {
+        std::fprintf(stderr,
+                     "rank %d: all-reduce over groups of %d: element %zu is %.9g, "
+                     "expected %.9g\n",
+                     comm.rank(), group, i, double(data[i]), double(sum));
+        return 1;
+      }
+    }
+    const int rank = comm.rank();
+    std::vector<int> ranks(size_t(group), -1);
+    comm.groupAllGather(std::as_bytes(std::span(&rank, 1)),
+                        std::as_writable_bytes(std::span(ranks)), group);
+    for (int r = 0; r < group; ++r)
+      if (ranks[size_t(r)] != first + r) {
+        std::fprintf(stderr, "rank %d: all-gather over groups of %d: slot %d holds %d\n", rank,
+                     group, r, ranks[size_t(r)]);
+        return 1;
+      }
+  }
   if (comm.rank() == 0)
     std::printf("collectives ok (%d ranks, %s)\n", n, std::string(comm.transport()).c_str());
   return 0;

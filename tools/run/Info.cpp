@@ -51,7 +51,10 @@ int printInfo(const std::string& path, bool asJson) {
                          {"max_tokens", entry->max_tokens()},
                          {"calls", entry->calls() ? entry->calls()->size() : 0}});
   out["entry_points"] = entries;
-  out["tensors"] = file->tensorCount();
+  out["tensors"] = file->tensorCount(); // rank 0's
+  out["ranks"] = {{"world_size", meta.world_size()},
+                  {"tp", meta.tensor_parallel()},
+                  {"ep", meta.expert_parallel()}};
   const fb::MemoryPlan* plan = meta.memory_plan();
   const uint64_t kv = plan ? plan->kv_cache_bytes() : 0;
   out["arena_bytes"] = plan ? plan->arena_size() : 0;
@@ -110,6 +113,10 @@ int printInfo(const std::string& path, bool asJson) {
     names += (names.empty() ? "" : ", ") + entry["name"].get<std::string>() + " (" +
              std::to_string(entry["max_tokens"].get<uint32_t>()) + " tokens/call)";
   std::printf("  entry points  %s\n", names.c_str());
+  if (meta.world_size() > 1)
+    std::printf("  ranks         %u (tp %u x ep %u): mpirun -np %u fathom-run ...\n",
+                meta.world_size(), meta.tensor_parallel(), meta.expert_parallel(),
+                meta.world_size());
   std::printf("  file          %s, %zu tensors\n", mb(out["file_bytes"]).c_str(),
               file->tensorCount());
   std::printf("  memory        arena %s; KV cache %llu bytes per token, %s at the limits\n",

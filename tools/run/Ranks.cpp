@@ -5,6 +5,7 @@
 #include "fathom/runtime/Error.h"
 
 #include <cstdio>
+#include <unistd.h>
 
 namespace fathom::run {
 
@@ -37,6 +38,18 @@ void joinRanks(const std::string& artifactPath, Ranks& ranks) {
   if (rank == 0)
     std::fprintf(stderr, "fathom-run: %s (%s), collective self-test passed\n",
                  ranksWord(size).c_str(), std::string(ranks.comm->transport()).c_str());
+}
+
+void silenceAfterLoad(Ranks& ranks) {
+  if (!ranks.quiet)
+    return;
+  std::fflush(stderr);
+  int original = dup(STDERR_FILENO);
+  if (original >= 0)
+    if (std::FILE* errors = fdopen(original, "w"))
+      ranks.errors = errors;
+  if (!std::freopen("/dev/null", "w", stderr))
+    throw Error("cannot silence the stderr of rank " + std::to_string(ranks.comm->rank()));
 }
 
 } // namespace fathom::run

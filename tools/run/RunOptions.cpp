@@ -57,6 +57,9 @@ Output
   --threads N          CPU threads (default: all)
   --kv-cache-tokens N  size of the KV cache pool in tokens (default: max batch x max
                        sequence length; fathom-compile --report gives the bytes per token)
+  --comm-timeout S     under mpirun: seconds a collective waits for the other ranks before
+                       the run ends with an error naming the ranks that did not answer
+                       (default 20; loading waits for the slowest rank however long)
   --profile            time every kernel call and print a table per entry point to stderr
                        (kernels, calls, milliseconds, share) after the run
   --info               print what the artifact holds (model, target, dtype, entry points,
@@ -191,6 +194,8 @@ RunOptions parseRunOptions(int argc, char** argv) {
       o.info = true;
     else if (arg == "--input")
       o.input = value();
+    else if (arg == "--comm-timeout")
+      o.commTimeoutSeconds = parseInteger(arg, value(), 1, 86400);
     else if (arg == "--kv-cache-tokens")
       o.kvCacheTokens = parseInteger(arg, value(), 1);
     else if (arg.starts_with("-"))

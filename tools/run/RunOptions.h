@@ -29,7 +29,8 @@ struct RunOptions {
   bool greedy = false, noEos = false, json = false, help = false, profile = false, info = false;
   std::string dumpLogits;
   int threads = 0;
-  int64_t kvCacheTokens = 0; // 0: the artifact's max batch x max sequence length
+  int64_t kvCacheTokens = 0;       // 0: the artifact's max batch x max sequence length
+  int64_t commTimeoutSeconds = 20; // under mpirun: how long a collective waits for its peers
 
   bool sampling() const { return temperature || topK || topP; }
 };

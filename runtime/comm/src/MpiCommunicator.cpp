@@ -78,6 +78,7 @@ public:
   int rank() const override { return rank_; }
   int size() const override { return size_; }
   std::string_view transport() const override { return "mpi"; }
+  void setTimeout(std::chrono::milliseconds timeout) override { options_.timeout = timeout; }
 
   void allReduceSum(std::span<float> data) override {
     // Gathered, then summed in rank order here: every rank gets the same bits, whatever

@@ -20,7 +20,8 @@
 namespace fathom::comm {
 
 struct CommOptions {
-  std::chrono::milliseconds timeout{std::chrono::seconds(30)};
+  // A peer that dies mid-generation is named within this plus the 2 s ping window.
+  std::chrono::milliseconds timeout{std::chrono::seconds(20)};
 };
 
 // A collective that could not finish; `silentRanks` did not answer (empty when unknown).
@@ -41,6 +42,9 @@ public:
   virtual int size() const = 0;
   // "single" or "mpi", for messages.
   virtual std::string_view transport() const = 0;
+  // How long each later collective waits (the first one after loading may wait for the slowest
+  // rank to verify its weights, minutes on a big model).
+  virtual void setTimeout(std::chrono::milliseconds timeout) = 0;
 
   // data[i] = the sum over ranks of their data[i], in place; every rank passes the same count.
   // Summed in rank order in fp32 on every rank, so all ranks hold the same bits.
