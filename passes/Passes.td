@@ -70,7 +70,8 @@ def ShardPass : Pass<"fathom-shard", "mlir::ModuleOp"> {
   let description = [{
     Tensor parallelism over groups of `tp` consecutive ranks: each `fathom.mla_attention`
     keeps num_heads / tp heads (q_b_proj or q_proj and kv_b_proj by rows, o_proj by columns;
-    the latent projections, their norms and so the latent cache stay whole on every rank);
+    the latent projections, their norms and so the latent cache stay whole on every rank), each
+    `fathom.multi_head_attention` num_heads / tp query and num_kv_heads / tp key/value heads;
     each gated MLP (`linear` gate and up, `silu_mul`, `linear` down: the dense MLPs and the
     shared experts) keeps intermediate / tp columns; the embedding and the LM head keep vocab
     / tp rows. A row-parallel projection's partial sum and the embedding shard's rows (zeros
@@ -78,7 +79,8 @@ def ShardPass : Pass<"fathom-shard", "mlir::ModuleOp"> {
     `fathom.all_gather`. Expert parallelism over groups of `ep` ranks: each `fathom.expert_ffn`
     keeps experts / ep whole experts (`expert_start` names the first), every rank routes every
     token with the whole router, computes only its experts' rows and all-reduces the partial
-    sum. Activations stay replicated, so MoE needs no all-to-all: dispatch is local and the
+    sum. DeepSeek-VL's vision tower (the encode_image entry point) stays whole on every rank.
+    Activations stay replicated, so MoE needs no all-to-all: dispatch is local and the
     combine is the all-reduce a tensor-parallel MLP needs anyway; when tp equals ep the shared
     experts' and routed experts' partial sums share one all-reduce.
 

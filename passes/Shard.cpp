@@ -190,21 +190,19 @@ struct ShardPass : impl::ShardPassBase<ShardPass> {
                          << "), not again for --tp " << int64_t(tp) << " --ep " << int64_t(ep);
       return signalPassFailure();
     }
-    if (auto type = module->getAttrOfType<StringAttr>(kModelTypeAttr);
-        type && type.getValue() == "deepseek_vl") {
-      module.emitError() << "fathom-shard: deepseek_vl models are not sharded yet (--tp "
-                         << int64_t(tp) << " --ep " << int64_t(ep)
-                         << "); compile them for one rank";
-      return signalPassFailure();
-    }
     SymbolTable symbols(module);
     ShardBuilder shards(module, symbols);
     bool failed = false;
-    for (auto function : module.getOps<func::FuncOp>())
+    for (auto function : module.getOps<func::FuncOp>()) {
+      // DeepSeek-VL's vision tower runs once per image: every rank encodes it whole.
+      auto entry = function->getAttrOfType<StringAttr>(kEntryPointAttr);
+      if (entry && entry.getValue() == kEncodeImage)
+        continue;
       function.walk([&](Operation* op) {
         if (!failed && mlir::failed(shardOp(op, shards)))
           failed = true;
       });
+    }
     if (failed)
       return signalPassFailure();
     for (auto function : module.getOps<func::FuncOp>())
@@ -226,8 +224,52 @@ struct ShardPass : impl::ShardPassBase<ShardPass> {
       return tp > 1 ? shardHead(head, shards) : success();
     if (auto experts = dyn_cast<ExpertFfnOp>(op))
       return ep > 1 ? shardExperts(experts, shards) : success();
-    if (isa<MultiHeadAttentionOp>(op))
-      return op->emitError("fathom-shard: multi_head_attention is not sharded yet");
+    if (auto attention = dyn_cast<MultiHeadAttentionOp>(op))
+      return tp > 1 ? shardAttention(attention, shards) : success();
+    return success();
+  }
+
+  // LLaMA's attention: query heads and key/value heads split alike (each rank keeps whole GQA
+  // groups), q/k/v (and their biases) by rows, o by columns.
+  LogicalResult shardAttention(MultiHeadAttentionOp attention, ShardBuilder& shards) {
+    int64_t heads = int64_t(attention.getNumHeads()), kvHeads = int64_t(attention.getNumKvHeads());
+    if (heads % tp != 0 || kvHeads % tp != 0)
+      return attention.emitError()
+             << "fathom-shard: layer " << attention.getLayer() << " has " << heads
+             << " attention heads and " << kvHeads
+             << " key/value heads, which do not split over --tp " << int64_t(tp);
+    const char* what = "the attention projection";
+    auto rows = [&](FlatSymbolRefAttr weight) {
+      return shards.shard(attention, weight, 0, tp, what);
+    };
+    FlatSymbolRefAttr q = rows(attention.getQProjAttr());
+    FlatSymbolRefAttr k = q ? rows(attention.getKProjAttr()) : nullptr;
+    FlatSymbolRefAttr v = k ? rows(attention.getVProjAttr()) : nullptr;
+    FlatSymbolRefAttr o =
+        v ? shards.shard(attention, attention.getOProjAttr(), 1, tp, what) : nullptr;
+    if (!o)
+      return failure();
+    FlatSymbolRefAttr biases[3] = {attention.getQProjBiasAttr(), attention.getKProjBiasAttr(),
+                                   attention.getVProjBiasAttr()};
+    for (FlatSymbolRefAttr& bias : biases)
+      if (bias && !(bias = shards.shard(attention, bias, 0, tp, "the attention bias")))
+        return failure();
+    attention.setQProjAttr(q);
+    attention.setKProjAttr(k);
+    attention.setVProjAttr(v);
+    attention.setOProjAttr(o);
+    if (biases[0])
+      attention.setQProjBiasAttr(biases[0]);
+    if (biases[1])
+      attention.setKProjBiasAttr(biases[1]);
+    if (biases[2])
+      attention.setVProjBiasAttr(biases[2]);
+    if (auto bias = attention.getOProjBiasAttr())
+      attention.setOProjBiasAttr(shards.onFirst(bias, tp));
+    attention.setNumHeads(uint64_t(heads / tp));
+    attention.setNumKvHeads(uint64_t(kvHeads / tp));
+    insertAfter<AllReduceOp>(attention.getResult(), attention.getType(), tp);
+    ++numCollectives;
     return success();
   }
 

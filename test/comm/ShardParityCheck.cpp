@@ -1,4 +1,5 @@
-// Run under mpirun by ctest (test/CMakeLists.txt): ShardParityCheck CHECKPOINT TP EP [PASS].
+// Run under mpirun by ctest (test/CMakeLists.txt):
+//   ShardParityCheck CHECKPOINT TP EP [PASS | --quantize=fp8|int4]...
 // Rank 0 compiles the reference checkpoint twice in fp32 (max batch 2), for one rank and with
 // --tp TP --ep EP (PASS: an optimization pass left out of both), into a folder every rank then
 // reads. Every rank runs the sharded artifact across the world and the single-rank one alone on
@@ -72,8 +73,15 @@ int run(comm::Communicator& world, int argc, char** argv) {
   options.compute = DType::F32;
   options.maxBatch = 2;
   options.maxSeqLen = 64;
-  if (argc > 4)
-    options.disabledPasses.insert(argv[4]);
+  std::string extra;
+  for (int i = 4; i < argc; ++i) {
+    std::string argument = argv[i];
+    if (argument.starts_with("--quantize="))
+      options.quantize = argument.substr(std::string("--quantize=").size());
+    else
+      options.disabledPasses.insert(argument);
+    extra += " " + argument;
+  }
   const std::string folder = sharedFolder(world);
   const std::string single = folder + "/single.fathom", sharded = folder + "/sharded.fathom";
   if (world.rank() == 0) {
@@ -108,9 +116,9 @@ int run(comm::Communicator& world, int argc, char** argv) {
       std::fprintf(stderr, "rank %d: greedy tokens differ from the single-rank run\n",
                    world.rank());
   }
-  std::printf("rank %d of %d: %s tp %s ep %s%s%s: %s, max relative logit difference %.3g\n",
-              world.rank(), world.size(), argv[1], argv[2], argv[3], argc > 4 ? " without " : "",
-              argc > 4 ? argv[4] : "", ok ? "greedy tokens identical" : "MISMATCH", worst);
+  std::printf("rank %d of %d: %s tp %s ep %s%s: %s, max relative logit difference %.3g\n",
+              world.rank(), world.size(), argv[1], argv[2], argv[3], extra.c_str(),
+              ok ? "greedy tokens identical" : "MISMATCH", worst);
   world.barrier();
   if (world.rank() == 0)
     fs::remove_all(folder);
@@ -121,7 +129,7 @@ int run(comm::Communicator& world, int argc, char** argv) {
 
 int main(int argc, char** argv) {
   if (argc < 4) {
-    std::fprintf(stderr, "usage: ShardParityCheck CHECKPOINT TP EP [DISABLED_PASS]\n");
+    std::fprintf(stderr, "usage: ShardParityCheck CHECKPOINT TP EP [PASS | --quantize=Q]...\n");
     return 2;
   }
   auto world = comm::mpiWorld();

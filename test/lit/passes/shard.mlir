@@ -108,3 +108,26 @@ module {
     return %a : tensor<?x?x64xf32>
   }
 }
+
+// -----
+
+// LLaMA attention (GQA 4 / 2): each rank keeps two query heads and their key/value head; q/k/v
+// and their biases by rows, o by columns.
+// CHECK-LABEL: module
+// CHECK: %[[A:.*]] = fathom.multi_head_attention {{.*}}k_proj = @k.shard2, {{.*}}num_heads = 2 : i64, num_kv_heads = 1 : i64, o_proj = @o.shard2, q_proj = @q.shard2, q_proj_bias = @q_bias.shard2, {{.*}}v_proj = @v.shard2
+// CHECK: fathom.all_reduce %[[A]] parts 2
+// CHECK: fathom.param @q.shard2 : tensor<8x16xf32>
+// CHECK: fathom.param @k.shard2 : tensor<4x16xf32>
+// CHECK: fathom.param @o.shard2 : tensor<16x8xf32>
+// CHECK: fathom.param @q_bias.shard2 : tensor<8xf32>
+module {
+  fathom.param @q : tensor<16x16xf32>
+  fathom.param @q_bias : tensor<16xf32>
+  fathom.param @k : tensor<8x16xf32>
+  fathom.param @v : tensor<8x16xf32>
+  fathom.param @o : tensor<16x16xf32>
+  func.func @f(%x: tensor<?x?x16xf32>, %mask: tensor<?x?xi1>) -> tensor<?x?x16xf32> {
+    %a = fathom.multi_head_attention %x mask(%mask) {layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f32, q_proj = @q, k_proj = @k, v_proj = @v, o_proj = @o, q_proj_bias = @q_bias, operandSegmentSizes = array<i32: 1, 0, 1, 0>} : (tensor<?x?x16xf32>, tensor<?x?xi1>) -> tensor<?x?x16xf32>
+    return %a : tensor<?x?x16xf32>
+  }
+}

@@ -219,5 +219,62 @@ TEST_F(ArtifactTest, LeavesNothingBehindWhenWritingFails) {
   EXPECT_FALSE(fs::exists(path_ + ".partial"));
 }
 
+// A sharded artifact: a shared section and one per rank, whose tensors share a name; a rank
+// sees the shared tensors and its own, in weight-index order, and verifies only those sections.
+TEST_F(ArtifactTest, ARankSeesTheSharedWeightsAndItsOwn) {
+  {
+    ArtifactWriter writer(path_);
+    auto add = [&](const std::string& name, float value, int64_t weight) {
+      TensorInfo info{name, DType::F32, {1}};
+      info.weight = weight;
+      writer.addTensorBytes(info, &value, sizeof value);
+    };
+    writer.beginSection("weights");
+    add("norm", 1.0f, 1);
+    writer.endSection();
+    for (int32_t rank = 0; rank < 2; ++rank) {
+      writer.beginSection("weights.rank" + std::to_string(rank), rank);
+      add("embed.shard2", 10.0f + float(rank), 0);
+      add("head.shard2", 20.0f + float(rank), 2);
+      writer.endSection();
+    }
+    ArtifactContents contents;
+    contents.producer = "fathom-compile test";
+    contents.target = "cpu";
+    contents.worldSize = 2;
+    contents.tensorParallel = 2;
+    writer.finish(contents);
+  }
+  for (int64_t rank = 0; rank < 2; ++rank) {
+    auto file = Artifact::open(path_, Artifact::Verify::Everything, {}, rank);
+    ASSERT_EQ(file->tensorCount(), 3u);
+    const char* names[] = {"embed.shard2", "norm", "head.shard2"};
+    const float values[] = {10.0f + float(rank), 1.0f, 20.0f + float(rank)};
+    for (size_t i = 0; i < 3; ++i) {
+      WeightView view = file->tensor(i);
+      EXPECT_EQ(view.name, names[i]);
+      EXPECT_EQ(*reinterpret_cast<const float*>(view.data), values[i]);
+    }
+    EXPECT_EQ(*reinterpret_cast<const float*>(file->tensor("head.shard2").data),
+              20.0f + float(rank));
+    EXPECT_EQ(file->metadata().tensor_parallel(), 2u);
+  }
+  EXPECT_THAT([&] { Artifact::open(path_, Artifact::Verify::Everything, {}, 2); },
+              ::testing::ThrowsMessage<Error>(
+                  HasSubstr("model.fathom: rank 2 of an artifact compiled for 2 rank(s)")));
+  // Damage in rank 1's section is rank 1's problem only.
+  std::vector<char> bytes = readFile();
+  auto file = Artifact::open(path_, Artifact::Verify::MetadataOnly, {}, 1);
+  const fb::Section* own = file->metadata().sections()->Get(2);
+  ASSERT_EQ(own->rank(), 1);
+  bytes[own->offset()] ^= 1;
+  file.reset();
+  writeFile(bytes);
+  EXPECT_NO_THROW(Artifact::open(path_, Artifact::Verify::Everything, {}, 0));
+  EXPECT_THAT([&] { Artifact::open(path_, Artifact::Verify::Everything, {}, 1); },
+              ::testing::ThrowsMessage<Error>(
+                  HasSubstr("section 'weights.rank1' checksum mismatch: the file is corrupted")));
+}
+
 } // namespace
 } // namespace fathom::artifact
