@@ -4,27 +4,18 @@
 //                root; prints "collectives ok (N ranks)" on rank 0.
 //   stall:       the last rank sleeps through a collective; every other rank must give up after
 //                the 1 s timeout naming it ("rank K did not answer"), then ends the world.
+#include "RankData.h"
 #include "fathom/comm/Communicator.h"
 
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <random>
 #include <string>
 #include <thread>
 
 namespace {
 
 using fathom::comm::Communicator;
-
-std::vector<float> rankData(int rank, size_t count) {
-  std::mt19937 random(uint32_t(1000 + rank));
-  std::uniform_real_distribution<float> value(-1.0f, 1.0f);
-  std::vector<float> data(count);
-  for (float& x : data)
-    x = value(random);
-  return data;
-}
 
 int collectives(Communicator& comm) {
   fathom::comm::selfTest(comm);

@@ -42,15 +42,26 @@ bool launchedByMpi() {
   return false;
 }
 
-namespace {
-
 void checkGroup(const Communicator& comm, int group, const char* collective) {
   if (group < 1 || comm.size() % group != 0)
     throw Error(std::string(collective) + ": a group of " + std::to_string(group) +
                 " ranks does not divide a world of " + std::to_string(comm.size()));
 }
 
-} // namespace
+std::string timeoutMessage(std::string_view collective, const Communicator& comm,
+                           double waitedSeconds, const std::vector<int>& silentRanks) {
+  std::string message = std::string(collective) + ": rank " + std::to_string(comm.rank()) + " of " +
+                        std::to_string(comm.size()) + " waited " +
+                        std::to_string(int(waitedSeconds)) + " s; ";
+  if (silentRanks.empty())
+    return message + "every rank answered, so they wait in different collectives (ranks "
+                     "running different programs?)";
+  message += silentRanks.size() == 1 ? "rank " : "ranks ";
+  for (size_t i = 0; i < silentRanks.size(); ++i)
+    message += (i ? ", " : "") + std::to_string(silentRanks[i]);
+  return message + (silentRanks.size() == 1 ? " did not answer (it died or stalled)"
+                                            : " did not answer (they died or stalled)");
+}
 
 void Communicator::groupAllReduceSum(std::span<float> data, int group) {
   checkGroup(*this, group, "all-reduce");

@@ -134,6 +134,9 @@ public:
     std::_Exit(exitCode); // MPI_Abort does not return; this keeps [[noreturn]] honest
   }
 
+  void answerPeers() override { answerPings(); }
+  std::vector<int> silentRanks() override { return silentPeers(); }
+
 private:
   void postPingReceive() {
     check(MPI_Irecv(&pingIn_, 1, MPI_INT, MPI_ANY_SOURCE, kPingTag, control_, &pingRequest_),
@@ -223,18 +226,7 @@ private:
     }
     std::vector<int> silent = silentPeers();
     const double waited = std::chrono::duration<double>(Clock::now() - start).count();
-    std::string message = std::string(collective) + ": rank " + std::to_string(rank_) + " of " +
-                          std::to_string(size_) + " waited " + std::to_string(int(waited)) + " s; ";
-    if (silent.empty()) {
-      message += "every rank answered, so they wait in different collectives (ranks running "
-                 "different programs?)";
-    } else {
-      message += silent.size() == 1 ? "rank " : "ranks ";
-      for (size_t i = 0; i < silent.size(); ++i)
-        message += (i ? ", " : "") + std::to_string(silent[i]);
-      message += silent.size() == 1 ? " did not answer (it died or stalled)"
-                                    : " did not answer (they died or stalled)";
-    }
+    const std::string message = timeoutMessage(collective, *this, waited, silent);
     throw CommError(message, silent);
   }
 

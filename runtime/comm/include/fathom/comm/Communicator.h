@@ -2,7 +2,7 @@
 // The one communicator interface the multi-rank runtime uses (issue 14): a world of ranks that
 // run the same artifact, and the collectives tensor and expert parallelism need. Two
 // implementations sit on existing engines, never our own transport: one process alone, and MPI
-// (OpenMPI, under `mpirun`); NCCL (CUDA) comes with the CUDA executor.
+// (OpenMPI, under `mpirun`), on host memory; NCCL (Nccl.h), on CUDA device memory.
 //
 // Every collective waits at most CommOptions::timeout. A rank that gives up asks every peer
 // whether it is still there (the waiting peers answer from inside their own collectives) and
@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -40,7 +41,7 @@ public:
   virtual ~Communicator() = default;
   virtual int rank() const = 0;
   virtual int size() const = 0;
-  // "single" or "mpi", for messages.
+  // "single", "mpi" or "nccl", for messages.
   virtual std::string_view transport() const = 0;
   // How long each later collective waits (the first one after loading may wait for the slowest
   // rank to verify its weights, minutes on a big model).
@@ -59,11 +60,19 @@ public:
   [[noreturn]] virtual void abortWorld(int exitCode) = 0;
 
   // The same over this rank's group of `group` consecutive ranks (rank / group names it; group
-  // must divide size()): what a sharded artifact's collectives of `parts` ranks run. A smaller
-  // group travels as a world all-gather of which each rank keeps its group's part, so every
-  // collective stays one of the world's, with its timeout and its report of silent ranks.
-  void groupAllReduceSum(std::span<float> data, int group);
-  void groupAllGather(std::span<const std::byte> send, std::span<std::byte> recv, int group);
+  // must divide size()): what a sharded artifact's collectives of `parts` ranks run. Here a
+  // smaller group travels as a world all-gather of which each rank keeps its group's part, so
+  // every collective stays one of the world's, with its timeout and its report of silent ranks;
+  // NCCL runs it on a communicator split off the world.
+  virtual void groupAllReduceSum(std::span<float> data, int group);
+  virtual void groupAllGather(std::span<const std::byte> send, std::span<std::byte> recv,
+                              int group);
+
+  // Liveness, for a transport bootstrapped over this one (NCCL over MPI): a rank waiting on
+  // the other transport keeps answering its peers here, and one that gave up asks which peers
+  // are silent (pings them; empty when this transport cannot tell).
+  virtual void answerPeers() {}
+  virtual std::vector<int> silentRanks() { return {}; }
 
 private:
   std::vector<std::byte> gathered_;
@@ -86,5 +95,12 @@ std::unique_ptr<Communicator> mpiWorld(const CommOptions& options = {});
 // an all-gather of the ranks and a broadcast from rank 0, each compared with what it must give;
 // throws fathom::Error naming the collective and what came back.
 void selfTest(Communicator& comm);
+
+// What a rank that gave up on a collective says: how long it waited and which ranks were silent.
+std::string timeoutMessage(std::string_view collective, const Communicator& comm,
+                           double waitedSeconds, const std::vector<int>& silentRanks);
+
+// Throws fathom::Error unless `group` ranks divide the world.
+void checkGroup(const Communicator& comm, int group, const char* collective);
 
 } // namespace fathom::comm
