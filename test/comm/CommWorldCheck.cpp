@@ -100,14 +100,49 @@ int stall(Communicator& comm) {
   return 1;
 }
 
+// Groups of 2 in a world of 4, the last rank stalled: its group peer must name it, and the
+// other group's collective must finish without it (it runs on its own communicator).
+int groupStall(Communicator& comm) {
+  const int last = comm.size() - 1, group = 2;
+  if (comm.rank() == last) {
+    std::this_thread::sleep_for(std::chrono::seconds(8)); // never joins its group's all-reduce
+    return 0;
+  }
+  std::vector<float> data(4, 1.0f);
+  try {
+    comm.groupAllReduceSum(data, group);
+  } catch (const fathom::comm::CommError& error) {
+    std::fprintf(stderr, "rank %d: %s\n", comm.rank(), error.what());
+    std::fflush(stderr);
+    if (comm.rank() / group != last / group)
+      std::fprintf(stderr, "rank %d: its group waited on rank %d outside it\n", comm.rank(), last);
+    std::this_thread::sleep_for(std::chrono::seconds(2)); // let every waiting rank report
+    comm.abortWorld(error.silentRanks() == std::vector<int>{last} ? 3 : 4);
+  }
+  if (comm.rank() / group == last / group) {
+    std::fprintf(stderr, "rank %d: the all-reduce finished without rank %d\n", comm.rank(), last);
+    return 1;
+  }
+  std::fprintf(stderr, "rank %d: its group's all-reduce gave %g\n", comm.rank(), double(data[0]));
+  try { // waits, answering pings as a live rank does, until the stalled group's abort
+    comm.barrier();
+  } catch (const fathom::comm::CommError& error) {
+    std::fprintf(stderr, "rank %d: %s\n", comm.rank(), error.what());
+    std::this_thread::sleep_for(std::chrono::seconds(10));
+  }
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "collectives";
   try {
     fathom::comm::CommOptions options;
-    options.timeout = std::chrono::seconds(mode == "stall" ? 1 : 30);
+    options.timeout = std::chrono::seconds(mode == "collectives" ? 30 : 1);
     auto comm = fathom::comm::mpiWorld(options);
+    if (mode == "group-stall")
+      return groupStall(*comm);
     return mode == "stall" ? stall(*comm) : collectives(*comm);
   } catch (const std::exception& error) {
     std::fprintf(stderr, "error: %s\n", error.what());

@@ -9,6 +9,7 @@
 #include <climits>
 #include <cstdlib>
 #include <deque>
+#include <map>
 #include <string>
 #include <thread>
 
@@ -53,6 +54,7 @@ public:
     MPI_Comm_set_errhandler(control_, MPI_ERRORS_RETURN);
     MPI_Comm_rank(data_, &rank_);
     MPI_Comm_size(data_, &size_);
+    splitGroups();
     postPingReceive();
   }
 
@@ -69,6 +71,8 @@ public:
     for (Outgoing& send : outgoing_)
       if (send.request != MPI_REQUEST_NULL)
         MPI_Request_free(&send.request);
+    for (auto& [ranks, comm] : groups_)
+      MPI_Comm_free(&comm);
     MPI_Comm_free(&control_);
     MPI_Comm_free(&data_);
     if (ownsMpi_)
@@ -80,36 +84,22 @@ public:
   std::string_view transport() const override { return "mpi"; }
   void setTimeout(std::chrono::milliseconds timeout) override { options_.timeout = timeout; }
 
-  void allReduceSum(std::span<float> data) override {
-    // Gathered, then summed in rank order here: every rank gets the same bits, whatever
-    // order MPI's own reduction would take.
-    gathered_.resize(data.size() * size_t(size_));
-    const int count = countOf(data.size(), "all-reduce");
-    MPI_Request request;
-    check(MPI_Iallgather(data.data(), count, MPI_FLOAT, gathered_.data(), count, MPI_FLOAT, data_,
-                         &request),
-          "MPI_Iallgather");
-    wait(request, "all-reduce");
-    for (size_t i = 0; i < data.size(); ++i) {
-      float sum = gathered_[i];
-      for (int r = 1; r < size_; ++r)
-        sum += gathered_[size_t(r) * data.size() + i];
-      data[i] = sum;
-    }
+  void allReduceSum(std::span<float> data) override { sumOver(data, data_, size_); }
+
+  void groupAllReduceSum(std::span<float> data, int group) override {
+    checkGroup(*this, group, "all-reduce");
+    if (group > 1)
+      sumOver(data, groupComm(group), group);
+  }
+
+  void groupAllGather(std::span<const std::byte> send, std::span<std::byte> recv,
+                      int group) override {
+    checkGroup(*this, group, "all-gather");
+    gatherOver(send, recv, group == 1 ? MPI_COMM_SELF : groupComm(group), group);
   }
 
   void allGather(std::span<const std::byte> send, std::span<std::byte> recv) override {
-    if (recv.size() != send.size() * size_t(size_))
-      throw Error("all-gather: " + std::to_string(size_) + " ranks of " +
-                  std::to_string(send.size()) + " bytes need recv of " +
-                  std::to_string(send.size() * size_t(size_)) + " bytes, got " +
-                  std::to_string(recv.size()));
-    const int count = countOf(send.size(), "all-gather");
-    MPI_Request request;
-    check(
-        MPI_Iallgather(send.data(), count, MPI_BYTE, recv.data(), count, MPI_BYTE, data_, &request),
-        "MPI_Iallgather");
-    wait(request, "all-gather");
+    gatherOver(send, recv, data_, size_);
   }
 
   void broadcast(std::span<std::byte> data, int root) override {
@@ -138,6 +128,56 @@ public:
   std::vector<int> silentRanks() override { return silentPeers(); }
 
 private:
+  // Gathered, then summed in rank order here: every rank of `comm` gets the same bits, whatever
+  // order MPI's own reduction would take.
+  void sumOver(std::span<float> data, MPI_Comm comm, int ranks) {
+    gathered_.resize(data.size() * size_t(ranks));
+    const int count = countOf(data.size(), "all-reduce");
+    MPI_Request request;
+    check(MPI_Iallgather(data.data(), count, MPI_FLOAT, gathered_.data(), count, MPI_FLOAT, comm,
+                         &request),
+          "MPI_Iallgather");
+    wait(request, "all-reduce");
+    for (size_t i = 0; i < data.size(); ++i) {
+      float sum = gathered_[i];
+      for (int r = 1; r < ranks; ++r)
+        sum += gathered_[size_t(r) * data.size() + i];
+      data[i] = sum;
+    }
+  }
+
+  void gatherOver(std::span<const std::byte> send, std::span<std::byte> recv, MPI_Comm comm,
+                  int ranks) {
+    if (recv.size() != send.size() * size_t(ranks))
+      throw Error("all-gather: " + std::to_string(ranks) + " ranks of " +
+                  std::to_string(send.size()) + " bytes need recv of " +
+                  std::to_string(send.size() * size_t(ranks)) + " bytes, got " +
+                  std::to_string(recv.size()));
+    const int count = countOf(send.size(), "all-gather");
+    MPI_Request request;
+    check(
+        MPI_Iallgather(send.data(), count, MPI_BYTE, recv.data(), count, MPI_BYTE, comm, &request),
+        "MPI_Iallgather");
+    wait(request, "all-gather");
+  }
+
+  // One communicator per group size that divides the world (rank / group its colour), made at
+  // start-up: MPI_Comm_split blocks, and there every rank is still there to join it, while a
+  // split at a group's first collective could hang on a dead peer past any timeout. A world has
+  // few divisors (128 ranks: 6 besides 1 and itself).
+  void splitGroups() {
+    for (int group = 2; group < size_; ++group) {
+      if (size_ % group != 0)
+        continue;
+      MPI_Comm comm = MPI_COMM_NULL;
+      check(MPI_Comm_split(data_, rank_ / group, rank_ % group, &comm), "MPI_Comm_split");
+      MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
+      groups_[group] = comm;
+    }
+  }
+
+  MPI_Comm groupComm(int group) const { return group == size_ ? data_ : groups_.at(group); }
+
   void postPingReceive() {
     check(MPI_Irecv(&pingIn_, 1, MPI_INT, MPI_ANY_SOURCE, kPingTag, control_, &pingRequest_),
           "MPI_Irecv");
@@ -244,6 +284,7 @@ private:
   };
   std::deque<Outgoing> outgoing_;
   std::vector<float> gathered_;
+  std::map<int, MPI_Comm> groups_; // group size -> this rank's group
 };
 
 } // namespace

@@ -60,10 +60,10 @@ public:
   [[noreturn]] virtual void abortWorld(int exitCode) = 0;
 
   // The same over this rank's group of `group` consecutive ranks (rank / group names it; group
-  // must divide size()): what a sharded artifact's collectives of `parts` ranks run. Here a
-  // smaller group travels as a world all-gather of which each rank keeps its group's part, so
-  // every collective stays one of the world's, with its timeout and its report of silent ranks;
-  // NCCL runs it on a communicator split off the world.
+  // must divide size()): what a sharded artifact's collectives of `parts` ranks run. MPI and
+  // NCCL run it on a communicator split off the world, so it moves only the group's bytes; this
+  // fallback, for a transport without one, is a world all-gather of which each rank keeps its
+  // group's part.
   virtual void groupAllReduceSum(std::span<float> data, int group);
   virtual void groupAllGather(std::span<const std::byte> send, std::span<std::byte> recv,
                               int group);

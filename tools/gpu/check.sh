@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# The GPU checks in one run (issues 13 and 14): every ctest of label `gpu`, then the GPU
+# baselines, then one summary. Three ways to run it:
+#
+#   tools/gpu/check.sh                 where the whole build works (all of `make deps`): builds
+#                                      the GPU targets in build/, runs `ctest -L gpu` and the
+#                                      baselines.
+#   tools/gpu/check.sh bundle [DIR]    here, without a GPU: builds the GPU targets and packs them
+#                                      into DIR (.gpu-bundle): the executables, the shared
+#                                      libraries they need that a CUDA image lacks (MPI's), and
+#                                      the gpu tests' command lines taken from ctest.
+#   tools/gpu/check.sh run [DIR]       on the device machine (CUDA and NCCL there, no MLIR, no
+#                                      gtest, no MPI): runs the bundle's tests and baselines.
+#
+# The device tool sends the bundle with carry [".gpu-bundle"]:
+#   tools/gpu/check.sh run .gpu-bundle 2>&1 | tee $OUT/gpu-check.log
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+BUILD_DIR="${BUILD_DIR:-build}"
+GPU_TARGETS=(fathom_cuda_tests fathom_nccl_tests fathom_nccl_check fathom-gpu-bandwidth)
+BASELINES=("fathom-gpu-bandwidth --mb 2048")
+
+device_line() {
+  if command -v nvidia-smi >/dev/null; then
+    nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+  else
+    echo "no nvidia-smi: no NVIDIA driver here"
+  fi
+}
+
+build_gpu_targets() {
+  [ -f "$BUILD_DIR/build.ninja" ] || make configure BUILD_DIR="$BUILD_DIR" || return 1
+  local present=()
+  for target in "${GPU_TARGETS[@]}"; do
+    ninja -C "$BUILD_DIR" -t query "$target" >/dev/null 2>&1 && present+=("$target")
+  done
+  if [ ${#present[@]} -eq 0 ]; then
+    echo "check.sh: $BUILD_DIR has no GPU targets (was CUDA found at configure time?)" >&2
+    return 1
+  fi
+  cmake --build "$BUILD_DIR" --target "${present[@]}"
+}
+
+full() {
+  echo "== device: $(device_line)"
+  build_gpu_targets || exit 1
+  (cd "$BUILD_DIR" && ctest -L gpu --output-on-failure 2>&1) | tee /tmp/fathom-gpu-ctest.log
+  local status=${PIPESTATUS[0]}
+  for baseline in "${BASELINES[@]}"; do
+    echo "== $baseline"
+    "$BUILD_DIR"/bin/$baseline || status=1
+  done
+  echo "== summary: $(grep -E 'tests passed|tests failed' /tmp/fathom-gpu-ctest.log)" \
+       "skipped: $(grep -c '(Skipped)' /tmp/fathom-gpu-ctest.log)"
+  exit "$status"
+}
+
+bundle() {
+  local dir="$1"
+  build_gpu_targets || exit 1
+  rm -rf "$dir" && mkdir -p "$dir/bin" "$dir/lib"
+  # ctest's own record of the gpu tests: name, skip code, pass/skip patterns, the command.
+  (cd "$BUILD_DIR" && ctest -L gpu --show-only=json-v1) | python3 -c '
+import json, os, sys
+build = os.path.abspath(sys.argv[1])
+def prop(test, name):
+    for p in test.get("properties", []):
+        if p["name"] == name:
+            v = p["value"]
+            return "|".join(v) if isinstance(v, list) else str(v)
+    return ""
+for test in json.load(sys.stdin)["tests"]:
+    command = [("bin/" + os.path.basename(a)) if a.startswith(build + "/bin/") else a
+               for a in test["command"]]
+    fields = [test["name"], prop(test, "SKIP_RETURN_CODE") or "-",
+              prop(test, "PASS_REGULAR_EXPRESSION") or "-",
+              prop(test, "SKIP_REGULAR_EXPRESSION") or "-",
+              prop(test, "ENVIRONMENT").replace("|", " ") or "-", " ".join(command)]
+    print("\t".join(fields))
+' "$BUILD_DIR" > "$dir/tests.tsv" || exit 1
+  for target in "${GPU_TARGETS[@]}"; do
+    [ -x "$BUILD_DIR/bin/$target" ] && cp "$BUILD_DIR/bin/$target" "$dir/bin/"
+  done
+  # The libraries a CUDA image does not have: MPI's and what they pull in. glibc, libstdc++,
+  # the driver, cudart and NCCL (218 MB; the image's own is used) stay behind.
+  for binary in "$dir"/bin/*; do
+    ldd "$binary" | awk '$3 ~ /^\// {print $3}'
+  done | sort -u | while read -r library; do
+    case "$(basename "$library")" in
+    libc.so* | libm.so* | libdl.so* | libpthread.so* | librt.so* | ld-linux* | libstdc++* | \
+      libgcc_s* | libcuda.so* | libcudart* | libnccl*) ;;
+    *) cp -L "$library" "$dir/lib/" ;;
+    esac
+  done
+  echo "check.sh: bundle in $dir ($(du -sh "$dir" | cut -f1), $(wc -l <"$dir/tests.tsv") tests)"
+}
+
+# NCCL and cudart from the device image: the CUDA toolkit's, else the pip wheels' (PyTorch's).
+device_library_path() {
+  local paths="$1/lib"
+  for candidate in /usr/local/cuda/lib64 /usr/local/cuda/lib; do
+    [ -d "$candidate" ] && paths="$paths:$candidate"
+  done
+  local wheels
+  wheels=$(python3 -c 'import glob, os, site
+for root in site.getsitepackages():
+    for lib in sorted(glob.glob(os.path.join(root, "nvidia", "*", "lib"))):
+        print(lib)' 2>/dev/null | paste -sd: -)
+  [ -n "$wheels" ] && paths="$paths:$wheels"
+  echo "$paths${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+}
+
+run_bundle() {
+  local dir="$1"
+  [ -f "$dir/tests.tsv" ] || { echo "check.sh: no bundle in $dir (run 'check.sh bundle' first)" >&2; exit 1; }
+  echo "== device: $(device_line)"
+  export LD_LIBRARY_PATH
+  LD_LIBRARY_PATH=$(device_library_path "$dir")
+  local missing
+  missing=$(ldd "$dir"/bin/* 2>/dev/null | grep "not found" | sort -u)
+  [ -n "$missing" ] && echo "check.sh: libraries not found: $missing" >&2
+  local passed=0 failed=0 skipped=0 failures=""
+  while IFS=$'\t' read -r name skipCode passPattern skipPattern environment command; do
+    if ! command -v "${command%% *}" >/dev/null && [ ! -x "$dir/${command%% *}" ]; then
+      echo "-- $name: skipped (no ${command%% *} on this machine)"; skipped=$((skipped + 1))
+      continue
+    fi
+    [ "$environment" = "-" ] && environment=""
+    local output rc # mpirun reads stdin: the list must not reach it
+    output=$(cd "$dir" && timeout 120 env $environment $command 2>&1 </dev/null); rc=$?
+    if [ "$skipCode" != "-" ] && [ "$rc" = "$skipCode" ] ||
+       { [ "$skipPattern" != "-" ] && grep -qE "$skipPattern" <<<"$output"; }; then
+      # gtest prints "file:line: Skipped" and the reason on the next line; our checks "SKIP: why"
+      echo "-- $name: skipped: $(grep -m1 -iE -A1 'skip' <<<"$output" | paste -sd' ')"
+      skipped=$((skipped + 1))
+    elif { [ "$passPattern" != "-" ] && grep -qE "$passPattern" <<<"$output"; } ||
+         { [ "$passPattern" = "-" ] && [ "$rc" = 0 ]; }; then
+      echo "-- $name: passed"; passed=$((passed + 1))
+    else
+      echo "-- $name: FAILED (exit $rc)"; echo "$output" | tail -30
+      failed=$((failed + 1)); failures="$failures $name"
+    fi
+  done <"$dir/tests.tsv"
+  for baseline in "${BASELINES[@]}"; do
+    echo "== $baseline"
+    (cd "$dir" && bin/$baseline) || failed=$((failed + 1))
+  done
+  echo "== summary: $passed passed, $failed failed, $skipped skipped${failures:+ (failed:$failures)}"
+  [ "$failed" = 0 ]
+}
+
+case "${1:-}" in
+"") full ;;
+bundle) bundle "${2:-.gpu-bundle}" ;;
+run) run_bundle "${2:-.gpu-bundle}" ;;
+*) echo "usage: tools/gpu/check.sh [bundle [DIR] | run [DIR]]" >&2; exit 2 ;;
+esac
