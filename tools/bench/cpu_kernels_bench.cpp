@@ -108,6 +108,9 @@ void shapes(benchmark::internal::Benchmark* b) {
   // Decode against weights far larger than the caches (the LM head of a 32K vocabulary).
   for (int64_t weight : {bf16, f8, u4})
     b->Args({1, 1024, 32768, bf16, weight});
+  // One head of MLA's absorbed per-head matmuls (q_nope into the latent, the latent out to v).
+  b->Args({1, 64, 256, bf16, bf16});
+  b->Args({1, 256, 64, bf16, bf16});
   b->Args({4, 1024, 4096, bf16, bf16});
   b->Args({8, 1024, 4096, bf16, bf16});
   b->Args({16, 1024, 4096, bf16, bf16});

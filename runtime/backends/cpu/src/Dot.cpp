@@ -71,8 +71,10 @@ template <int Count> struct DotLanesAvx2 {
       for (int l = 0; l < Count; ++l)
         storeVec(lanes[l] + 8 * part, acc[l]);
     }
+    float sums[Count];
+    sumLanesOfEach(lanes, sums);
     for (int l = 0; l < Count; ++l) {
-      float sum = sumLanes(lanes[l]);
+      float sum = sums[l];
       for (int64_t t = whole; t < n; ++t)
         sum += q[l][t] * keyAt(k, t);
       dots[l] = sum;

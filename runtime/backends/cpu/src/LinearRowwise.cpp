@@ -54,6 +54,16 @@ FATHOM_ALWAYS_INLINE void dotBlock(const W* const (&wRow)[kOut], const float* xR
       storeVec(acc[j] + part * L, a[j][part]);
 }
 
+// Row 0's outputs outBegin.. from the first numOut of kOut 16-lane accumulators.
+template <int kOut>
+FATHOM_ALWAYS_INLINE void storeSums(const LinearProblem& p, int64_t outBegin, int64_t numOut,
+                                    const float (&acc)[kOut][16]) {
+  float sums[kOut];
+  sumLanesOfEach(acc, sums);
+  for (int64_t j = 0; j < numOut; ++j)
+    storeOutput(p, 0, outBegin + j, sums[j]);
+}
+
 // Outputs [outBegin, outEnd), at most kOut of them.
 template <class V, int kOut>
 FATHOM_ALWAYS_INLINE void rowwiseBlock(const LinearProblem& p, int64_t outBegin, int64_t outEnd) {
@@ -102,9 +112,12 @@ FATHOM_ALWAYS_INLINE void rowwiseBlock(const LinearProblem& p, int64_t outBegin,
     }
   }
 
-  for (int64_t r = 0; r < p.rows; ++r)
+  for (int64_t r = 0; r < p.rows; ++r) {
+    float sums[kOut];
+    sumLanesOfEach(acc[r], sums);
     for (int64_t j = 0; j < numOut; ++j)
-      storeOutput(p, r, outBegin + j, sumLanes(acc[r][j]));
+      storeOutput(p, r, outBegin + j, sums[j]);
+  }
 }
 
 // One activation row against whole weight rows read in place (fp32 or bf16, inputs a multiple
@@ -132,8 +145,7 @@ FATHOM_ALWAYS_INLINE void singleRowBlock(const LinearProblem& p, const float* x,
   } else
 #endif
     dotBlock<V, kOut, W>(wRow, x, p.in, acc, prefetchAhead);
-  for (int64_t j = 0; j < numOut; ++j)
-    storeOutput(p, 0, outBegin + j, sumLanes(acc[j]));
+  storeSums(p, outBegin, numOut, acc);
 }
 
 #if FATHOM_X86_DISPATCH
@@ -261,8 +273,7 @@ FATHOM_ALWAYS_INLINE void singleRowBlockFp8(const LinearProblem& p, const float*
   for (int j = 0; j < kOut; ++j)
     for (int part = 0; part < kParts; ++part)
       storeVec(acc[j] + part * L, a[j][part]);
-  for (int64_t j = 0; j < numOut; ++j)
-    storeOutput(p, 0, outBegin + j, sumLanes(acc[j]));
+  storeSums(p, outBegin, numOut, acc);
 }
 
 // AVX-512 reads 16 codes as one broadcast 64-bit word shifted per lane: even lanes 2m take
@@ -356,8 +367,7 @@ FATHOM_ALWAYS_INLINE void singleRowBlockU4(const LinearProblem& p, const float* 
         a[j][part] = __builtin_shuffle(a[j][part], kU4LanesInverse);
       storeVec(acc[j] + part * L, a[j][part]);
     }
-  for (int64_t j = 0; j < numOut; ++j)
-    storeOutput(p, 0, outBegin + j, sumLanes(acc[j]));
+  storeSums(p, outBegin, numOut, acc);
 }
 
 // Outputs [outBegin, outEnd), in blocks of kOut weight rows. bf16 rows go 2 * kOut at a time
@@ -497,14 +507,16 @@ __attribute__((target("arch=x86-64-v3"))) void multiRowRows(const LinearProblem&
     for (int64_t r0 = 0; r0 < p.rows; r0 += kMultiRowsAvx2) {
       const int rows = int(std::min<int64_t>(kMultiRowsAvx2, p.rows - r0));
       const int64_t prefetch = r0 == 0 ? ahead : 0;
-      float acc[kMultiRowsAvx2][2][16];
+      float acc[kMultiRowsAvx2][2][16] = {};
       if (p.w.type == DType::BF16)
         multiRowAvx2(x + r0 * p.in, p.in, rows, bf16Rows, p.in, prefetch, acc);
       else
         multiRowAvx2(x + r0 * p.in, p.in, rows, floatRows, p.in, prefetch, acc);
+      float sums[kMultiRowsAvx2 * 2]; // [row][weight row]
+      sumLanesOfEach(reinterpret_cast<const float(&)[kMultiRowsAvx2 * 2][16]>(acc), sums);
       for (int r = 0; r < rows; ++r)
         for (int64_t j = 0; j < numOut; ++j)
-          storeOutput(p, r0 + r, begin + j, sumLanes(acc[r][j]));
+          storeOutput(p, r0 + r, begin + j, sums[2 * r + j]);
     }
   }
 }
