@@ -4,7 +4,7 @@
 //                root; prints "collectives ok (N ranks)" on rank 0.
 //   stall:       the last rank sleeps through a collective; every other rank must give up after
 //                the 1 s timeout naming it ("rank K did not answer"), then ends the world.
-#include "RankData.h"
+#include "WorldCheck.h"
 #include "fathom/comm/Communicator.h"
 
 #include <chrono>
@@ -68,12 +68,8 @@ int collectives(Communicator& comm) {
     std::vector<int> ranks(size_t(group), -1);
     comm.groupAllGather(std::as_bytes(std::span(&rank, 1)),
                         std::as_writable_bytes(std::span(ranks)), group);
-    for (int r = 0; r < group; ++r)
-      if (ranks[size_t(r)] != first + r) {
-        std::fprintf(stderr, "rank %d: all-gather over groups of %d: slot %d holds %d\n", rank,
-                     group, r, ranks[size_t(r)]);
-        return 1;
-      }
+    if (!gatheredRanksAre(ranks, first, rank, group))
+      return 1;
   }
   if (comm.rank() == 0)
     std::printf("collectives ok (%d ranks, %s)\n", n, std::string(comm.transport()).c_str());
@@ -90,11 +86,7 @@ int stall(Communicator& comm) {
   try {
     comm.allReduceSum(data);
   } catch (const fathom::comm::CommError& error) {
-    std::fprintf(stderr, "rank %d: %s\n", comm.rank(), error.what());
-    std::fflush(stderr);
-    const bool named = error.silentRanks() == std::vector<int>{last};
-    std::this_thread::sleep_for(std::chrono::seconds(2)); // let every waiting rank report
-    comm.abortWorld(named ? 3 : 4);
+    reportAndAbort(comm, error, last);
   }
   std::fprintf(stderr, "rank %d: the all-reduce finished without rank %d\n", comm.rank(), last);
   return 1;
@@ -112,12 +104,9 @@ int groupStall(Communicator& comm) {
   try {
     comm.groupAllReduceSum(data, group);
   } catch (const fathom::comm::CommError& error) {
-    std::fprintf(stderr, "rank %d: %s\n", comm.rank(), error.what());
-    std::fflush(stderr);
     if (comm.rank() / group != last / group)
       std::fprintf(stderr, "rank %d: its group waited on rank %d outside it\n", comm.rank(), last);
-    std::this_thread::sleep_for(std::chrono::seconds(2)); // let every waiting rank report
-    comm.abortWorld(error.silentRanks() == std::vector<int>{last} ? 3 : 4);
+    reportAndAbort(comm, error, last);
   }
   if (comm.rank() / group == last / group) {
     std::fprintf(stderr, "rank %d: the all-reduce finished without rank %d\n", comm.rank(), last);

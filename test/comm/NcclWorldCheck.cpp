@@ -8,7 +8,7 @@
 //                "nccl collectives ok (N ranks)".
 //   stall:       the last rank sleeps through an all-reduce; the others must give up after the
 //                1 s timeout naming it.
-#include "RankData.h"
+#include "WorldCheck.h"
 #include "fathom/comm/Nccl.h"
 
 #include <cuda_runtime_api.h>
@@ -101,12 +101,8 @@ int collectives(DeviceCommunicator& comm) {
         std::vector<int>{rank}, size_t(group), [&](std::span<int> send, std::span<int> recv) {
           comm.groupAllGather(std::as_bytes(send), std::as_writable_bytes(recv), group);
         });
-    for (int r = 0; r < group; ++r)
-      if (ranks[size_t(r)] != first + r) {
-        std::fprintf(stderr, "rank %d: all-gather over groups of %d: slot %d holds %d\n", rank,
-                     group, r, ranks[size_t(r)]);
-        return 1;
-      }
+    if (!gatheredRanksAre(ranks, first, rank, group))
+      return 1;
   }
   if (rank == 0)
     std::printf("nccl collectives ok (%d ranks, rank 0 on device %d)\n", n, comm.device());
@@ -123,11 +119,7 @@ int stall(DeviceCommunicator& comm) {
     onDevice(std::vector<float>(4, 1.0f), 4,
              [&](std::span<float> data, std::span<float>) { comm.allReduceSum(data); });
   } catch (const fathom::comm::CommError& error) {
-    std::fprintf(stderr, "rank %d: %s\n", comm.rank(), error.what());
-    std::fflush(stderr);
-    const bool named = error.silentRanks() == std::vector<int>{last};
-    std::this_thread::sleep_for(std::chrono::seconds(2)); // let every waiting rank report
-    comm.abortWorld(named ? 3 : 4);
+    reportAndAbort(comm, error, last);
   }
   std::fprintf(stderr, "rank %d: the all-reduce finished without rank %d\n", comm.rank(), last);
   return 1;

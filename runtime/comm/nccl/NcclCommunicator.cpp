@@ -105,7 +105,7 @@ public:
   }
 
   void allGather(std::span<const std::byte> send, std::span<std::byte> recv) override {
-    checkGatherSizes(send, recv, size());
+    checkGatherSizes(send.size(), recv.size(), size());
     ncclComm_t comm = live(world_);
     finish(comm, ncclAllGather(send.data(), recv.data(), send.size(), ncclUint8, comm, stream_),
            "all-gather");
@@ -148,7 +148,7 @@ public:
   void groupAllGather(std::span<const std::byte> send, std::span<std::byte> recv,
                       int group) override {
     checkGroup(*this, group, "all-gather");
-    checkGatherSizes(send, recv, group);
+    checkGatherSizes(send.size(), recv.size(), group);
     if (group == size())
       return allGather(send, recv);
     ncclComm_t comm = groupComm(group);
@@ -160,15 +160,6 @@ public:
   std::vector<int> silentRanks() override { return bootstrap_->silentRanks(); }
 
 private:
-  static void checkGatherSizes(std::span<const std::byte> send, std::span<std::byte> recv,
-                               int ranks) {
-    if (recv.size() != send.size() * size_t(ranks))
-      throw Error("all-gather: " + std::to_string(ranks) + " ranks of " +
-                  std::to_string(send.size()) + " bytes need recv of " +
-                  std::to_string(send.size() * size_t(ranks)) + " bytes, got " +
-                  std::to_string(recv.size()));
-  }
-
   ncclComm_t live(ncclComm_t comm) const {
     if (!comm)
       throw Error("nccl: the communicator was aborted after an earlier error; the run cannot "

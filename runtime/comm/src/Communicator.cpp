@@ -16,9 +16,7 @@ public:
   void setTimeout(std::chrono::milliseconds) override {}
   void allReduceSum(std::span<float>) override {}
   void allGather(std::span<const std::byte> send, std::span<std::byte> recv) override {
-    if (recv.size() != send.size())
-      throw Error("all-gather: a world of 1 needs recv of " + std::to_string(send.size()) +
-                  " bytes, got " + std::to_string(recv.size()));
+    checkGatherSizes(send.size(), recv.size(), 1);
     std::memcpy(recv.data(), send.data(), send.size());
   }
   void broadcast(std::span<std::byte>, int root) override {
@@ -46,6 +44,13 @@ void checkGroup(const Communicator& comm, int group, const char* collective) {
   if (group < 1 || comm.size() % group != 0)
     throw Error(std::string(collective) + ": a group of " + std::to_string(group) +
                 " ranks does not divide a world of " + std::to_string(comm.size()));
+}
+
+void checkGatherSizes(size_t sendBytes, size_t recvBytes, int ranks) {
+  if (recvBytes != sendBytes * size_t(ranks))
+    throw Error("all-gather: " + std::to_string(ranks) + " ranks of " + std::to_string(sendBytes) +
+                " bytes need recv of " + std::to_string(sendBytes * size_t(ranks)) +
+                " bytes, got " + std::to_string(recvBytes));
 }
 
 std::string timeoutMessage(std::string_view collective, const Communicator& comm,
@@ -86,11 +91,7 @@ void Communicator::groupAllReduceSum(std::span<float> data, int group) {
 void Communicator::groupAllGather(std::span<const std::byte> send, std::span<std::byte> recv,
                                   int group) {
   checkGroup(*this, group, "all-gather");
-  if (recv.size() != send.size() * size_t(group))
-    throw Error("all-gather: a group of " + std::to_string(group) + " ranks of " +
-                std::to_string(send.size()) + " bytes needs recv of " +
-                std::to_string(send.size() * size_t(group)) + " bytes, got " +
-                std::to_string(recv.size()));
+  checkGatherSizes(send.size(), recv.size(), group);
   if (group == size())
     return allGather(send, recv);
   gathered_.resize(send.size() * size_t(size()));

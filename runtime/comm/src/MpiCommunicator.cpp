@@ -148,11 +148,7 @@ private:
 
   void gatherOver(std::span<const std::byte> send, std::span<std::byte> recv, MPI_Comm comm,
                   int ranks) {
-    if (recv.size() != send.size() * size_t(ranks))
-      throw Error("all-gather: " + std::to_string(ranks) + " ranks of " +
-                  std::to_string(send.size()) + " bytes need recv of " +
-                  std::to_string(send.size() * size_t(ranks)) + " bytes, got " +
-                  std::to_string(recv.size()));
+    checkGatherSizes(send.size(), recv.size(), ranks);
     const int count = countOf(send.size(), "all-gather");
     MPI_Request request;
     check(

@@ -103,4 +103,7 @@ std::string timeoutMessage(std::string_view collective, const Communicator& comm
 // Throws fathom::Error unless `group` ranks divide the world.
 void checkGroup(const Communicator& comm, int group, const char* collective);
 
+// Throws fathom::Error unless an all-gather over `ranks` of `sendBytes` each fills `recvBytes`.
+void checkGatherSizes(size_t sendBytes, size_t recvBytes, int ranks);
+
 } // namespace fathom::comm
