@@ -182,17 +182,25 @@ void attendLanes(const AttentionArgs& a, int64_t b, int64_t h0, int heads, int64
     if (anyVisible[l])
       inverse[l] = detail::expScoresAndInverseSum(s.scores[l], end[l], valid, max[l]);
   }
-  float weights[detail::kMaxLanes];
-  // A lane that sees no key is never in the suffix of a visible one (and has no inverse).
-  for (int64_t j = 0, first = 0; j < lastEnd; ++j) {
+  // Value rows in blocks of up to kRowBlock keys that one suffix of lanes sees: a block ends
+  // where the first lane's window does. A lane that sees no key is never in the suffix of a
+  // visible one (and has no inverse).
+  const T* rows[detail::kRowBlock];
+  float weights[detail::kMaxLanes][detail::kRowBlock];
+  for (int64_t j = 0, first = 0; j < lastEnd;) {
     while (end[first] <= j)
       ++first;
-    if (valid && !valid[j])
-      continue;
-    for (int64_t l = first; l < lanes; ++l)
-      weights[l] = roundTo<T>(s.scores[l][j] * inverse[l]);
-    detail::axpyHeads(weights + first, lanes - int(first), rowOf<T>(a.v, b, j, vh), s.acc + first,
-                      a.vDim);
+    int count = 0;
+    for (; j < end[first] && count < detail::kRowBlock; ++j) {
+      if (valid && !valid[j])
+        continue;
+      rows[count] = rowOf<T>(a.v, b, j, vh);
+      for (int64_t l = first; l < lanes; ++l)
+        weights[l - first][count] = roundTo<T>(s.scores[l][j] * inverse[l]);
+      ++count;
+    }
+    if (count > 0)
+      detail::axpyHeadsOverRows(weights, lanes - int(first), rows, count, s.acc + first, a.vDim);
   }
   for (int l = 0; l < lanes; ++l) {
     if (anyVisible[l])

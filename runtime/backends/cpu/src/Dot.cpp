@@ -101,6 +101,80 @@ template <int Count> struct AxpyLanes {
   }
 };
 
+// Four heads at a time: their 16-lane accumulators take 8 of AVX2's 16 registers.
+template <int Count> struct AxpyRowsLanes {
+  template <class X>
+  FATHOM_ALWAYS_INLINE static void run(const float (*weights)[kRowBlock], const X* const* x,
+                                       int rows, float* const* acc, int64_t n) {
+    if constexpr (Count > 4) {
+      AxpyRowsLanes<4>::run(weights, x, rows, acc, n);
+      AxpyRowsLanes<Count - 4>::run(weights + 4, x, rows, acc + 4, n);
+    } else {
+      int64_t i = 0;
+      for (; i + 16 <= n; i += 16) {
+        Vec16 sum[Count];
+        for (int l = 0; l < Count; ++l)
+          sum[l] = loadVec(acc[l] + i);
+        for (int r = 0; r < rows; ++r) {
+          Vec16 value = loadKey(x[r] + i);
+          for (int l = 0; l < Count; ++l)
+            sum[l] = sum[l] + value * weights[l][r];
+        }
+        for (int l = 0; l < Count; ++l)
+          storeVec(acc[l] + i, sum[l]);
+      }
+      for (; i < n; ++i)
+        for (int r = 0; r < rows; ++r) {
+          float value = keyAt(x[r], i);
+          for (int l = 0; l < Count; ++l)
+            acc[l][i] += weights[l][r] * value;
+        }
+    }
+  }
+};
+
+#if FATHOM_X86_DISPATCH
+// AVX2: GCC keeps AxpyRowsLanes' Vec16 sums on the stack and widens bf16 through memory there,
+// so this spells the 16 lanes as two 8-lane registers (each element's FMA chain unchanged).
+template <int Count> struct AxpyRowsAvx2 {
+  template <class X>
+  FATHOM_AVX2 FATHOM_ALWAYS_INLINE static void run(const float (*weights)[kRowBlock],
+                                                   const X* const* x, int rows, float* const* acc,
+                                                   int64_t n) {
+    if constexpr (Count > 4) {
+      AxpyRowsAvx2<4>::run(weights, x, rows, acc, n);
+      AxpyRowsAvx2<Count - 4>::run(weights + 4, x, rows, acc + 4, n);
+    } else {
+      int64_t i = 0;
+      for (; i + 16 <= n; i += 16) {
+        Vec8 lo[Count], hi[Count];
+        for (int l = 0; l < Count; ++l) {
+          lo[l] = loadVec<Vec8>(acc[l] + i);
+          hi[l] = loadVec<Vec8>(acc[l] + i + 8);
+        }
+        for (int r = 0; r < rows; ++r) {
+          const Vec8 valueLo = loadKey8(x[r] + i), valueHi = loadKey8(x[r] + i + 8);
+          for (int l = 0; l < Count; ++l) {
+            lo[l] = lo[l] + valueLo * weights[l][r];
+            hi[l] = hi[l] + valueHi * weights[l][r];
+          }
+        }
+        for (int l = 0; l < Count; ++l) {
+          storeVec(acc[l] + i, lo[l]);
+          storeVec(acc[l] + i + 8, hi[l]);
+        }
+      }
+      for (; i < n; ++i)
+        for (int r = 0; r < rows; ++r) {
+          float value = keyAt(x[r], i);
+          for (int l = 0; l < Count; ++l)
+            acc[l][i] += weights[l][r] * value;
+        }
+    }
+  }
+};
+#endif
+
 // Op<count>::run(args...) with the count a compile-time constant, so the lanes' accumulators
 // live in registers.
 template <template <int> class Op, class... Args>
@@ -195,6 +269,61 @@ void axpyHeads(const float* alpha, int count, const float* x, float* const* acc,
 FATHOM_CPU_CLONES
 void axpyHeads(const float* alpha, int count, const uint16_t* bf16, float* const* acc, int64_t n) {
   withLaneCount<AxpyLanes>(count, alpha, bf16, acc, n);
+}
+
+namespace {
+
+template <class X>
+FATHOM_CPU_CLONES void axpyRowsCloned(const float (*weights)[kRowBlock], int count,
+                                      const X* const* x, int rows, float* const* acc, int64_t n) {
+  withLaneCount<AxpyRowsLanes>(count, weights, x, rows, acc, n);
+}
+
+#if FATHOM_X86_DISPATCH
+template <class X>
+FATHOM_AVX2 void axpyRowsAvx2(const float (*weights)[kRowBlock], int count, const X* const* x,
+                              int rows, float* const* acc, int64_t n) {
+  switch (count) { // withLaneCount's switch, written out (see dotHeadsAvx2)
+  case 1:
+    return AxpyRowsAvx2<1>::run(weights, x, rows, acc, n);
+  case 2:
+    return AxpyRowsAvx2<2>::run(weights, x, rows, acc, n);
+  case 3:
+    return AxpyRowsAvx2<3>::run(weights, x, rows, acc, n);
+  case 4:
+    return AxpyRowsAvx2<4>::run(weights, x, rows, acc, n);
+  case 5:
+    return AxpyRowsAvx2<5>::run(weights, x, rows, acc, n);
+  case 6:
+    return AxpyRowsAvx2<6>::run(weights, x, rows, acc, n);
+  case 7:
+    return AxpyRowsAvx2<7>::run(weights, x, rows, acc, n);
+  default:
+    return AxpyRowsAvx2<8>::run(weights, x, rows, acc, n);
+  }
+}
+#endif
+
+template <class X>
+void axpyRowsOn(const float (*weights)[kRowBlock], int count, const X* const* x, int rows,
+                float* const* acc, int64_t n) {
+#if FATHOM_X86_DISPATCH
+  if (gemmIsa() == Isa::Avx2)
+    return axpyRowsAvx2(weights, count, x, rows, acc, n);
+#endif
+  axpyRowsCloned(weights, count, x, rows, acc, n);
+}
+
+} // namespace
+
+void axpyHeadsOverRows(const float (*weights)[kRowBlock], int count, const float* const* x,
+                       int rows, float* const* acc, int64_t n) {
+  axpyRowsOn(weights, count, x, rows, acc, n);
+}
+
+void axpyHeadsOverRows(const float (*weights)[kRowBlock], int count, const uint16_t* const* bf16,
+                       int rows, float* const* acc, int64_t n) {
+  axpyRowsOn(weights, count, bf16, rows, acc, n);
 }
 
 } // namespace fathom::cpu::detail

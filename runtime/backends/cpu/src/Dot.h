@@ -16,4 +16,13 @@ void dotHeads(const float* const* q, int count, const uint16_t* bf16, int64_t n,
 void axpyHeads(const float* alpha, int count, const float* x, float* const* acc, int64_t n);
 void axpyHeads(const float* alpha, int count, const uint16_t* bf16, float* const* acc, int64_t n);
 
+// axpyHeads over `rows` (1 .. kRowBlock) rows x[r] one after the other, alpha[h] = weights[h][r]:
+// each accumulator element takes the rows in order, as that many axpyHeads calls would (the same
+// bits), but stays in a register across them instead of being loaded and stored for each row.
+inline constexpr int kRowBlock = 8;
+void axpyHeadsOverRows(const float (*weights)[kRowBlock], int count, const float* const* x,
+                       int rows, float* const* acc, int64_t n);
+void axpyHeadsOverRows(const float (*weights)[kRowBlock], int count, const uint16_t* const* bf16,
+                       int rows, float* const* acc, int64_t n);
+
 } // namespace fathom::cpu::detail
