@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 #include <string>
 
@@ -246,36 +247,85 @@ TEST_P(LinearOnEveryIsa, EveryBatchedDecodeRowMatchesItsSingleRowBits) {
       }
 }
 
-TEST_P(LinearOnEveryIsa, Fp8SingleRowPathMatchesChunkedPathBitForBit) {
-  const Shape s{1, 320, 150};
-  std::mt19937 rng(9);
-  std::vector<uint8_t> w8(size_t(s.out * s.in));
-  for (uint8_t& code : w8)
-    code = uint8_t(rng() % 0x7f) | uint8_t(rng() & 0x80); // every finite code, both signs
-  std::vector<float> scales = randomFloats(2 * 3, 22);
-  for (float& v : scales)
-    v = std::fabs(v) * 0.01f + 1e-3f;
-  for (DType act : {DType::F32, DType::BF16}) {
-    if (act == DType::BF16 && GetParam() >= Isa::Avx512Bf16)
-      continue;
-    auto xf = randomFloats(size_t(s.in), 23);
-    std::vector<float> x2f(xf);
-    x2f.insert(x2f.end(), xf.begin(), xf.end());
-    auto xb = toBf16(xf), x2b = toBf16(x2f);
-    const bool bf16 = act == DType::BF16;
-    LinearArgs one{
-        1, s.in,          s.out,    act, bf16 ? static_cast<const void*>(xb.data()) : xf.data(),
-        0, DType::F8E4M3, w8.data()};
-    one.wScales = {scales.data(), 128, 128};
-    LinearArgs two = one;
-    two.rows = 2;
-    two.x = bf16 ? static_cast<const void*>(x2b.data()) : x2f.data();
-    std::vector<float> single = run<float>(one, pool), pair = run<float>(two, pool);
-    for (int64_t o = 0; o < s.out; ++o) {
-      EXPECT_EQ(single[size_t(o)], pair[size_t(o)]) << dtypeName(act) << " output " << o;
-      EXPECT_EQ(single[size_t(o)], pair[size_t(s.out + o)]) << dtypeName(act) << " output " << o;
-    }
+// FP8 codes for the single-row bit test: every finite code; normal codes only (the AVX2 table
+// path in every block); or normal codes with a zero, a subnormal and a NaN code dropped into a
+// few blocks (those blocks, and only those, take the exact decode).
+enum class Fp8Codes { Every, Normal, NormalWithSpecials };
+
+std::vector<uint8_t> fp8Codes(Fp8Codes kind, int64_t out, int64_t in, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<uint8_t> w8(size_t(out * in));
+  for (uint8_t& code : w8) {
+    const uint8_t sign = uint8_t(rng() & 0x80);
+    code = kind == Fp8Codes::Every ? uint8_t(rng() % 0x7f) | sign      // 0x00..0x7e, both signs
+                                   : uint8_t(8 + rng() % 0x77) | sign; // 0x08..0x7e
   }
+  if (kind == Fp8Codes::NormalWithSpecials)
+    for (int64_t o = 0; o < out; o += 5) {
+      w8[size_t(o * in + (o * 7) % in)] = 0x00;
+      w8[size_t(o * in + (o * 13 + 3) % in)] = 0x85; // -5 * 2^-9
+      if (o % 2 == 0)
+        w8[size_t(o * in + (o * 29 + 1) % in)] = 0x80; // -0
+    }
+  return w8;
+}
+
+bool sameFloat(float a, float b) {
+  return std::isnan(a) ? std::isnan(b) : a == b;
+}
+
+// The one-row FP8 path (the AVX2 table kernel, its exact fallback, or the portable loop) against
+// the two-row path (the portable widening): the same bits for every code kind, for scales the
+// table takes (negative, large) and ones it leaves to the exact path (tiny: entries subnormal),
+// scale blocks of 128 and of 48 columns (not a multiple of 32), partial edge blocks, and a row
+// holding a NaN code (its output NaN, the others unchanged).
+TEST_P(LinearOnEveryIsa, Fp8SingleRowPathMatchesChunkedPathBitForBit) {
+  for (const Shape& s : {Shape{1, 320, 150}, Shape{1, 336, 37}})
+    for (int64_t blockCols : {128, 48})
+      for (Fp8Codes kind : {Fp8Codes::Every, Fp8Codes::Normal, Fp8Codes::NormalWithSpecials}) {
+        std::vector<uint8_t> w8 = fp8Codes(kind, s.out, s.in, uint32_t(s.in + blockCols));
+        if (kind == Fp8Codes::NormalWithSpecials)
+          w8[size_t(3 * s.in + 5)] = 0xff; // NaN in output 3
+        const int64_t blocks = ((s.out + 127) / 128) * ((s.in + blockCols - 1) / blockCols);
+        std::vector<float> scales = randomFloats(size_t(blocks), 22);
+        for (float& v : scales)
+          v = std::fabs(v) * 0.01f + 1e-3f;
+        scales[0] = -scales[0];
+        scales[1] = 200.0f;
+        scales[2] = 0x1p-120f;
+        for (DType act : {DType::F32, DType::BF16}) {
+          if (act == DType::BF16 && GetParam() >= Isa::Avx512Bf16)
+            continue;
+          auto xf = randomFloats(size_t(s.in), 23);
+          std::vector<float> x2f(xf);
+          x2f.insert(x2f.end(), xf.begin(), xf.end());
+          auto xb = toBf16(xf), x2b = toBf16(x2f);
+          const bool bf16 = act == DType::BF16;
+          LinearArgs one{1,
+                         s.in,
+                         s.out,
+                         act,
+                         bf16 ? static_cast<const void*>(xb.data()) : xf.data(),
+                         0,
+                         DType::F8E4M3,
+                         w8.data()};
+          one.wScales = {scales.data(), 128, blockCols};
+          LinearArgs two = one;
+          two.rows = 2;
+          two.x = bf16 ? static_cast<const void*>(x2b.data()) : x2f.data();
+          std::vector<float> single = run<float>(one, pool), pair = run<float>(two, pool);
+          const std::string where = std::string(dtypeName(act)) + " " + std::to_string(s.in) + "x" +
+                                    std::to_string(s.out) + " blocks of " +
+                                    std::to_string(blockCols) + " codes " +
+                                    std::to_string(int(kind)) + " output ";
+          for (int64_t o = 0; o < s.out; ++o) {
+            const float y = single[size_t(o)];
+            EXPECT_TRUE(sameFloat(y, pair[size_t(o)])) << where << o;
+            EXPECT_TRUE(sameFloat(y, pair[size_t(s.out + o)])) << where << o;
+            EXPECT_EQ(std::isnan(y), kind == Fp8Codes::NormalWithSpecials && o == 3) << where << o;
+          }
+        }
+      }
 }
 
 // A bf16 model's one-row FP8 GEMV, on every ISA (the table and vdpbf16ps kernel on

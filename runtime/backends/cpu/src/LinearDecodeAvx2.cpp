@@ -1,12 +1,10 @@
-// The AVX2 decode GEMV kernels: one activation row against bf16 (six rows per call), FP8 or INT4
-// (four) weight rows, and 2-8 activation rows against two weight rows (batched decode). Each
-// weight is the value the exact path computes (loadF8e4m3Vec * scale, or float(q - zero) *
+// The AVX2 decode GEMV kernels: one activation row against bf16 (six rows per call) or INT4
+// (four) weight rows, and 2-8 activation rows against two weight rows (batched decode); FP8 is
+// LinearDecodeFp8Avx2.cpp. Each weight is the value the exact path computes (float(q - zero) *
 // scale, rounded to bf16 for a bf16 model) and each lane's FMA chain is the portable loop's, so
 // the bits equal the portable path's (LinearTest, LinearInt4Test), at a fraction of its
 // instructions:
 //  - bf16: widened by vpmovzxwd + vpslld; enough rows in flight, few enough not to spill.
-//  - FP8: the code's sign and 7 magnitude bits moved into place as fp32 bits worth code * 2^-120,
-//    one multiply by scale * 2^120 (the AVX-512 kernel's trick), and bf16 rounding on the bits.
 //  - INT4: each row's 16 dequantized values (per group) are two 8-entry tables; vpermps looks a
 //    code's low 3 bits up in both and its bit 3 picks one (7 instructions per 8 weights). A bf16
 //    model's weights are bf16, so vpshufb can look their two bytes up, 32 codes at a time.
@@ -22,28 +20,6 @@
 
 namespace fathom::cpu::detail {
 namespace {
-
-// bf16 round-to-nearest-even on the bits (roundVecToBf16 without its NaN case: the only NaN
-// here is 0x7fc00000, which the formula keeps).
-FATHOM_AVX2 FATHOM_ALWAYS_INLINE __m256 roundToBf16NoNan(__m256 w) {
-  const __m256i bits = _mm256_castps_si256(w);
-  const __m256i odd = _mm256_and_si256(_mm256_srli_epi32(bits, 16), _mm256_set1_epi32(1));
-  const __m256i biased = _mm256_add_epi32(_mm256_add_epi32(bits, _mm256_set1_epi32(0x7fff)), odd);
-  return _mm256_castsi256_ps(_mm256_and_si256(biased, _mm256_set1_epi32(int(0xffff0000u))));
-}
-
-// 8 FP8 codes times their block's scale * 2^120 (see LinearRowwise.cpp's AVX-512 kernel).
-FATHOM_AVX2 FATHOM_ALWAYS_INLINE __m256 decodeFp8(const uint8_t* codes, __m256 wideScale,
-                                                  bool toBf16) {
-  const __m256i c = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes)));
-  __m256i bits = _mm256_and_si256(_mm256_srai_epi32(_mm256_slli_epi32(c, 24), 4),
-                                  _mm256_set1_epi32(int(0x87f00000u)));
-  const __m256i magnitudes = _mm256_set1_epi32(0x7f);
-  const __m256i isNan = _mm256_cmpeq_epi32(_mm256_and_si256(c, magnitudes), magnitudes);
-  bits = _mm256_blendv_epi8(bits, _mm256_set1_epi32(0x7fc00000), isNan);
-  const __m256 w = _mm256_mul_ps(_mm256_castsi256_ps(bits), wideScale);
-  return toBf16 ? roundToBf16NoNan(w) : w;
-}
 
 // 8 INT4 codes (4 bytes, low nibble first) looked up in a row's two 8-entry tables.
 FATHOM_AVX2 FATHOM_ALWAYS_INLINE __m256 lookUpU4(const uint8_t* codes, __m256 low, __m256 high) {
@@ -189,43 +165,6 @@ FATHOM_AVX2 void multiRowAvx2(const float* x, int64_t ldx, int rows, const float
                               int64_t in, int64_t prefetchAhead,
                               float (&acc)[kMultiRowsAvx2][2][16]) {
   multiRow(x, ldx, rows, wRow, in, prefetchAhead, acc);
-}
-
-FATHOM_AVX2 bool fp8RowsAvx2(const LinearProblem& p, const float* x,
-                             const uint8_t* const (&wRow)[4], const float* const (&scaleRow)[4],
-                             int64_t outBegin, int64_t numOut, int64_t ahead, Vec8 (&acc)[4][2]) {
-  const int64_t blocks = (p.in + p.w.blockCols - 1) / p.w.blockCols;
-  for (int j = 0; j < 4; ++j)
-    for (int64_t b = 0; b < blocks; ++b)
-      if (!fp8ScaleFitsBitTrick(scaleRow[j][b]))
-        return false;
-  const bool toBf16 = p.w.roundDequantizedToBf16;
-  __m256 a[4][2];
-  for (int j = 0; j < 4; ++j) {
-    a[j][0] = toM256(acc[j][0]);
-    a[j][1] = toM256(acc[j][1]);
-  }
-  for (int64_t b = 0; b < blocks; ++b) {
-    const int64_t k0 = b * p.w.blockCols, kEnd = std::min(p.in, k0 + p.w.blockCols);
-    __m256 wide[4];
-    for (int j = 0; j < 4; ++j) {
-      wide[j] = _mm256_set1_ps(scaleRow[j][b] * 0x1p120f);
-      if (j < numOut)
-        prefetchWeightRow(p.w, p.out, outBegin + j + ahead, k0, kEnd);
-    }
-    for (int64_t k = k0; k < kEnd; k += 16) {
-      const __m256 x0 = _mm256_loadu_ps(x + k), x1 = _mm256_loadu_ps(x + k + 8);
-      for (int j = 0; j < 4; ++j) {
-        a[j][0] = _mm256_fmadd_ps(decodeFp8(wRow[j] + k, wide[j], toBf16), x0, a[j][0]);
-        a[j][1] = _mm256_fmadd_ps(decodeFp8(wRow[j] + k + 8, wide[j], toBf16), x1, a[j][1]);
-      }
-    }
-  }
-  for (int j = 0; j < 4; ++j) {
-    acc[j][0] = reinterpret_cast<Vec8>(a[j][0]);
-    acc[j][1] = reinterpret_cast<Vec8>(a[j][1]);
-  }
-  return true;
 }
 
 FATHOM_AVX2 void u4RowsAvx2(const LinearProblem& p, const float* x, const int64_t (&rowOf)[4],

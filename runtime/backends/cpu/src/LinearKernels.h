@@ -112,7 +112,8 @@ inline bool fp8ScaleFitsBitTrick(float scale) {
 // and a weight (8 rows spilled two).
 inline constexpr int kBf16RowsAvx2 = 6;
 #if FATHOM_X86_DISPATCH
-// The AVX2 single-row decode of FP8 and INT4 weights (LinearDecodeAvx2.cpp): every input of four
+// The AVX2 single-row decode of FP8 (LinearDecodeFp8Avx2.cpp) and INT4 weights
+// (LinearDecodeAvx2.cpp): every input of four
 // weight rows (the first `numOut` real, the rest repeats) into their accumulators, part 0 the
 // lanes of inputs k % 16 < 8, part 1 the rest, with the bits of singleRowBlockFp8 / U4's
 // portable loops; weight rows `ahead` rows on are prefetched. Inputs and blocks multiples of 16.

@@ -1,0 +1,223 @@
+// The AVX2 single-row decode of FP8 weights. A normal code (exponent e >= 1, mantissa m) is
+// worth (8 + m) * 2^(e - 10), so its dequantized weight round(code * scale) (rounded to bf16 for
+// a bf16 model) is round(scale * (8 + m)) * 2^(e - 10): an 8-entry table per scale block, looked
+// up by vpermps, with the code's exponent and sign added to the entry's bits (5 instructions per
+// 8 weights). Exact while every entry times 2^1..2^15 stays normal and finite, which each
+// block's table checks. Zero, subnormal and NaN codes break the formula, and are rare in
+// quantized weights (about 1 code in 10^4): each row's codes of a block are tested for them first
+// (three byte operations per 32), and a block that holds one takes the exact bit trick instead
+// (the code's sign and magnitude moved into fp32 position, one multiply by scale * 2^120, bf16
+// rounding on the bits; its subnormal products cost microcode assists on some CPUs). Either way
+// each weight is the portable path's and each lane's FMA chain too, so are the bits (LinearTest).
+// Rows go two at a time: 4 accumulators, 2 activation vectors and two tables leave the registers
+// to the decode (four rows at once spilled the accumulators to the stack).
+#include "Avx2.h"
+#include "LinearKernels.h"
+
+#include <algorithm>
+#include <vector>
+
+#if FATHOM_X86_DISPATCH
+
+namespace fathom::cpu::detail {
+namespace {
+
+// bf16 round-to-nearest-even on the bits (roundVecToBf16 without its NaN case: the only NaN
+// here is 0x7fc00000, which the formula keeps).
+FATHOM_AVX2 FATHOM_ALWAYS_INLINE __m256 roundToBf16NoNan(__m256 w) {
+  const __m256i bits = _mm256_castps_si256(w);
+  const __m256i odd = _mm256_and_si256(_mm256_srli_epi32(bits, 16), _mm256_set1_epi32(1));
+  const __m256i biased = _mm256_add_epi32(_mm256_add_epi32(bits, _mm256_set1_epi32(0x7fff)), odd);
+  return _mm256_castsi256_ps(_mm256_and_si256(biased, _mm256_set1_epi32(int(0xffff0000u))));
+}
+
+// 8 FP8 codes, any, times their block's scale: the code's sign and 7 magnitude bits moved to
+// fp32's bit 31 and bits 20-26 are its value times 2^-120 exactly (subnormal codes as fp32
+// subnormals of the same ratio), then one multiply by wideScale = scale * 2^120.
+FATHOM_AVX2 FATHOM_ALWAYS_INLINE __m256 decodeAnyFp8(const uint8_t* codes, __m256 wideScale,
+                                                     bool toBf16) {
+  const __m256i c = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes)));
+  __m256i bits = _mm256_and_si256(_mm256_srai_epi32(_mm256_slli_epi32(c, 24), 4),
+                                  _mm256_set1_epi32(int(0x87f00000u)));
+  const __m256i magnitudes = _mm256_set1_epi32(0x7f);
+  const __m256i isNan = _mm256_cmpeq_epi32(_mm256_and_si256(c, magnitudes), magnitudes);
+  bits = _mm256_blendv_epi8(bits, _mm256_set1_epi32(0x7fc00000), isNan);
+  const __m256 w = _mm256_mul_ps(_mm256_castsi256_ps(bits), wideScale);
+  return toBf16 ? roundToBf16NoNan(w) : w;
+}
+
+// round(scale * (8 + m)) * 2^-10 for m = 0..7, false where an entry times 2^1..2^15 would not
+// be a normal finite float (the exponent fields 1..239 are the ones that stay normal).
+FATHOM_AVX2 FATHOM_ALWAYS_INLINE bool mantissaTable(float scale, bool toBf16, __m256& table) {
+  Vec8 entries = Vec8{8, 9, 10, 11, 12, 13, 14, 15} * scale;
+  if (toBf16)
+    entries = roundVecToBf16(entries);
+  table = _mm256_mul_ps(toM256(entries), _mm256_set1_ps(0x1p-10f));
+  const __m256i exponent = _mm256_srli_epi32(
+      _mm256_and_si256(_mm256_castps_si256(table), _mm256_set1_epi32(0x7f800000)), 23);
+  const __m256i normal = _mm256_and_si256(_mm256_cmpgt_epi32(exponent, _mm256_setzero_si256()),
+                                          _mm256_cmpgt_epi32(_mm256_set1_epi32(240), exponent));
+  return _mm256_movemask_epi8(normal) == -1;
+}
+
+// Whether any of `count` codes (a multiple of 16) is zero, subnormal (magnitude < 8) or NaN
+// (magnitude 0x7f): t = (code + 1) & 0x7f is below 9 exactly for those (NaN wraps to 0), so the
+// minimum t of the codes says it.
+FATHOM_AVX2 FATHOM_ALWAYS_INLINE bool hasSpecialCodes(const uint8_t* codes, int64_t count) {
+  const __m256i one = _mm256_set1_epi8(1), magnitude = _mm256_set1_epi8(0x7f);
+  __m256i least = _mm256_set1_epi8(0x7f);
+  auto fold = [&](__m256i c) FATHOM_AVX2 {
+    least = _mm256_min_epu8(least, _mm256_and_si256(_mm256_add_epi8(c, one), magnitude));
+  };
+  int64_t k = 0;
+#pragma GCC unroll 4
+  for (; k + 32 <= count; k += 32)
+    fold(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + k)));
+  if (k < count) // the other half a normal code, so that only these 16 count
+    fold(_mm256_inserti128_si256(_mm256_set1_epi8(0x38),
+                                 _mm_loadu_si128(reinterpret_cast<const __m128i*>(codes + k)), 0));
+  const __m256i atLeastNine = _mm256_cmpeq_epi8(_mm256_max_epu8(least, _mm256_set1_epi8(9)), least);
+  return _mm256_movemask_epi8(atLeastNine) != -1;
+}
+
+// 8 normal codes: the table entry of each code's mantissa (vpermps reads an index's low 3 bits)
+// plus its exponent (bits 23-26) and sign (bit 31, which the add flips). Sign-extended and
+// shifted by 20, a code's sign lands on bits 27-31, its exponent on 23-26 and its mantissa on
+// 20-22: one shift where zero-extension takes two.
+FATHOM_AVX2 FATHOM_ALWAYS_INLINE __m256 decodeNormalFp8(const uint8_t* codes, __m256 table) {
+  const __m256i c = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes)));
+  const __m256i signAndExponent =
+      _mm256_and_si256(_mm256_slli_epi32(c, 20), _mm256_set1_epi32(int(0x87800000u)));
+  const __m256i entry = _mm256_castps_si256(_mm256_permutevar8x32_ps(table, c));
+  return _mm256_castsi256_ps(_mm256_add_epi32(entry, signAndExponent));
+}
+
+// Inputs [k0, kEnd) of R rows into their accumulators (lanes of k % 16 < 8 in a[r][0]), each
+// group of 8 weights from decode(r, codes); each row's line prefetchBytes on is prefetched
+// (none for 0).
+template <int R, class Decode>
+FATHOM_AVX2 FATHOM_ALWAYS_INLINE void fmaRows(const float* x, int64_t k0, int64_t kEnd,
+                                              const uint8_t* const* wRow, int64_t prefetchBytes,
+                                              __m256 (&a)[R][2], Decode decode) {
+  for (int64_t k = k0; k < kEnd; k += 16) {
+    if (prefetchBytes && k % 64 == 0)
+      for (int r = 0; r < R; ++r)
+        __builtin_prefetch(wRow[r] + k + prefetchBytes, 0, 2);
+    const __m256 x0 = _mm256_loadu_ps(x + k), x1 = _mm256_loadu_ps(x + k + 8);
+    for (int r = 0; r < R; ++r) {
+      a[r][0] = _mm256_fmadd_ps(decode(r, wRow[r] + k), x0, a[r][0]);
+      a[r][1] = _mm256_fmadd_ps(decode(r, wRow[r] + k + 8), x1, a[r][1]);
+    }
+  }
+}
+
+struct BlockTables {
+  const float* scaleRow = nullptr;
+  std::vector<float> entries; // 8 per block
+  std::vector<uint8_t> fits;  // whether each block's table applies
+};
+
+FATHOM_AVX2 void buildTables(const float* scaleRow, int64_t blocks, bool toBf16, BlockTables& t) {
+  t.scaleRow = scaleRow;
+  t.entries.resize(size_t(blocks * 8));
+  t.fits.resize(size_t(blocks));
+  for (int64_t b = 0; b < blocks; ++b) {
+    __m256 table;
+    t.fits[size_t(b)] = mantissaTable(scaleRow[b], toBf16, table);
+    _mm256_storeu_ps(t.entries.data() + b * 8, table);
+  }
+}
+
+// Which scale blocks of a weight row take the table: its table fits and the block holds no
+// special code.
+FATHOM_AVX2 void tableBlocks(const LinearProblem& p, const uint8_t* wRow, const BlockTables& t,
+                             uint8_t* fast) {
+  for (int64_t k0 = 0, b = 0; k0 < p.in; k0 += p.w.blockCols, ++b)
+    fast[b] = t.fits[size_t(b)] && !hasSpecialCodes(wRow + k0, std::min(p.w.blockCols, p.in - k0));
+}
+
+// Two weight rows against every input: both rows' blocks through the table where both take it,
+// else each row's block by its own decode.
+FATHOM_AVX2 FATHOM_ALWAYS_INLINE void
+fp8TwoRows(const LinearProblem& p, const float* x, const uint8_t* const (&wRow)[2],
+           const float* const (&scaleRow)[2], const BlockTables* const (&tables)[2],
+           const uint8_t* const (&fast)[2], int64_t prefetchBytes, __m256 (&a)[2][2]) {
+  const bool toBf16 = p.w.roundDequantizedToBf16;
+  for (int64_t k0 = 0, b = 0; k0 < p.in; k0 += p.w.blockCols, ++b) {
+    const int64_t kEnd = std::min(p.in, k0 + p.w.blockCols);
+    const __m256 table[2] = {_mm256_loadu_ps(tables[0]->entries.data() + b * 8),
+                             _mm256_loadu_ps(tables[1]->entries.data() + b * 8)};
+    if (fast[0][b] & fast[1][b]) {
+      fmaRows<2>(x, k0, kEnd, wRow, prefetchBytes, a, [&](int r, const uint8_t* codes) FATHOM_AVX2 {
+        return decodeNormalFp8(codes, table[r]);
+      });
+      continue;
+    }
+    for (int r = 0; r < 2; ++r) {
+      __m256(&row)[1][2] = reinterpret_cast<__m256(&)[1][2]>(a[r]);
+      if (fast[r][b]) {
+        fmaRows<1>(x, k0, kEnd, wRow + r, prefetchBytes, row,
+                   [&](int, const uint8_t* codes)
+                       FATHOM_AVX2 { return decodeNormalFp8(codes, table[r]); });
+      } else {
+        const __m256 wide = _mm256_set1_ps(scaleRow[r][b] * 0x1p120f);
+        fmaRows<1>(x, k0, kEnd, wRow + r, prefetchBytes, row,
+                   [&](int, const uint8_t* codes)
+                       FATHOM_AVX2 { return decodeAnyFp8(codes, wide, toBf16); });
+      }
+    }
+  }
+}
+
+} // namespace
+
+FATHOM_AVX2 bool fp8RowsAvx2(const LinearProblem& p, const float* x,
+                             const uint8_t* const (&wRow)[4], const float* const (&scaleRow)[4],
+                             int64_t outBegin, int64_t numOut, int64_t ahead, Vec8 (&acc)[4][2]) {
+  const int64_t blocks = (p.in + p.w.blockCols - 1) / p.w.blockCols;
+  for (int j = 0; j < 4; ++j)
+    for (int64_t b = 0; b < blocks; ++b)
+      if (!fp8ScaleFitsBitTrick(scaleRow[j][b]))
+        return false;
+  // Rows of one 128-row scale block share their tables: built once per distinct scale row.
+  thread_local BlockTables built[4];
+  const BlockTables* tables[4];
+  int distinct = 0;
+  for (int j = 0; j < 4; ++j) {
+    int i = 0;
+    while (i < distinct && built[i].scaleRow != scaleRow[j])
+      ++i;
+    if (i == distinct)
+      buildTables(scaleRow[j], blocks, p.w.roundDequantizedToBf16, built[distinct++]);
+    tables[j] = &built[i];
+  }
+  thread_local std::vector<uint8_t> fastBlocks;
+  fastBlocks.resize(size_t(4 * blocks));
+  const uint8_t* fast[4];
+  for (int j = 0; j < 4; ++j) {
+    uint8_t* rowFast = fastBlocks.data() + j * blocks;
+    if (j < numOut)
+      tableBlocks(p, wRow[j], *tables[j], rowFast);
+    fast[j] = rowFast;
+  }
+  for (int j0 = 0; j0 < numOut; j0 += 2) { // padding outputs past numOut are never stored
+    __m256 a[2][2];
+    for (int r = 0; r < 2; ++r) {
+      a[r][0] = toM256(acc[j0 + r][0]);
+      a[r][1] = toM256(acc[j0 + r][1]);
+    }
+    // A padding row repeats the last real one, whose blocks are known.
+    const uint8_t* pairFast[2] = {fast[j0], j0 + 1 < numOut ? fast[j0 + 1] : fast[j0]};
+    const int64_t prefetchBytes = outBegin + j0 + 1 + ahead < p.out ? ahead * p.w.ld : 0;
+    fp8TwoRows(p, x, {wRow[j0], wRow[j0 + 1]}, {scaleRow[j0], scaleRow[j0 + 1]},
+               {tables[j0], tables[j0 + 1]}, pairFast, prefetchBytes, a);
+    for (int r = 0; r < 2; ++r) {
+      acc[j0 + r][0] = reinterpret_cast<Vec8>(a[r][0]);
+      acc[j0 + r][1] = reinterpret_cast<Vec8>(a[r][1]);
+    }
+  }
+  return true;
+}
+
+} // namespace fathom::cpu::detail
+#endif
