@@ -274,11 +274,24 @@ bool sameFloat(float a, float b) {
   return std::isnan(a) ? std::isnan(b) : a == b;
 }
 
+// The decode kernels' sum, emulated: lane k % 16 sums w * x over k in increasing order with
+// fused multiply-adds, then the 16 lanes are added in sumLanes' fixed tree.
+float laneTreeDot(const float* w, const float* x, int64_t in) {
+  float lanes[16] = {};
+  for (int64_t k = 0; k < in; ++k)
+    lanes[k % 16] = std::fma(w[k], x[k], lanes[k % 16]);
+  for (int width = 8; width >= 1; width /= 2)
+    for (int i = 0; i < width; ++i)
+      lanes[i] += lanes[i + width];
+  return lanes[0];
+}
+
 // The one-row FP8 path (the AVX2 table kernel, its exact fallback, or the portable loop) against
-// the two-row path (the portable widening): the same bits for every code kind, for scales the
-// table takes (negative, large) and ones it leaves to the exact path (tiny: entries subnormal),
-// scale blocks of 128 and of 48 columns (not a multiple of 32), partial edge blocks, and a row
-// holding a NaN code (its output NaN, the others unchanged).
+// the two-row path (on AVX2 the same decoder widening rows): the same bits for every code kind,
+// for scales the table takes (negative, large) and ones it leaves to the exact path (tiny:
+// entries subnormal), scale blocks of 128 and of 48 columns (not a multiple of 32), partial edge
+// blocks, and a row holding a NaN code (its output NaN, the others unchanged). Where the kernels
+// use FMA (AVX2 and up), both also equal the emulated sum over the reference dequantization.
 TEST_P(LinearOnEveryIsa, Fp8SingleRowPathMatchesChunkedPathBitForBit) {
   for (const Shape& s : {Shape{1, 320, 150}, Shape{1, 336, 37}})
     for (int64_t blockCols : {128, 48})
@@ -314,6 +327,11 @@ TEST_P(LinearOnEveryIsa, Fp8SingleRowPathMatchesChunkedPathBitForBit) {
           two.rows = 2;
           two.x = bf16 ? static_cast<const void*>(x2b.data()) : x2f.data();
           std::vector<float> single = run<float>(one, pool), pair = run<float>(two, pool);
+          std::vector<float> dequant(w8.size());
+          dequantizeBlockMatrix(DType::F8E4M3, w8.data(), s.out, s.in, scales.data(),
+                                (s.in + blockCols - 1) / blockCols, 128, blockCols, DType::F32,
+                                dequant.data());
+          const std::vector<float> xUsed = bf16 ? test::widen(xb) : xf;
           const std::string where = std::string(dtypeName(act)) + " " + std::to_string(s.in) + "x" +
                                     std::to_string(s.out) + " blocks of " +
                                     std::to_string(blockCols) + " codes " +
@@ -323,6 +341,13 @@ TEST_P(LinearOnEveryIsa, Fp8SingleRowPathMatchesChunkedPathBitForBit) {
             EXPECT_TRUE(sameFloat(y, pair[size_t(o)])) << where << o;
             EXPECT_TRUE(sameFloat(y, pair[size_t(s.out + o)])) << where << o;
             EXPECT_EQ(std::isnan(y), kind == Fp8Codes::NormalWithSpecials && o == 3) << where << o;
+            if (GetParam() >= Isa::Avx2) {
+              std::vector<float> w(dequant.begin() + o * s.in, dequant.begin() + (o + 1) * s.in);
+              if (bf16)
+                for (float& v : w)
+                  v = roundToBf16(v);
+              EXPECT_TRUE(sameFloat(y, laneTreeDot(w.data(), xUsed.data(), s.in))) << where << o;
+            }
           }
         }
       }

@@ -60,7 +60,7 @@ FATHOM_AVX2 FATHOM_ALWAYS_INLINE bool mantissaTable(float scale, bool toBf16, __
   return _mm256_movemask_epi8(normal) == -1;
 }
 
-// Whether any of `count` codes (a multiple of 16) is zero, subnormal (magnitude < 8) or NaN
+// Whether any of `count` codes (a multiple of 8) is zero, subnormal (magnitude < 8) or NaN
 // (magnitude 0x7f): t = (code + 1) & 0x7f is below 9 exactly for those (NaN wraps to 0), so the
 // minimum t of the codes says it.
 FATHOM_AVX2 FATHOM_ALWAYS_INLINE bool hasSpecialCodes(const uint8_t* codes, int64_t count) {
@@ -73,9 +73,11 @@ FATHOM_AVX2 FATHOM_ALWAYS_INLINE bool hasSpecialCodes(const uint8_t* codes, int6
 #pragma GCC unroll 4
   for (; k + 32 <= count; k += 32)
     fold(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + k)));
-  if (k < count) // the other half a normal code, so that only these 16 count
-    fold(_mm256_inserti128_si256(_mm256_set1_epi8(0x38),
-                                 _mm_loadu_si128(reinterpret_cast<const __m128i*>(codes + k)), 0));
+  for (; k < count; k += 8) // the rest of the vector normal codes, so that only these 8 count
+    fold(_mm256_blend_epi32(
+        _mm256_set1_epi8(0x38),
+        _mm256_castsi128_si256(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes + k))),
+        0x03));
   const __m256i atLeastNine = _mm256_cmpeq_epi8(_mm256_max_epu8(least, _mm256_set1_epi8(9)), least);
   return _mm256_movemask_epi8(atLeastNine) != -1;
 }
@@ -217,6 +219,31 @@ FATHOM_AVX2 bool fp8RowsAvx2(const LinearProblem& p, const float* x,
     }
   }
   return true;
+}
+
+FATHOM_AVX2 void widenFp8RowAvx2(const WeightSource& w, int64_t row, int64_t k0, int64_t count,
+                                 float* dst) {
+  const uint8_t* src = static_cast<const uint8_t*>(w.data) + row * w.ld;
+  const float* scaleRow = w.scales + (row / w.blockRows) * w.scaleCols;
+  const bool toBf16 = w.roundDequantizedToBf16;
+  for (int64_t k = k0; k < k0 + count;) {
+    const int64_t blockEnd = std::min(k0 + count, (k / w.blockCols + 1) * w.blockCols);
+    const float scale = scaleRow[k / w.blockCols];
+    const int64_t vectorEnd = k + (blockEnd - k) / 8 * 8;
+    __m256 table;
+    if (mantissaTable(scale, toBf16, table) && !hasSpecialCodes(src + k, vectorEnd - k)) {
+      for (; k < vectorEnd; k += 8)
+        _mm256_storeu_ps(dst + (k - k0), decodeNormalFp8(src + k, table));
+    } else if (fp8ScaleFitsBitTrick(scale)) {
+      const __m256 wide = _mm256_set1_ps(scale * 0x1p120f);
+      for (; k < vectorEnd; k += 8)
+        _mm256_storeu_ps(dst + (k - k0), decodeAnyFp8(src + k, wide, toBf16));
+    }
+    for (; k < blockEnd; ++k) {
+      const float v = f8e4m3ToFloat(src[k]) * scale;
+      dst[k - k0] = toBf16 ? roundToBf16(v) : v;
+    }
+  }
 }
 
 } // namespace fathom::cpu::detail

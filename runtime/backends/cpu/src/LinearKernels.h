@@ -3,6 +3,7 @@
 // (fp32 copy, bf16 shift, FP8 and INT4 dequantization) that each per-ISA kernel inlines.
 #include "Elements.h"
 #include "Simd.h"
+#include "fathom/cpu/Isa.h"
 #include "fathom/cpu/Linear.h"
 #include "fathom/runtime/BlockQuant.h"
 
@@ -135,6 +136,9 @@ bool fp8RowsAvx2(const LinearProblem& p, const float* x, const uint8_t* const (&
                  Vec8 (&acc)[4][2]);
 void u4RowsAvx2(const LinearProblem& p, const float* x, const int64_t (&rowOf)[4], int64_t numOut,
                 int64_t ahead, Vec8 (&acc)[4][2]);
+// widenWeightRow's FP8 case (LinearDecodeFp8Avx2.cpp): the single-row kernel's decode, the same
+// values.
+void widenFp8RowAvx2(const WeightSource& w, int64_t row, int64_t k0, int64_t count, float* dst);
 #endif
 // Tiled: rows [rowBegin, rowEnd) x outputs [colBegin, colEnd), with one thread's slot of
 // linearTiledThreadBytes().
@@ -266,7 +270,12 @@ FATHOM_ALWAYS_INLINE void widenWeightRow(const WeightSource& w, int64_t row, int
     return widenBf16<V>(static_cast<const uint16_t*>(w.data) + row * w.ld + k0, count, dst);
   if (w.type == DType::U4)
     return widenU4Row<V>(w, row, k0, count, dst);
-  // F8E4M3: w = f8(w8) * scale in fp32, per scale block.
+    // F8E4M3: w = f8(w8) * scale in fp32, per scale block.
+#if FATHOM_X86_DISPATCH
+  if constexpr (L == 8)
+    if (gemmIsa() == Isa::Avx2)
+      return widenFp8RowAvx2(w, row, k0, count, dst);
+#endif
   const uint8_t* src = static_cast<const uint8_t*>(w.data) + row * w.ld;
   const float* scaleRow = w.scales + (row / w.blockRows) * w.scaleCols;
   for (int64_t k = k0; k < k0 + count;) {
