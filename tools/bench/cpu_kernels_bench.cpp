@@ -51,7 +51,7 @@ template <class T> std::vector<T> randomData(size_t n, uint32_t seed) {
     else if constexpr (std::is_same_v<T, uint16_t>)
       v = floatToBf16(normal(rng));
     else
-      v = uint8_t(rng() & 0x77); // finite FP8 e4m3 codes
+      v = uint8_t(rng() & 0xff); // INT4 codes, two per byte (FP8 comes from quantizedFp8)
   }
   return data;
 }

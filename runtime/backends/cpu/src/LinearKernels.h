@@ -114,9 +114,9 @@ inline bool fp8ScaleFitsBitTrick(float scale) {
 inline constexpr int kBf16RowsAvx2 = 6;
 #if FATHOM_X86_DISPATCH
 // The AVX2 single-row decode of FP8 (LinearDecodeFp8Avx2.cpp) and INT4 weights
-// (LinearDecodeAvx2.cpp): every input of four
-// weight rows (the first `numOut` real, the rest repeats) into their accumulators, part 0 the
-// lanes of inputs k % 16 < 8, part 1 the rest, with the bits of singleRowBlockFp8 / U4's
+// (LinearDecodeAvx2.cpp): every input of four weight rows (the first `numOut` real, the rest
+// repeats) into their accumulators, part 0 the lanes of inputs k % 16 < 8, part 1 the rest,
+// with the bits of singleRowBlockFp8 / U4's
 // portable loops; weight rows `ahead` rows on are prefetched. Inputs and blocks multiples of 16.
 // FP8 returns false, having done nothing, when a scale of these rows needs the exact path.
 // bf16: all `in` inputs of kBf16RowsAvx2 rows, prefetching each row prefetchAhead elements on.
@@ -270,12 +270,12 @@ FATHOM_ALWAYS_INLINE void widenWeightRow(const WeightSource& w, int64_t row, int
     return widenBf16<V>(static_cast<const uint16_t*>(w.data) + row * w.ld + k0, count, dst);
   if (w.type == DType::U4)
     return widenU4Row<V>(w, row, k0, count, dst);
-    // F8E4M3: w = f8(w8) * scale in fp32, per scale block.
 #if FATHOM_X86_DISPATCH
   if constexpr (L == 8)
     if (gemmIsa() == Isa::Avx2)
       return widenFp8RowAvx2(w, row, k0, count, dst);
 #endif
+  // F8E4M3: w = f8(w8) * scale in fp32, per scale block.
   const uint8_t* src = static_cast<const uint8_t*>(w.data) + row * w.ld;
   const float* scaleRow = w.scales + (row / w.blockRows) * w.scaleCols;
   for (int64_t k = k0; k < k0 + count;) {
