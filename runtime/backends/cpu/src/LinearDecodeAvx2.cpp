@@ -21,13 +21,6 @@
 namespace fathom::cpu::detail {
 namespace {
 
-// bf16 round-to-nearest-even on the bits of a vector that holds no NaN (infinities stay).
-FATHOM_AVX2 FATHOM_ALWAYS_INLINE Vec8 roundBitsToBf16(Vec8 v) {
-  using U32 = VecTraits<Vec8>::U32;
-  const U32 bits = bitCast<U32>(v);
-  return bitCast<Vec8>(U32((bits + 0x7fffu + ((bits >> 16) & 1u)) & 0xffff0000u));
-}
-
 // 8 INT4 codes (4 bytes, low nibble first) looked up in a row's two 8-entry tables.
 FATHOM_AVX2 FATHOM_ALWAYS_INLINE __m256 lookUpU4(const uint8_t* codes, __m256 low, __m256 high) {
   int32_t word;
@@ -202,10 +195,10 @@ FATHOM_AVX2 void u4RowsAvx2(const LinearProblem& p, const float* x, const int64_
       Vec8 highValues =
           __builtin_convertvector(I32{8, 9, 10, 11, 12, 13, 14, 15} - zero, Vec8) * scale;
       if (p.w.roundDequantizedToBf16) {
-        // (q - zero) * scale is NaN only for a NaN scale: otherwise the rounding needs no NaN case.
-        const bool nan = std::isnan(scale);
-        lowValues = nan ? roundVecToBf16(lowValues) : roundBitsToBf16(lowValues);
-        highValues = nan ? roundVecToBf16(highValues) : roundBitsToBf16(highValues);
+        // (q - zero) * scale can be NaN only for a scale that is not finite.
+        const bool nan = !std::isfinite(scale);
+        lowValues = nan ? roundVecToBf16(lowValues) : roundVecToBf16NoNan(lowValues);
+        highValues = nan ? roundVecToBf16(highValues) : roundVecToBf16NoNan(highValues);
       }
       low[j] = toM256(lowValues);
       high[j] = toM256(highValues);

@@ -22,15 +22,6 @@
 namespace fathom::cpu::detail {
 namespace {
 
-// bf16 round-to-nearest-even on the bits (roundVecToBf16 without its NaN case: the only NaN
-// here is 0x7fc00000, which the formula keeps).
-FATHOM_AVX2 FATHOM_ALWAYS_INLINE __m256 roundToBf16NoNan(__m256 w) {
-  const __m256i bits = _mm256_castps_si256(w);
-  const __m256i odd = _mm256_and_si256(_mm256_srli_epi32(bits, 16), _mm256_set1_epi32(1));
-  const __m256i biased = _mm256_add_epi32(_mm256_add_epi32(bits, _mm256_set1_epi32(0x7fff)), odd);
-  return _mm256_castsi256_ps(_mm256_and_si256(biased, _mm256_set1_epi32(int(0xffff0000u))));
-}
-
 // 8 FP8 codes, any, times their block's scale: the code's sign and 7 magnitude bits moved to
 // fp32's bit 31 and bits 20-26 are its value times 2^-120 exactly (subnormal codes as fp32
 // subnormals of the same ratio), then one multiply by wideScale = scale * 2^120.
@@ -43,7 +34,8 @@ FATHOM_AVX2 FATHOM_ALWAYS_INLINE __m256 decodeAnyFp8(const uint8_t* codes, __m25
   const __m256i isNan = _mm256_cmpeq_epi32(_mm256_and_si256(c, magnitudes), magnitudes);
   bits = _mm256_blendv_epi8(bits, _mm256_set1_epi32(0x7fc00000), isNan);
   const __m256 w = _mm256_mul_ps(_mm256_castsi256_ps(bits), wideScale);
-  return toBf16 ? roundToBf16NoNan(w) : w;
+  // The only NaN here is 0x7fc00000, which the rounding without the NaN case keeps.
+  return toBf16 ? toM256(roundVecToBf16NoNan(reinterpret_cast<Vec8>(w))) : w;
 }
 
 // round(scale * (8 + m)) * 2^-10 for m = 0..7, false where an entry times 2^1..2^15 would not

@@ -105,12 +105,20 @@ template <class V = Vec16> FATHOM_ALWAYS_INLINE V loadBf16Vec(const uint16_t* p)
       interleaveBelowZeros<Wide>(half, std::make_integer_sequence<int, 2 * kLanes<V>>{}));
 }
 
+// bf16 round-to-nearest-even on the bits, for lanes that hold no NaN (infinities stay; the one
+// NaN 0x7fc00000 does too).
+template <class V> FATHOM_ALWAYS_INLINE V roundVecToBf16NoNan(V v) {
+  using U32 = typename VecTraits<V>::U32;
+  U32 bits = bitCast<U32>(v);
+  return bitCast<V>(U32((bits + 0x7fffu + ((bits >> 16) & 1u)) & 0xffff0000u));
+}
+
 // bf16 round-to-nearest-even of every lane (NaN stays NaN), as floatToBf16; the low 16 bits of
 // each result are zero.
 template <class V> FATHOM_ALWAYS_INLINE V roundVecToBf16(V v) {
   using U32 = typename VecTraits<V>::U32;
   U32 bits = bitCast<U32>(v);
-  U32 rounded = (bits + 0x7fffu + ((bits >> 16) & 1u)) & 0xffff0000u;
+  U32 rounded = bitCast<U32>(roundVecToBf16NoNan(v));
   U32 quietNan = (bits | 0x00400000u) & 0xffff0000u;
   auto isNan = (bits & 0x7fffffffu) > 0x7f800000u;
   return bitCast<V>(U32(isNan ? quietNan : rounded));
