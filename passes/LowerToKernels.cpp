@@ -31,6 +31,7 @@ struct LowerToKernelsPass : impl::LowerToKernelsPassBase<LowerToKernelsPass> {
       return signalPassFailure();
     }
     Builder builder(module.getContext());
+    module->setAttr(kTargetAttr, builder.getStringAttr(chosen->spelling()));
     SymbolTableCollection symbols;
     for (func::FuncOp function : module.getOps<func::FuncOp>()) {
       if (!function->hasAttr(kEntryPointAttr))

@@ -5,17 +5,16 @@
 
 namespace mlir::fathom {
 namespace {
-constexpr uint64_t kAlignment = 64;
-uint64_t alignUp(uint64_t value) {
-  return (value + kAlignment - 1) / kAlignment * kAlignment;
-}
 
 bool overlaps(const BufferLifetime& a, const BufferLifetime& b) {
   return a.firstCall <= b.lastCall && b.firstCall <= a.lastCall;
 }
 } // namespace
 
-Placement placeBuffers(const std::vector<BufferLifetime>& buffers) {
+Placement placeBuffers(const std::vector<BufferLifetime>& buffers, uint64_t alignment) {
+  auto alignUp = [alignment](uint64_t value) {
+    return (value + alignment - 1) / alignment * alignment;
+  };
   Placement placement;
   placement.offsets.assign(buffers.size(), 0);
   std::vector<size_t> order(buffers.size());

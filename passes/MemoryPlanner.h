@@ -13,13 +13,13 @@ struct BufferLifetime {
 };
 
 struct Placement {
-  std::vector<uint64_t> offsets; // per buffer, 64-byte aligned
+  std::vector<uint64_t> offsets; // per buffer, aligned
   uint64_t arenaSize = 0;
 };
 
-// Greedy by decreasing size, each at the lowest aligned offset that no placed, overlapping
-// buffer covers: the usual best-effort for interval packing, optimal for the chain-shaped
-// lifetimes a decoder produces.
-Placement placeBuffers(const std::vector<BufferLifetime>& buffers);
+// Greedy by decreasing size, each at the lowest offset (a multiple of `alignment`, a power of
+// two) that no placed, overlapping buffer covers: the usual best-effort for interval packing,
+// optimal for the chain-shaped lifetimes a decoder produces.
+Placement placeBuffers(const std::vector<BufferLifetime>& buffers, uint64_t alignment = 64);
 
 } // namespace mlir::fathom

@@ -241,7 +241,8 @@ def LowerToKernelsPass : Pass<"fathom-lower-to-kernels", "mlir::ModuleOp"> {
     Asks the target (compiler/targets/<name>) which kernel runs each op of every entry
     function, for its operand types and attributes, and records the answer as the op's
     `fathom.kernel` attribute ("view" for slices and head reshapes that only re-describe a
-    buffer). An op the target cannot run, a model-level block left undecomposed or a dtype it
+    buffer), and the target's spelling as the module's `fathom.target` ("cpu", "cuda:sm_90a";
+    the option takes a bare name for its default arch). An op the target cannot run, a model-level block left undecomposed or a dtype it
     lacks is an error naming the op and the reason.
   }];
   let options = [
@@ -257,8 +258,10 @@ def PlanMemoryPass : Pass<"fathom-plan-memory", "mlir::ModuleOp"> {
     entry's result, which the runtime sizes per call) is sized for the module's max_batch and
     max_seq_len (per its rows: tokens, keys, head rows, routed copies, one per sequence), given
     a lifetime from its definition to its last use (through the views of it), and placed at the
-    lowest free offset, largest first. Records `fathom.arena_offsets` (bytes, per result) on
-    each op, `fathom.arena_size` on each entry function. Needs fathom-lower-to-kernels first.
+    lowest free offset, largest first, offsets aligned as the module's `fathom.target` asks
+    (64 bytes on the CPU, 256 on CUDA; 64 without one). Records `fathom.arena_offsets`
+    (bytes, per result) on each op, `fathom.arena_size` on each entry function. Needs
+    fathom-lower-to-kernels first.
   }];
   let dependentDialects = ["mlir::fathom::FathomDialect"];
 }

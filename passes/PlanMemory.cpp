@@ -1,3 +1,4 @@
+#include "compiler/targets/Target.h"
 #include "dialects/fathom/FathomConventions.h"
 #include "passes/Layout.h"
 #include "passes/MemoryPlanner.h"
@@ -14,6 +15,7 @@ namespace {
 
 struct Limits {
   int64_t maxBatch, maxSeqLen, maxTokens;
+  uint64_t alignment;
 };
 
 LogicalResult planFunction(func::FuncOp function, const Limits& limits) {
@@ -56,7 +58,7 @@ LogicalResult planFunction(func::FuncOp function, const Limits& limits) {
     if (!layouts->of(output).ownsBuffer())
       return function.emitOpError("must return a value that owns its buffer, not a view");
 
-  Placement placement = placeBuffers(lifetimes);
+  Placement placement = placeBuffers(lifetimes, limits.alignment);
   Builder builder(function.getContext());
   auto offsetOf = [&](Value value) -> int64_t {
     auto found = index.find(value);
@@ -86,6 +88,16 @@ struct PlanMemoryPass : impl::PlanMemoryPassBase<PlanMemoryPass> {
       module.emitError() << "needs positive " << kMaxBatchAttr << " and " << kMaxSeqLenAttr;
       return signalPassFailure();
     }
+    uint64_t alignment = 64;
+    if (auto spelling = module->getAttrOfType<StringAttr>(kTargetAttr)) {
+      const Target* target = lookupTarget(spelling.getValue());
+      if (!target) {
+        module.emitError() << kTargetAttr << " names unknown target '" << spelling.getValue()
+                           << "'";
+        return signalPassFailure();
+      }
+      alignment = target->bufferAlignment();
+    }
     for (func::FuncOp function : module.getOps<func::FuncOp>()) {
       if (!function->hasAttr(kEntryPointAttr))
         continue;
@@ -96,7 +108,7 @@ struct PlanMemoryPass : impl::PlanMemoryPassBase<PlanMemoryPass> {
         }
       auto maxTokens = function->getAttrOfType<IntegerAttr>(kMaxTokensAttr);
       Limits limits{batch.getInt(), seqLen.getInt(),
-                    maxTokens ? maxTokens.getInt() : seqLen.getInt()};
+                    maxTokens ? maxTokens.getInt() : seqLen.getInt(), alignment};
       if (failed(planFunction(function, limits)))
         return signalPassFailure();
     }

@@ -26,7 +26,7 @@
 
 namespace {
 constexpr const char* kUsage =
-    R"(usage: fathom-compile CHECKPOINT -o MODEL.fathom [--target cpu] [--dtype auto|fp32|bf16]
+    R"(usage: fathom-compile CHECKPOINT -o MODEL.fathom [--target cpu|cuda[:ARCH]] [--dtype auto|fp32|bf16]
                       [--max-seq-len N] [--max-batch N] [--quantize none|fp8|int4]
                       [--tp N] [--ep M] [--disable-pass NAME]...
                       [--print-ir-after NAME]... [--time-passes] [--quiet]
@@ -40,7 +40,8 @@ validates every file and holds the tensors against the architecture.
 
   -o FILE             compile to a Fathom artifact (written as FILE.partial.<pid>.<n>, renamed
                       when done; removed on failure, Ctrl-C or SIGTERM)
-  --target T          cpu (the default)
+  --target T          cpu (the default), cuda (= cuda:sm_90a: Hopper, FP8 weights multiplied
+                      in FP8) or cuda:sm_80 (Ampere and later, FP8 weights dequantized to bf16)
   --dtype D           compute dtype: auto (the default: the checkpoint's dtype, as HF loads
                       it; fp32 for fp32 or fp16 checkpoints), fp32 or bf16
   --max-seq-len N     tokens the KV cache holds per sequence (default: min(max_position_embeddings, 4096))

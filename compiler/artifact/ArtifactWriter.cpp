@@ -124,7 +124,8 @@ void ArtifactWriter::finish(const ArtifactContents& contents) {
       contents.tokenizerJson.c_str(), contents.tokenizerConfigJson.c_str(), generation,
       contents.head.c_str(), &labels, contents.chatTemplate.c_str(),
       contents.imageProcessorJson.empty() ? nullptr : contents.imageProcessorJson.c_str(),
-      contents.worldSize, contents.tensorParallel, contents.expertParallel);
+      contents.worldSize, contents.tensorParallel, contents.expertParallel,
+      contents.targetArch.empty() ? nullptr : contents.targetArch.c_str());
   fb::FinishArtifactBuffer(builder, root);
 
   padTo(kAlignment);

@@ -44,6 +44,7 @@ struct GenerationDesc {
 struct ArtifactContents {
   std::string producer;
   std::string target;
+  std::string targetArch; // empty where the target has one kind of device
   std::string modelConfigJson;
   DType computeDtype = DType::F32;
   uint32_t maxSeqLen = 0;

@@ -295,8 +295,9 @@ private:
       call.sum = out(0);
       call.out = out(1);
       params.Set(std::move(call));
-    } else if (kernel == "linear") {
+    } else if (kernel == "linear" || kernel == "linear_fp8") {
       fb::LinearCallT call;
+      call.fp8_activations = kernel == "linear_fp8";
       call.x = viewPtr(op->getOperand(0));
       if (auto linear = llvm::dyn_cast<fm::LinearOp>(op)) {
         call.weight = weight(linear.getWeightAttr());

@@ -7,6 +7,7 @@
 #include "compiler/driver/WeightStream.h"
 #include "compiler/initializer/Evaluate.h"
 #include "compiler/pipeline/Pipeline.h"
+#include "compiler/targets/Target.h"
 #include "dialects/fathom/FathomConventions.h"
 #include "dialects/fathom/FathomDialect.h"
 #include "fathom/artifact/ArtifactFile.h"
@@ -148,7 +149,7 @@ CompileReport reportOf(mlir::ModuleOp module, const CompileOptions& options,
                        const frontend::Checkpoint& checkpoint) {
   CompileReport report;
   report.pipeline = mlir::fathom::describePipeline(pipelineOptions(options));
-  report.target = options.target;
+  report.target = mlir::fathom::lookupTarget(options.target)->spelling();
   report.compute = options.compute;
   report.maxSeqLen =
       module->getAttrOfType<mlir::IntegerAttr>(mlir::fathom::kMaxSeqLenAttr).getInt();
@@ -259,7 +260,9 @@ CompileSummary compileCheckpoint(const frontend::Checkpoint& checkpoint,
 
   artifact::ArtifactContents contents;
   contents.producer = "fathom-compile " FATHOM_PROJECT_VERSION;
-  contents.target = options.target;
+  const mlir::fathom::Target* target = mlir::fathom::lookupTarget(options.target);
+  contents.target = target->name().str();
+  contents.targetArch = target->arch().str();
   contents.modelConfigJson = readFile(checkpoint.files().config);
   contents.computeDtype = options.compute;
   contents.maxSeqLen =

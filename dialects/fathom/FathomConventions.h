@@ -40,9 +40,11 @@ inline constexpr const char* kPixelValuesInput = "pixel_values";
 inline constexpr const char* kImageEmbeddingsInput = "image_embeddings";
 
 // Set by fathom-lower-to-kernels: the target kernel an op runs as ("view" for ops that only
-// re-describe a buffer). Set by fathom-plan-memory: arena byte offsets of an op's results, and
+// re-describe a buffer), and on the module the target's spelling ("cuda:sm_90a"). Set by
+// fathom-plan-memory: arena byte offsets of an op's results (aligned as the target asks), and
 // the arena size of an entry function.
 inline constexpr const char* kKernelAttr = "fathom.kernel";
+inline constexpr const char* kTargetAttr = "fathom.target";
 inline constexpr const char* kViewKernel = "view";
 inline constexpr const char* kArenaOffsetsAttr = "fathom.arena_offsets";
 inline constexpr const char* kArenaSizeAttr = "fathom.arena_size";

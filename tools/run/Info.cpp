@@ -41,6 +41,8 @@ int printInfo(const std::string& path, bool asJson) {
   out["architecture"] = configString("architectures");
   out["head"] = meta.head() ? meta.head()->str() : "causal_lm";
   out["target"] = text(meta.target());
+  if (meta.target_arch())
+    out["target_arch"] = text(meta.target_arch());
   out["compute_dtype"] = std::string(dtypeName(static_cast<DType>(meta.compute_dtype())));
   out["max_batch"] = meta.max_batch();
   out["max_seq_len"] = meta.max_seq_len();
@@ -104,7 +106,10 @@ int printInfo(const std::string& path, bool asJson) {
               out["architecture"].get<std::string>().c_str(),
               out["head"].get<std::string>().c_str(),
               out["vision"].get<bool>() ? ", with a vision tower" : "");
-  std::printf("  target        %s, compute %s\n", out["target"].get<std::string>().c_str(),
+  std::string target = out["target"].get<std::string>();
+  if (out.contains("target_arch"))
+    target += ":" + out["target_arch"].get<std::string>();
+  std::printf("  target        %s, compute %s\n", target.c_str(),
               out["compute_dtype"].get<std::string>().c_str());
   std::printf("  limits        max batch %u, max sequence %u tokens\n", meta.max_batch(),
               meta.max_seq_len());

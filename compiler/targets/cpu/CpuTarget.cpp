@@ -1,135 +1,16 @@
 #include "compiler/targets/cpu/CpuTarget.h"
 
-#include "dialects/fathom/FathomDialect.h"
+#include "compiler/targets/KernelRules.h"
 
 namespace mlir::fathom {
-namespace {
-
-// The kernels' limits (runtime/backends/cpu): attention keeps a query and a value row on the
-// stack, RoPE half a rotated row.
-constexpr int64_t kMaxAttentionDim = 1024;
-constexpr int64_t kMaxRopeDim = 512;
-
-bool isActivation(Type type) {
-  return type.isF32() || type.isBF16();
-}
-
-Type elementOf(Value value) {
-  return cast<ShapedType>(value.getType()).getElementType();
-}
-int64_t lastDim(Value value) {
-  return cast<ShapedType>(value.getType()).getShape().back();
-}
-
-FailureOr<StringRef> unsupported(Operation* op, const Twine& why) {
-  op->emitOpError() << "cannot run on the cpu target: " << why;
-  return failure();
-}
-
-// Activations in and out must be f32 or bf16.
-FailureOr<StringRef> activationKernel(Operation* op, StringRef kernel) {
-  for (Value value : llvm::concat<Value>(op->getOperands(), op->getResults())) {
-    Type element = elementOf(value);
-    if (isa<FloatType>(element) && !isActivation(element))
-      return unsupported(op, "activations must be f32 or bf16, got " + Twine(kernel));
-  }
-  return kernel;
-}
-
-FailureOr<StringRef> weightKernel(Operation* op, SymbolTableCollection& symbols,
-                                  FlatSymbolRefAttr weight, StringRef kernel,
-                                  bool quantizedAllowed) {
-  auto param = symbols.lookupNearestSymbolFrom<ParamOp>(op, weight);
-  if (!param)
-    return unsupported(op, "its weight is not a fathom.param");
-  Type element = param.getTensorType().getElementType();
-  bool quantized =
-      (isa<Float8E4M3FNType>(element) || element.isUnsignedInteger(4)) && param.getQuantization();
-  if (!isActivation(element) && !(quantizedAllowed && quantized))
-    return unsupported(op, Twine("weight @") + param.getSymName() + " must be f32, bf16" +
-                               (quantizedAllowed ? " or block-quantized f8E4M3FN or ui4" : ""));
-  return activationKernel(op, kernel);
-}
-
-} // namespace
 
 FailureOr<StringRef> CpuTarget::kernelFor(Operation* op, SymbolTableCollection& symbols) const {
-  if (isa<MlaAttentionOp, MultiHeadAttentionOp, MoeRouterOp, ExpertFfnOp>(op))
-    return unsupported(op, "model-level blocks must be decomposed first (fathom-decompose)");
-  if (isa<SliceOp, SplitHeadsOp>(op))
-    return StringRef("view");
-  if (isa<MergeHeadsOp>(op))
-    return StringRef("copy");
-  if (auto embedding = dyn_cast<EmbeddingOp>(op))
-    return weightKernel(op, symbols, embedding.getTableAttr(), "embedding", false);
-  if (auto norm = dyn_cast<RmsNormOp>(op))
-    return weightKernel(op, symbols, norm.getWeightAttr(), "rms_norm", false);
-  if (auto fused = dyn_cast<AddRmsNormOp>(op))
-    return weightKernel(op, symbols, fused.getWeightAttr(), "add_rms_norm", false);
-  if (auto linear = dyn_cast<LinearOp>(op))
-    return weightKernel(op, symbols, linear.getWeightAttr(), "linear", true);
-  if (auto head = dyn_cast<LmHeadOp>(op))
-    return weightKernel(op, symbols, head.getWeightAttr(), "linear", true);
-  if (auto matmul = dyn_cast<HeadMatmulOp>(op))
-    return weightKernel(op, symbols, matmul.getWeightAttr(), "head_matmul", false);
-  if (isa<AddOp>(op))
-    return activationKernel(op, "add");
-  if (auto norm = dyn_cast<LayerNormOp>(op))
-    return weightKernel(op, symbols, norm.getWeightAttr(), "layer_norm", false);
-  if (isa<GeluOp>(op))
-    return activationKernel(op, "gelu");
-  if (isa<PatchifyOp>(op))
-    return activationKernel(op, "patchify");
-  if (isa<MaskedScatterOp>(op))
-    return activationKernel(op, "masked_scatter");
-  if (isa<SiluMulOp>(op))
-    return activationKernel(op, "silu_mul");
-  if (auto rope = dyn_cast<RopeOp>(op)) {
-    if (lastDim(rope.getInput()) > kMaxRopeDim)
-      return unsupported(op, "rotary dims above " + Twine(kMaxRopeDim));
-    return activationKernel(op, "rope");
-  }
-  if (auto attention = dyn_cast<AttentionOp>(op)) {
-    int64_t qk = lastDim(attention.getQuery()) +
-                 (attention.getQueryRope() ? lastDim(attention.getQueryRope()) : 0);
-    if (qk > kMaxAttentionDim || lastDim(attention.getValue()) > kMaxAttentionDim)
-      return unsupported(op, "query/key or value dims above " + Twine(kMaxAttentionDim));
-    if (attention.getRopePositions() && lastDim(attention.getQueryRope()) > kMaxRopeDim)
-      return unsupported(op, "rotary dims above " + Twine(kMaxRopeDim));
-    return activationKernel(op, "attention");
-  }
-  if (isa<CacheAppendOp>(op))
-    return activationKernel(op, "cache_append");
-  if (isa<SelectRowsOp>(op))
-    return activationKernel(op, "select_rows");
-  if (isa<LastTokenRowsOp>(op))
-    return StringRef("last_token_rows");
-  if (auto route = dyn_cast<MoeRouteOp>(op)) {
-    if (route.getScoring() == RouterScoring::sigmoid && !route.getScoreBiasAttr())
-      return unsupported(op, "the sigmoid router needs its e_score_correction_bias");
-    return StringRef("moe_route");
-  }
-  if (isa<MoeDispatchOp>(op))
-    return StringRef("moe_dispatch");
-  if (isa<GatherRowsOp>(op))
-    return activationKernel(op, "gather_rows");
-  if (auto experts = dyn_cast<ExpertLinearOp>(op)) {
-    for (Attribute weight : experts.getWeights())
-      if (failed(weightKernel(op, symbols, cast<FlatSymbolRefAttr>(weight), "expert_linear", true)))
-        return failure();
-    return StringRef("expert_linear");
-  }
-  if (auto grouped = dyn_cast<GroupedGateUpOp>(op))
-    return weightKernel(op, symbols, grouped.getWeightAttr(), "grouped_gate_up", true);
-  if (auto grouped = dyn_cast<GroupedLinearOp>(op))
-    return weightKernel(op, symbols, grouped.getWeightAttr(), "grouped_linear", true);
-  if (isa<MoeCombineOp>(op))
-    return activationKernel(op, "moe_combine");
-  if (isa<AllReduceOp>(op))
-    return activationKernel(op, "all_reduce");
-  if (isa<AllGatherOp>(op))
-    return activationKernel(op, "all_gather");
-  return unsupported(op, "no kernel for this op");
+  // runtime/backends/cpu: attention keeps a query and a value row on the stack, RoPE half a
+  // rotated row; FP8 and INT4 weights are dequantized inside the GEMM.
+  static const KernelLimits limits{/*bf16Activations=*/true, /*fp8Weights=*/true,
+                                   /*int4Weights=*/true, /*maxQueryKeyDim=*/1024,
+                                   /*maxValueDim=*/1024, /*maxRopeDim=*/512};
+  return standardKernelFor(op, symbols, *this, limits);
 }
 
 } // namespace mlir::fathom

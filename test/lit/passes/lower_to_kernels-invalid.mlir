@@ -21,7 +21,7 @@ module attributes {fathom.max_batch = 1 : i64, fathom.max_seq_len = 8 : i64} {
 module attributes {fathom.max_batch = 1 : i64, fathom.max_seq_len = 8 : i64} {
   fathom.param @w : tensor<8x8xf16>
   func.func @prefill(%x: tensor<?x?xi64> {fathom.input = "ids"}, %h: tensor<?x?x8xf16> {fathom.input = "positions"}) -> tensor<?x?x8xf16> attributes {fathom.entry_point = "prefill"} {
-    // expected-error @below {{cannot run on the cpu target: weight @w must be f32, bf16 or block-quantized f8E4M3FN}}
+    // expected-error @below {{cannot run on the cpu target: weight @w is f16; its kernel takes f32, bf16, block-quantized f8E4M3FN, block-quantized ui4}}
     %0 = fathom.linear %h, @w : tensor<?x?x8xf16> -> tensor<?x?x8xf16>
     return %0 : tensor<?x?x8xf16>
   }
@@ -33,7 +33,7 @@ module attributes {fathom.max_batch = 1 : i64, fathom.max_seq_len = 8 : i64} {
 module attributes {fathom.max_batch = 1 : i64, fathom.max_seq_len = 8 : i64} {
   fathom.param @w8 : tensor<2x2x2xf8E4M3FN>
   func.func @decode(%ids: tensor<?x?xi64> {fathom.input = "ids"}, %x: tensor<?x?x2x2xbf16> {fathom.input = "positions"}) -> tensor<?x?x2x2xbf16> attributes {fathom.entry_point = "decode"} {
-    // expected-error @below {{weight @w8 must be f32, bf16}}
+    // expected-error @below {{weight @w8 is f8E4M3FN; its kernel takes f32, bf16}}
     %0 = fathom.head_matmul %x, @w8 : tensor<?x?x2x2xbf16> -> tensor<?x?x2x2xbf16>
     return %0 : tensor<?x?x2x2xbf16>
   }
@@ -48,4 +48,4 @@ module attributes {fathom.max_batch = 1 : i64, fathom.max_seq_len = 8 : i64} {
     return %x : tensor<2xf32>
   }
 }
-// TARGET: unknown target 'tpu' (known: cpu)
+// TARGET: unknown target 'tpu' (known: cpu, cuda, cuda:sm_90a, cuda:sm_80)

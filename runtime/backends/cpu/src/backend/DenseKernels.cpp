@@ -130,6 +130,10 @@ Factory linearKernel(CpuResources& cpu, const fb::KernelCall& call,
   const Weight* bias = optionalWeightAt(weights, p->bias(), "linear");
   const fb::View& x = required(p->x(), "linear", "x");
   const fb::View& out = required(p->out(), "linear", "out");
+  if (p->fp8_activations())
+    shapeError("linear", "weight " + weight.name +
+                             " is called with FP8 activations (kernel linear_fp8), which needs a "
+                             "target with FP8 math; the CPU has none (compile with --target cpu)");
   reserveLinearScratch(cpu);
   if (weight.shape.size() != 2 ||
       (bias && (bias->shape != std::vector<int64_t>{weight.shape[0]} ||
