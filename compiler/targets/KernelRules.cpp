@@ -53,8 +53,8 @@ public:
       accepted += ", block-quantized f8E4M3FN";
     if (quantizedAllowed && limits_.int4Weights)
       accepted += ", block-quantized ui4";
-    return unsupported(op, Twine("weight @") + param.getSymName() + " is " +
-                               typeName(element) + "; its kernel takes " + accepted);
+    return unsupported(op, Twine("weight @") + param.getSymName() + " is " + typeName(element) +
+                               "; its kernel takes " + accepted);
   }
 
   FailureOr<StringRef> kernelFor(Operation* op, SymbolTableCollection& symbols) const;
@@ -114,8 +114,8 @@ FailureOr<StringRef> Rules::kernelFor(Operation* op, SymbolTableCollection& symb
       return unsupported(op, "query/key width " + Twine(qk) + " above " +
                                  Twine(limits_.maxQueryKeyDim));
     if (int64_t value = lastDim(attention.getValue()); value > limits_.maxValueDim)
-      return unsupported(op, "value width " + Twine(value) + " above " +
-                                 Twine(limits_.maxValueDim));
+      return unsupported(op,
+                         "value width " + Twine(value) + " above " + Twine(limits_.maxValueDim));
     if (attention.getRopePositions() && lastDim(attention.getQueryRope()) > limits_.maxRopeDim)
       return unsupported(op, "rotary dims above " + Twine(limits_.maxRopeDim));
     return activationKernel(op, "attention");

@@ -2,6 +2,9 @@
 #include "Registry.h"
 
 #include "fathom/cpu/CpuBackend.h"
+#ifdef FATHOM_HAVE_CUDA_BACKEND
+#include "fathom/cuda/CudaBackend.h"
+#endif
 #include "fathom/runtime/Error.h"
 
 namespace fathom::backend {
@@ -15,6 +18,9 @@ struct Entry {
 const std::vector<Entry>& entries() {
   static const std::vector<Entry> known = {
       {"cpu", &cpu::createCpuBackend},
+#ifdef FATHOM_HAVE_CUDA_BACKEND
+      {"cuda", &cuda::createCudaBackend},
+#endif
   };
   return known;
 }

@@ -1,5 +1,7 @@
 # lit configuration for Fathom. Tests are .mlir (dialect, passes) and .test (tools) files.
 import os
+import shutil
+import subprocess
 import lit.formats
 
 config.name = "fathom"
@@ -31,3 +33,8 @@ else:
     config.suffixes = [".test"]
 if os.path.isdir(config.shared_testdata_dir):
     config.available_features.add("shared-testdata")
+# The CUDA backend is in the runtime (built where nvcc was found); a GPU is present or not.
+if os.path.exists(os.path.join(config.fathom_tools_dir, "fathom_cuda_tests")):
+    config.available_features.add("cuda-backend")
+if shutil.which("nvidia-smi") and subprocess.run(["nvidia-smi", "-L"], capture_output=True).returncode == 0:
+    config.available_features.add("cuda-device")

@@ -82,13 +82,14 @@ for test in json.load(sys.stdin)["tests"]:
     [ -x "$BUILD_DIR/bin/$target" ] && cp "$BUILD_DIR/bin/$target" "$dir/bin/"
   done
   # The libraries a CUDA image does not have: MPI's and what they pull in. glibc, libstdc++,
-  # the driver, cudart and NCCL (218 MB; the image's own is used) stay behind.
+  # the driver, cudart, cuBLAS(Lt) (over 500 MB) and NCCL (218 MB) stay behind: the image's
+  # own are used.
   for binary in "$dir"/bin/*; do
     ldd "$binary" | awk '$3 ~ /^\// {print $3}'
   done | sort -u | while read -r library; do
     case "$(basename "$library")" in
     libc.so* | libm.so* | libdl.so* | libpthread.so* | librt.so* | ld-linux* | libstdc++* | \
-      libgcc_s* | libcuda.so* | libcudart* | libnccl*) ;;
+      libgcc_s* | libcuda.so* | libcudart* | libcublas* | libnccl*) ;;
     *) cp -L "$library" "$dir/lib/" ;;
     esac
   done

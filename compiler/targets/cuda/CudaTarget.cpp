@@ -9,9 +9,10 @@ namespace {
 // runtime/backends/cuda: the attention kernels stage a query row and a value accumulator per
 // warp in registers and shared memory, sized for MLA's absorbed latent (576-wide keys, 512-wide
 // values); RoPE rotates up to a 256-wide head.
-constexpr KernelLimits kCudaLimits{/*bf16Activations=*/true, /*fp8Weights=*/true,
-                                   /*int4Weights=*/false, /*maxQueryKeyDim=*/576,
-                                   /*maxValueDim=*/512, /*maxRopeDim=*/256};
+constexpr KernelLimits kCudaLimits{
+    /*bf16Activations=*/true, /*fp8Weights=*/true,
+    /*int4Weights=*/false,    /*maxQueryKeyDim=*/576,
+    /*maxValueDim=*/512,      /*maxRopeDim=*/256};
 
 // True when `weight` is FP8 E4M3 in DeepSeek's 128x128 blocks and fits the block GEMM.
 bool fp8BlockGemmWeight(Operation* op, SymbolTableCollection& symbols, FlatSymbolRefAttr weight) {

@@ -137,6 +137,11 @@ public:
                                           const PlanLimits& limits) = 0;
 };
 
+// The artifact's tensors (index = artifact tensor index) as Weights pointing into the mapped
+// file, FP8 and INT4 ones with their scales and zero points attached after checking that they
+// hold one value per block. Throws fathom::Error naming the file and tensor otherwise.
+std::vector<Weight> describeWeights(const artifact::Artifact& artifact);
+
 struct BackendOptions {
   int threads = 0; // CPU: 0 = every hardware thread
   // The ranks a sharded artifact's collectives run over (it outlives the backend); null: this

@@ -1,0 +1,83 @@
+#pragma once
+// Internal: what the CUDA kernel table's entries share. Each entry binds one KernelCall to a
+// Kernel that checks its operands on the host and enqueues device kernels on the backend's
+// stream (src/Launch.h); nothing synchronizes inside a step.
+#include "DeviceRows.h"
+#include "fathom/backend/Backend.h"
+#include "fathom/runtime/Error.h"
+
+#include <cublasLt.h>
+#include <cuda_runtime_api.h>
+
+#include <functional>
+#include <string>
+
+namespace fathom::cuda {
+
+namespace fb = artifact::fb;
+using backend::CallContext;
+using backend::PlanLimits;
+using backend::Tensor;
+using backend::Weight;
+
+struct CudaResources {
+  cudaStream_t stream = nullptr;
+  cublasLtHandle_t blas = nullptr;
+  void* workspace = nullptr; // cuBLASLt's
+  size_t workspaceBytes = 0;
+  unsigned* errorWord = nullptr; // device; DeviceError bits
+  int computeCapability = 0;     // major * 10 + minor
+};
+
+// Throws fathom::Error naming the kernel and CUDA's error unless `status` is cudaSuccess.
+void check(cudaError_t status, const char* what);
+[[noreturn]] void shapeError(const char* kernel, const std::string& what);
+
+class FunctionKernel final : public backend::Kernel {
+public:
+  explicit FunctionKernel(std::function<void(const CallContext&)> body) : body_(std::move(body)) {}
+  void run(const CallContext& context) override { body_(context); }
+
+private:
+  std::function<void(const CallContext&)> body_;
+};
+
+inline std::unique_ptr<backend::Kernel> makeKernel(std::function<void(const CallContext&)> body) {
+  return std::make_unique<FunctionKernel>(std::move(body));
+}
+
+using KernelFactory = std::unique_ptr<backend::Kernel> (*)(CudaResources&, const fb::KernelCall&,
+                                                           const std::vector<Weight>&,
+                                                           const PlanLimits&);
+
+// Entries by group (DenseKernels.cpp, LinearKernels.cpp).
+void addDenseKernels(KernelFactory* table);
+void addLinearKernels(KernelFactory* table);
+
+const fb::View& required(const fb::View* view, const char* kernel, const char* field);
+const Weight& weightAt(const std::vector<Weight>& weights, int32_t index, const char* kernel);
+const Weight* optionalWeightAt(const std::vector<Weight>& weights, int32_t index,
+                               const char* kernel);
+
+inline DeviceRows deviceRows(const Tensor& t) {
+  DeviceRows r;
+  r.data = t.data;
+  r.batches = t.batches;
+  r.rowsPerBatch = t.rowsPerBatch;
+  r.rowStride = t.rowStride;
+  r.batchStride = t.batchStride;
+  r.heads = t.heads;
+  r.headDim = t.headDim;
+  r.headStride = t.headStride;
+  r.blockTable = t.blockTable;
+  r.blockRows = t.blockRows;
+  r.blocksPerBatch = t.blocksPerBatch;
+  return r;
+}
+
+// F32 or BF16, else an error naming the kernel and the operand.
+void requireActivation(const char* kernel, const char* operand, DType type);
+// Same rows, width and element type.
+void requireSameRows(const char* kernel, const Tensor& a, const Tensor& b);
+
+} // namespace fathom::cuda

@@ -1,0 +1,162 @@
+// The CUDA kernel table's linear entry: bf16 and f32 weights through cuBLASLt (fp32 compute,
+// no TF32: the fp32 path keeps HF's 1e-4), FP8 weights through the dequantizing kernel (W8A16).
+// y = x W^T in row-major terms is, column-major, Y^T [out x rows] = op_T(W) [out x in] X^T.
+#include "CudaKernel.h"
+#include "Launch.h"
+
+namespace fathom::cuda {
+namespace {
+
+void checkBlas(cublasStatus_t status, const char* what) {
+  if (status != CUBLAS_STATUS_SUCCESS)
+    throw Error(std::string("cuda linear: ") + what + " failed: " + cublasLtGetStatusName(status) +
+                " (" + cublasLtGetStatusString(status) + ")");
+}
+
+cudaDataType_t blasType(DType type) {
+  return type == DType::BF16 ? CUDA_R_16BF : CUDA_R_32F;
+}
+
+// One cuBLASLt matmul of `rows` rows: descriptors are made per call (host work only).
+void blasLinear(CudaResources& gpu, const Weight& weight, const Weight* bias, DType type,
+                const void* x, int64_t ldx, void* y, int64_t ldy, int64_t rows) {
+  const uint64_t in = uint64_t(weight.shape[1]), out = uint64_t(weight.shape[0]);
+  cublasLtMatmulDesc_t op = nullptr;
+  cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
+  struct Cleanup {
+    cublasLtMatmulDesc_t& op;
+    cublasLtMatrixLayout_t &a, &b, &c;
+    ~Cleanup() {
+      if (op)
+        cublasLtMatmulDescDestroy(op);
+      for (cublasLtMatrixLayout_t layout : {a, b, c})
+        if (layout)
+          cublasLtMatrixLayoutDestroy(layout);
+    }
+  } cleanup{op, a, b, c};
+  checkBlas(cublasLtMatmulDescCreate(&op, CUBLAS_COMPUTE_32F, CUDA_R_32F), "descriptor");
+  const cublasOperation_t transpose = CUBLAS_OP_T, none = CUBLAS_OP_N;
+  checkBlas(
+      cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSA, &transpose, sizeof transpose),
+      "transpose A");
+  checkBlas(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSB, &none, sizeof none),
+            "transpose B");
+  if (bias) {
+    const cublasLtEpilogue_t epilogue = CUBLASLT_EPILOGUE_BIAS;
+    const cudaDataType_t biasType = blasType(bias->type);
+    checkBlas(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue,
+                                             sizeof epilogue),
+              "bias epilogue");
+    checkBlas(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias->data,
+                                             sizeof bias->data),
+              "bias pointer");
+    checkBlas(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &biasType,
+                                             sizeof biasType),
+              "bias type");
+  }
+  const cudaDataType_t t = blasType(type);
+  checkBlas(cublasLtMatrixLayoutCreate(&a, t, in, out, int64_t(in)), "weight layout");
+  checkBlas(cublasLtMatrixLayoutCreate(&b, t, in, uint64_t(rows), ldx), "input layout");
+  checkBlas(cublasLtMatrixLayoutCreate(&c, t, out, uint64_t(rows), ldy), "output layout");
+
+  cublasLtMatmulPreference_t preference = nullptr;
+  checkBlas(cublasLtMatmulPreferenceCreate(&preference), "preference");
+  cublasLtMatmulHeuristicResult_t heuristic{};
+  int found = 0;
+  cublasStatus_t status =
+      cublasLtMatmulPreferenceSetAttribute(preference, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
+                                           &gpu.workspaceBytes, sizeof gpu.workspaceBytes);
+  if (status == CUBLAS_STATUS_SUCCESS)
+    status =
+        cublasLtMatmulAlgoGetHeuristic(gpu.blas, op, a, b, c, c, preference, 1, &heuristic, &found);
+  cublasLtMatmulPreferenceDestroy(preference);
+  checkBlas(status, "algorithm search");
+  if (found == 0)
+    throw Error("cuda linear: cuBLASLt has no algorithm for weight " + weight.name + " [" +
+                std::to_string(out) + " x " + std::to_string(in) + "] over " +
+                std::to_string(rows) + " rows");
+  const float one = 1.0f, zero = 0.0f;
+  checkBlas(cublasLtMatmul(gpu.blas, op, &one, weight.data, a, x, b, &zero, y, c, y, c,
+                           &heuristic.algo, gpu.workspace, gpu.workspaceBytes, gpu.stream),
+            "matmul");
+}
+
+std::unique_ptr<backend::Kernel> linear(CudaResources& gpu, const fb::KernelCall& call,
+                                        const std::vector<Weight>& weights, const PlanLimits&) {
+  const auto* p = call.params_as_LinearCall();
+  const Weight& weight = weightAt(weights, p->weight(), "linear");
+  const Weight* bias = optionalWeightAt(weights, p->bias(), "linear");
+  const fb::View& x = required(p->x(), "linear", "x");
+  const fb::View& out = required(p->out(), "linear", "out");
+  if (p->fp8_activations())
+    shapeError("linear", "weight " + weight.name +
+                             " is called with FP8 activations (kernel linear_fp8), which this "
+                             "CUDA backend does not run yet; compile with --target cuda:sm_80");
+  const bool fp8 = weight.type == DType::F8E4M3;
+  if (weight.shape.size() != 2 ||
+      (bias && (bias->shape != std::vector<int64_t>{weight.shape[0]} ||
+                (bias->type != DType::F32 && bias->type != DType::BF16))))
+    shapeError("linear", "weight " + weight.name +
+                             " must be a matrix and its bias one f32 or bf16 value per output");
+  if (!fp8 && weight.type != DType::F32 && weight.type != DType::BF16)
+    shapeError("linear", "weight " + weight.name + " is " + std::string(dtypeName(weight.type)) +
+                             "; the CUDA linear takes f32, bf16 or block-quantized FP8");
+  if (fp8 && (!weight.scales || weight.blockRows < 1 || weight.blockCols < 1))
+    shapeError("linear", "FP8 weight " + weight.name + " has no block scales");
+  return makeKernel([&gpu, &weight, bias, &x, &out, fp8](const CallContext& c) {
+    const Tensor in = c.tensor(x), result = c.tensor(out);
+    if (in.width() != weight.shape[1] || result.width() != weight.shape[0] ||
+        in.rows() != result.rows() || !in.contiguousRows() || !result.contiguousRows() ||
+        in.paged() || result.paged())
+      shapeError("linear",
+                 "operands [" + std::to_string(in.rows()) + ", " + std::to_string(in.width()) +
+                     "] -> [" + std::to_string(result.rows()) + ", " +
+                     std::to_string(result.width()) + "] do not fit weight " + weight.name);
+    requireActivation("linear", "x", in.type);
+    if (in.type != result.type || (!fp8 && weight.type != in.type))
+      shapeError("linear",
+                 "x, weight " + weight.name + " and out must share one type (f32 or bf16) on CUDA");
+    if (c.planning())
+      return;
+    const size_t element = dtypeSize(in.type);
+    // One GEMM when the rows of every sequence are one run, else one per sequence.
+    const bool packed = in.packed() && result.packed();
+    for (int64_t g = 0; g < (packed ? 1 : in.batches); ++g) {
+      const int64_t rows = packed ? in.rows() : in.rowsPerBatch;
+      const std::byte* xRows = in.data + size_t(g * in.batchStride) * element;
+      std::byte* yRows = result.data + size_t(g * result.batchStride) * element;
+      if (rows == 0)
+        continue;
+      if (!fp8) {
+        blasLinear(gpu, weight, bias, in.type, xRows, in.rowStride, yRows, result.rowStride, rows);
+        continue;
+      }
+      DequantLinear args;
+      args.type = in.type;
+      args.x = xRows;
+      args.ldx = in.rowStride;
+      args.y = yRows;
+      args.ldy = result.rowStride;
+      args.rows = rows;
+      args.in = weight.shape[1];
+      args.out = weight.shape[0];
+      args.weight = static_cast<const uint8_t*>(weight.data);
+      args.scales = weight.scales;
+      args.blockRows = weight.blockRows;
+      args.blockCols = weight.blockCols;
+      if (bias) {
+        args.bias = bias->data;
+        args.biasType = bias->type;
+      }
+      check(launchDequantLinear(args, gpu.stream), "linear");
+    }
+  });
+}
+
+} // namespace
+
+void addLinearKernels(KernelFactory* table) {
+  table[size_t(fb::KernelParams::LinearCall)] = linear;
+}
+
+} // namespace fathom::cuda

@@ -1,0 +1,245 @@
+// Every CUDA kernel against the CPU kernel on the same random operands (label gpu): each case is
+// one KernelCall run through the Backend interface on both backends, every buffer compared
+// afterwards. Without a usable GPU each test skips and says why.
+#include "CrossBackendHarness.h"
+#include "Registry.h"
+#include "fathom/runtime/Error.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace fathom::testing {
+namespace {
+
+struct Tolerance {
+  double relative = 0.0, absolute = 0.0; // |cpu - cuda| <= absolute + relative * |cpu|
+};
+
+// bf16 results may round the other way after a differently ordered fp32 sum: one bf16 ulp.
+constexpr Tolerance kExact{0.0, 0.0};
+constexpr Tolerance kBf16Ulp{1.0 / 128, 1e-6};
+
+class CrossBackend : public ::testing::Test {
+protected:
+  void SetUp() override {
+    try {
+      cuda_ = backend::createBackend("cuda", {});
+    } catch (const Error& error) {
+      GTEST_SKIP() << "no CUDA backend to compare with the CPU here: " << error.what();
+    }
+    cpu_ = backend::createBackend("cpu", {});
+  }
+
+  void expectSame(const HarnessCase& kase, Tolerance tolerance) {
+    SCOPED_TRACE(kase.label);
+    const auto expected = runCase(*cpu_, kase);
+    const auto actual = runCase(*cuda_, kase);
+    for (size_t b = 0; b < kase.buffers.size(); ++b) {
+      const DType type = kase.buffers[b].type;
+      const size_t count = expected[b].size() / dtypeSize(type);
+      size_t mismatches = 0;
+      for (size_t i = 0; i < count && mismatches < 8; ++i) {
+        const double want = elementAt(expected[b], type, i), got = elementAt(actual[b], type, i);
+        const bool same =
+            (std::isnan(want) && std::isnan(got)) ||
+            std::fabs(want - got) <= tolerance.absolute + tolerance.relative * std::fabs(want);
+        if (!same) {
+          ADD_FAILURE() << "buffer " << b << " element " << i << ": cpu " << want << ", cuda "
+                        << got;
+          ++mismatches;
+        }
+      }
+    }
+  }
+
+  std::mt19937 rng_{2026};
+  std::unique_ptr<backend::Backend> cpu_, cuda_;
+};
+
+TEST_F(CrossBackend, AddAndSiluMulInBothTypesOverStridedRows) {
+  for (DType type : {DType::F32, DType::BF16})
+    for (int64_t stride : {300, 320}) {
+      HarnessCase add{"add " + std::string(dtypeName(type)) + " stride " + std::to_string(stride)};
+      for (int i = 0; i < 3; ++i)
+        add.buffers.push_back(randomBuffer(rng_, type, 2, 7, 300, 1.0f, stride));
+      fb::AddCallT call;
+      call.a = view(0, stride, 300);
+      call.b = view(1, stride, 300);
+      call.out = view(2, stride, 300);
+      add.call.params.Set(std::move(call));
+      expectSame(add, kExact);
+
+      HarnessCase silu{"silu_mul " + std::string(dtypeName(type))};
+      for (int i = 0; i < 3; ++i)
+        silu.buffers.push_back(randomBuffer(rng_, type, 1, 5, 1408, 3.0f));
+      fb::SiluMulCallT gated;
+      gated.gate = view(0, 1408, 1408);
+      gated.up = view(1, 1408, 1408);
+      gated.out = view(2, 1408, 1408);
+      silu.call.params.Set(std::move(gated));
+      // expf may differ from glibc's by an ulp; in bf16 that can flip one rounding.
+      expectSame(silu, type == DType::F32 ? Tolerance{1e-6, 1e-7} : kBf16Ulp);
+    }
+}
+
+TEST_F(CrossBackend, CopyPacksStridedHeads) {
+  HarnessCase kase{"copy"};
+  kase.buffers.push_back(randomBuffer(rng_, DType::BF16, 1, 6, 128)); // 4 heads of 32, use 24
+  kase.buffers.push_back(randomBuffer(rng_, DType::BF16, 1, 6, 96));
+  fb::CopyCallT call;
+  call.x = view(0, 128, 24, 4, 32);
+  call.out = view(1, 96, 96);
+  kase.call.params.Set(std::move(call));
+  expectSame(kase, kExact);
+}
+
+TEST_F(CrossBackend, RmsNormAndTheFusedResidualAdd) {
+  for (DType type : {DType::F32, DType::BF16})
+    for (int64_t width : {64, 2048, 7168})
+      for (int64_t rows : {1, 9}) {
+        const std::string label =
+            std::string(dtypeName(type)) + " " + std::to_string(rows) + "x" + std::to_string(width);
+        HarnessCase norm{"rms_norm " + label};
+        norm.buffers.push_back(randomBuffer(rng_, type, 1, rows, width, 2.0f));
+        norm.buffers.push_back(randomBuffer(rng_, type, 1, rows, width));
+        norm.weights.push_back(randomWeight(rng_, "norm", type, {width}, 0.5f));
+        fb::RmsNormCallT call;
+        call.x = view(0, uint64_t(width), uint32_t(width));
+        call.out = view(1, uint64_t(width), uint32_t(width));
+        call.weight = 0;
+        call.epsilon = 1e-6f;
+        norm.call.params.Set(std::move(call));
+        expectSame(norm, type == DType::F32 ? Tolerance{1e-5, 1e-6} : kBf16Ulp);
+
+        HarnessCase fused{"add_rms_norm " + label};
+        for (int i = 0; i < 4; ++i)
+          fused.buffers.push_back(randomBuffer(rng_, type, 1, rows, width));
+        fused.weights.push_back(randomWeight(rng_, "norm", type, {width}, 0.5f));
+        fb::AddRmsNormCallT add;
+        add.a = view(0, uint64_t(width), uint32_t(width));
+        add.b = view(1, uint64_t(width), uint32_t(width));
+        add.sum = view(2, uint64_t(width), uint32_t(width));
+        add.out = view(3, uint64_t(width), uint32_t(width));
+        add.weight = 0;
+        add.epsilon = 1e-6f;
+        fused.call.params.Set(std::move(add));
+        expectSame(fused, type == DType::F32 ? Tolerance{1e-5, 1e-6} : kBf16Ulp);
+      }
+}
+
+TEST_F(CrossBackend, EmbeddingSelectRowsAndLastTokenRows) {
+  HarnessCase lookup{"embedding"};
+  lookup.buffers.push_back(randomBuffer(rng_, DType::I64, 1, 13, 1, 1000.0f));
+  lookup.buffers.push_back(randomBuffer(rng_, DType::BF16, 1, 13, 256));
+  lookup.weights.push_back(randomWeight(rng_, "table", DType::BF16, {1000, 256}));
+  fb::EmbeddingCallT embed;
+  embed.ids = view(0, 1, 1);
+  embed.out = view(1, 256, 256);
+  embed.table = 0;
+  lookup.call.params.Set(std::move(embed));
+  expectSame(lookup, kExact);
+
+  HarnessCase select{"select_rows"};
+  select.buffers.push_back(randomBuffer(rng_, DType::F32, 2, 5, 64));
+  select.buffers.push_back(indexBuffer({9, 0, 3}, 1));
+  select.buffers.push_back(randomBuffer(rng_, DType::F32, 1, 3, 64));
+  fb::SelectRowsCallT rows;
+  rows.x = view(0, 64, 64);
+  rows.rows = view(1, 1, 1);
+  rows.out = view(2, 64, 64);
+  select.call.params.Set(std::move(rows));
+  expectSame(select, kExact);
+
+  HarnessCase last{"last_token_rows"};
+  last.buffers.push_back(indexBuffer({5, 6, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 2));
+  last.buffers.push_back(indexBuffer({-1, -1}, 1));
+  fb::LastTokenRowsCallT pool;
+  pool.ids = view(0, 1, 1);
+  pool.out = view(1, 1, 1);
+  pool.pad_id = 0;
+  last.call.params.Set(std::move(pool));
+  expectSame(last, kExact);
+}
+
+// An id outside the vocabulary: the CPU refuses it at once, CUDA at the next synchronize; both
+// say what they met.
+TEST_F(CrossBackend, AnIdOutsideTheVocabularyIsAnErrorOnBoth) {
+  HarnessCase lookup{"embedding out of range"};
+  lookup.buffers.push_back(indexBuffer({3, 1000}, 1));
+  lookup.buffers.push_back(randomBuffer(rng_, DType::F32, 1, 2, 16));
+  lookup.weights.push_back(randomWeight(rng_, "table", DType::F32, {1000, 16}));
+  fb::EmbeddingCallT embed;
+  embed.ids = view(0, 1, 1);
+  embed.out = view(1, 16, 16);
+  embed.table = 0;
+  lookup.call.params.Set(std::move(embed));
+  EXPECT_THROW(runCase(*cpu_, lookup), Error);
+  try {
+    runCase(*cuda_, lookup);
+    ADD_FAILURE() << "the CUDA embedding accepted id 1000 of a 1000-row table";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("token id outside the vocabulary"), std::string::npos)
+        << error.what();
+  }
+}
+
+HarnessCase linearCase(std::mt19937& rng, const std::string& label, DType type, int64_t rows,
+                       HarnessWeight weight, bool bias) {
+  const int64_t out = weight.shape[0], in = weight.shape[1];
+  HarnessCase kase{label};
+  kase.buffers.push_back(randomBuffer(rng, type, 1, rows, in));
+  kase.buffers.push_back(randomBuffer(rng, type, 1, rows, out));
+  kase.weights.push_back(std::move(weight));
+  fb::LinearCallT call;
+  call.x = view(0, uint64_t(in), uint32_t(in));
+  call.out = view(1, uint64_t(out), uint32_t(out));
+  call.weight = 0;
+  if (bias) {
+    kase.weights.push_back(randomWeight(rng, "bias", type, {out}));
+    call.bias = 1;
+  }
+  kase.call.params.Set(std::move(call));
+  return kase;
+}
+
+TEST_F(CrossBackend, LinearDenseAndFp8) {
+  for (DType type : {DType::F32, DType::BF16})
+    for (int64_t rows : {1, 17, 70}) {
+      const std::string label = std::string(dtypeName(type)) + " rows " + std::to_string(rows);
+      // Products of N(0, 1) x N(0, 0.05) over 256 inputs: sums near 1; fp32 to 1e-5.
+      const Tolerance tolerance = type == DType::F32 ? Tolerance{1e-5, 1e-5} : kBf16Ulp;
+      expectSame(linearCase(rng_, "linear " + label, type, rows,
+                            randomWeight(rng_, "w", type, {96, 256}, 0.05f), false),
+                 tolerance);
+      expectSame(linearCase(rng_, "linear+bias " + label, type, rows,
+                            randomWeight(rng_, "w", type, {96, 256}, 0.05f), true),
+                 tolerance);
+      // FP8 in 128x128 blocks, the edge blocks partial (200 x 300).
+      expectSame(linearCase(rng_, "linear fp8 " + label, type, rows,
+                            randomFp8Weight(rng_, "w8", 200, 300), false),
+                 tolerance);
+    }
+}
+
+// The harness itself, where no GPU is needed: a call run on the CPU backend writes what the
+// host computes (views, weights and the planning pass all go through the interface).
+TEST(CrossBackendHarness, RunsACallThroughTheCpuBackend) {
+  std::mt19937 rng(5);
+  HarnessCase kase = linearCase(rng, "linear on the cpu", DType::F32, 3,
+                                randomWeight(rng, "w", DType::F32, {4, 8}), true);
+  const auto cpu = backend::createBackend("cpu", {});
+  const auto result = runCase(*cpu, kase);
+  for (int64_t r = 0; r < 3; ++r)
+    for (int64_t o = 0; o < 4; ++o) {
+      double sum = elementAt(kase.weights[1].data, DType::F32, size_t(o));
+      for (int64_t k = 0; k < 8; ++k)
+        sum += elementAt(kase.buffers[0].host, DType::F32, size_t(r * 8 + k)) *
+               elementAt(kase.weights[0].data, DType::F32, size_t(o * 8 + k));
+      EXPECT_NEAR(elementAt(result[1], DType::F32, size_t(r * 4 + o)), sum, 1e-5);
+    }
+  EXPECT_EQ(result[0], kase.buffers[0].host); // the input is left as it was
+}
+
+} // namespace
+} // namespace fathom::testing
