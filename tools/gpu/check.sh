@@ -17,7 +17,11 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 BUILD_DIR="${BUILD_DIR:-build}"
-GPU_TARGETS=(fathom_cuda_tests fathom_nccl_tests fathom_nccl_check fathom-gpu-bandwidth)
+GPU_TARGETS=(fathom_cuda_tests fathom_cuda_parity_tests fathom_nccl_tests fathom_nccl_check
+             fathom-gpu-bandwidth)
+# The reference checkpoints compiled for the GPU (the device machine has no compiler):
+# cuda:sm_80 runs on every GPU from Ampere on; CudaReferenceParityTest reads them.
+PARITY_CHECKPOINTS=(tiny-v3 tiny-v3-fused tiny-v3-fp8 tiny-v2-lite tiny-v2-mlp-bias)
 BASELINES=("fathom-gpu-bandwidth --mb 2048")
 
 device_line() {
@@ -41,9 +45,25 @@ build_gpu_targets() {
   cmake --build "$BUILD_DIR" --target "${present[@]}"
 }
 
+compile_artifacts() {
+  local out="$1"
+  mkdir -p "$out"
+  cmake --build "$BUILD_DIR" --target fathom-compile || return 1
+  for checkpoint in "${PARITY_CHECKPOINTS[@]}"; do
+    for dtype in fp32 bf16; do
+      "$BUILD_DIR/bin/fathom-compile" "test/reference/checkpoints/$checkpoint" \
+        -o "$out/$checkpoint-$dtype.fathom" --target cuda:sm_80 --dtype "$dtype" \
+        --max-batch 4 --max-seq-len 128 --quiet || return 1
+    done
+  done
+}
+
 full() {
   echo "== device: $(device_line)"
   build_gpu_targets || exit 1
+  compile_artifacts "$BUILD_DIR/gpu-artifacts" || exit 1
+  FATHOM_GPU_ARTIFACTS="$(cd "$BUILD_DIR/gpu-artifacts" && pwd)"
+  export FATHOM_GPU_ARTIFACTS
   (cd "$BUILD_DIR" && ctest -L gpu --output-on-failure 2>&1) | tee /tmp/fathom-gpu-ctest.log
   local status=${PIPESTATUS[0]}
   for baseline in "${BASELINES[@]}"; do
@@ -59,6 +79,7 @@ bundle() {
   local dir="$1"
   build_gpu_targets || exit 1
   rm -rf "$dir" && mkdir -p "$dir/bin" "$dir/lib"
+  compile_artifacts "$dir/artifacts" || exit 1
   # ctest's own record of the gpu tests: name, skip code, pass/skip patterns, the command.
   (cd "$BUILD_DIR" && ctest -L gpu --show-only=json-v1) | python3 -c '
 import json, os, sys
@@ -115,8 +136,10 @@ run_bundle() {
   local dir="$1"
   [ -f "$dir/tests.tsv" ] || { echo "check.sh: no bundle in $dir (run 'check.sh bundle' first)" >&2; exit 1; }
   echo "== device: $(device_line)"
-  export LD_LIBRARY_PATH
+  export LD_LIBRARY_PATH FATHOM_GPU_ARTIFACTS FATHOM_REFERENCE_DIR
   LD_LIBRARY_PATH=$(device_library_path "$dir")
+  FATHOM_GPU_ARTIFACTS="$(cd "$dir" && pwd)/artifacts"
+  FATHOM_REFERENCE_DIR="$PWD/test/reference"
   local missing
   missing=$(ldd "$dir"/bin/* 2>/dev/null | grep "not found" | sort -u)
   [ -n "$missing" ] && echo "check.sh: libraries not found: $missing" >&2

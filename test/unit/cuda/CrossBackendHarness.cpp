@@ -164,6 +164,35 @@ HarnessBuffer indexBuffer(const std::vector<int64_t>& values, int64_t batches) {
   return buffer;
 }
 
+HarnessBuffer maskBuffer(const std::vector<uint8_t>& values, int64_t batches) {
+  HarnessBuffer buffer;
+  buffer.type = DType::Bool;
+  buffer.batches = batches;
+  buffer.rowsPerBatch = int64_t(values.size()) / batches;
+  buffer.rowStride = 1;
+  buffer.host = bytesOf(values);
+  return buffer;
+}
+
+HarnessWeight tableWeight(const std::string& name, DType type, int64_t rows, int64_t cols,
+                          float phase) {
+  HarnessWeight weight{name, type, {rows, cols}, {}, {}, 0, 0};
+  std::vector<float> values(size_t(rows * cols));
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      values[size_t(r * cols + c)] =
+          std::cos(phase + float(r) / std::pow(10.0f, float(c) / float(cols)));
+  if (type == DType::F32) {
+    weight.data = bytesOf(values);
+  } else {
+    std::vector<uint16_t> bits(values.size());
+    for (size_t i = 0; i < values.size(); ++i)
+      bits[i] = floatToBf16(values[i]);
+    weight.data = bytesOf(bits);
+  }
+  return weight;
+}
+
 HarnessWeight randomWeight(std::mt19937& rng, const std::string& name, DType type,
                            std::vector<int64_t> shape, float scale) {
   int64_t count = 1;
@@ -217,6 +246,13 @@ double elementAt(const std::vector<std::byte>& bytes, DType type, size_t i) {
     std::memcpy(&v, bytes.data() + i * 8, 8);
     return double(v);
   }
+  case DType::I32: {
+    int32_t v;
+    std::memcpy(&v, bytes.data() + i * 4, 4);
+    return double(v);
+  }
+  case DType::Bool:
+    return double(uint8_t(bytes[i]));
   default:
     throw Error("harness: cannot read " + std::string(dtypeName(type)) + " elements");
   }

@@ -52,6 +52,10 @@ std::unique_ptr<fb::View> view(int32_t buffer, uint64_t rowStride, uint32_t head
 HarnessBuffer randomBuffer(std::mt19937& rng, DType type, int64_t batches, int64_t rowsPerBatch,
                            int64_t width, float scale = 1.0f, int64_t rowStride = 0);
 HarnessBuffer indexBuffer(const std::vector<int64_t>& values, int64_t batches);
+HarnessBuffer maskBuffer(const std::vector<uint8_t>& values, int64_t batches); // Bool
+// f32 or bf16 values of one table [rows, cols] (RoPE's cos / sin), as a weight.
+HarnessWeight tableWeight(const std::string& name, DType type, int64_t rows, int64_t cols,
+                          float phase);
 HarnessWeight randomWeight(std::mt19937& rng, const std::string& name, DType type,
                            std::vector<int64_t> shape, float scale = 1.0f);
 // DeepSeek's FP8 recipe over a random matrix: 128x128 (or the given) blocks, scale = amax / 448.

@@ -66,6 +66,8 @@ const KernelFactory* cudaKernelTable() {
     std::vector<KernelFactory> entries(kKernelCount, nullptr);
     addDenseKernels(entries.data());
     addLinearKernels(entries.data());
+    addAttentionKernels(entries.data());
+    addMoeKernels(entries.data());
     return entries;
   }();
   return table.data();
@@ -157,8 +159,20 @@ public:
     std::string what;
     if (errors & kIdOutOfRange)
       what += "a token id outside the vocabulary";
+    auto add = [&what](const char* text) { what += std::string(what.empty() ? "" : "; ") + text; };
     if (errors & kRowOutOfRange)
-      what += std::string(what.empty() ? "" : "; ") + "a row index outside this call's rows";
+      add("a row index outside this call's rows");
+    if (errors & kPositionOutOfRange)
+      add("a position outside the RoPE tables (the artifact's max sequence length)");
+    if (errors & kCacheFull)
+      add("a KV cache that is full (a sequence would pass the artifact's max sequence length; "
+          "recompile with --max-seq-len)");
+    if (errors & kQueriesOutsideKeys)
+      add("queries placed outside a sequence's cached keys");
+    if (errors & kExpertOutOfRange)
+      add("a routed expert id outside the experts");
+    if (errors & kBadExpertRanges)
+      add("expert row ranges that do not ascend within the grouped rows");
     throw Error("cuda backend: a kernel met " + what);
   }
 

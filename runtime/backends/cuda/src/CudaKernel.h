@@ -50,9 +50,11 @@ using KernelFactory = std::unique_ptr<backend::Kernel> (*)(CudaResources&, const
                                                            const std::vector<Weight>&,
                                                            const PlanLimits&);
 
-// Entries by group (DenseKernels.cpp, LinearKernels.cpp).
+// Entries by group (DenseKernels.cpp, LinearKernels.cpp, AttentionKernels.cpp).
 void addDenseKernels(KernelFactory* table);
 void addLinearKernels(KernelFactory* table);
+void addAttentionKernels(KernelFactory* table);
+void addMoeKernels(KernelFactory* table);
 
 const fb::View& required(const fb::View* view, const char* kernel, const char* field);
 const Weight& weightAt(const std::vector<Weight>& weights, int32_t index, const char* kernel);
@@ -74,6 +76,11 @@ inline DeviceRows deviceRows(const Tensor& t) {
   r.blocksPerBatch = t.blocksPerBatch;
   return r;
 }
+
+// y[rows, out] = x W^T (+ bias) over one run of rows (checked by the caller): cuBLASLt for f32
+// and bf16 weights, the dequantizing kernel for FP8 ones.
+void linearRows(CudaResources& gpu, const Weight& weight, const Weight* bias, DType type,
+                const std::byte* x, int64_t ldx, std::byte* y, int64_t ldy, int64_t rows);
 
 // F32 or BF16, else an error naming the kernel and the operand.
 void requireActivation(const char* kernel, const char* operand, DType type);

@@ -37,6 +37,10 @@ struct DeviceRows {
   template <class T> FATHOM_HOST_DEVICE T* at(int64_t i, int64_t c) const {
     return reinterpret_cast<T*>(data) + offset(i, c);
   }
+  // Head h of row t of sequence b (rows of one sequence: t < rowsPerBatch, or a cache's keys).
+  template <class T> FATHOM_HOST_DEVICE T* head(int64_t b, int64_t t, int64_t h) const {
+    return reinterpret_cast<T*>(data) + rowOffset(b, t) + h * headStride;
+  }
 };
 
 // Errors kernels find in data the host never sees (an id or row index out of range): a kernel
@@ -44,6 +48,11 @@ struct DeviceRows {
 enum DeviceError : unsigned {
   kIdOutOfRange = 1u << 0,
   kRowOutOfRange = 1u << 1,
+  kPositionOutOfRange = 1u << 2, // a RoPE position past the tables
+  kCacheFull = 1u << 3,          // an append past a sequence's cache capacity
+  kQueriesOutsideKeys = 1u << 4, // query_start puts queries past the cached keys
+  kExpertOutOfRange = 1u << 5,   // a routed expert id outside the experts
+  kBadExpertRanges = 1u << 6,    // expert row offsets that do not ascend within the rows
 };
 
 } // namespace fathom::cuda

@@ -38,6 +38,130 @@ cudaError_t launchAddRmsNorm(DType type, const DeviceRows& x, const DeviceRows* 
                              const DeviceRows* sum, DType weightType, const void* weight, float eps,
                              const DeviceRows& out, cudaStream_t stream);
 
+// A rotary embedding as the kernels apply it (the kernel ABI's RopeMode; RopeRow.h on the CPU):
+// RotateHalf / Interleaved round every product and sum to the activation type, tables in that
+// type; Complex / ComplexHalves multiply in fp32 with f32 tables and round once.
+enum class RopeLayout : uint8_t { RotateHalf, Interleaved, Complex, ComplexHalves };
+struct DeviceRope {
+  RopeLayout layout = RopeLayout::RotateHalf;
+  int64_t dim = 0; // rotated width (even)
+  const void* cos = nullptr;
+  const void* sin = nullptr;
+  int64_t tableRows = 0;
+  const int64_t* positions = nullptr; // one per (sequence, token)
+  int64_t positionBatchStride = 0;
+};
+inline constexpr int64_t kMaxRopeDim = 512;
+
+// out = rope(x) per row and head (out may be x).
+cudaError_t launchRope(DType type, const DeviceRows& x, const DeviceRows& out,
+                       const DeviceRope& rope, unsigned* error, cudaStream_t stream);
+
+// Row t of sequence b of the pieces goes, side by side, to cache row starts[b] + t; piece
+// `ropePiece` (-1: none) rotated by `rope`. A row past `capacity` sets kCacheFull.
+inline constexpr int kMaxCachePieces = 4;
+struct CacheAppend {
+  DType type = DType::BF16;
+  int pieces = 0;
+  DeviceRows piece[kMaxCachePieces];
+  DeviceRows cache;
+  const int64_t* starts = nullptr;
+  int64_t capacity = 0;
+  int ropePiece = -1;
+  DeviceRope rope;
+};
+cudaError_t launchCacheAppend(const CacheAppend& args, unsigned* error, cudaStream_t stream);
+
+// HF's eager attention for one layer (Attention.cpp's arithmetic): per query the scores
+// round(round(q.k [+ q_rope.k_rope]) * scale) in the key type, softmax over the visible keys
+// (max, exp, a double sum, 1 / sum), probabilities rounded to the key type, fp32 sums of
+// probability x value, rounded to out's type. A query that sees no key averages every value.
+inline constexpr int64_t kMaxAttentionDim = 1024;
+struct Attention {
+  DType kvType = DType::BF16, qType = DType::BF16, qRopeType = DType::BF16, outType = DType::BF16;
+  int64_t batch = 0, heads = 0, queryLen = 0, keyLen = 0;
+  int64_t keyDim = 0, ropeDim = 0, valueDim = 0;
+  DeviceRows q, qRope, k, kRope, v, out;
+  int64_t kHeads = 1, kRopeHeads = 1, vHeads = 1;
+  const uint8_t* keyValid = nullptr; // [batch, keys] bool
+  int64_t keyValidBatchStride = 0;
+  const int64_t* queryStart = nullptr; // null: keyLen - queryLen
+  bool causal = false;
+  float scale = 1.0f;
+  bool rotateQuery = false;
+  DeviceRope rope; // rotates q_rope on load
+};
+cudaError_t launchAttention(const Attention& args, unsigned* error, cudaStream_t stream);
+
+// DeepSeek's routers (MoeRouter.cpp), one thread per token: indices [tokens, topK] i32 and
+// weights f32, slots in descending score order (the CPU keeps torch's unsorted order; the set,
+// and with it every combine, is the same up to the order of an fp32 sum).
+enum class RouterMethod : uint8_t { SigmoidGroupTop2, SoftmaxGreedy, SoftmaxGroupMax };
+inline constexpr int64_t kMaxRoutedExperts = 1024;
+struct MoeRoute {
+  RouterMethod method = RouterMethod::SigmoidGroupTop2;
+  int64_t tokens = 0, experts = 0, topK = 0, groups = 1, topkGroup = 1;
+  bool normTopkProb = true;
+  float scaling = 1.0f;
+  const float* logits = nullptr;
+  const float* bias = nullptr;
+  int32_t* indices = nullptr;
+  float* weights = nullptr;
+};
+cudaError_t launchMoeRoute(const MoeRoute& args, cudaStream_t stream);
+
+// Groups (token, slot) pairs by local expert (moeDispatch in MoeCombine.cpp): offsets
+// [experts + 1], rowToken and slotRow [pairs]; pairs of another shard's experts get slot -1.
+struct MoeDispatch {
+  int64_t pairs = 0, topK = 0, experts = 0, firstExpert = 0, totalExperts = 0;
+  const int32_t* indices = nullptr;
+  int32_t* offsets = nullptr;
+  int32_t* rowToken = nullptr;
+  int32_t* slotRow = nullptr;
+};
+cudaError_t launchMoeDispatch(const MoeDispatch& args, unsigned* error, cudaStream_t stream);
+
+// out[i] = x[rows[i]] (i32 indices into packed rows).
+cudaError_t launchGatherRows(size_t elementBytes, const std::byte* x, int64_t ldx, int64_t xRows,
+                             const int32_t* rows, int64_t count, int64_t width, std::byte* out,
+                             int64_t ldOut, unsigned* error, cudaStream_t stream);
+
+// Rows of expert e ([offsets[e], offsets[e + 1])) through matrix e of a stacked weight
+// [experts, (2,) out, in] (F32, BF16, or FP8 with scales [experts, (2,) ceil(out / blockRows),
+// ceil(in / blockCols)]); gated: out = round(round(silu(round(gate))) * round(up)).
+struct GroupedLinear {
+  DType type = DType::BF16;
+  DType weightType = DType::BF16;
+  int64_t experts = 0, in = 0, out = 0, rows = 0;
+  bool gated = false;
+  const int32_t* offsets = nullptr;
+  const void* x = nullptr;
+  int64_t ldx = 0;
+  void* y = nullptr;
+  int64_t ldy = 0;
+  const void* weight = nullptr;
+  const float* scales = nullptr;
+  int64_t blockRows = 0, blockCols = 0;
+};
+cudaError_t launchGroupedLinear(const GroupedLinear& args, unsigned* error, cudaStream_t stream);
+
+// out[t] = the weighted sum of token t's expert rows (MoeCombine.cpp): EagerExpertLoop adds in
+// expert order, each term and sum rounded to bf16; GroupedMm in slot order in fp32.
+struct MoeCombine {
+  DType type = DType::BF16;
+  bool eagerOrder = false;
+  int64_t tokens = 0, topK = 0, hidden = 0, expertRows = 0;
+  const void* expertOut = nullptr;
+  int64_t ldExpertOut = 0;
+  const int32_t* slotRow = nullptr;
+  const int32_t* indices = nullptr;
+  const float* weights = nullptr;
+  void* out = nullptr;
+  int64_t ldOut = 0;
+};
+inline constexpr int64_t kMaxCombineTopK = 64;
+cudaError_t launchMoeCombine(const MoeCombine& args, unsigned* error, cudaStream_t stream);
+
 // y[rows, out] = x W^T (+ bias) with W FP8 E4M3 in blockRows x blockCols blocks of fp32
 // scales, each weight dequantized to the activation type (round(code * scale)) before an fp32
 // dot product; the output rounded once. x, y: F32 or BF16 rows.

@@ -17,10 +17,26 @@ cudaDataType_t blasType(DType type) {
   return type == DType::BF16 ? CUDA_R_16BF : CUDA_R_32F;
 }
 
-// One cuBLASLt matmul of `rows` rows: descriptors are made per call (host work only).
+// Several matmuls of one shape, `stride` elements apart in each operand (head_matmul's heads).
+struct Batched {
+  int count = 1;
+  int64_t weightStride = 0, xStride = 0, yStride = 0;
+};
+
+void setBatch(cublasLtMatrixLayout_t layout, const Batched& batched, int64_t stride) {
+  checkBlas(cublasLtMatrixLayoutSetAttribute(layout, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT,
+                                             &batched.count, sizeof batched.count),
+            "batch count");
+  checkBlas(cublasLtMatrixLayoutSetAttribute(layout, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET,
+                                             &stride, sizeof stride),
+            "batch stride");
+}
+
+// One cuBLASLt matmul of `rows` rows of `in` -> `out` (per batch entry): descriptors are made
+// per call (host work only).
 void blasLinear(CudaResources& gpu, const Weight& weight, const Weight* bias, DType type,
-                const void* x, int64_t ldx, void* y, int64_t ldy, int64_t rows) {
-  const uint64_t in = uint64_t(weight.shape[1]), out = uint64_t(weight.shape[0]);
+                const void* x, int64_t ldx, void* y, int64_t ldy, int64_t rows, uint64_t out,
+                uint64_t in, const Batched& batched = {}) {
   cublasLtMatmulDesc_t op = nullptr;
   cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
   struct Cleanup {
@@ -58,6 +74,11 @@ void blasLinear(CudaResources& gpu, const Weight& weight, const Weight* bias, DT
   checkBlas(cublasLtMatrixLayoutCreate(&a, t, in, out, int64_t(in)), "weight layout");
   checkBlas(cublasLtMatrixLayoutCreate(&b, t, in, uint64_t(rows), ldx), "input layout");
   checkBlas(cublasLtMatrixLayoutCreate(&c, t, out, uint64_t(rows), ldy), "output layout");
+  if (batched.count > 1) {
+    setBatch(a, batched, batched.weightStride);
+    setBatch(b, batched, batched.xStride);
+    setBatch(c, batched, batched.yStride);
+  }
 
   cublasLtMatmulPreference_t preference = nullptr;
   checkBlas(cublasLtMatmulPreferenceCreate(&preference), "preference");
@@ -80,6 +101,37 @@ void blasLinear(CudaResources& gpu, const Weight& weight, const Weight* bias, DT
                            &heuristic.algo, gpu.workspace, gpu.workspaceBytes, gpu.stream),
             "matmul");
 }
+
+} // namespace
+
+void linearRows(CudaResources& gpu, const Weight& weight, const Weight* bias, DType type,
+                const std::byte* x, int64_t ldx, std::byte* y, int64_t ldy, int64_t rows) {
+  if (weight.type != DType::F8E4M3) {
+    blasLinear(gpu, weight, bias, type, x, ldx, y, ldy, rows, uint64_t(weight.shape[0]),
+               uint64_t(weight.shape[1]));
+    return;
+  }
+  DequantLinear args;
+  args.type = type;
+  args.x = x;
+  args.ldx = ldx;
+  args.y = y;
+  args.ldy = ldy;
+  args.rows = rows;
+  args.in = weight.shape[1];
+  args.out = weight.shape[0];
+  args.weight = static_cast<const uint8_t*>(weight.data);
+  args.scales = weight.scales;
+  args.blockRows = weight.blockRows;
+  args.blockCols = weight.blockCols;
+  if (bias) {
+    args.bias = bias->data;
+    args.biasType = bias->type;
+  }
+  check(launchDequantLinear(args, gpu.stream), "linear");
+}
+
+namespace {
 
 std::unique_ptr<backend::Kernel> linear(CudaResources& gpu, const fb::KernelCall& call,
                                         const std::vector<Weight>& weights, const PlanLimits&) {
@@ -127,28 +179,40 @@ std::unique_ptr<backend::Kernel> linear(CudaResources& gpu, const fb::KernelCall
       std::byte* yRows = result.data + size_t(g * result.batchStride) * element;
       if (rows == 0)
         continue;
-      if (!fp8) {
-        blasLinear(gpu, weight, bias, in.type, xRows, in.rowStride, yRows, result.rowStride, rows);
-        continue;
-      }
-      DequantLinear args;
-      args.type = in.type;
-      args.x = xRows;
-      args.ldx = in.rowStride;
-      args.y = yRows;
-      args.ldy = result.rowStride;
-      args.rows = rows;
-      args.in = weight.shape[1];
-      args.out = weight.shape[0];
-      args.weight = static_cast<const uint8_t*>(weight.data);
-      args.scales = weight.scales;
-      args.blockRows = weight.blockRows;
-      args.blockCols = weight.blockCols;
-      if (bias) {
-        args.bias = bias->data;
-        args.biasType = bias->type;
-      }
-      check(launchDequantLinear(args, gpu.stream), "linear");
+      linearRows(gpu, weight, bias, in.type, xRows, in.rowStride, yRows, result.rowStride, rows);
+    }
+  });
+}
+
+// Per head h: out[.., h, :] = x[.., h, :] @ weight[h]^T, weight [heads, out, in]: one strided
+// batched matmul over the heads.
+std::unique_ptr<backend::Kernel> headMatmul(CudaResources& gpu, const fb::KernelCall& call,
+                                            const std::vector<Weight>& weights, const PlanLimits&) {
+  const auto* p = call.params_as_HeadMatmulCall();
+  const Weight& weight = weightAt(weights, p->weight(), "head_matmul");
+  const fb::View& x = required(p->x(), "head_matmul", "x");
+  const fb::View& out = required(p->out(), "head_matmul", "out");
+  if (weight.shape.size() != 3 || (weight.type != DType::F32 && weight.type != DType::BF16))
+    shapeError("head_matmul", "weight " + weight.name + " must be f32 or bf16 [heads, out, in]");
+  return makeKernel([&gpu, &weight, &x, &out](const CallContext& c) {
+    const Tensor in = c.tensor(x), result = c.tensor(out);
+    const int64_t heads = weight.shape[0], outDim = weight.shape[1], inDim = weight.shape[2];
+    if (in.heads != heads || result.heads != heads || in.headDim != inDim ||
+        result.headDim != outDim || in.rows() != result.rows() || in.paged() || result.paged())
+      shapeError("head_matmul", "operands do not match weight " + weight.name);
+    if (in.type != weight.type || result.type != weight.type)
+      shapeError("head_matmul", "x, weight " + weight.name + " and out must share one type");
+    if (c.planning())
+      return;
+    const Batched batched{int(heads), outDim * inDim, in.headStride, result.headStride};
+    const size_t element = dtypeSize(in.type);
+    const bool packed = in.packed() && result.packed();
+    for (int64_t g = 0; g < (packed ? 1 : in.batches); ++g) {
+      const int64_t rows = packed ? in.rows() : in.rowsPerBatch;
+      if (rows > 0)
+        blasLinear(gpu, weight, nullptr, in.type, in.data + size_t(g * in.batchStride) * element,
+                   in.rowStride, result.data + size_t(g * result.batchStride) * element,
+                   result.rowStride, rows, uint64_t(outDim), uint64_t(inDim), batched);
     }
   });
 }
@@ -157,6 +221,7 @@ std::unique_ptr<backend::Kernel> linear(CudaResources& gpu, const fb::KernelCall
 
 void addLinearKernels(KernelFactory* table) {
   table[size_t(fb::KernelParams::LinearCall)] = linear;
+  table[size_t(fb::KernelParams::HeadMatmulCall)] = headMatmul;
 }
 
 } // namespace fathom::cuda
