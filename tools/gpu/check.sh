@@ -18,11 +18,11 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 BUILD_DIR="${BUILD_DIR:-build}"
 GPU_TARGETS=(fathom_cuda_tests fathom_cuda_parity_tests fathom_nccl_tests fathom_nccl_check
-             fathom-gpu-bandwidth)
+             fathom-gpu-bandwidth fathom-gpu-kernels-bench)
 # The reference checkpoints compiled for the GPU (the device machine has no compiler):
 # cuda:sm_80 runs on every GPU from Ampere on; CudaReferenceParityTest reads them.
 PARITY_CHECKPOINTS=(tiny-v3 tiny-v3-fused tiny-v3-fp8 tiny-v2-lite tiny-v2-mlp-bias)
-BASELINES=("fathom-gpu-bandwidth --mb 2048")
+BASELINES=("fathom-gpu-bandwidth --mb 2048" "fathom-gpu-kernels-bench")
 
 device_line() {
   if command -v nvidia-smi >/dev/null; then

@@ -4,6 +4,7 @@
 #include "CrossBackendFixture.h"
 #include "Registry.h"
 #include "fathom/runtime/Error.h"
+#include "fathom/runtime/Numeric.h"
 
 namespace fathom::testing {
 namespace {
@@ -173,6 +174,51 @@ TEST_F(CrossBackend, LinearDenseAndFp8) {
       expectSame(linearCase(rng_, "linear fp8 " + label, type, rows,
                             randomFp8Weight(rng_, "w8", 200, 300), false),
                  tolerance);
+    }
+}
+
+// linear_fp8 (sm_90a artifacts) has no CPU kernel: the CUDA result is held to DeepSeek's W8A8
+// block recipe computed here, per row per 128-column block.
+TEST_F(CrossBackend, LinearFp8FollowsDeepSeeksBlockRecipe) {
+  if (cuda_->name() != "cuda")
+    GTEST_SKIP() << "linear_fp8 runs only where FP8 math is (the CPU refuses it)";
+  for (DType type : {DType::F32, DType::BF16})
+    for (int64_t rows : {1, 13}) {
+      const int64_t in = 256, out = 160;
+      HarnessCase kase = linearCase(rng_, "linear_fp8 " + std::string(dtypeName(type)), type, rows,
+                                    randomFp8Weight(rng_, "w8", out, in), true);
+      kase.call.params.AsLinearCall()->fp8_activations = true;
+      SCOPED_TRACE(kase.label);
+      const auto result = runCase(*cuda_, kase);
+      const HarnessWeight& w = kase.weights[0];
+      for (int64_t r = 0; r < rows; ++r) {
+        float xScale[2];
+        uint8_t codes[256];
+        for (int64_t kb = 0; kb < in / 128; ++kb) {
+          float amax = 0.0f;
+          for (int64_t k = kb * 128; k < (kb + 1) * 128; ++k)
+            amax = std::max(
+                amax, float(std::fabs(elementAt(kase.buffers[0].host, type, size_t(r * in + k)))));
+          xScale[kb] = amax > 0.0f ? amax / 448.0f : 1.0f;
+          for (int64_t k = kb * 128; k < (kb + 1) * 128; ++k)
+            codes[k] = floatToF8e4m3(
+                float(elementAt(kase.buffers[0].host, type, size_t(r * in + k))) / xScale[kb]);
+        }
+        for (int64_t o = 0; o < out; ++o) {
+          double acc = 0;
+          for (int64_t kb = 0; kb < in / 128; ++kb) {
+            double partial = 0;
+            for (int64_t k = kb * 128; k < (kb + 1) * 128; ++k)
+              partial += double(f8e4m3ToFloat(codes[k])) *
+                         f8e4m3ToFloat(uint8_t(w.data[size_t(o * in + k)]));
+            acc += partial * xScale[kb] * w.scales[size_t((o / 128) * (in / 128) + kb)];
+          }
+          acc += elementAt(kase.weights[1].data, type, size_t(o));
+          const double got = elementAt(result[1], type, size_t(r * out + o));
+          EXPECT_NEAR(got, acc, 1e-5 + (type == DType::BF16 ? std::fabs(acc) / 128 : 1e-5))
+              << "row " << r << " output " << o;
+        }
+      }
     }
 }
 

@@ -180,4 +180,13 @@ struct DequantLinear {
 };
 cudaError_t launchDequantLinear(const DequantLinear& args, cudaStream_t stream);
 
+// linear_fp8: x quantized per row per 128 columns into xCodes / xScales (device scratch of
+// rows x in bytes and rows x in / 128 floats), then the W8A8 block GEMM (LinearFp8.cu).
+// in % 128 == 0 and 128x128 weight blocks.
+struct Fp8BlockLinear : DequantLinear {
+  uint8_t* xCodes = nullptr;
+  float* xScales = nullptr;
+};
+cudaError_t launchFp8BlockLinear(const Fp8BlockLinear& args, cudaStream_t stream);
+
 } // namespace fathom::cuda

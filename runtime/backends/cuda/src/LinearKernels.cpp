@@ -4,6 +4,9 @@
 #include "CudaKernel.h"
 #include "Launch.h"
 
+#include <algorithm>
+#include <memory>
+
 namespace fathom::cuda {
 namespace {
 
@@ -133,17 +136,79 @@ void linearRows(CudaResources& gpu, const Weight& weight, const Weight* bias, DT
 
 namespace {
 
+// Device memory a prepared kernel owns (freed with it).
+struct OwnedDeviceMemory {
+  void* data = nullptr;
+  explicit OwnedDeviceMemory(size_t bytes) {
+    check(cudaMalloc(&data, std::max<size_t>(bytes, 256)), "linear_fp8 scratch");
+  }
+  ~OwnedDeviceMemory() { cudaFree(data); }
+  OwnedDeviceMemory(const OwnedDeviceMemory&) = delete;
+  OwnedDeviceMemory& operator=(const OwnedDeviceMemory&) = delete;
+};
+
+// linear_fp8: the activations' codes and scales live in scratch sized for the planned rows.
+std::unique_ptr<backend::Kernel> linearFp8(CudaResources& gpu, const Weight& weight,
+                                           const Weight* bias, const fb::View& x,
+                                           const fb::View& out, const PlanLimits& limits) {
+  if (weight.type != DType::F8E4M3 || weight.shape.size() != 2 || weight.blockRows != 128 ||
+      weight.blockCols != 128 || weight.shape[1] % 128 != 0 || !weight.scales)
+    shapeError("linear", "linear_fp8 needs an FP8 weight in 128x128 blocks with a multiple of "
+                         "128 inputs; " +
+                             weight.name + " is not one");
+  if (bias && (bias->shape != std::vector<int64_t>{weight.shape[0]} ||
+               (bias->type != DType::F32 && bias->type != DType::BF16)))
+    shapeError("linear", "the bias of " + weight.name + " must be one f32 or bf16 per output");
+  const int64_t maxRows = std::max<int64_t>(1, limits.maxBatch * limits.maxTokens);
+  const int64_t in = weight.shape[1];
+  auto codes = std::make_shared<OwnedDeviceMemory>(size_t(maxRows * in));
+  auto scales = std::make_shared<OwnedDeviceMemory>(size_t(maxRows * (in / 128)) * sizeof(float));
+  return makeKernel([&gpu, &weight, bias, &x, &out, maxRows, codes, scales](const CallContext& c) {
+    const Tensor input = c.tensor(x), result = c.tensor(out);
+    if (input.width() != weight.shape[1] || result.width() != weight.shape[0] ||
+        input.rows() != result.rows() || !input.packed() || !result.packed() ||
+        !input.contiguousRows() || !result.contiguousRows() || input.type != result.type)
+      shapeError("linear",
+                 "linear_fp8 operands must be packed rows that fit weight " + weight.name);
+    requireActivation("linear", "x", input.type);
+    if (input.rows() > maxRows)
+      shapeError("linear", "linear_fp8 got " + std::to_string(input.rows()) +
+                               " rows, more than the " + std::to_string(maxRows) + " planned");
+    if (c.planning())
+      return;
+    Fp8BlockLinear args;
+    args.type = input.type;
+    args.x = input.data;
+    args.ldx = input.rowStride;
+    args.y = result.data;
+    args.ldy = result.rowStride;
+    args.rows = input.rows();
+    args.in = weight.shape[1];
+    args.out = weight.shape[0];
+    args.weight = static_cast<const uint8_t*>(weight.data);
+    args.scales = weight.scales;
+    args.blockRows = weight.blockRows;
+    args.blockCols = weight.blockCols;
+    if (bias) {
+      args.bias = bias->data;
+      args.biasType = bias->type;
+    }
+    args.xCodes = static_cast<uint8_t*>(codes->data);
+    args.xScales = static_cast<float*>(scales->data);
+    check(launchFp8BlockLinear(args, gpu.stream), "linear_fp8");
+  });
+}
+
 std::unique_ptr<backend::Kernel> linear(CudaResources& gpu, const fb::KernelCall& call,
-                                        const std::vector<Weight>& weights, const PlanLimits&) {
+                                        const std::vector<Weight>& weights,
+                                        const PlanLimits& limits) {
   const auto* p = call.params_as_LinearCall();
   const Weight& weight = weightAt(weights, p->weight(), "linear");
   const Weight* bias = optionalWeightAt(weights, p->bias(), "linear");
   const fb::View& x = required(p->x(), "linear", "x");
   const fb::View& out = required(p->out(), "linear", "out");
   if (p->fp8_activations())
-    shapeError("linear", "weight " + weight.name +
-                             " is called with FP8 activations (kernel linear_fp8), which this "
-                             "CUDA backend does not run yet; compile with --target cuda:sm_80");
+    return linearFp8(gpu, weight, bias, x, out, limits);
   const bool fp8 = weight.type == DType::F8E4M3;
   if (weight.shape.size() != 2 ||
       (bias && (bias->shape != std::vector<int64_t>{weight.shape[0]} ||

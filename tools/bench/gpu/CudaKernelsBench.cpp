@@ -1,0 +1,207 @@
+// fathom-gpu-kernels-bench: the CUDA backend's hot kernels timed alone on DeepSeek shapes
+// (issue 13): MLA decode attention over the latent cache (576-wide keys, 512-wide values, one
+// key head, 16 and 128 query heads) in GB/s of cache read, the FP8 block GEMM (linear_fp8) on
+// DeepSeek-V3's projection shapes in TFLOPS, and the W8A16 decode GEMV in GB/s of weights.
+// Compare with fathom-gpu-bandwidth's read GB/s from the same run. `--json`: one line per result.
+#include "Launch.h"
+
+#include <cuda_runtime.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace fathom;
+using namespace fathom::cuda;
+
+bool json = false;
+
+void check(cudaError_t status, const char* what) {
+  if (status != cudaSuccess) {
+    std::fprintf(stderr, "fathom-gpu-kernels-bench: %s failed: %s (%s)\n", what,
+                 cudaGetErrorName(status), cudaGetErrorString(status));
+    std::exit(1);
+  }
+}
+
+void* deviceBytes(size_t bytes) {
+  void* p = nullptr;
+  check(cudaMalloc(&p, bytes), "cudaMalloc");
+  check(cudaMemset(p, 0, bytes), "cudaMemset"); // zeros: finite codes and values everywhere
+  return p;
+}
+
+// Milliseconds per launch of `body`, the median-free mean of `reps` after one warm-up.
+template <class Body> double timeMs(int reps, Body&& body) {
+  cudaEvent_t start, stop;
+  check(cudaEventCreate(&start), "event");
+  check(cudaEventCreate(&stop), "event");
+  body();
+  check(cudaDeviceSynchronize(), "warm-up");
+  check(cudaEventRecord(start), "event");
+  for (int i = 0; i < reps; ++i)
+    body();
+  check(cudaEventRecord(stop), "event");
+  check(cudaEventSynchronize(stop), "event");
+  float ms = 0;
+  check(cudaEventElapsedTime(&ms, start, stop), "elapsed");
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  return double(ms) / reps;
+}
+
+void report(const std::string& name, const std::string& shape, double ms, const char* unit,
+            double value) {
+  if (json)
+    std::printf("{\"bench\":\"%s\",\"shape\":\"%s\",\"ms\":%.4f,\"%s\":%.2f}\n", name.c_str(),
+                shape.c_str(), ms, unit, value);
+  else
+    std::printf("%-22s %-34s %9.4f ms %10.2f %s\n", name.c_str(), shape.c_str(), ms, value, unit);
+}
+
+DeviceRows packedRows(void* data, int64_t batches, int64_t rows, int64_t heads, int64_t dim) {
+  DeviceRows r;
+  r.data = static_cast<std::byte*>(data);
+  r.batches = batches;
+  r.rowsPerBatch = rows;
+  r.heads = heads;
+  r.headDim = dim;
+  r.headStride = dim;
+  r.rowStride = heads * dim;
+  r.batchStride = rows * heads * dim;
+  return r;
+}
+
+// MLA's absorbed decode: one query per sequence, `heads` query heads over one latent key head.
+void mlaDecode(int64_t batch, int64_t heads, int64_t keys, unsigned* error) {
+  const int64_t latent = 512, rope = 64;
+  void* q = deviceBytes(size_t(batch * heads * latent) * 2);
+  void* qRope = deviceBytes(size_t(batch * heads * rope) * 2);
+  void* cache = deviceBytes(size_t(batch * keys * (latent + rope)) * 2);
+  void* mask = deviceBytes(size_t(batch * keys));
+  check(cudaMemset(mask, 1, size_t(batch * keys)), "mask");
+  void* out = deviceBytes(size_t(batch * heads * latent) * 2);
+  Attention a;
+  a.batch = batch;
+  a.heads = heads;
+  a.queryLen = 1;
+  a.keyLen = keys;
+  a.keyDim = latent;
+  a.ropeDim = rope;
+  a.valueDim = latent;
+  a.q = packedRows(q, batch, 1, heads, latent);
+  a.qRope = packedRows(qRope, batch, 1, heads, rope);
+  // The cache row is [latent | rope]: keys and values read the latent, the rope key the rest.
+  a.k = packedRows(cache, batch, keys, 1, latent);
+  a.k.rowStride = latent + rope;
+  a.k.batchStride = keys * (latent + rope);
+  a.v = a.k;
+  a.kRope = a.k;
+  a.kRope.data = static_cast<std::byte*>(cache) + latent * 2;
+  a.kRope.headDim = rope;
+  a.out = packedRows(out, batch, 1, heads, latent);
+  a.keyValid = static_cast<const uint8_t*>(mask);
+  a.keyValidBatchStride = keys;
+  a.causal = true;
+  a.scale = 0.07f;
+  const double ms = timeMs(5, [&] { check(launchAttention(a, error, nullptr), "attention"); });
+  const double bytes = double(batch * keys * (latent + rope)) * 2;
+  report("mla_decode",
+         "b" + std::to_string(batch) + " h" + std::to_string(heads) + " keys" +
+             std::to_string(keys),
+         ms, "GB/s", bytes / (ms * 1e6));
+  for (void* p : {q, qRope, cache, mask, out})
+    cudaFree(p);
+}
+
+// y[m, n] = x[m, k] W[n, k]^T in DeepSeek's W8A8 blocks.
+void fp8Gemm(int64_t m, int64_t n, int64_t k) {
+  void* x = deviceBytes(size_t(m * k) * 2);
+  void* y = deviceBytes(size_t(m * n) * 2);
+  void* w = deviceBytes(size_t(n * k));
+  void* wScales = deviceBytes(size_t(((n + 127) / 128) * (k / 128)) * 4);
+  void* xCodes = deviceBytes(size_t(m * k));
+  void* xScales = deviceBytes(size_t(m * (k / 128)) * 4);
+  Fp8BlockLinear args;
+  args.type = DType::BF16;
+  args.x = x;
+  args.ldx = k;
+  args.y = y;
+  args.ldy = n;
+  args.rows = m;
+  args.in = k;
+  args.out = n;
+  args.weight = static_cast<const uint8_t*>(w);
+  args.scales = static_cast<const float*>(wScales);
+  args.blockRows = args.blockCols = 128;
+  args.xCodes = static_cast<uint8_t*>(xCodes);
+  args.xScales = static_cast<float*>(xScales);
+  const double ms = timeMs(2, [&] { check(launchFp8BlockLinear(args, nullptr), "fp8 gemm"); });
+  report("fp8_block_gemm",
+         "m" + std::to_string(m) + " n" + std::to_string(n) + " k" + std::to_string(k), ms,
+         "TFLOPS", 2.0 * double(m) * double(n) * double(k) / (ms * 1e9));
+  for (void* p : {x, y, w, wScales, xCodes, xScales})
+    cudaFree(p);
+}
+
+// One decode row through an FP8 matrix dequantized to bf16 (the sm_80 path).
+void w8a16Gemv(int64_t n, int64_t k) {
+  void* x = deviceBytes(size_t(k) * 2);
+  void* y = deviceBytes(size_t(n) * 2);
+  void* w = deviceBytes(size_t(n * k));
+  void* scales = deviceBytes(size_t(((n + 127) / 128) * ((k + 127) / 128)) * 4);
+  DequantLinear args;
+  args.type = DType::BF16;
+  args.x = x;
+  args.ldx = k;
+  args.y = y;
+  args.ldy = n;
+  args.rows = 1;
+  args.in = k;
+  args.out = n;
+  args.weight = static_cast<const uint8_t*>(w);
+  args.scales = static_cast<const float*>(scales);
+  args.blockRows = args.blockCols = 128;
+  const double ms = timeMs(10, [&] { check(launchDequantLinear(args, nullptr), "w8a16"); });
+  report("w8a16_gemv", "n" + std::to_string(n) + " k" + std::to_string(k), ms, "GB/s",
+         double(n * k) / (ms * 1e6));
+  for (void* p : {x, y, w, scales})
+    cudaFree(p);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--json") == 0) {
+      json = true;
+    } else {
+      std::fprintf(stderr, "usage: fathom-gpu-kernels-bench [--json]\n");
+      return 2;
+    }
+  }
+  int devices = 0;
+  check(cudaGetDeviceCount(&devices), "cudaGetDeviceCount");
+  unsigned* error = static_cast<unsigned*>(deviceBytes(sizeof(unsigned)));
+  for (int64_t batch : {1, 8, 64})
+    mlaDecode(batch, 16, 4096, error);
+  mlaDecode(1, 128, 4096, error);
+  // DeepSeek-V3's projections (DeepGEMM's table) at 4096 tokens.
+  const int64_t shapes[][2] = {
+      {2112, 7168}, {24576, 1536}, {7168, 16384}, {4096, 7168}, {7168, 2048}};
+  for (const auto& shape : shapes)
+    fp8Gemm(4096, shape[0], shape[1]);
+  w8a16Gemv(7168, 2048);
+  w8a16Gemv(2048, 7168);
+  unsigned errors = 0;
+  check(cudaMemcpy(&errors, error, sizeof errors, cudaMemcpyDeviceToHost), "error word");
+  if (errors) {
+    std::fprintf(stderr, "fathom-gpu-kernels-bench: kernels reported errors 0x%x\n", errors);
+    return 1;
+  }
+  return 0;
+}
