@@ -27,7 +27,7 @@ using Clock = std::chrono::steady_clock;
 using fathom::run::UsageError;
 
 constexpr const char* kUsage =
-    R"(usage: fathom-bench MODEL.fathom [-p 512] [-n 128] [-r 5] [--threads N] [--json]
+    R"(usage: fathom-bench MODEL.fathom [-p 512] [-n 128] [-r 5] [-B 1] [--threads N] [--json]
 
 Times an artifact as llama-bench times a GGUF file: pp (prompt processing, a prefill of -p
 tokens) and tg (text generation, -n one-token decode steps), each in tokens/s as the mean and
@@ -36,13 +36,15 @@ prompt, load time and peak resident memory.
   -p N          prompt tokens (default 512, at most the artifact's max sequence length)
   -n N          generated tokens (default 128)
   -r N          repeats (default 5)
+  -B N          sequences decoded together in tg (default 1, at most the artifact's max
+                batch); tg's tokens/s counts every sequence's tokens
   --threads N   CPU threads (default: all)
   --json        one JSON object instead of the table
 )";
 
 struct Options {
   std::string model;
-  int64_t prompt = 512, generate = 128, repeats = 5;
+  int64_t prompt = 512, generate = 128, repeats = 5, decodeBatch = 1;
   int threads = 0;
   bool json = false;
 };
@@ -65,6 +67,8 @@ Options parse(int argc, char** argv) {
       o.generate = fathom::run::parseInteger(arg, value(), 1, int64_t(1) << 30);
     else if (arg == "-r")
       o.repeats = fathom::run::parseInteger(arg, value(), 1, int64_t(1) << 30);
+    else if (arg == "-B")
+      o.decodeBatch = fathom::run::parseInteger(arg, value(), 1, int64_t(1) << 16);
     else if (arg == "--threads")
       o.threads = int(fathom::run::parseInteger(arg, value(), 1, int64_t(1) << 30));
     else if (arg == "--json")
@@ -122,33 +126,42 @@ int main(int argc, char** argv) {
                   " need a max sequence length past " +
                   std::to_string(std::max(o.prompt, o.generate + 1)) + "; the artifact has " +
                   std::to_string(model->maxSeqLen()));
+    if (o.decodeBatch > model->maxBatch())
+      throw Error("-B " + std::to_string(o.decodeBatch) + " is past the artifact's max batch " +
+                  std::to_string(model->maxBatch()) + " (recompile with --max-batch)");
     std::mt19937_64 random(1234);
     std::uniform_int_distribution<int64_t> token(3, model->outputWidth() - 1);
-    auto rows = [&](int64_t length) {
-      executor::TokenBatch batch{1, length, {}, {}, std::vector<uint8_t>(size_t(length), 1)};
-      for (int64_t t = 0; t < length; ++t) {
-        batch.ids.push_back(token(random));
-        batch.positions.push_back(t);
-      }
+    auto rows = [&](int64_t length, int64_t sequences) {
+      executor::TokenBatch batch{
+          sequences, length, {}, {}, std::vector<uint8_t>(size_t(length * sequences), 1)};
+      for (int64_t b = 0; b < sequences; ++b)
+        for (int64_t t = 0; t < length; ++t) {
+          batch.ids.push_back(token(random));
+          batch.positions.push_back(t);
+        }
       return batch;
     };
     std::vector<double> pp, tg, ttft;
     for (int64_t r = 0; r <= o.repeats; ++r) { // repeat 0 warms up
       const Clock::time_point start = Clock::now();
       // The first token is the prefill's logits' argmax: the time to it is the prefill's.
-      std::vector<float> logits = model->prefill(rows(o.prompt));
+      std::vector<float> logits = model->prefill(rows(o.prompt, 1));
       const int64_t first = std::max_element(logits.begin(), logits.end()) - logits.begin();
       const double prefill = seconds(start);
       if (first < 0)
         throw Error("no logits");
-      model->prefill(rows(1));
+      model->prefill(rows(1, o.decodeBatch));
       const Clock::time_point decodeStart = Clock::now();
-      for (int64_t s = 0; s < o.generate; ++s)
-        model->decode({token(random)}, {s + 1});
+      for (int64_t s = 0; s < o.generate; ++s) {
+        std::vector<int64_t> ids, positions(size_t(o.decodeBatch), s + 1);
+        for (int64_t b = 0; b < o.decodeBatch; ++b)
+          ids.push_back(token(random));
+        model->decode(ids, positions);
+      }
       const double decode = seconds(decodeStart);
       if (r > 0) {
         pp.push_back(double(o.prompt) / prefill);
-        tg.push_back(double(o.generate) / decode);
+        tg.push_back(double(o.generate * o.decodeBatch) / decode);
         ttft.push_back(prefill);
       }
     }
@@ -162,6 +175,7 @@ int main(int argc, char** argv) {
                             {"threads", model->numThreads()},
                             {"n_prompt", o.prompt},
                             {"n_gen", o.generate},
+                            {"decode_batch", o.decodeBatch},
                             {"repeats", o.repeats},
                             {"pp_tokens_per_second", prompt.mean},
                             {"pp_stddev", prompt.deviation},
@@ -177,7 +191,10 @@ int main(int argc, char** argv) {
     std::printf("| %-40s | %7d | %14s | %12.2f ± %5.2f |\n", o.model.c_str(), model->numThreads(),
                 ("pp" + std::to_string(o.prompt)).c_str(), prompt.mean, prompt.deviation);
     std::printf("| %-40s | %7d | %14s | %12.2f ± %5.2f |\n", o.model.c_str(), model->numThreads(),
-                ("tg" + std::to_string(o.generate)).c_str(), generation.mean, generation.deviation);
+                ("tg" + std::to_string(o.generate) +
+                 (o.decodeBatch > 1 ? " x" + std::to_string(o.decodeBatch) : ""))
+                    .c_str(),
+                generation.mean, generation.deviation);
     std::printf("time to first token %.1f ms (pp%lld), load %.2f s, peak memory %.1f MB\n",
                 first.mean * 1e3, static_cast<long long>(o.prompt), loadSeconds, peakBytes / 1e6);
     return 0;

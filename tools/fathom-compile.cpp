@@ -29,7 +29,8 @@ constexpr const char* kUsage =
     R"(usage: fathom-compile CHECKPOINT -o MODEL.fathom [--target cpu|cuda[:ARCH]] [--dtype auto|fp32|bf16]
                       [--max-seq-len N] [--max-batch N] [--quantize none|fp8|int4]
                       [--tp N] [--ep M] [--disable-pass NAME]...
-                      [--print-ir-after NAME]... [--time-passes] [--quiet]
+                      [--print-ir-after NAME]... [--time-passes] [--synthetic-weights]
+                      [--quiet]
        fathom-compile CHECKPOINT --report [--json] [--device-memory M] [same options]
        fathom-compile CHECKPOINT --emit=mlir [--dtype auto|fp32|bf16]
        fathom-compile CHECKPOINT --inspect [--json]
@@ -61,6 +62,9 @@ validates every file and holds the tensors against the architecture.
   --print-ir-after P  print the module on stderr after pass P (a pipeline pass, or all); with
                       --emit=mlir, runs the pipeline
   --time-passes       print the time each pass took on stderr
+  --synthetic-weights a benchmark artifact: the weights' layout without their bytes, which
+                      the loader fills with fixed pseudo-random values (also from a folder with
+                      only config.json; nothing it generates means anything)
   --report            run the pipeline and print, per entry point, the weight bytes, the
                       activation arena, and the KV cache per token and at the limits; works on
                       a folder that holds only config.json (weights planned from the config);
@@ -87,6 +91,7 @@ struct Arguments {
   bool report = false;
   bool quiet = false;
   bool timePasses = false;
+  bool syntheticWeights = false;
   std::string output;
   std::string target = "cpu";
   std::string dtype = "auto";
@@ -167,6 +172,8 @@ Arguments parseArguments(int argc, char** argv) {
       arguments.emitMlir = true;
     else if (argument == "--report")
       arguments.report = true;
+    else if (argument == "--synthetic-weights")
+      arguments.syntheticWeights = true;
     else if (argument == "--time-passes")
       arguments.timePasses = true;
     else if (argument == "--disable-pass")
@@ -244,6 +251,7 @@ int compile(const Arguments& arguments, const fathom::frontend::Checkpoint& chec
   options.maxBatch = arguments.maxBatch;
   options.disabledPasses = arguments.disabledPasses;
   options.quantize = arguments.quantize;
+  options.syntheticWeights = arguments.syntheticWeights;
   options.tp = arguments.tp;
   options.ep = arguments.ep;
   options.printIrAfter = arguments.printIrAfter;
@@ -307,7 +315,7 @@ int main(int argc, char** argv) {
                           arguments.checkpoint + " (--info shows what it holds)");
     arguments.checkpoint = fathom::frontend::resolveCheckpointPath(arguments.checkpoint);
     fathom::frontend::CheckpointOptions open;
-    open.requireWeights = !arguments.report;
+    open.requireWeights = !arguments.report && !arguments.syntheticWeights;
     auto checkpoint = fathom::frontend::Checkpoint::open(arguments.checkpoint, open);
     if (!arguments.inspect)
       return compile(arguments, checkpoint);

@@ -41,12 +41,12 @@ void ArtifactWriter::padTo(uint64_t alignment) {
   writeRaw(zeros, target - position_);
 }
 
-void ArtifactWriter::beginSection(std::string name, int32_t rank) {
+void ArtifactWriter::beginSection(std::string name, int32_t rank, bool synthetic) {
   if (inSection_)
     throw Error(path_ + ": section '" + name + "' begun inside section '" + sections_.back().name +
                 "'");
   padTo(kAlignment);
-  sections_.push_back({std::move(name), position_, 0, 0, rank});
+  sections_.push_back({std::move(name), synthetic ? 0 : position_, 0, 0, rank, synthetic});
   hasher_ = new SectionHasher();
   inSection_ = true;
 }
@@ -60,6 +60,13 @@ uint32_t ArtifactWriter::addTensor(TensorInfo info,
   for (int64_t dim : info.shape)
     count *= uint64_t(dim);
   uint64_t expected = storageBytes(info.dtype, count, info.shape.empty() ? 1 : info.shape.back());
+  if (sections_.back().synthetic) {
+    SectionRecord& section = sections_.back();
+    const uint64_t offset = (section.size + kAlignment - 1) / kAlignment * kAlignment;
+    section.size = offset + expected;
+    tensors_.push_back({std::move(info), uint32_t(sections_.size() - 1), offset, expected});
+    return uint32_t(tensors_.size() - 1);
+  }
   uint64_t start = position_;
   produce([this](const void* data, size_t size) { writeRaw(data, size); });
   if (position_ - start != expected)
@@ -76,8 +83,10 @@ uint32_t ArtifactWriter::addTensorBytes(TensorInfo info, const void* data, size_
 
 void ArtifactWriter::endSection() {
   SectionRecord& section = sections_.back();
-  section.size = position_ - section.offset;
-  section.checksum = hasher_->hash.digest();
+  if (!section.synthetic) {
+    section.size = position_ - section.offset;
+    section.checksum = hasher_->hash.digest();
+  }
   delete hasher_;
   hasher_ = nullptr;
   inSection_ = false;
@@ -89,8 +98,8 @@ void ArtifactWriter::finish(const ArtifactContents& contents) {
   flatbuffers::FlatBufferBuilder builder(1 << 16);
   std::vector<flatbuffers::Offset<fb::Section>> sections;
   for (const SectionRecord& s : sections_)
-    sections.push_back(
-        fb::CreateSectionDirect(builder, s.name.c_str(), s.offset, s.size, s.checksum, s.rank));
+    sections.push_back(fb::CreateSectionDirect(builder, s.name.c_str(), s.offset, s.size,
+                                               s.checksum, s.rank, s.synthetic));
   // Table order is the weight order every rank sees; a param's per-rank shards, written one
   // rank section after another, stay in rank order under their one index.
   std::vector<TensorRecord> ordered = tensors_;

@@ -76,9 +76,10 @@ public:
   ArtifactWriter& operator=(const ArtifactWriter&) = delete;
 
   // `rank` >= 0: a section only that rank maps (a sharded artifact's per-rank weights).
-  void beginSection(std::string name, int32_t rank = -1);
-  // `produce` must hand exactly storageBytes(dtype, ...) bytes to the sink; returns the tensor
-  // index.
+  // `synthetic`: its tensors are recorded without bytes (the loader fills them; benchmarks).
+  void beginSection(std::string name, int32_t rank = -1, bool synthetic = false);
+  // `produce` must hand exactly storageBytes(dtype, ...) bytes to the sink (it is not called in
+  // a synthetic section); returns the tensor index.
   uint32_t addTensor(TensorInfo info, const std::function<void(const ByteSink&)>& produce);
   uint32_t addTensorBytes(TensorInfo info, const void* data, size_t size);
   void endSection();
@@ -89,6 +90,7 @@ private:
     std::string name;
     uint64_t offset = 0, size = 0, checksum = 0;
     int32_t rank = -1;
+    bool synthetic = false;
   };
   struct TensorRecord {
     TensorInfo info;

@@ -236,9 +236,10 @@ CompileReport reportCheckpoint(const frontend::Checkpoint& checkpoint,
 CompileSummary compileCheckpoint(const frontend::Checkpoint& checkpoint,
                                  const std::string& outputPath, const CompileOptions& options,
                                  const ProgressFn& progress) {
-  if (!checkpoint.hasWeights())
+  if (!checkpoint.hasWeights() && !options.syntheticWeights)
     throw Error(checkpoint.files().folder.string() +
-                ": no weights to compile (a folder with only config.json works with --report)");
+                ": no weights to compile (a folder with only config.json works with --report "
+                "and --synthetic-weights)");
   const frontend::ModelConfig& config = checkpoint.config();
   mlir::MLIRContext context;
   auto module = buildModule(context, checkpoint, options);
@@ -256,7 +257,8 @@ CompileSummary compileCheckpoint(const frontend::Checkpoint& checkpoint,
   });
 
   artifact::ArtifactWriter writer(outputPath);
-  uint64_t weightBytes = writeWeights(*module, checkpoint, stored, writer, progress);
+  uint64_t weightBytes =
+      writeWeights(*module, checkpoint, stored, writer, progress, options.syntheticWeights);
 
   artifact::ArtifactContents contents;
   contents.producer = "fathom-compile " FATHOM_PROJECT_VERSION;

@@ -22,6 +22,9 @@ struct CompileOptions {
   int64_t tp = 1, ep = 1;               // tensor- and expert-parallel ranks (fathom-shard)
   std::set<std::string> printIrAfter;   // pass names, or "all": the module on stderr after each
   bool timePasses = false;              // MLIR's pass timing report on stderr
+  // Benchmark artifacts: the weights' layout without their bytes, filled by the loader with
+  // deterministic pseudo-random values (also from a folder with only config.json).
+  bool syntheticWeights = false;
 };
 
 // The compute dtype HF would load the checkpoint in (dtype="auto"): its config's dtype, fp32

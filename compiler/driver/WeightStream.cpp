@@ -66,7 +66,7 @@ std::vector<int64_t> shapeOf(fm::ParamOp param) {
 
 uint64_t writeWeights(mlir::ModuleOp module, const frontend::Checkpoint& checkpoint,
                       const std::vector<std::string>& stored, artifact::ArtifactWriter& writer,
-                      const ProgressFn& progress) {
+                      const ProgressFn& progress, bool synthetic) {
   InitializerEvaluator evaluator(module, [&](fm::ParamOp param) {
     HostTensor tensor;
     tensor.shape = shapeOf(param);
@@ -91,7 +91,7 @@ uint64_t writeWeights(mlir::ModuleOp module, const frontend::Checkpoint& checkpo
     auto param = symbols.lookup<fm::ParamOp>(stored[i]);
     mlir::RankedTensorType type = param.getTensorType();
     uint64_t bytes =
-        param.getSource()
+        param.getSource() && !synthetic
             ? sourceView(checkpoint, param, shapeOf(param)).byteSize
             : storageBytes(dtypeOfElement(type.getElementType()), uint64_t(type.getNumElements()),
                            type.getRank() ? uint64_t(type.getShape().back()) : 1);
@@ -118,7 +118,9 @@ uint64_t writeWeights(mlir::ModuleOp module, const frontend::Checkpoint& checkpo
       if (auto zero = param.getZeroAttr())
         info.zero = zero.getValue().str();
     }
-    if (param.getSource()) {
+    if (synthetic) {
+      writer.addTensor(info, {}); // the loader fills it
+    } else if (param.getSource()) {
       frontend::TensorView view = sourceView(checkpoint, param, info.shape);
       writer.addTensor(info, [&](const artifact::ByteSink& sink) {
         streamConverted(view, param.getTensorType().getNumElements(), info.dtype, sink, advance);
@@ -134,14 +136,14 @@ uint64_t writeWeights(mlir::ModuleOp module, const frontend::Checkpoint& checkpo
     }
   };
 
-  writer.beginSection("weights");
+  writer.beginSection("weights", -1, synthetic);
   for (auto [param, index] : shared)
     write(param, index);
   writer.endSection();
   if (!perRank.empty())
     for (int64_t rank = 0; rank < world; ++rank) {
       evaluator.setRank(rank);
-      writer.beginSection("weights.rank" + std::to_string(rank), int32_t(rank));
+      writer.beginSection("weights.rank" + std::to_string(rank), int32_t(rank), synthetic);
       for (auto [param, index] : perRank)
         write(param, index);
       writer.endSection();

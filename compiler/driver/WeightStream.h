@@ -15,7 +15,7 @@ namespace fathom::compiler {
 
 uint64_t writeWeights(mlir::ModuleOp module, const frontend::Checkpoint& checkpoint,
                       const std::vector<std::string>& stored, artifact::ArtifactWriter& writer,
-                      const ProgressFn& progress);
+                      const ProgressFn& progress, bool synthetic = false);
 
 // The ranks a module is compiled for (fathom-shard's fathom.world_size; 1 when unsharded).
 int64_t worldSizeOf(mlir::ModuleOp module);

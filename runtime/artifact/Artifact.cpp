@@ -1,15 +1,18 @@
 #include "fathom/artifact/Artifact.h"
 
 #include "Artifact_generated.h"
+#include "SyntheticWeights.h"
 #include "fathom/artifact/Checksum.h"
 #include "fathom/runtime/Error.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
 namespace fathom::artifact {
@@ -61,6 +64,9 @@ Artifact::Artifact(std::string path, const uint8_t* base, size_t size, int64_t r
     : path_(std::move(path)), base_(base), size_(size), rank_(rank) {}
 
 Artifact::~Artifact() {
+  for (size_t i = 0; i < synthetic_.size(); ++i)
+    if (synthetic_[i])
+      munmap(synthetic_[i], syntheticBytes_[i]);
   munmap(const_cast<uint8_t*>(base_), size_);
 }
 
@@ -101,6 +107,12 @@ void Artifact::verifyLayout(Verify verify, const Progress& progress) {
                       std::to_string(section->rank()) + " of a " + std::to_string(world) +
                       "-rank artifact");
     mine[i] = section->rank() == -1 || section->rank() == rank_;
+    if (section->synthetic()) { // no bytes in the file: made when the artifact is opened to run
+      if (section->offset() != 0)
+        fail(path_, "synthetic section '" + section->name()->str() + "' has offset " +
+                        std::to_string(section->offset()) + "; synthetic sections have none (0)");
+      continue;
+    }
     if (section->offset() % kAlignment != 0 || section->offset() < kHeaderSize ||
         section->offset() > header.metadataOffset ||
         section->size() > header.metadataOffset - section->offset())
@@ -115,7 +127,7 @@ void Artifact::verifyLayout(Verify verify, const Progress& progress) {
     uint64_t verified = 0;
     for (size_t i = 0; i < sectionCount; ++i) {
       const fb::Section* section = sections->Get(i);
-      if (!mine[i])
+      if (!mine[i] || section->synthetic())
         continue;
       Xxh64 hash;
       for (uint64_t at = 0; at < section->size(); at += kPiece) {
@@ -161,6 +173,47 @@ void Artifact::verifyLayout(Verify verify, const Progress& progress) {
                       (world > 1 ? " among rank " + std::to_string(rank_) + "'s weights" : ""));
     visible_.push_back(uint32_t(i));
   }
+  synthetic_.assign(sectionCount, nullptr);
+  syntheticBytes_.assign(sectionCount, 0);
+  if (verify == Verify::Everything) // a metadata-only view never reads weight bytes
+    makeSyntheticSections(mine);
+}
+
+void Artifact::makeSyntheticSections(const std::vector<bool>& mine) {
+  const auto* sections = metadata_->sections();
+  for (size_t i = 0; i < synthetic_.size(); ++i) {
+    const fb::Section* section = sections->Get(flatbuffers::uoffset_t(i));
+    if (!mine[i] || !section->synthetic())
+      continue;
+    const uint64_t physical = uint64_t(sysconf(_SC_PHYS_PAGES)) * uint64_t(sysconf(_SC_PAGESIZE));
+    if (section->size() > physical)
+      fail(path_, "synthetic section '" + section->name()->str() + "' needs " +
+                      std::to_string(section->size()) + " bytes, more than this machine's " +
+                      std::to_string(physical) + " bytes of memory");
+    const size_t bytes = std::max<size_t>(size_t(section->size()), 1);
+    void* memory = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (memory == MAP_FAILED)
+      fail(path_, "cannot allocate the " + std::to_string(bytes) + " bytes of synthetic section '" +
+                      section->name()->str() + "': " + std::strerror(errno));
+    synthetic_[i] = static_cast<uint8_t*>(memory);
+    syntheticBytes_[i] = bytes;
+  }
+  // Tensors are independent: the machine's threads share them (tens of GB for a real shape).
+  std::atomic<size_t> next{0};
+  auto fill = [&] {
+    for (size_t i = next++; i < visible_.size(); i = next++) {
+      const fb::Tensor* tensor = metadata_->tensors()->Get(visible_[i]);
+      if (uint8_t* base = synthetic_[tensor->section()])
+        fillSynthetic(static_cast<DType>(tensor->dtype()), visible_[i], base + tensor->offset(),
+                      tensor->size());
+    }
+  };
+  std::vector<std::thread> threads(std::max(1u, std::thread::hardware_concurrency()) - 1);
+  for (std::thread& thread : threads)
+    thread = std::thread(fill);
+  fill();
+  for (std::thread& thread : threads)
+    thread.join();
 }
 
 size_t Artifact::tensorCount() const {
@@ -174,10 +227,16 @@ const fb::Tensor& Artifact::tensorMetadata(size_t index) const {
 WeightView Artifact::tensor(size_t index) const {
   const fb::Tensor* tensor = &tensorMetadata(index);
   const fb::Section* section = metadata_->sections()->Get(tensor->section());
+  if (section->synthetic() && !synthetic_[tensor->section()])
+    fail(path_, "tensor '" + tensor->name()->str() +
+                    "' is synthetic, and its values are made only when the artifact is opened "
+                    "for running (Verify::Everything)");
+  const uint8_t* sectionBase =
+      section->synthetic() ? synthetic_[tensor->section()] : base_ + section->offset();
   WeightView view{tensor->name()->string_view(),
                   static_cast<DType>(tensor->dtype()),
                   {},
-                  base_ + section->offset() + tensor->offset(),
+                  sectionBase + tensor->offset(),
                   tensor->size()};
   if (tensor->shape())
     view.shape.assign(tensor->shape()->begin(), tensor->shape()->end());

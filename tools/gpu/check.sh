@@ -18,7 +18,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 BUILD_DIR="${BUILD_DIR:-build}"
 GPU_TARGETS=(fathom_cuda_tests fathom_cuda_parity_tests fathom_nccl_tests fathom_nccl_check
-             fathom-gpu-bandwidth fathom-gpu-kernels-bench)
+             fathom-gpu-bandwidth fathom-gpu-kernels-bench fathom-bench)
 # The reference checkpoints compiled for the GPU (the device machine has no compiler):
 # cuda:sm_80 runs on every GPU from Ampere on; CudaReferenceParityTest reads them.
 PARITY_CHECKPOINTS=(tiny-v3 tiny-v3-fused tiny-v3-fp8 tiny-v2-lite tiny-v2-mlp-bias)
@@ -56,6 +56,22 @@ compile_artifacts() {
         --max-batch 4 --max-seq-len 128 --quiet || return 1
     done
   done
+  # The decode benchmark's DeepSeek-V2-Lite-shaped model: 31.5 GB of bf16 weights made at load
+  # (--synthetic-weights), so the artifact itself is a few hundred kB.
+  "$BUILD_DIR/bin/fathom-compile" tools/bench/gpu/v2-lite-shaped --synthetic-weights \
+    -o "$out/v2-lite-shaped-bf16.fathom" --target cuda:sm_80 --max-batch 64 --max-seq-len 1024 \
+    --quiet || return 1
+}
+
+# Prefill, and decode at batch 1, 8 and 64, of the V2-Lite-shaped model (fathom-bench), next to
+# the bandwidth baselines printed before it.
+model_benchmark() {
+  local bench="$1" artifacts="$2" status=0
+  for batch in 1 8 64; do
+    echo "== fathom-bench v2-lite-shaped (synthetic bf16 weights), decode batch $batch"
+    "$bench" "$artifacts/v2-lite-shaped-bf16.fathom" -p 128 -n 32 -r 2 -B "$batch" || status=1
+  done
+  return "$status"
 }
 
 full() {
@@ -70,6 +86,7 @@ full() {
     echo "== $baseline"
     "$BUILD_DIR"/bin/$baseline || status=1
   done
+  model_benchmark "$BUILD_DIR/bin/fathom-bench" "$FATHOM_GPU_ARTIFACTS" || status=1
   echo "== summary: $(grep -E 'tests passed|tests failed' /tmp/fathom-gpu-ctest.log)" \
        "skipped: $(grep -c '(Skipped)' /tmp/fathom-gpu-ctest.log)"
   exit "$status"
@@ -169,6 +186,7 @@ run_bundle() {
     echo "== $baseline"
     (cd "$dir" && bin/$baseline) || failed=$((failed + 1))
   done
+  model_benchmark "$dir/bin/fathom-bench" "$FATHOM_GPU_ARTIFACTS" || failed=$((failed + 1))
   echo "== summary: $passed passed, $failed failed, $skipped skipped${failures:+ (failed:$failures)}"
   [ "$failed" = 0 ]
 }

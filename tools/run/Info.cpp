@@ -46,6 +46,11 @@ int printInfo(const std::string& path, bool asJson) {
   out["compute_dtype"] = std::string(dtypeName(static_cast<DType>(meta.compute_dtype())));
   out["max_batch"] = meta.max_batch();
   out["max_seq_len"] = meta.max_seq_len();
+  bool synthetic = false;
+  if (meta.sections())
+    for (const fb::Section* section : *meta.sections())
+      synthetic = synthetic || section->synthetic();
+  out["synthetic_weights"] = synthetic;
   json entries = json::array();
   if (meta.entry_points())
     for (const fb::EntryPoint* entry : *meta.entry_points())
@@ -113,6 +118,8 @@ int printInfo(const std::string& path, bool asJson) {
               out["compute_dtype"].get<std::string>().c_str());
   std::printf("  limits        max batch %u, max sequence %u tokens\n", meta.max_batch(),
               meta.max_seq_len());
+  if (out["synthetic_weights"].get<bool>())
+    std::printf("  weights       synthetic (made at load for benchmarks; outputs mean nothing)\n");
   std::string names;
   for (const json& entry : entries)
     names += (names.empty() ? "" : ", ") + entry["name"].get<std::string>() + " (" +

@@ -58,6 +58,7 @@ public:
 private:
   Artifact(std::string path, const uint8_t* base, size_t size, int64_t rank);
   void verifyLayout(Verify verify, const Progress& progress);
+  void makeSyntheticSections(const std::vector<bool>& mine);
 
   std::string path_;
   const uint8_t* base_;
@@ -65,6 +66,9 @@ private:
   const fb::Artifact* metadata_ = nullptr;
   int64_t rank_ = 0;
   std::vector<uint32_t> visible_; // this rank's tensors, as indices of the tensor table
+  // Synthetic sections' bytes, made at open (anonymous mappings; null for file-backed ones).
+  std::vector<uint8_t*> synthetic_;
+  std::vector<size_t> syntheticBytes_;
   std::unordered_map<std::string_view, size_t> tensorIndex_;
 };
 
