@@ -3,6 +3,7 @@
 // the scores are recomputed rather than stored), so no scratch grows with the context. The
 // arithmetic is the CPU kernels' (RopeRow.h, Attention.cpp), products kept unfused (__fmul_rn)
 // where the CPU rounds each one.
+#include "DeviceNumeric.cuh"
 #include "Launch.h"
 
 #include <cuda_bf16.h>
@@ -12,23 +13,6 @@ namespace {
 
 constexpr int kWarps = 4;
 constexpr int kThreads = kWarps * 32;
-
-__device__ float toFloat(float v) {
-  return v;
-}
-__device__ float toFloat(__nv_bfloat16 v) {
-  return __bfloat162float(v);
-}
-template <class T> __device__ T fromFloat(float v);
-template <> __device__ float fromFloat<float>(float v) {
-  return v;
-}
-template <> __device__ __nv_bfloat16 fromFloat<__nv_bfloat16>(float v) {
-  return __float2bfloat16_rn(v);
-}
-template <class T> __device__ float roundTo(float v) {
-  return toFloat(fromFloat<T>(v));
-}
 
 __device__ int64_t bytesOf(DType type) {
   return type == DType::F32 ? 4 : 2;
@@ -134,12 +118,6 @@ template <class T> __global__ void cacheAppendKernel(CacheAppend a, unsigned* er
     }
     target += width;
   }
-}
-
-__device__ float warpSum(float value) {
-  for (int offset = 16; offset > 0; offset /= 2)
-    value += __shfl_xor_sync(0xffffffffu, value, offset);
-  return value;
 }
 
 // The score of key j for the staged query (every lane of the warp gets it).

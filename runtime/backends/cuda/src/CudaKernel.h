@@ -4,6 +4,7 @@
 // stream (src/Launch.h); nothing synchronizes inside a step.
 #include "DeviceRows.h"
 #include "fathom/backend/Backend.h"
+#include "fathom/backend/FunctionKernel.h"
 #include "fathom/runtime/Error.h"
 
 #include <cublasLt.h>
@@ -33,18 +34,7 @@ struct CudaResources {
 void check(cudaError_t status, const char* what);
 [[noreturn]] void shapeError(const char* kernel, const std::string& what);
 
-class FunctionKernel final : public backend::Kernel {
-public:
-  explicit FunctionKernel(std::function<void(const CallContext&)> body) : body_(std::move(body)) {}
-  void run(const CallContext& context) override { body_(context); }
-
-private:
-  std::function<void(const CallContext&)> body_;
-};
-
-inline std::unique_ptr<backend::Kernel> makeKernel(std::function<void(const CallContext&)> body) {
-  return std::make_unique<FunctionKernel>(std::move(body));
-}
+using backend::makeKernel;
 
 using KernelFactory = std::unique_ptr<backend::Kernel> (*)(CudaResources&, const fb::KernelCall&,
                                                            const std::vector<Weight>&,

@@ -1,5 +1,6 @@
 // The elementwise and row-moving kernels: add, silu_mul, copy, select_rows, last_token_rows,
 // embedding. One thread per element (or per row), over DeviceRows addressing.
+#include "DeviceNumeric.cuh"
 #include "Launch.h"
 
 #include <cuda_bf16.h>
@@ -12,20 +13,6 @@ constexpr int kThreads = 256;
 unsigned blocksFor(int64_t count) {
   const int64_t blocks = (count + kThreads - 1) / kThreads;
   return unsigned(blocks < 65535 * 32 ? blocks : 65535 * 32);
-}
-
-__device__ float toFloat(float v) {
-  return v;
-}
-__device__ float toFloat(__nv_bfloat16 v) {
-  return __bfloat162float(v);
-}
-template <class T> __device__ T fromFloat(float v);
-template <> __device__ float fromFloat<float>(float v) {
-  return v;
-}
-template <> __device__ __nv_bfloat16 fromFloat<__nv_bfloat16>(float v) {
-  return __float2bfloat16_rn(v);
 }
 
 template <class T>

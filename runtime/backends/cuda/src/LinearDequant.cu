@@ -1,6 +1,7 @@
 // The W8A16 linear (FP8 weights on devices without FP8 math, and FP8 shapes the block GEMM does
 // not take): each weight dequantized to the activation type, fp32 dot products, one rounding.
 // One warp per output feature and group of rows; the weight row is read once per group.
+#include "DeviceNumeric.cuh"
 #include "Launch.h"
 
 #include <cuda_bf16.h>
@@ -11,31 +12,6 @@ namespace {
 
 constexpr int kWarpsPerBlock = 8;
 constexpr int kRowsPerWarp = 8;
-
-__device__ float toFloat(float v) {
-  return v;
-}
-__device__ float toFloat(__nv_bfloat16 v) {
-  return __bfloat162float(v);
-}
-__device__ void store(float* to, float v) {
-  *to = v;
-}
-__device__ void store(__nv_bfloat16* to, float v) {
-  *to = __float2bfloat16_rn(v);
-}
-__device__ float roundTo(float, float v) {
-  return v;
-}
-__device__ float roundTo(__nv_bfloat16, float v) {
-  return __bfloat162float(__float2bfloat16_rn(v));
-}
-
-__device__ float fp8ToFloat(uint8_t code) {
-  __nv_fp8_e4m3 value;
-  value.__x = code;
-  return float(value);
-}
 
 template <class T> __global__ void dequantLinearKernel(DequantLinear a) {
   const int lane = threadIdx.x % 32;
@@ -50,7 +26,7 @@ template <class T> __global__ void dequantLinearKernel(DequantLinear a) {
   const T* x = static_cast<const T*>(a.x) + firstRow * a.ldx;
   float acc[kRowsPerWarp] = {};
   for (int64_t k = lane; k < a.in; k += 32) {
-    const float weight = roundTo(T{}, fp8ToFloat(w[k]) * scaleRow[k / a.blockCols]);
+    const float weight = roundTo<T>(decodeE4m3(w[k]) * scaleRow[k / a.blockCols]);
 #pragma unroll
     for (int r = 0; r < kRowsPerWarp; ++r)
       if (r < rows)
@@ -62,9 +38,7 @@ template <class T> __global__ void dequantLinearKernel(DequantLinear a) {
                                     : static_cast<const float*>(a.bias)[o]);
 #pragma unroll
   for (int r = 0; r < kRowsPerWarp; ++r) {
-    float sum = acc[r];
-    for (int offset = 16; offset > 0; offset /= 2)
-      sum += __shfl_xor_sync(0xffffffffu, sum, offset);
+    const float sum = warpSum(acc[r]);
     if (lane == 0 && r < rows)
       store(static_cast<T*>(a.y) + (firstRow + r) * a.ldy + o, sum + bias);
   }

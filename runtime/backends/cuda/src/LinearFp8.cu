@@ -3,6 +3,7 @@
 // saturating), then y[r, o] = sum over 128-wide k blocks of (q_x . q_w) * s_x[r, kb] *
 // s_w[o / 128, kb], rounded once to y's type. Decoded to fp32 products here; cuBLASLt's
 // block-scaled FP8 GEMM is the fast form of the same sum.
+#include "DeviceNumeric.cuh"
 #include "Launch.h"
 
 #include <cuda_bf16.h>
@@ -14,31 +15,6 @@ namespace {
 constexpr int kBlock = 128;
 constexpr int kWarpsPerBlock = 8;
 constexpr int kRowsPerWarp = 8;
-
-__device__ float toFloat(float v) {
-  return v;
-}
-__device__ float toFloat(__nv_bfloat16 v) {
-  return __bfloat162float(v);
-}
-__device__ void store(float* to, float v) {
-  *to = v;
-}
-__device__ void store(__nv_bfloat16* to, float v) {
-  *to = __float2bfloat16_rn(v);
-}
-
-__device__ float decode(uint8_t code) {
-  __nv_fp8_e4m3 value;
-  value.__x = code;
-  return float(value);
-}
-
-__device__ float warpSum(float value) {
-  for (int offset = 16; offset > 0; offset /= 2)
-    value += __shfl_xor_sync(0xffffffffu, value, offset);
-  return value;
-}
 
 // One block of 128 threads per (row, k block): grid (rows, in / 128).
 template <class T> __global__ void quantizeKernel(Fp8BlockLinear a) {
@@ -77,7 +53,7 @@ template <class T> __global__ void blockGemmKernel(Fp8BlockLinear a) {
     for (int64_t kb = 0; kb < blocks; ++kb) {
       float partial = 0.0f;
       for (int64_t k = kb * kBlock + lane; k < (kb + 1) * kBlock; k += 32)
-        partial += decode(x[k]) * decode(w[k]);
+        partial += decodeE4m3(x[k]) * decodeE4m3(w[k]);
       partial = warpSum(partial);
       acc += partial * a.xScales[r * blocks + kb] * wScales[kb];
     }

@@ -1,6 +1,7 @@
 // The mixture-of-experts kernels: routing, dispatch (a stable counting sort by expert), row
 // gather, the grouped expert GEMM (gated with SiLU*mul fused) and the weighted combine, with
 // the CPU kernels' arithmetic (MoeRouter.cpp, MoeCombine.cpp, GroupedLinear.cpp).
+#include "DeviceNumeric.cuh"
 #include "Launch.h"
 
 #include <cuda_bf16.h>
@@ -8,23 +9,6 @@
 
 namespace fathom::cuda {
 namespace {
-
-__device__ float toFloat(float v) {
-  return v;
-}
-__device__ float toFloat(__nv_bfloat16 v) {
-  return __bfloat162float(v);
-}
-template <class T> __device__ T fromFloat(float v);
-template <> __device__ float fromFloat<float>(float v) {
-  return v;
-}
-template <> __device__ __nv_bfloat16 fromFloat<__nv_bfloat16>(float v) {
-  return __float2bfloat16_rn(v);
-}
-template <class T> __device__ float roundTo(float v) {
-  return toFloat(fromFloat<T>(v));
-}
 
 // torch's order for top-k: NaN first, then larger; ties to the lower index.
 __device__ bool ranksAbove(float a, int64_t ia, float b, int64_t ib) {
@@ -196,23 +180,16 @@ __global__ void gatherRowsKernel(const std::byte* x, int64_t ldx, int64_t xRows,
 constexpr int kWarpsPerBlock = 8;
 constexpr int kRowsPerWarp = 8;
 
-__device__ float warpSum(float value) {
-  for (int offset = 16; offset > 0; offset /= 2)
-    value += __shfl_xor_sync(0xffffffffu, value, offset);
-  return value;
-}
-
 // Weight element k of row `row` of matrix m, dequantized to the activation type T.
 template <class T, class W>
 __device__ float weightAt(const GroupedLinear& g, int64_t m, int64_t row, int64_t k) {
   const int64_t element = (m * g.out + row) * g.in + k;
   if constexpr (sizeof(W) == 1) {
-    __nv_fp8_e4m3 code;
-    code.__x = static_cast<const uint8_t*>(g.weight)[element];
+    const float code = decodeE4m3(static_cast<const uint8_t*>(g.weight)[element]);
     const int64_t gridRows = (g.out + g.blockRows - 1) / g.blockRows;
     const int64_t gridCols = (g.in + g.blockCols - 1) / g.blockCols;
     const float scale = g.scales[(m * gridRows + row / g.blockRows) * gridCols + k / g.blockCols];
-    return roundTo<T>(float(code) * scale);
+    return roundTo<T>(code * scale);
   } else {
     return toFloat(static_cast<const W*>(g.weight)[element]);
   }

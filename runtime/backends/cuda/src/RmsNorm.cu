@@ -1,4 +1,5 @@
 // RMSNorm, alone or fused with the residual add before it: one block per row.
+#include "DeviceNumeric.cuh"
 #include "Launch.h"
 #include "fathom/cuda/Kernels.h"
 
@@ -9,25 +10,6 @@ namespace fathom::cuda {
 namespace {
 
 constexpr int kRmsNormThreads = 256;
-
-__device__ float toFloat(float v) {
-  return v;
-}
-__device__ float toFloat(__nv_bfloat16 v) {
-  return __bfloat162float(v);
-}
-__device__ void store(float* to, float v) {
-  *to = v;
-}
-__device__ void store(__nv_bfloat16* to, float v) {
-  *to = __float2bfloat16_rn(v);
-}
-__device__ float roundTo(float, float v) {
-  return v;
-}
-__device__ float roundTo(__nv_bfloat16, float v) {
-  return __bfloat162float(__float2bfloat16_rn(v));
-}
 
 // The row's sum of squares in fp32, then HF's roundings: normalized = x * inverse, in bf16
 // rounded before the weight multiplies it, the product rounded once.
@@ -42,7 +24,7 @@ __global__ void addRmsNormKernel(DeviceRows x, DeviceRows b, DeviceRows sum, con
   for (int64_t i = threadIdx.x; i < width; i += blockDim.x) {
     float value = toFloat(*x.at<T>(row, i));
     if constexpr (kAdd) {
-      value = roundTo(T{}, value + toFloat(*b.at<T>(row, i)));
+      value = roundTo<T>(value + toFloat(*b.at<T>(row, i)));
       store(sum.at<T>(row, i), value);
     }
     sumOfSquares += value * value;
@@ -54,7 +36,7 @@ __global__ void addRmsNormKernel(DeviceRows x, DeviceRows b, DeviceRows sum, con
   for (int64_t i = threadIdx.x; i < width; i += blockDim.x) {
     // With the add, each thread reads back the sums it wrote itself.
     const float value = toFloat(kAdd ? *sum.at<T>(row, i) : *x.at<T>(row, i));
-    const float normalized = roundTo(T{}, value * inverseRms);
+    const float normalized = roundTo<T>(value * inverseRms);
     store(out.at<T>(row, i), toFloat(weight[i]) * normalized);
   }
 }

@@ -3,6 +3,7 @@
 // table of the kernel ABI) to a Kernel that runs the fathom::cpu functions over the operands'
 // strided views.
 #include "fathom/backend/Backend.h"
+#include "fathom/backend/FunctionKernel.h"
 #include "fathom/cpu/Linear.h"
 #include "fathom/cpu/Scratch.h"
 #include "fathom/cpu/ThreadPool.h"
@@ -30,19 +31,7 @@ struct CpuResources {
   void reserveScratch(size_t bytes) { scratch->reserve(bytes); }
 };
 
-// A kernel from a function of the context, prepared once per call.
-class FunctionKernel final : public backend::Kernel {
-public:
-  explicit FunctionKernel(std::function<void(const CallContext&)> body) : body_(std::move(body)) {}
-  void run(const CallContext& context) override { body_(context); }
-
-private:
-  std::function<void(const CallContext&)> body_;
-};
-
-inline std::unique_ptr<backend::Kernel> makeKernel(std::function<void(const CallContext&)> body) {
-  return std::make_unique<FunctionKernel>(std::move(body));
-}
+using backend::makeKernel;
 
 using KernelFactory = std::unique_ptr<backend::Kernel> (*)(CpuResources&, const fb::KernelCall&,
                                                            const std::vector<Weight>&,
