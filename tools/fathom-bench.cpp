@@ -27,7 +27,7 @@ using Clock = std::chrono::steady_clock;
 using fathom::run::UsageError;
 
 constexpr const char* kUsage =
-    R"(usage: fathom-bench MODEL.fathom [-p 512] [-n 128] [-r 5] [-B 1] [--threads N] [--json]
+    R"(usage: fathom-bench MODEL.fathom [-p 512] [-n 128] [-r 5] [-B 1] [--threads N] [--eager] [--json]
 
 Times an artifact as llama-bench times a GGUF file: pp (prompt processing, a prefill of -p
 tokens) and tg (text generation, -n one-token decode steps), each in tokens/s as the mean and
@@ -39,6 +39,8 @@ prompt, load time and peak resident memory.
   -B N          sequences decoded together in tg (default 1, at most the artifact's max
                 batch); tg's tokens/s counts every sequence's tokens
   --threads N   CPU threads (default: all)
+  --eager       launch every call of every decode step (default on CUDA: recorded steps,
+                one CUDA graph per batch and context bucket)
   --json        one JSON object instead of the table
 )";
 
@@ -46,7 +48,7 @@ struct Options {
   std::string model;
   int64_t prompt = 512, generate = 128, repeats = 5, decodeBatch = 1;
   int threads = 0;
-  bool json = false;
+  bool json = false, eager = false;
 };
 
 Options parse(int argc, char** argv) {
@@ -73,6 +75,8 @@ Options parse(int argc, char** argv) {
       o.threads = int(fathom::run::parseInteger(arg, value(), 1, int64_t(1) << 30));
     else if (arg == "--json")
       o.json = true;
+    else if (arg == "--eager")
+      o.eager = true;
     else if (arg.starts_with("-"))
       throw UsageError{"unknown option " + std::string(arg) + " (see --help)"};
     else if (o.model.empty())
@@ -117,6 +121,7 @@ int main(int argc, char** argv) {
     const Clock::time_point loadStart = Clock::now();
     executor::LoadOptions load;
     load.threads = o.threads;
+    load.recordDecode = !o.eager;
     auto model = executor::Model::load(o.model, load);
     const double loadSeconds = seconds(loadStart);
     if (model->head() != "causal_lm")
@@ -176,6 +181,7 @@ int main(int argc, char** argv) {
                             {"n_prompt", o.prompt},
                             {"n_gen", o.generate},
                             {"decode_batch", o.decodeBatch},
+                            {"eager", o.eager},
                             {"repeats", o.repeats},
                             {"pp_tokens_per_second", prompt.mean},
                             {"pp_stddev", prompt.deviation},

@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
     load.threads = options.threads;
     load.progress = [&](uint64_t done, uint64_t total) { bar.update(done, total); };
     load.kvCacheTokens = options.kvCacheTokens;
+    load.recordDecode = !options.eager;
     load.communicator = ranks.comm.get();
     // Ranks verify their weights at their own pace: the first collective after loading waits
     // for the slowest, later ones --comm-timeout.

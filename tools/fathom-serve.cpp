@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
     executor::LoadOptions load;
     load.threads = options.threads;
     load.kvCacheTokens = options.kvCacheTokens;
+    load.recordDecode = !options.eager;
     auto model = executor::Model::load(options.model, load);
     if (model->head() != "causal_lm")
       throw Error(options.model + ": fathom-serve serves causal LMs; this artifact is a " +

@@ -71,6 +71,12 @@ model_benchmark() {
     echo "== fathom-bench v2-lite-shaped (synthetic bf16 weights), decode batch $batch"
     "$bench" "$artifacts/v2-lite-shaped-bf16.fathom" -p 128 -n 32 -r 2 -B "$batch" || status=1
   done
+  # What the recorded steps (CUDA graphs) save: the same decode with every call launched.
+  for batch in 1 8; do
+    echo "== fathom-bench v2-lite-shaped, decode batch $batch, --eager (no CUDA graphs)"
+    "$bench" "$artifacts/v2-lite-shaped-bf16.fathom" -p 128 -n 32 -r 2 -B "$batch" --eager ||
+      status=1
+  done
   return "$status"
 }
 

@@ -60,6 +60,8 @@ Output
   --comm-timeout S     under mpirun: seconds a collective waits for the other ranks before
                        the run ends with an error naming the ranks that did not answer
                        (default 20; loading waits for the slowest rank however long)
+  --eager              launch every call of every decode step (default on CUDA: each step
+                       replays a CUDA graph recorded for its batch and context bucket)
   --profile            time every kernel call and print a table per entry point to stderr
                        (kernels, calls, milliseconds, share) after the run
   --info               print what the artifact holds (model, target, dtype, entry points,
@@ -188,6 +190,8 @@ RunOptions parseRunOptions(int argc, char** argv) {
       o.json = true;
     else if (arg == "--profile")
       o.profile = true;
+    else if (arg == "--eager")
+      o.eager = true;
     else if (arg == "--threads")
       o.threads = int(parseInteger(arg, value(), 1));
     else if (arg == "--info")

@@ -27,6 +27,7 @@ struct RunOptions {
   std::optional<int64_t> topK;
   uint64_t seed = 0;
   bool greedy = false, noEos = false, json = false, help = false, profile = false, info = false;
+  bool eager = false; // no recorded decode steps (CUDA graphs)
   std::string dumpLogits;
   int threads = 0;
   int64_t kvCacheTokens = 0;       // 0: the artifact's max batch x max sequence length

@@ -29,6 +29,8 @@ Options
   --threads N            CPU threads for the model (default: all)
   --kv-cache-tokens N    size of the KV cache pool in tokens (default: max batch x max
                          sequence length; fathom-compile --report gives the bytes per token)
+  --eager                launch every call of every decode step (default on CUDA: each step
+                         replays a CUDA graph recorded for its batch and context bucket)
   --max-waiting N        requests that may wait for the batch; more get 429 (default 64)
   --prefill-chunk N      prompt tokens read per step, between decode steps (default 64)
   --prefix-cache N       finished sequences kept in the KV cache, so that a request starting
@@ -61,6 +63,8 @@ ServeOptions parseServeOptions(int argc, char** argv) {
       o.threads = int(run::parseInteger(arg, value(), 1, 4096));
     else if (arg == "--kv-cache-tokens")
       o.kvCacheTokens = run::parseInteger(arg, value(), 1, int64_t(1) << 40);
+    else if (arg == "--eager")
+      o.eager = true;
     else if (arg == "--max-waiting")
       o.maxWaiting = run::parseInteger(arg, value(), 0, 1 << 20);
     else if (arg == "--prefill-chunk")

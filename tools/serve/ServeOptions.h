@@ -14,6 +14,7 @@ struct ServeOptions {
   std::optional<std::string> chatFormat;
   int threads = 0;
   int64_t kvCacheTokens = 0;
+  bool eager = false; // no recorded decode steps (CUDA graphs)
   int64_t maxWaiting = 64;
   int64_t prefillChunk = 64;
   int64_t prefixCache = 16;

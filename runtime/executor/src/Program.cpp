@@ -98,7 +98,7 @@ backend::Tensor StepContext::tensor(const fb::View& view) const {
   // The view's last element must lie inside what the buffer holds (in saturating arithmetic:
   // strides come from the file). A cache view's rows reach to the end of its pool (the table's
   // entries are checked against the pool by run()).
-  const uint64_t reachRows = paged ? uint64_t(pool_.blocks * pool_.blockTokens)
+  const uint64_t reachRows = paged ? uint64_t(pool_.allocatedBlocks() * pool_.blockTokens)
                                    : uint64_t(std::max(t.rowsPerBatch, t.capacityPerBatch));
   const uint64_t spans[] = {saturatingProduct(uint64_t(t.batches - 1), uint64_t(t.batchStride)),
                             saturatingProduct(reachRows - 1, uint64_t(t.rowStride)),
@@ -185,43 +185,38 @@ int64_t Program::blocksPerSequence() const {
   return impl_->pool.blocksPerSequence;
 }
 
-void Program::Impl::loadBlockTable(const backend::StepShape& step, const int64_t* table) {
+std::vector<int64_t> Program::Impl::checkedBlockTable(const backend::StepShape& step,
+                                                      const int64_t* table) const {
   const int64_t perSequence = pool.blocksPerSequence;
   const size_t entries = size_t(step.batch * perSequence);
-  hostTable.resize(entries);
+  std::vector<int64_t> checked(entries);
   if (!table) {
     if (step.batch * perSequence > pool.blocks)
       throw Error("internal error: a step of " + std::to_string(step.batch) +
                   " sequences without a block table needs " + std::to_string(entries) +
                   " cache blocks; the pool has " + std::to_string(pool.blocks));
     for (size_t i = 0; i < entries; ++i)
-      hostTable[i] = int64_t(i);
+      checked[i] = int64_t(i);
   } else {
     for (size_t i = 0; i < entries; ++i) {
       if (table[i] < 0 || table[i] >= pool.blocks)
         throw Error("internal error: block table entry " + std::to_string(i) + " names block " +
                     std::to_string(table[i]) + " of a pool of " + std::to_string(pool.blocks));
-      hostTable[i] = table[i];
+      checked[i] = table[i];
     }
   }
-  if (entries)
-    device->copyToDevice(blockTable.data, hostTable.data(), entries * sizeof(int64_t));
+  return checked;
 }
 
-std::vector<float> Program::run(fb::EntryKind kind, const backend::StepShape& step,
-                                const EntryInputs& inputs) {
-  Impl& m = *impl_;
-  BoundEntry& entry = const_cast<BoundEntry&>(m.entryOf(kind));
-  const char* name = fb::EnumNameEntryKind(kind);
-  if (step.batch < 1 || step.tokens < 1 || step.batch > m.maxBatch ||
-      step.tokens > entry.limits.maxTokens || step.keys < 1 || step.keys > m.maxSeqLen ||
-      step.headRows < 0 || step.headRows > step.batch * step.tokens || step.imageRows < 0 ||
-      step.imageRows > step.batch * step.tokens)
-    throw Error("internal error: a " + std::string(name) + " step of " +
-                std::to_string(step.batch) + " x " + std::to_string(step.tokens) + " tokens, " +
-                std::to_string(step.keys) + " keys and " + std::to_string(step.headRows) +
-                " head rows exceeds the plan (" + std::to_string(m.maxBatch) + " x " +
-                std::to_string(entry.limits.maxTokens) + ")");
+void Program::Impl::uploadBlockTable(const std::vector<int64_t>& table) {
+  hostTable = table; // the device copy is asynchronous: its source must outlive the call
+  if (!hostTable.empty())
+    device->copyToDevice(blockTable.data, hostTable.data(), hostTable.size() * sizeof(int64_t));
+}
+
+void Program::Impl::copyInputs(BoundEntry& entry, const backend::StepShape& step,
+                               const EntryInputs& inputs) {
+  const char* name = fb::EnumNameEntryKind(entry.entry->kind());
   if (const auto* declared = entry.entry->inputs())
     for (const fb::EntryInput* input : *declared) {
       BoundBuffer& buffer = entry.buffers[size_t(input->buffer())];
@@ -266,19 +261,91 @@ std::vector<float> Program::run(fb::EntryKind kind, const backend::StepShape& st
                         std::to_string(input->upper_bound()) + ")");
       }
       if (bytes)
-        m.device->copyToDevice(buffer.data, host, bytes);
+        device->copyToDevice(buffer.data, host, bytes);
     }
-  if (entry.usesCaches)
-    m.loadBlockTable(step, inputs.blockTable);
+}
+
+bool Program::Impl::ensureOutput(BoundEntry& entry, const backend::StepShape& step) {
   const fb::View& outputView = *entry.entry->output();
   BoundBuffer& output = entry.buffers[size_t(outputView.buffer())];
-  int64_t outputRows = rowsOf(outputView.extent(), outputView.multiplier(), step);
-  size_t outputBytes = size_t(outputRows * output.rowElements) * dtypeSize(output.type);
-  if (output.bytes < outputBytes) {
-    output.output = DeviceMemory(*m.device, outputBytes);
-    output.data = static_cast<std::byte*>(output.output.data);
-    output.bytes = outputBytes;
+  const int64_t outputRows = rowsOf(outputView.extent(), outputView.multiplier(), step);
+  const size_t outputBytes = size_t(outputRows * output.rowElements) * dtypeSize(output.type);
+  if (output.bytes >= outputBytes)
+    return false;
+  output.output = DeviceMemory(*device, outputBytes);
+  output.data = static_cast<std::byte*>(output.output.data);
+  output.bytes = outputBytes;
+  return true;
+}
+
+std::vector<float> Program::Impl::readOutput(const BoundEntry& entry,
+                                             const backend::StepShape& step) {
+  const fb::View& outputView = *entry.entry->output();
+  const BoundBuffer& output = entry.buffers[size_t(outputView.buffer())];
+  const int64_t outputRows = rowsOf(outputView.extent(), outputView.multiplier(), step);
+  const size_t outputBytes = size_t(outputRows * output.rowElements) * dtypeSize(output.type);
+  std::vector<std::byte> host(outputBytes);
+  device->copyToHost(host.data(), output.data, outputBytes);
+  std::vector<float> result(size_t(outputRows * output.rowElements));
+  const size_t element = dtypeSize(output.type);
+  for (size_t i = 0; i < result.size(); ++i)
+    result[i] = loadFloat(output.type, host.data() + i * element);
+  return result;
+}
+
+std::vector<float> Program::Impl::runRecorded(BoundEntry& entry, const backend::StepShape& step,
+                                              const EntryInputs& inputs, StepBucket bucket) {
+  // The caller's table is checked as given; padded rows name only the scratch block.
+  const std::vector<int64_t> table = checkedBlockTable(step, inputs.blockTable);
+  EntryInputs real = inputs;
+  real.blockTable = table.data();
+  const PaddedStep padded = padStep(step, real, bucket, pool.blocksPerSequence, pool.scratchBlock);
+  copyInputs(entry, padded.shape, padded.inputs());
+  uploadBlockTable(padded.blockTable);
+  if (ensureOutput(entry, padded.shape))
+    entry.recordings.clear();
+  auto launches = [this, &entry, shape = padded.shape] {
+    StepContext context(path, weights, entry, shape, pool);
+    for (auto& kernel : entry.kernels)
+      kernel->run(context);
+  };
+  backend::Recording* recording = entry.recordings.find(bucket);
+  if (!recording && !entry.recordings.firstSight(bucket)) {
+    if (std::unique_ptr<backend::Recording> made = device->record(launches))
+      recording = entry.recordings.insert(bucket, std::move(made));
+    else
+      entry.recordable = false; // the backend could not capture this entry: run it eagerly
   }
+  if (recording)
+    recording->replay();
+  else
+    launches();
+  device->synchronize();
+  return readOutput(entry, step);
+}
+
+std::vector<float> Program::run(fb::EntryKind kind, const backend::StepShape& step,
+                                const EntryInputs& inputs) {
+  Impl& m = *impl_;
+  BoundEntry& entry = const_cast<BoundEntry&>(m.entryOf(kind));
+  const char* name = fb::EnumNameEntryKind(kind);
+  if (step.batch < 1 || step.tokens < 1 || step.batch > m.maxBatch ||
+      step.tokens > entry.limits.maxTokens || step.keys < 1 || step.keys > m.maxSeqLen ||
+      step.headRows < 0 || step.headRows > step.batch * step.tokens || step.imageRows < 0 ||
+      step.imageRows > step.batch * step.tokens)
+    throw Error("internal error: a " + std::string(name) + " step of " +
+                std::to_string(step.batch) + " x " + std::to_string(step.tokens) + " tokens, " +
+                std::to_string(step.keys) + " keys and " + std::to_string(step.headRows) +
+                " head rows exceeds the plan (" + std::to_string(m.maxBatch) + " x " +
+                std::to_string(entry.limits.maxTokens) + ")");
+  if (entry.recordable && !m.profiling)
+    if (std::optional<StepBucket> bucket = bucketOf(step, m.maxBatch, m.maxSeqLen, m.keyGranule))
+      return m.runRecorded(entry, step, inputs, *bucket);
+  m.copyInputs(entry, step, inputs);
+  if (entry.usesCaches)
+    m.uploadBlockTable(m.checkedBlockTable(step, inputs.blockTable));
+  if (m.ensureOutput(entry, step))
+    entry.recordings.clear();
 
   StepContext context(m.path, m.weights, entry, step, m.pool);
   if (m.profiling) {
@@ -297,14 +364,7 @@ std::vector<float> Program::run(fb::EntryKind kind, const backend::StepShape& st
       kernel->run(context);
   }
   m.device->synchronize();
-
-  std::vector<std::byte> host(outputBytes);
-  m.device->copyToHost(host.data(), output.data, outputBytes);
-  std::vector<float> result(size_t(outputRows * output.rowElements));
-  size_t element = dtypeSize(output.type);
-  for (size_t i = 0; i < result.size(); ++i)
-    result[i] = loadFloat(output.type, host.data() + i * element);
-  return result;
+  return m.readOutput(entry, step);
 }
 
 void Program::setProfiling(bool on) {

@@ -123,7 +123,13 @@ void Program::Impl::bind(const LoadOptions& options) {
   pool.blocks = options.kvCacheTokens
                     ? (options.kvCacheTokens + pool.blockTokens - 1) / pool.blockTokens
                     : maxBatch * pool.blocksPerSequence;
-  const uint64_t poolRows = uint64_t(pool.blocks * pool.blockTokens);
+  recordDecode = options.recordDecode && device->records();
+  if (options.recordKeyGranule < 0)
+    throw Error(path + ": a recorded step's key granule must not be negative");
+  keyGranule = options.recordKeyGranule ? options.recordKeyGranule : kDefaultKeyGranule;
+  if (recordDecode)
+    pool.scratchBlock = pool.blocks;
+  const uint64_t poolRows = uint64_t(pool.allocatedBlocks() * pool.blockTokens);
   const fb::MemoryPlan* plan = meta.memory_plan();
   if (!plan || !meta.entry_points() || meta.entry_points()->size() == 0)
     throw Error(path + ": artifact has no entry points or memory plan");
@@ -281,7 +287,41 @@ void Program::Impl::bindEntry(const fb::EntryPoint& entry) {
       }
     }
   }
+  bound.recordable = canRecord(entry, bound);
   entries.emplace(entry.kind(), std::move(bound));
+}
+
+bool Program::Impl::canRecord(const fb::EntryPoint& entry, const BoundEntry& bound) const {
+  if (!recordDecode || entry.kind() != fb::EntryKind::Decode || !bound.usesCaches ||
+      !entry.inputs())
+    return false;
+  for (const auto& kernel : bound.kernels)
+    if (!kernel->recordable())
+      return false;
+  // Padding masks the added keys and parks added sequences in the scratch block: it needs the
+  // key mask and cache starts, and knows no other inputs.
+  bool keyMask = false, cacheStart = false;
+  for (const fb::EntryInput* input : *entry.inputs()) {
+    switch (input->kind()) {
+    case fb::InputKind::KeyMask:
+      keyMask = true;
+      break;
+    case fb::InputKind::CacheStart:
+      cacheStart = true;
+      break;
+    case fb::InputKind::Ids:
+    case fb::InputKind::Positions:
+    case fb::InputKind::HeadRows:
+      break;
+    default:
+      return false;
+    }
+  }
+  // The real rows of a padded step's output must be its first ones.
+  const fb::Extent extent = entry.output()->extent();
+  return keyMask && cacheStart &&
+         (extent == fb::Extent::HeadRows || extent == fb::Extent::Tokens ||
+          extent == fb::Extent::Batch);
 }
 
 std::unique_ptr<Program> Program::load(const std::string& path, const LoadOptions& options) {

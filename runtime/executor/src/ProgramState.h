@@ -4,6 +4,7 @@
 // ProgramLoad.cpp binds and checks a program when it is loaded.
 #include "fathom/artifact/ArtifactFile.h"
 #include "fathom/executor/Program.h"
+#include "fathom/executor/StepBuckets.h"
 
 #include "fathom/runtime/Error.h"
 
@@ -28,6 +29,8 @@ using artifact::kMaxSeqLenLimit;
 inline constexpr uint32_t kMaxMultiplier = uint32_t(1) << 16;
 inline constexpr uint32_t kMaxHeads = uint32_t(1) << 16;
 inline constexpr uint32_t kMaxHeadDim = uint32_t(1) << 26;
+// Recorded steps an entry point keeps (buckets past it are recorded again when they recur).
+inline constexpr size_t kMaxRecordings = 64;
 // Tokens one KV cache block may hold.
 inline constexpr int64_t kMaxBlockTokens = int64_t(1) << 16;
 // Elements a view's offset or stride may span: 2^48, past any buffer a machine holds.
@@ -80,7 +83,11 @@ struct BoundEntry {
   std::vector<BoundBuffer> buffers;
   std::vector<std::unique_ptr<backend::Kernel>> kernels;
   backend::PlanLimits limits;
-  bool usesCaches = false;     // some buffer is a cache: steps need a block table
+  bool usesCaches = false; // some buffer is a cache: steps need a block table
+  // Decode steps run at buckets and replay recordings (StepBuckets.h): the backend records,
+  // every kernel is recordable and the entry's inputs are ones padding knows.
+  bool recordable = false;
+  RecordingCache recordings{kMaxRecordings};
   std::vector<int64_t> runs;   // per call, while profiling
   std::vector<double> seconds; // per call, while profiling
 };
@@ -88,6 +95,9 @@ struct BoundEntry {
 // The caches' block pool as kernels address it: the step's block table in device memory.
 struct CachePool {
   int64_t blockTokens = 0, blocks = 0, blocksPerSequence = 0;
+  // The block past the pool that padded rows of recorded steps write into (-1: none).
+  int64_t scratchBlock = -1;
+  int64_t allocatedBlocks() const { return blocks + (scratchBlock >= 0 ? 1 : 0); }
   const int64_t* table = nullptr; // [max_batch, blocksPerSequence], device memory
 };
 
@@ -145,14 +155,30 @@ struct Program::Impl {
   DType compute = DType::F32;
   int64_t maxBatch = 0, maxSeqLen = 0;
   bool profiling = false;
+  bool recordDecode = true;
+  int64_t keyGranule = kDefaultKeyGranule;
   uint64_t memoryLimit = 0;
   std::string path;
 
   void bind(const LoadOptions& options);
   void bindEntry(const fb::EntryPoint& entry);
-  // Checks a step's block table against the pool and copies it to the device (null: the
-  // identity table, sequence b in blocks b * blocksPerSequence onwards).
-  void loadBlockTable(const backend::StepShape& step, const int64_t* table);
+  // Whether an entry's decode steps can be recorded (BoundEntry::recordable).
+  bool canRecord(const fb::EntryPoint& entry, const detail::BoundEntry& bound) const;
+  // A step's block table checked against the pool (null: the identity table, sequence b in
+  // blocks b * blocksPerSequence onwards), and its copy to the device.
+  std::vector<int64_t> checkedBlockTable(const backend::StepShape& step,
+                                         const int64_t* table) const;
+  void uploadBlockTable(const std::vector<int64_t>& table);
+  // Copies the inputs the entry declares to its buffers, checking sizes and token ids.
+  void copyInputs(detail::BoundEntry& entry, const backend::StepShape& step,
+                  const EntryInputs& inputs);
+  // Sizes the output buffer for the step; true when it moved.
+  bool ensureOutput(detail::BoundEntry& entry, const backend::StepShape& step);
+  // The output rows of `step` (the first rows of a padded one) as fp32.
+  std::vector<float> readOutput(const detail::BoundEntry& entry, const backend::StepShape& step);
+  // A decode step at its bucket: padded, then replayed (recorded the second time it is seen).
+  std::vector<float> runRecorded(detail::BoundEntry& entry, const backend::StepShape& step,
+                                 const EntryInputs& inputs, StepBucket bucket);
   // The program's vocabulary (token id bound, logits width) or labels agree with the config
   // the artifact was compiled from.
   void checkAgainstConfig() const;

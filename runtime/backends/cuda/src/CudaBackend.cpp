@@ -232,6 +232,11 @@ public:
     return factory(resources_, call, weights, limits);
   }
 
+  bool records() const override { return true; }
+  std::unique_ptr<backend::Recording> record(const std::function<void()>& launches) override {
+    return recordGraph(resources_.stream, launches);
+  }
+
 private:
   CudaResources resources_;
   int multiprocessors_ = 0;

@@ -34,6 +34,7 @@ struct CudaResources {
 void check(cudaError_t status, const char* what);
 [[noreturn]] void shapeError(const char* kernel, const std::string& what);
 
+using backend::makeHostSyncingKernel;
 using backend::makeKernel;
 
 using KernelFactory = std::unique_ptr<backend::Kernel> (*)(CudaResources&, const fb::KernelCall&,
@@ -71,6 +72,12 @@ inline DeviceRows deviceRows(const Tensor& t) {
 // and bf16 weights, the dequantizing kernel for FP8 ones.
 void linearRows(CudaResources& gpu, const Weight& weight, const Weight* bias, DType type,
                 const std::byte* x, int64_t ldx, std::byte* y, int64_t ldy, int64_t rows);
+
+// The launches `launches` makes on `stream`, captured into an instantiated CUDA graph (null when
+// the capture or instantiation failed; an exception from `launches` ends the capture and
+// propagates).
+std::unique_ptr<backend::Recording> recordGraph(cudaStream_t stream,
+                                                const std::function<void()>& launches);
 
 // F32 or BF16, else an error naming the kernel and the operand.
 void requireActivation(const char* kernel, const char* operand, DType type);

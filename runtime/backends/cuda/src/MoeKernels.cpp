@@ -222,8 +222,8 @@ Factory expertLinear(CudaResources& gpu, const fb::KernelCall& call,
   const Weight& first = *experts.front();
   if (first.type == DType::F8E4M3 && (!first.scales || first.blockRows < 1))
     shapeError(name, "FP8 weight " + first.name + " has no block scales");
-  return makeKernel([&gpu, &x, &offsets, &out, experts,
-                     bounds = std::vector<int32_t>()](const CallContext& c) mutable {
+  return makeHostSyncingKernel([&gpu, &x, &offsets, &out, experts,
+                                bounds = std::vector<int32_t>()](const CallContext& c) mutable {
     const Tensor in = c.tensor(x), ranges = c.tensor(offsets), result = c.tensor(out);
     const int64_t count = int64_t(experts.size());
     requirePacked("expert_linear", ranges, count + 1, DType::I32);

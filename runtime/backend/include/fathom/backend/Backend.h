@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -110,6 +111,17 @@ class Kernel {
 public:
   virtual ~Kernel() = default;
   virtual void run(const CallContext& context) = 0;
+  // False for a kernel that waits on the device from the host (it reads a count back to size
+  // its launches): it cannot be part of a Recording.
+  virtual bool recordable() const { return true; }
+};
+
+// A step's kernel launches captured once and replayed as one (a CUDA graph): the same kernels
+// with the same operands (addresses and sizes), reading whatever the buffers hold at replay.
+class Recording {
+public:
+  virtual ~Recording() = default;
+  virtual void replay() = 0;
 };
 
 class Backend {
@@ -135,6 +147,16 @@ public:
   virtual std::unique_ptr<Kernel> prepare(const artifact::fb::KernelCall& call,
                                           const std::vector<Weight>& weights,
                                           const PlanLimits& limits) = 0;
+
+  // Whether record() can capture launches. A backend that launches asynchronously gains from
+  // replaying a whole step as one launch; the CPU, which runs each call as it is made, does not.
+  virtual bool records() const { return false; }
+  // Captures what `launches` launches (without running it) into a Recording. Null when the
+  // backend does not record or the capture failed (the caller then runs the launches itself).
+  virtual std::unique_ptr<Recording> record(const std::function<void()>& launches) {
+    (void)launches;
+    return nullptr;
+  }
 };
 
 // The artifact's tensors (index = artifact tensor index) as Weights pointing into the mapped

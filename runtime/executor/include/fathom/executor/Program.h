@@ -34,6 +34,11 @@ struct LoadOptions {
   // sharded artifact's collectives run and whose rank picks the weights this process maps. An
   // artifact compiled for another number of ranks is refused. Null: this process alone.
   comm::Communicator* communicator = nullptr;
+  // Decode steps replayed from recordings where the backend records (CUDA graphs; the CPU does
+  // not): each step runs at its bucket, the batch and keys rounded up (StepBuckets.h), keys to
+  // a multiple of recordKeyGranule (0: 256). Off: every step launches each call (--eager).
+  bool recordDecode = true;
+  int64_t recordKeyGranule = 0;
 };
 
 // Host data of one call, by input kind; an entry point reads the ones it declares.
