@@ -12,14 +12,18 @@ namespace {
 
 // NaN or +inf logits mean the arithmetic overflowed (a config's scale out of all proportion,
 // corrupted weights); picking a token from them would print garbage as if it were an answer.
+[[noreturn]] void nonFiniteLogits(size_t sequence, int64_t step, int64_t token, bool nan) {
+  throw Error("the logits of sequence " + std::to_string(sequence) + " at generation step " +
+              std::to_string(step + 1) + " hold " + (nan ? "NaN" : "+inf") + " (token " +
+              std::to_string(token) +
+              "): the model's arithmetic overflowed; check the checkpoint's weights and " +
+              "its config's scaling values");
+}
+
 void requireFiniteLogits(const float* logits, int64_t vocab, size_t sequence, int64_t step) {
   for (int64_t i = 0; i < vocab; ++i)
     if (std::isnan(logits[i]) || logits[i] == std::numeric_limits<float>::infinity())
-      throw Error("the logits of sequence " + std::to_string(sequence) + " at generation step " +
-                  std::to_string(step + 1) + " hold " + (std::isnan(logits[i]) ? "NaN" : "+inf") +
-                  " (token " + std::to_string(i) +
-                  "): the model's arithmetic overflowed; check the checkpoint's weights and " +
-                  "its config's scaling values");
+      nonFiniteLogits(sequence, step, i, std::isnan(logits[i]));
 }
 
 } // namespace
@@ -45,8 +49,10 @@ TokenBatch leftPadPrompts(const std::vector<std::vector<int64_t>>& prompts, int6
 namespace {
 
 // transformers' sampling loop from the first logits on: per unfinished row select a token, stop
-// at EOS or when the callback says so, feed the tokens back through `next` (ids, positions ->
-// logits) until every row has finished or max_new_tokens is reached.
+// at EOS or when the callback says so, feed the tokens back through `next` (ids, positions,
+// draws -> Model::Chosen: the tokens chosen on the device, or the logits) until every row has
+// finished or max_new_tokens is reached. Each step's draws are made before it runs, one per
+// unfinished row in row order, whichever side then chooses: the same stream either way.
 template <class Next>
 void sampleLoop(std::vector<float> logits, std::vector<int64_t> nextPosition, int64_t vocab,
                 const GenerationOptions& options, const TokenCallback& onToken, Next&& next,
@@ -58,16 +64,32 @@ void sampleLoop(std::vector<float> logits, std::vector<int64_t> nextPosition, in
   cpu::SamplingRng rng(options.seed);
   cpu::ScratchBuffer scratch(cpu::samplingScratchBytes(vocab));
   std::vector<int64_t> ids(rows), positions(rows);
+  std::vector<double> draws(rows, 0.0);
+  auto draw = [&] {
+    for (size_t b = 0; b < rows; ++b)
+      draws[b] = options.sampling.doSample && !finished[b] ? rng.nextUniform() : 0.0;
+  };
+  draw();
+  Model::Chosen chosen;
+  chosen.logits = std::move(logits);
   while (true) {
     if (options.recordLogits)
-      result.stepLogits.push_back(logits);
+      result.stepLogits.push_back(chosen.logits);
     for (size_t b = 0; b < rows; ++b) {
       if (finished[b]) {
         ids[b] = options.padTokenId;
       } else {
-        requireFiniteLogits(logits.data() + b * size_t(vocab), vocab, b, result.steps);
-        int64_t token = cpu::selectToken(logits.data() + b * size_t(vocab), vocab, options.sampling,
-                                         rng, scratch.span());
+        int64_t token;
+        if (chosen.onDevice) {
+          const backend::SelectedToken& picked = chosen.tokens.at(b);
+          if (picked.nonFinite >= 0)
+            nonFiniteLogits(b, result.steps, picked.nonFinite, picked.nan);
+          token = picked.token;
+        } else {
+          float* row = chosen.logits.data() + b * size_t(vocab);
+          requireFiniteLogits(row, vocab, b, result.steps);
+          token = cpu::selectToken(row, vocab, options.sampling, draws[b], scratch.span());
+        }
         ids[b] = token;
         result.newTokens[b].push_back(token);
         bool eos = std::find(options.eosTokenIds.begin(), options.eosTokenIds.end(), token) !=
@@ -84,8 +106,14 @@ void sampleLoop(std::vector<float> logits, std::vector<int64_t> nextPosition, in
     if (result.steps >= options.maxNewTokens ||
         std::all_of(finished.begin(), finished.end(), [](bool f) { return f; }))
       break;
-    logits = next(ids, positions);
+    draw();
+    chosen = next(ids, positions, draws);
   }
+}
+
+// Whether decode steps may choose on the device (they need no logits back).
+bool choosesOnDevice(const GenerationOptions& options) {
+  return options.chooseOnDevice && !options.recordLogits;
 }
 
 } // namespace
@@ -125,8 +153,13 @@ GenerationResult generate(Model& model, const std::vector<std::vector<int64_t>>&
   auto decodeStart = Clock::now();
   sampleLoop(
       std::move(logits), std::move(nextPosition), model.outputWidth(), options, onToken,
-      [&](const std::vector<int64_t>& ids, const std::vector<int64_t>& positions) {
-        return model.decode(ids, positions);
+      [&](const std::vector<int64_t>& ids, const std::vector<int64_t>& positions,
+          const std::vector<double>& draws) {
+        if (choosesOnDevice(options))
+          return model.decodeChoosing(ids, positions, options.sampling, draws);
+        Model::Chosen chosen;
+        chosen.logits = model.decode(ids, positions);
+        return chosen;
       },
       result);
   result.decodeSeconds = std::chrono::duration<double>(Clock::now() - decodeStart).count();
@@ -163,8 +196,14 @@ GenerationResult continueSequence(Model& model, SequenceId sequence,
   auto decodeStart = Clock::now();
   sampleLoop(
       std::move(logits), {total}, model.outputWidth(), options, onToken,
-      [&](const std::vector<int64_t>& ids, const std::vector<int64_t>& positions) {
-        return model.step({sequence}, TokenBatch{1, 1, ids, positions, {1}});
+      [&](const std::vector<int64_t>& ids, const std::vector<int64_t>& positions,
+          const std::vector<double>& draws) {
+        const TokenBatch rows{1, 1, ids, positions, {1}};
+        if (choosesOnDevice(options))
+          return model.stepChoosing({sequence}, rows, options.sampling, draws);
+        Model::Chosen chosen;
+        chosen.logits = model.step({sequence}, rows);
+        return chosen;
       },
       result);
   result.decodeSeconds = std::chrono::duration<double>(Clock::now() - decodeStart).count();

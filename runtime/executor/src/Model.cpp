@@ -106,6 +106,21 @@ void Model::truncateSequence(SequenceId id, int64_t length) {
 
 std::vector<float> Model::step(const std::vector<SequenceId>& ids, const TokenBatch& rows,
                                bool allPositions, const std::vector<float>& imageEmbeddings) {
+  return runStep(ids, rows, allPositions, imageEmbeddings, nullptr);
+}
+
+Model::Chosen Model::stepChoosing(const std::vector<SequenceId>& sequences, const TokenBatch& rows,
+                                  const backend::TokenChoice& choice,
+                                  const std::vector<double>& uniforms) {
+  Chosen chosen;
+  const Choosing choosing{choice, uniforms, chosen};
+  chosen.logits = runStep(sequences, rows, false, {}, &choosing);
+  return chosen;
+}
+
+std::vector<float> Model::runStep(const std::vector<SequenceId>& ids, const TokenBatch& rows,
+                                  bool allPositions, const std::vector<float>& imageEmbeddings,
+                                  const Choosing* choosing) {
   if (head_ != "causal_lm")
     throw Error("generation needs a causal LM artifact; this one is " + head_);
   checkBatch(rows);
@@ -178,7 +193,11 @@ std::vector<float> Model::step(const std::vector<SequenceId>& ids, const TokenBa
   inputs.blockTable = table.data();
   std::vector<float> logits;
   try {
-    logits = program_->run(kind, shape, inputs);
+    if (choosing)
+      choosing->out.onDevice = program_->runSelecting(
+          kind, shape, inputs, choosing->choice, choosing->uniforms, choosing->out.tokens, logits);
+    else
+      logits = program_->run(kind, shape, inputs);
   } catch (...) {
     for (size_t b = 0; b < sequences.size(); ++b)
       releaseBlocksPast(*sequences[b], int64_t(sequences[b]->keyValid.size()));
@@ -205,15 +224,29 @@ std::vector<float> Model::prefill(const TokenBatch& prompts, bool allPositions,
   return step(batch_, prompts, allPositions, imageEmbeddings);
 }
 
-std::vector<float> Model::decode(const std::vector<int64_t>& ids,
-                                 const std::vector<int64_t>& positions) {
+void Model::checkDecode(const std::vector<int64_t>& ids,
+                        const std::vector<int64_t>& positions) const {
   if (batch_.empty())
     throw Error("decode before prefill: start a batch with prefill first");
   if (ids.size() != batch_.size() || positions.size() != ids.size())
     throw Error("decode takes one token and one position per sequence (" +
                 std::to_string(batch_.size()) + ")");
+}
+
+std::vector<float> Model::decode(const std::vector<int64_t>& ids,
+                                 const std::vector<int64_t>& positions) {
+  checkDecode(ids, positions);
   TokenBatch rows{int64_t(ids.size()), 1, ids, positions, std::vector<uint8_t>(ids.size(), 1)};
   return step(batch_, rows);
+}
+
+Model::Chosen Model::decodeChoosing(const std::vector<int64_t>& ids,
+                                    const std::vector<int64_t>& positions,
+                                    const backend::TokenChoice& choice,
+                                    const std::vector<double>& uniforms) {
+  checkDecode(ids, positions);
+  TokenBatch rows{int64_t(ids.size()), 1, ids, positions, std::vector<uint8_t>(ids.size(), 1)};
+  return stepChoosing(batch_, rows, choice, uniforms);
 }
 
 std::vector<float> Model::classify(const TokenBatch& inputs) {

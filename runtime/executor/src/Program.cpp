@@ -293,8 +293,8 @@ std::vector<float> Program::Impl::readOutput(const BoundEntry& entry,
   return result;
 }
 
-std::vector<float> Program::Impl::runRecorded(BoundEntry& entry, const backend::StepShape& step,
-                                              const EntryInputs& inputs, StepBucket bucket) {
+void Program::Impl::runRecorded(BoundEntry& entry, const backend::StepShape& step,
+                                const EntryInputs& inputs, StepBucket bucket) {
   // The caller's table is checked as given; padded rows name only the scratch block.
   const std::vector<int64_t> table = checkedBlockTable(step, inputs.blockTable);
   EntryInputs real = inputs;
@@ -321,41 +321,38 @@ std::vector<float> Program::Impl::runRecorded(BoundEntry& entry, const backend::
   else
     launches();
   device->synchronize();
-  return readOutput(entry, step);
 }
 
-std::vector<float> Program::run(fb::EntryKind kind, const backend::StepShape& step,
-                                const EntryInputs& inputs) {
-  Impl& m = *impl_;
-  BoundEntry& entry = const_cast<BoundEntry&>(m.entryOf(kind));
-  const char* name = fb::EnumNameEntryKind(kind);
-  if (step.batch < 1 || step.tokens < 1 || step.batch > m.maxBatch ||
-      step.tokens > entry.limits.maxTokens || step.keys < 1 || step.keys > m.maxSeqLen ||
+void Program::Impl::execute(BoundEntry& entry, const backend::StepShape& step,
+                            const EntryInputs& inputs) {
+  const char* name = fb::EnumNameEntryKind(entry.entry->kind());
+  if (step.batch < 1 || step.tokens < 1 || step.batch > maxBatch ||
+      step.tokens > entry.limits.maxTokens || step.keys < 1 || step.keys > maxSeqLen ||
       step.headRows < 0 || step.headRows > step.batch * step.tokens || step.imageRows < 0 ||
       step.imageRows > step.batch * step.tokens)
     throw Error("internal error: a " + std::string(name) + " step of " +
                 std::to_string(step.batch) + " x " + std::to_string(step.tokens) + " tokens, " +
                 std::to_string(step.keys) + " keys and " + std::to_string(step.headRows) +
-                " head rows exceeds the plan (" + std::to_string(m.maxBatch) + " x " +
+                " head rows exceeds the plan (" + std::to_string(maxBatch) + " x " +
                 std::to_string(entry.limits.maxTokens) + ")");
-  if (entry.recordable && !m.profiling)
-    if (std::optional<StepBucket> bucket = bucketOf(step, m.maxBatch, m.maxSeqLen, m.keyGranule))
-      return m.runRecorded(entry, step, inputs, *bucket);
-  m.copyInputs(entry, step, inputs);
+  if (entry.recordable && !profiling)
+    if (std::optional<StepBucket> bucket = bucketOf(step, maxBatch, maxSeqLen, keyGranule))
+      return runRecorded(entry, step, inputs, *bucket);
+  copyInputs(entry, step, inputs);
   if (entry.usesCaches)
-    m.uploadBlockTable(m.checkedBlockTable(step, inputs.blockTable));
-  if (m.ensureOutput(entry, step))
+    uploadBlockTable(checkedBlockTable(step, inputs.blockTable));
+  if (ensureOutput(entry, step))
     entry.recordings.clear();
 
-  StepContext context(m.path, m.weights, entry, step, m.pool);
-  if (m.profiling) {
+  StepContext context(path, weights, entry, step, pool);
+  if (profiling) {
     using Clock = std::chrono::steady_clock;
     entry.runs.resize(entry.kernels.size());
     entry.seconds.resize(entry.kernels.size());
     for (size_t i = 0; i < entry.kernels.size(); ++i) {
       const Clock::time_point start = Clock::now();
       entry.kernels[i]->run(context);
-      m.device->synchronize(); // asynchronous devices: charge the call, not a later one
+      device->synchronize(); // asynchronous devices: charge the call, not a later one
       entry.runs[i] += 1;
       entry.seconds[i] += std::chrono::duration<double>(Clock::now() - start).count();
     }
@@ -363,8 +360,40 @@ std::vector<float> Program::run(fb::EntryKind kind, const backend::StepShape& st
     for (auto& kernel : entry.kernels)
       kernel->run(context);
   }
-  m.device->synchronize();
-  return m.readOutput(entry, step);
+  device->synchronize();
+}
+
+std::vector<float> Program::run(fb::EntryKind kind, const backend::StepShape& step,
+                                const EntryInputs& inputs) {
+  BoundEntry& entry = const_cast<BoundEntry&>(impl_->entryOf(kind));
+  impl_->execute(entry, step, inputs);
+  return impl_->readOutput(entry, step);
+}
+
+bool Program::runSelecting(fb::EntryKind kind, const backend::StepShape& step,
+                           const EntryInputs& inputs, const backend::TokenChoice& choice,
+                           const std::vector<double>& uniforms,
+                           std::vector<backend::SelectedToken>& selected,
+                           std::vector<float>& logits) {
+  Impl& m = *impl_;
+  BoundEntry& entry = const_cast<BoundEntry&>(m.entryOf(kind));
+  m.execute(entry, step, inputs);
+  const fb::View& outputView = *entry.entry->output();
+  const BoundBuffer& output = entry.buffers[size_t(outputView.buffer())];
+  backend::Tensor rows;
+  rows.data = output.data;
+  rows.type = output.type;
+  rows.rowsPerBatch = rowsOf(outputView.extent(), outputView.multiplier(), step);
+  rows.rowStride = rows.headDim = output.rowElements;
+  if (uniforms.size() != size_t(rows.rowsPerBatch))
+    throw Error("internal error: " + std::to_string(uniforms.size()) + " draws for " +
+                std::to_string(rows.rowsPerBatch) + " rows of logits");
+  selected.assign(size_t(rows.rowsPerBatch), {});
+  if ((output.type == DType::F32 || output.type == DType::BF16) &&
+      m.device->selectTokens(rows, choice, uniforms.data(), selected.data()))
+    return true;
+  logits = m.readOutput(entry, step);
+  return false;
 }
 
 void Program::setProfiling(bool on) {

@@ -176,9 +176,12 @@ struct Program::Impl {
   bool ensureOutput(detail::BoundEntry& entry, const backend::StepShape& step);
   // The output rows of `step` (the first rows of a padded one) as fp32.
   std::vector<float> readOutput(const detail::BoundEntry& entry, const backend::StepShape& step);
+  // Runs a step (checked against the plan) and waits for it; its output stays on the device.
+  void execute(detail::BoundEntry& entry, const backend::StepShape& step,
+               const EntryInputs& inputs);
   // A decode step at its bucket: padded, then replayed (recorded the second time it is seen).
-  std::vector<float> runRecorded(detail::BoundEntry& entry, const backend::StepShape& step,
-                                 const EntryInputs& inputs, StepBucket bucket);
+  void runRecorded(detail::BoundEntry& entry, const backend::StepShape& step,
+                   const EntryInputs& inputs, StepBucket bucket);
   // The program's vocabulary (token id bound, logits width) or labels agree with the config
   // the artifact was compiled from.
   void checkAgainstConfig() const;

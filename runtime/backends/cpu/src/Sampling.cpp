@@ -87,13 +87,17 @@ void applyTopP(float* logits, int64_t n, double topP, int64_t minTokensToKeep, S
 }
 
 int64_t sampleFromLogits(const float* logits, int64_t n, SamplingRng& rng, Scratch scratch) {
+  return sampleFromLogits(logits, n, rng.nextUniform(), scratch);
+}
+
+int64_t sampleFromLogits(const float* logits, int64_t n, double uniform, Scratch scratch) {
   SamplingBuffers buf = carve(scratch, n, "sampleFromLogits");
   std::copy(logits, logits + n, buf.values);
   softmaxRow(buf.values, n);
   double total = 0;
   for (int64_t i = 0; i < n; ++i)
     total += double(buf.values[i]);
-  const double target = rng.nextUniform() * total;
+  const double target = uniform * total;
   double running = 0;
   int64_t lastPositive = -1;
   for (int64_t i = 0; i < n; ++i) {
@@ -109,17 +113,33 @@ int64_t sampleFromLogits(const float* logits, int64_t n, SamplingRng& rng, Scrat
   return lastPositive; // u * total rounded up to the total: the last candidate
 }
 
-int64_t selectToken(float* logits, int64_t n, const SamplingParams& p, SamplingRng& rng,
-                    Scratch scratch) {
-  if (!p.doSample)
-    return argmax(logits, n);
+namespace {
+
+void applyProcessors(float* logits, int64_t n, const SamplingParams& p, Scratch scratch) {
   if (p.temperature != 1.0f)
     applyTemperature(logits, n, p.temperature);
   if (p.topK > 0)
     applyTopK(logits, n, p.topK, p.minTokensToKeep, scratch);
   if (p.topP < 1.0)
     applyTopP(logits, n, p.topP, p.minTokensToKeep, scratch);
+}
+
+} // namespace
+
+int64_t selectToken(float* logits, int64_t n, const SamplingParams& p, SamplingRng& rng,
+                    Scratch scratch) {
+  if (!p.doSample)
+    return argmax(logits, n);
+  applyProcessors(logits, n, p, scratch);
   return sampleFromLogits(logits, n, rng, scratch);
+}
+
+int64_t selectToken(float* logits, int64_t n, const SamplingParams& p, double uniform,
+                    Scratch scratch) {
+  if (!p.doSample)
+    return argmax(logits, n);
+  applyProcessors(logits, n, p, scratch);
+  return sampleFromLogits(logits, n, uniform, scratch);
 }
 
 } // namespace fathom::cpu

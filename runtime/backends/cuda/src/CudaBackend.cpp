@@ -236,9 +236,15 @@ public:
   std::unique_ptr<backend::Recording> record(const std::function<void()>& launches) override {
     return recordGraph(resources_.stream, launches);
   }
+  bool selectTokens(const Tensor& logits, const backend::TokenChoice& choice,
+                    const double* uniforms, backend::SelectedToken* selected) override {
+    // The executor synchronized after the step, so what its kernels found is reported first.
+    return selectTokensOnDevice(resources_, selection_, logits, choice, uniforms, selected);
+  }
 
 private:
   CudaResources resources_;
+  SelectionScratch selection_;
   int multiprocessors_ = 0;
   std::byte* weights_ = nullptr;
 };

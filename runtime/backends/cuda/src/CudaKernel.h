@@ -79,6 +79,20 @@ void linearRows(CudaResources& gpu, const Weight& weight, const Weight* bias, DT
 std::unique_ptr<backend::Recording> recordGraph(cudaStream_t stream,
                                                 const std::function<void()>& launches);
 
+// Device memory token selection reuses from step to step.
+struct SelectionScratch {
+  void* data = nullptr;
+  size_t bytes = 0;
+  SelectionScratch() = default;
+  SelectionScratch(const SelectionScratch&) = delete;
+  SelectionScratch& operator=(const SelectionScratch&) = delete;
+  ~SelectionScratch();
+};
+// Backend::selectTokens (TokenSelection.cpp).
+bool selectTokensOnDevice(CudaResources& gpu, SelectionScratch& scratch, const Tensor& logits,
+                          const backend::TokenChoice& choice, const double* uniforms,
+                          backend::SelectedToken* selected);
+
 // F32 or BF16, else an error naming the kernel and the operand.
 void requireActivation(const char* kernel, const char* operand, DType type);
 // Same rows, width and element type.

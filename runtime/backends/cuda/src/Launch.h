@@ -189,4 +189,31 @@ struct Fp8BlockLinear : DequantLinear {
 };
 cudaError_t launchFp8BlockLinear(const Fp8BlockLinear& args, cudaStream_t stream);
 
+// The next token of each row of logits, as runtime/backends/cpu/src/Sampling.cpp chooses it
+// (argmax; or temperature, top-k, top-p and the draw `uniforms[r]`), one block per row. A row
+// holding NaN or +inf reports its first such entry instead. Top-k's survivors (values at or
+// above the k-th largest, ties included) are sorted in shared memory: a row with more than
+// kMaxDeviceCandidates of them reports token kChoiceOnHost, as does one where nothing has a
+// positive probability, and the host chooses for the step.
+inline constexpr int64_t kMaxDeviceCandidates = 2048;
+inline constexpr int64_t kChoiceOnHost = -2;
+struct DeviceChoice {
+  int64_t token = -1;
+  int64_t nonFinite = -1;
+  int32_t nan = 0, unused = 0;
+};
+struct SelectTokens {
+  DType type = DType::F32; // the logits: F32 or BF16
+  const void* logits = nullptr;
+  int64_t rows = 0, n = 0, rowStride = 0;
+  bool sample = false;
+  float temperature = 1.0f;
+  int64_t k = 0; // top-k's k, 1 <= k <= kMaxDeviceCandidates when sampling
+  double topP = 1.0;
+  int64_t minKeep = 1;
+  const double* uniforms = nullptr; // [rows], device memory
+  DeviceChoice* out = nullptr;      // [rows], device memory
+};
+cudaError_t launchSelectTokens(const SelectTokens& args, cudaStream_t stream);
+
 } // namespace fathom::cuda

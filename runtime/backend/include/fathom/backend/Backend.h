@@ -4,6 +4,7 @@
 // turns each KernelCall of the kernel ABI (runtime/artifact/Kernels.fbs) into a prepared Kernel
 // through its kernel table; it knows nothing about models. See README.md.
 #include "Artifact_generated.h"
+#include "fathom/backend/TokenChoice.h"
 #include "fathom/runtime/DType.h"
 
 #include <algorithm>
@@ -156,6 +157,17 @@ public:
   virtual std::unique_ptr<Recording> record(const std::function<void()>& launches) {
     (void)launches;
     return nullptr;
+  }
+
+  // One token per row of `logits` (packed F32 or BF16 rows in device memory, one per sequence),
+  // chosen on the device as the host sampler chooses it (runtime/backends/cpu Sampling.h) with
+  // uniforms[r] as row r's draw, so a step copies back a token per row instead of a vocabulary
+  // of logits. False when the backend cannot choose so (it does not select on the device, or
+  // not with this choice): the caller copies the logits back and chooses with the same draws.
+  virtual bool selectTokens(const Tensor& logits, const TokenChoice& choice, const double* uniforms,
+                            SelectedToken* selected) {
+    (void)logits, (void)choice, (void)uniforms, (void)selected;
+    return false;
   }
 };
 

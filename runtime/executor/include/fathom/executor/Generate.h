@@ -18,6 +18,11 @@ struct GenerationOptions {
   std::vector<int64_t> eosTokenIds;
   int64_t padTokenId = 0;
   bool recordLogits = false; // keep each step's fp32 logits (before sampling processors)
+  // Decode steps choose their tokens on the device where the backend can (Backend::
+  // selectTokens), copying back one id per sequence instead of its logits. The same tokens
+  // either way: the host makes the draws (one per unfinished sequence per step, in order).
+  // recordLogits needs the logits, so it chooses on the host.
+  bool chooseOnDevice = true;
   // Vision-language prompts: the embeddings of their images (Model::encodeImages), one row per
   // image token in prompt order; the prefill writes them at the image tokens.
   std::vector<float> imageEmbeddings;

@@ -80,6 +80,19 @@ public:
   std::vector<float> step(const std::vector<SequenceId>& sequences, const TokenBatch& rows,
                           bool allPositions = false,
                           const std::vector<float>& imageEmbeddings = {});
+  // decode() / step() at each row's last token with the next token chosen on the device where
+  // the backend can (Backend::selectTokens; uniforms[b] is row b's draw): `tokens`, one per
+  // row. Where it cannot, `logits` as decode() returns them, for the host to choose from with
+  // the same draws.
+  struct Chosen {
+    bool onDevice = false;
+    std::vector<backend::SelectedToken> tokens;
+    std::vector<float> logits;
+  };
+  Chosen decodeChoosing(const std::vector<int64_t>& ids, const std::vector<int64_t>& positions,
+                        const backend::TokenChoice& choice, const std::vector<double>& uniforms);
+  Chosen stepChoosing(const std::vector<SequenceId>& sequences, const TokenBatch& rows,
+                      const backend::TokenChoice& choice, const std::vector<double>& uniforms);
   // The pool: tokens per block, blocks in all and blocks no sequence holds.
   int64_t blockTokens() const { return program_->blockTokens(); }
   int64_t cacheBlocks() const { return program_->cacheBlocks(); }
@@ -105,7 +118,18 @@ private:
     std::vector<uint8_t> keyValid; // per cached token: 0 = padding
   };
 
+  struct Choosing {
+    const backend::TokenChoice& choice;
+    const std::vector<double>& uniforms;
+    Chosen& out;
+  };
+
   explicit Model(std::unique_ptr<Program> program);
+  // step(), choosing tokens on the device when `choosing` is given (its out.logits otherwise).
+  std::vector<float> runStep(const std::vector<SequenceId>& sequences, const TokenBatch& rows,
+                             bool allPositions, const std::vector<float>& imageEmbeddings,
+                             const Choosing* choosing);
+  void checkDecode(const std::vector<int64_t>& ids, const std::vector<int64_t>& positions) const;
   void checkBatch(const TokenBatch& batch) const;
   Sequence& sequenceAt(SequenceId sequence);
   const Sequence& sequenceAt(SequenceId sequence) const;

@@ -88,6 +88,12 @@ public:
   // the step exceeds the plan or an input is out of range (a token id past the vocabulary).
   std::vector<float> run(fb::EntryKind kind, const backend::StepShape& step,
                          const EntryInputs& inputs);
+  // run() whose output rows the backend turns into one token each on the device
+  // (Backend::selectTokens), uniforms[r] being row r's draw: `selected` gets one entry per row
+  // and true is returned. False where the backend cannot; `logits` then holds run()'s output.
+  bool runSelecting(fb::EntryKind kind, const backend::StepShape& step, const EntryInputs& inputs,
+                    const backend::TokenChoice& choice, const std::vector<double>& uniforms,
+                    std::vector<backend::SelectedToken>& selected, std::vector<float>& logits);
 
   // Per-call wall time, collected while profiling is on (off by default: timing every call
   // costs two clock reads per kernel). One entry per entry point and call, in call order.

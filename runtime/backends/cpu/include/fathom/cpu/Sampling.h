@@ -3,6 +3,7 @@
 // following transformers' logits processors: temperature, then top-k, then top-p, then sampling
 // from the softmax. Sampling draws from our own seeded PRNG, so it reproduces itself (same seed,
 // same tokens) but not torch.multinomial's stream.
+#include "fathom/backend/TokenChoice.h"
 #include "fathom/cpu/Scratch.h"
 
 #include <cstdint>
@@ -44,17 +45,17 @@ private:
 // index whose running sum of probabilities (in double) exceeds u * total. -inf logits have
 // probability 0 and are never drawn.
 int64_t sampleFromLogits(const float* logits, int64_t n, SamplingRng& rng, Scratch scratch);
+// The same with the draw u given (u in [0, 1)).
+int64_t sampleFromLogits(const float* logits, int64_t n, double uniform, Scratch scratch);
 
-struct SamplingParams {
-  bool doSample = false;    // false: greedy argmax
-  float temperature = 1.0f; // applied when != 1
-  int64_t topK = 0;         // applied when > 0 (HF's generation_config default is 50)
-  double topP = 1.0;        // applied when < 1
-  int64_t minTokensToKeep = 1;
-};
+using SamplingParams = backend::TokenChoice;
 
 // The whole step: argmax, or the processors in HF's order and a draw. Modifies logits.
 int64_t selectToken(float* logits, int64_t n, const SamplingParams& params, SamplingRng& rng,
+                    Scratch scratch);
+// The same with the draw given (unused when greedy): what a device that chooses tokens computes
+// from the draws the host made for it.
+int64_t selectToken(float* logits, int64_t n, const SamplingParams& params, double uniform,
                     Scratch scratch);
 
 } // namespace fathom::cpu
