@@ -17,11 +17,14 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 BUILD_DIR="${BUILD_DIR:-build}"
-GPU_TARGETS=(fathom_cuda_tests fathom_cuda_parity_tests fathom_nccl_tests fathom_nccl_check
+GPU_TARGETS=(fathom_cuda_tests fathom_cuda_parity_tests fathom_cuda_vl_parity_tests
+             fathom_nccl_tests fathom_nccl_check
              fathom-gpu-bandwidth fathom-gpu-kernels-bench fathom-bench)
 # The reference checkpoints compiled for the GPU (the device machine has no compiler):
 # cuda:sm_80 runs on every GPU from Ampere on; CudaReferenceParityTest reads them.
 PARITY_CHECKPOINTS=(tiny-v3 tiny-v3-fused tiny-v3-fp8 tiny-v2-lite tiny-v2-mlp-bias)
+# DeepSeek-VL, compiled as VisionLanguageParityTest compiles them for the CPU.
+VL_CHECKPOINTS=(tiny-vl tiny-vl-gqa)
 BASELINES=("fathom-gpu-bandwidth --mb 2048" "fathom-gpu-kernels-bench")
 
 device_line() {
@@ -54,6 +57,13 @@ compile_artifacts() {
       "$BUILD_DIR/bin/fathom-compile" "test/reference/checkpoints/$checkpoint" \
         -o "$out/$checkpoint-$dtype.fathom" --target cuda:sm_80 --dtype "$dtype" \
         --max-batch 4 --max-seq-len 128 --quiet || return 1
+    done
+  done
+  for checkpoint in "${VL_CHECKPOINTS[@]}"; do
+    for dtype in fp32 bf16; do
+      "$BUILD_DIR/bin/fathom-compile" "test/reference/checkpoints/$checkpoint" \
+        -o "$out/$checkpoint-$dtype.fathom" --target cuda:sm_80 --dtype "$dtype" \
+        --max-batch 2 --max-seq-len 192 --quiet || return 1
     done
   done
   # The decode benchmark's DeepSeek-V2-Lite-shaped model: 31.5 GB of bf16 weights made at load

@@ -2,8 +2,15 @@
 // (fp32 and bf16), encode_image run on the pixel values HF's processor made for the recorded
 // image prompts, the image embeddings (vision tower + aligner) compared with HF's
 // image_features, then the image prompts' logits and greedy continuations.
+// Built a second time with FATHOM_VL_ON_CUDA (fathom_cuda_vl_parity_tests, label gpu): the same
+// cases on the artifacts tools/gpu/check.sh compiled for cuda:sm_80 (FATHOM_GPU_ARTIFACTS),
+// skipped where no GPU is.
 #include "ReferenceTensors.h"
+#ifdef FATHOM_VL_ON_CUDA
+#include "fathom/cuda/Kernels.h"
+#else
 #include "compiler/driver/CompileCheckpoint.h"
+#endif
 #include "fathom/executor/Generate.h"
 #include "fathom/executor/Model.h"
 #include "fathom/frontend/TensorStore.h"
@@ -24,7 +31,10 @@ namespace fathom {
 namespace {
 namespace fs = std::filesystem;
 
-const fs::path kReference = fs::path(FATHOM_SOURCE_DIR) / "test" / "reference";
+// FATHOM_REFERENCE_DIR: test/reference where the source tree moved (the device machine).
+const fs::path kReference = std::getenv("FATHOM_REFERENCE_DIR")
+                                ? fs::path(std::getenv("FATHOM_REFERENCE_DIR"))
+                                : fs::path(FATHOM_SOURCE_DIR) / "test" / "reference";
 
 using test::caseBatch;
 using test::readFloats;
@@ -49,14 +59,30 @@ protected:
   const std::string& checkpoint() const { return GetParam().checkpoint; }
 
   void SetUp() override {
+#ifdef FATHOM_VL_ON_CUDA
+    std::string reason;
+    if (!cuda::deviceAvailable(reason))
+      GTEST_SKIP() << "no usable CUDA GPU here, so the model cannot run on one: " << reason;
+    const char* artifacts = std::getenv("FATHOM_GPU_ARTIFACTS");
+    if (!artifacts)
+      GTEST_SKIP() << "FATHOM_GPU_ARTIFACTS is not set: tools/gpu/check.sh compiles the CUDA "
+                      "artifacts and runs this test";
+#endif
     std::ifstream in(kReference / "outputs" / (checkpoint() + ".json"));
     ASSERT_TRUE(in);
     json_ = nlohmann::json::parse(in);
     tensors_ = std::make_unique<frontend::TensorStore>(frontend::TensorStore::openSingleFile(
         kReference / "outputs" / json_["tensors_file"].get<std::string>()));
+#ifdef FATHOM_VL_ON_CUDA
+    artifact_ =
+        fs::path(std::getenv("FATHOM_GPU_ARTIFACTS")) / (checkpoint() + "-" + dtype() + ".fathom");
+    ASSERT_TRUE(fs::exists(artifact_)) << artifact_;
+    model_ = executor::Model::load(artifact_.string());
+    ASSERT_EQ(model_->artifact().metadata().target()->str(), "cuda");
+#else
     artifact_ = fs::temp_directory_path() / ("fathom-" + checkpoint() + "-" + dtype() + "-" +
                                              std::to_string(getpid()) + ".fathom");
-    compiler::CompileOptions options;
+    compiler::CompileOptions options; // tools/gpu/check.sh compiles the CUDA ones so too
     options.compute = dtype() == "bf16" ? DType::BF16 : DType::F32;
     options.maxBatch = 2;
     options.maxSeqLen = 192;
@@ -64,11 +90,14 @@ protected:
         frontend::Checkpoint::open(kReference / "checkpoints" / checkpoint()), artifact_.string(),
         options);
     model_ = executor::Model::load(artifact_.string());
+#endif
   }
   void TearDown() override {
     model_.reset();
+#ifndef FATHOM_VL_ON_CUDA
     std::error_code ignored;
     fs::remove(artifact_, ignored);
+#endif
   }
 
   const nlohmann::json& imageCase() const {
@@ -205,9 +234,17 @@ TEST_P(VisionLanguageParity, RefusesImageRowsThatDoNotMatchTheImageTokens) {
     model_->prefill(batch, false, embeddings);
     FAIL() << "15 image rows for 16 image tokens were accepted";
   } catch (const Error& error) {
+#ifdef FATHOM_VL_ON_CUDA // the device error word's message, at the step's synchronize
+    EXPECT_NE(std::string(error.what())
+                  .find("image tokens are not as many as the image "
+                        "embedding rows given"),
+              std::string::npos)
+        << error.what();
+#else
     EXPECT_STREQ(
         error.what(),
         "the prompts hold 16 image tokens (id 511) but 15 image embedding rows were given");
+#endif
   }
 }
 

@@ -68,6 +68,7 @@ const KernelFactory* cudaKernelTable() {
     addLinearKernels(entries.data());
     addAttentionKernels(entries.data());
     addMoeKernels(entries.data());
+    addVisionKernels(entries.data());
     return entries;
   }();
   return table.data();
@@ -173,6 +174,8 @@ public:
       add("a routed expert id outside the experts");
     if (errors & kBadExpertRanges)
       add("expert row ranges that do not ascend within the grouped rows");
+    if (errors & kImageRowsMismatch)
+      add("prompts whose image tokens are not as many as the image embedding rows given");
     throw Error("cuda backend: a kernel met " + what);
   }
 

@@ -41,11 +41,13 @@ using KernelFactory = std::unique_ptr<backend::Kernel> (*)(CudaResources&, const
                                                            const std::vector<Weight>&,
                                                            const PlanLimits&);
 
-// Entries by group (DenseKernels.cpp, LinearKernels.cpp, AttentionKernels.cpp).
+// Entries by group (DenseKernels.cpp, LinearKernels.cpp, AttentionKernels.cpp, MoeKernels.cpp,
+// VisionKernels.cpp).
 void addDenseKernels(KernelFactory* table);
 void addLinearKernels(KernelFactory* table);
 void addAttentionKernels(KernelFactory* table);
 void addMoeKernels(KernelFactory* table);
+void addVisionKernels(KernelFactory* table);
 
 const fb::View& required(const fb::View* view, const char* kernel, const char* field);
 const Weight& weightAt(const std::vector<Weight>& weights, int32_t index, const char* kernel);
@@ -78,6 +80,17 @@ void linearRows(CudaResources& gpu, const Weight& weight, const Weight* bias, DT
 // propagates).
 std::unique_ptr<backend::Recording> recordGraph(cudaStream_t stream,
                                                 const std::function<void()>& launches);
+
+// Device memory a prepared kernel owns (freed with it): scratch sized for the planned rows.
+struct OwnedDeviceMemory {
+  void* data = nullptr;
+  OwnedDeviceMemory(size_t bytes, const char* what) {
+    check(cudaMalloc(&data, bytes > 256 ? bytes : 256), what);
+  }
+  ~OwnedDeviceMemory() { cudaFree(data); }
+  OwnedDeviceMemory(const OwnedDeviceMemory&) = delete;
+  OwnedDeviceMemory& operator=(const OwnedDeviceMemory&) = delete;
+};
 
 // Device memory token selection reuses from step to step.
 struct SelectionScratch {

@@ -53,6 +53,7 @@ enum DeviceError : unsigned {
   kQueriesOutsideKeys = 1u << 4, // query_start puts queries past the cached keys
   kExpertOutOfRange = 1u << 5,   // a routed expert id outside the experts
   kBadExpertRanges = 1u << 6,    // expert row offsets that do not ascend within the rows
+  kImageRowsMismatch = 1u << 7,  // image tokens in the prompts != image embedding rows given
 };
 
 } // namespace fathom::cuda

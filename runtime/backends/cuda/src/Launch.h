@@ -189,6 +189,36 @@ struct Fp8BlockLinear : DequantLinear {
 };
 cudaError_t launchFp8BlockLinear(const Fp8BlockLinear& args, cudaStream_t stream);
 
+// The vision tower's kernels, with the CPU's arithmetic (runtime/backends/cpu/src/Vision.cpp;
+// products and sums rounded one at a time, never fused).
+// nn.LayerNorm per row: fp32 mean and biased variance, (x - mean) / sqrt(var + eps) * weight +
+// bias rounded once; weight and bias F32 or BF16 vectors of the row's width.
+cudaError_t launchLayerNorm(DType type, const DeviceRows& x, DType weightType, const void* weight,
+                            const void* bias, float eps, const DeviceRows& out,
+                            cudaStream_t stream);
+// GELU over `count` packed elements: erf, tanh (one rounding) or HF's gelu_new (every op
+// rounded to the type).
+enum class GeluForm : uint8_t { Erf, Tanh, TanhUnfused };
+cudaError_t launchGelu(DType type, const void* x, void* out, int64_t count, GeluForm form,
+                       cudaStream_t stream);
+// images [n, channels, height, width] f32 -> out [n * patches, channels * patch * patch] in
+// outType, patch (i, j) at row i * (width / patch) + j, values ordered (channel, row, column).
+cudaError_t launchPatchify(const float* images, int64_t n, int64_t channels, int64_t height,
+                           int64_t width, int64_t patch, DType outType, void* out,
+                           cudaStream_t stream);
+// out = x with the k-th row whose id is tokenId replaced by f32 source row k (torch's
+// masked_scatter); sourceRows 0: out = x. Image tokens that are not sourceRows in number set
+// kImageRowsMismatch and leave out = x. slots: device scratch of x.rows() int64.
+struct MaskedScatter {
+  DType type = DType::F32; // x and out
+  DeviceRows x, ids, out;
+  int64_t tokenId = 0;
+  const float* source = nullptr;
+  int64_t sourceRows = 0, sourceStride = 0;
+  int64_t* slots = nullptr;
+};
+cudaError_t launchMaskedScatter(const MaskedScatter& args, unsigned* error, cudaStream_t stream);
+
 // The next token of each row of logits, as runtime/backends/cpu/src/Sampling.cpp chooses it
 // (argmax; or temperature, top-k, top-p and the draw `uniforms[r]`), one block per row. A row
 // holding NaN or +inf reports its first such entry instead. Top-k's survivors (values at or

@@ -136,17 +136,6 @@ void linearRows(CudaResources& gpu, const Weight& weight, const Weight* bias, DT
 
 namespace {
 
-// Device memory a prepared kernel owns (freed with it).
-struct OwnedDeviceMemory {
-  void* data = nullptr;
-  explicit OwnedDeviceMemory(size_t bytes) {
-    check(cudaMalloc(&data, std::max<size_t>(bytes, 256)), "linear_fp8 scratch");
-  }
-  ~OwnedDeviceMemory() { cudaFree(data); }
-  OwnedDeviceMemory(const OwnedDeviceMemory&) = delete;
-  OwnedDeviceMemory& operator=(const OwnedDeviceMemory&) = delete;
-};
-
 // linear_fp8: the activations' codes and scales live in scratch sized for the planned rows.
 std::unique_ptr<backend::Kernel> linearFp8(CudaResources& gpu, const Weight& weight,
                                            const Weight* bias, const fb::View& x,
@@ -161,8 +150,9 @@ std::unique_ptr<backend::Kernel> linearFp8(CudaResources& gpu, const Weight& wei
     shapeError("linear", "the bias of " + weight.name + " must be one f32 or bf16 per output");
   const int64_t maxRows = std::max<int64_t>(1, limits.maxBatch * limits.maxTokens);
   const int64_t in = weight.shape[1];
-  auto codes = std::make_shared<OwnedDeviceMemory>(size_t(maxRows * in));
-  auto scales = std::make_shared<OwnedDeviceMemory>(size_t(maxRows * (in / 128)) * sizeof(float));
+  auto codes = std::make_shared<OwnedDeviceMemory>(size_t(maxRows * in), "linear_fp8 scratch");
+  auto scales = std::make_shared<OwnedDeviceMemory>(size_t(maxRows * (in / 128)) * sizeof(float),
+                                                    "linear_fp8 scratch");
   return makeKernel([&gpu, &weight, bias, &x, &out, maxRows, codes, scales](const CallContext& c) {
     const Tensor input = c.tensor(x), result = c.tensor(out);
     if (input.width() != weight.shape[1] || result.width() != weight.shape[0] ||
