@@ -1,4 +1,5 @@
-// fathom-run: runs a Fathom artifact on the CPU (see run/RunOptions.cpp for the options).
+// fathom-run: runs a Fathom artifact on its target, CPU or CUDA, one process or mpirun's ranks
+// (see run/RunOptions.cpp for the options).
 #include "common/Hints.h"
 #include "common/ProgressBar.h"
 #include "common/Version.h"
@@ -8,6 +9,9 @@
 #include "run/RunOptions.h"
 
 #include "fathom/runtime/Error.h"
+#ifdef FATHOM_HAVE_NCCL
+#include "fathom/comm/Nccl.h"
+#endif
 
 #include <chrono>
 #include <cstdio>
@@ -29,7 +33,17 @@ int main(int argc, char** argv) {
       throw fathom::Error(*why);
     if (options.info)
       return printInfo(options.model, options.json);
+#ifdef FATHOM_HAVE_NCCL
+    // CUDA artifacts' ranks talk over NCCL (its unique id sent over MPI), self-tested on the
+    // device before anything loads.
+    joinRanks(options.model, ranks, [](std::unique_ptr<fathom::comm::Communicator> mpi) {
+      auto world = fathom::comm::ncclWorld(std::move(mpi));
+      fathom::comm::deviceSelfTest(*world);
+      return std::unique_ptr<fathom::comm::Communicator>(std::move(world));
+    });
+#else
     joinRanks(options.model, ranks);
+#endif
     if (options.chat && ranks.comm->size() > 1)
       throw UsageError{"--chat reads stdin, which mpirun gives rank 0 only; a sharded artifact "
                        "takes --prompt, --prompt-ids or --input"};

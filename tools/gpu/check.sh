@@ -18,7 +18,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 BUILD_DIR="${BUILD_DIR:-build}"
 GPU_TARGETS=(fathom_cuda_tests fathom_cuda_parity_tests fathom_cuda_vl_parity_tests
-             fathom_nccl_tests fathom_nccl_check
+             fathom_nccl_tests fathom_nccl_check fathom-run
              fathom-gpu-bandwidth fathom-gpu-kernels-bench fathom-bench)
 # The reference checkpoints compiled for the GPU (the device machine has no compiler):
 # cuda:sm_80 runs on every GPU from Ampere on; CudaReferenceParityTest reads them.
@@ -90,6 +90,23 @@ model_benchmark() {
   return "$status"
 }
 
+# fathom-run under mpirun -np 1 on a CUDA artifact: the NCCL world made over MPI, its self-test
+# through device memory, then HF's greedy continuation of tiny-v3's random5 case (fp32).
+nccl_run() {
+  local run="$1" artifacts="$2"
+  if ! command -v mpirun >/dev/null; then
+    echo "== one-rank NCCL run: skipped (no mpirun on this machine)"
+    return 0
+  fi
+  echo "== one-rank NCCL run: mpirun -np 1 fathom-run tiny-v3-fp32 (cuda:sm_80)"
+  local output
+  output=$(OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 120 mpirun -np 1 \
+    "$run" "$artifacts/tiny-v3-fp32.fathom" --prompt-ids 71,273,402,322,146 --max-new-tokens 16 \
+    2>&1 </dev/null)
+  echo "$output"
+  grep -q "485 3 435 135 306 504 125 29 397 198 360 272 500 203 495 402" <<<"$output"
+}
+
 full() {
   echo "== device: $(device_line)"
   build_gpu_targets || exit 1
@@ -103,6 +120,7 @@ full() {
     "$BUILD_DIR"/bin/$baseline || status=1
   done
   model_benchmark "$BUILD_DIR/bin/fathom-bench" "$FATHOM_GPU_ARTIFACTS" || status=1
+  nccl_run "$BUILD_DIR/bin/fathom-run" "$FATHOM_GPU_ARTIFACTS" || status=1
   echo "== summary: $(grep -E 'tests passed|tests failed' /tmp/fathom-gpu-ctest.log)" \
        "skipped: $(grep -c '(Skipped)' /tmp/fathom-gpu-ctest.log)"
   exit "$status"
@@ -203,6 +221,7 @@ run_bundle() {
     (cd "$dir" && bin/$baseline) || failed=$((failed + 1))
   done
   model_benchmark "$dir/bin/fathom-bench" "$FATHOM_GPU_ARTIFACTS" || failed=$((failed + 1))
+  nccl_run "$dir/bin/fathom-run" "$FATHOM_GPU_ARTIFACTS" || failed=$((failed + 1))
   echo "== summary: $passed passed, $failed failed, $skipped skipped${failures:+ (failed:$failures)}"
   [ "$failed" = 0 ]
 }

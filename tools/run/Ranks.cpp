@@ -15,11 +15,14 @@ std::string ranksWord(int64_t n) {
 }
 } // namespace
 
-void joinRanks(const std::string& artifactPath, Ranks& ranks) {
-  const int64_t worldSize = [&] {
+void joinRanks(const std::string& artifactPath, Ranks& ranks, const DeviceWorld& deviceWorld) {
+  int64_t worldSize = 0;
+  bool onCuda = false;
+  {
     auto file = artifact::Artifact::open(artifactPath, artifact::Artifact::Verify::MetadataOnly);
-    return int64_t(file->metadata().world_size());
-  }();
+    worldSize = int64_t(file->metadata().world_size());
+    onCuda = file->metadata().target() && file->metadata().target()->str() == "cuda";
+  }
   if (!comm::launchedByMpi()) {
     if (worldSize != 1)
       throw Error(artifactPath + ": compiled for " + ranksWord(worldSize) +
@@ -34,7 +37,10 @@ void joinRanks(const std::string& artifactPath, Ranks& ranks) {
     throw Error(artifactPath + ": compiled for " + ranksWord(worldSize) + " but mpirun started " +
                 ranksWord(size) + " (launch it with mpirun -np " + std::to_string(worldSize) +
                 ", or compile it for " + ranksWord(size) + ")");
-  comm::selfTest(*ranks.comm);
+  if (onCuda && deviceWorld)
+    ranks.comm = deviceWorld(std::move(ranks.comm)); // its own self-test, through device memory
+  else
+    comm::selfTest(*ranks.comm);
   if (rank == 0)
     std::fprintf(stderr, "fathom-run: %s (%s), collective self-test passed\n",
                  ranksWord(size).c_str(), std::string(ranks.comm->transport()).c_str());

@@ -5,6 +5,7 @@
 #include "fathom/comm/Communicator.h"
 
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -18,9 +19,16 @@ struct Ranks {
   std::FILE* errors = stderr;
 };
 
+// The communicator of ranks on devices (NCCL), made over the MPI world and self-tested; what
+// fathom-run passes where it is built with NCCL.
+using DeviceWorld =
+    std::function<std::unique_ptr<comm::Communicator>(std::unique_ptr<comm::Communicator> mpi)>;
+
 // Fills `ranks` (first of all, so that a failure after it knows which rank stays quiet); throws
-// fathom::Error naming the artifact, its world size and the launch when they differ.
-void joinRanks(const std::string& artifactPath, Ranks& ranks);
+// fathom::Error naming the artifact, its world size and the launch when they differ. Under
+// mpirun a CUDA artifact's ranks talk over `deviceWorld` when given (NCCL), else over MPI.
+void joinRanks(const std::string& artifactPath, Ranks& ranks,
+               const DeviceWorld& deviceWorld = nullptr);
 
 // After loading: a quiet rank's stderr (run summaries, warnings) goes to /dev/null, its
 // failures still to `ranks.errors`.

@@ -12,11 +12,12 @@ namespace fathom::run {
 const char* const kUsage =
     R"(usage: fathom-run MODEL.fathom (--prompt TEXT | --prompt-ids IDS | --chat) [options]
 
-Runs a Fathom artifact on the CPU. Causal LMs generate from each prompt (several prompts form one
-left-padded batch) and stream the new text as it is produced; --chat holds an interactive
-conversation; classification artifacts print each prompt's label and score.
+Runs a Fathom artifact on its target (CPU or CUDA). Causal LMs generate from each prompt (several
+prompts form one left-padded batch) and stream the new text as it is produced; --chat holds an
+interactive conversation; classification artifacts print each prompt's label and score.
 Under mpirun (mpirun -np N fathom-run ...) every rank joins the world the artifact is compiled for
-(1 until sharding lands), runs a collective self-test, and rank 0 prints.
+(fathom-compile --tp / --ep), runs a collective self-test (over NCCL, through device memory, for
+a CUDA artifact), and rank 0 prints.
 
 Input
   --prompt TEXT        a prompt, tokenized by the artifact's tokenizer (BOS added as HF does);

@@ -127,6 +127,49 @@ TEST_F(CrossBackend, AttentionOverTwoPieceKeysMasksAndStarts) {
                  type == DType::F32 ? Tolerance{1e-5, 1e-6} : Tolerance{1.0 / 64, 1e-3});
 }
 
+// Decode over long contexts (one query per sequence, thousands of keys): where the rows are few
+// the CUDA kernel splits each row's keys into runs (split-KV); the result is the one-block
+// kernel's up to the order of its sums. MLA's absorbed widths, one shared key head, a masked
+// prefix, the query placed by query_start; the second sequence sees no key at all (HF's
+// uniform softmax over the row).
+TEST_F(CrossBackend, SplitKvDecodeOverLongContexts) {
+  for (DType type : {DType::F32, DType::BF16})
+    for (int64_t keys : {int64_t(700), int64_t(3000)}) {
+      const int64_t batch = 2, heads = 16, keyDim = 512, ropeDim = 64, valueDim = 512;
+      HarnessCase kase{"split-KV decode " + std::string(dtypeName(type)) + " over " +
+                       std::to_string(keys) + " keys"};
+      std::vector<uint8_t> mask(size_t(batch * keys), 1);
+      for (int64_t j = 0; j < 40; ++j)
+        mask[size_t(j)] = 0; // the first sequence's left padding
+      for (int64_t j = 0; j < keys; ++j)
+        mask[size_t(keys + j)] = 0; // the second sees nothing
+      kase.buffers.push_back(randomBuffer(rng_, type, batch, 1, heads * keyDim));   // 0 q
+      kase.buffers.push_back(randomBuffer(rng_, type, batch, keys, keyDim, 0.3f));  // 1 k
+      kase.buffers.push_back(randomBuffer(rng_, type, batch, keys, valueDim));      // 2 v
+      kase.buffers.push_back(maskBuffer(mask, batch));                              // 3
+      kase.buffers.push_back(randomBuffer(rng_, type, batch, 1, heads * valueDim)); // 4 out
+      kase.buffers.push_back(randomBuffer(rng_, type, batch, 1, heads * ropeDim));  // 5
+      kase.buffers.push_back(randomBuffer(rng_, type, batch, keys, ropeDim, 0.3f)); // 6
+      kase.buffers.push_back(indexBuffer({keys - 1, keys - 300}, 1));               // 7
+      fb::AttentionCallT call;
+      call.q =
+          view(0, uint64_t(heads * keyDim), uint32_t(keyDim), uint32_t(heads), uint64_t(keyDim));
+      call.k = view(1, uint64_t(keyDim), uint32_t(keyDim));
+      call.v = view(2, uint64_t(valueDim), uint32_t(valueDim));
+      call.key_mask = view(3, 1, 1);
+      call.out = view(4, uint64_t(heads * valueDim), uint32_t(valueDim), uint32_t(heads),
+                      uint64_t(valueDim));
+      call.q_rope =
+          view(5, uint64_t(heads * ropeDim), uint32_t(ropeDim), uint32_t(heads), uint64_t(ropeDim));
+      call.k_rope = view(6, uint64_t(ropeDim), uint32_t(ropeDim));
+      call.query_start = view(7, 1, 1);
+      call.scale = 1.0f / std::sqrt(float(keyDim + ropeDim));
+      call.causal = true;
+      kase.call.params.Set(std::move(call));
+      expectSame(kase, type == DType::F32 ? Tolerance{1e-5, 1e-6} : Tolerance{1.0 / 64, 1e-3});
+    }
+}
+
 TEST_F(CrossBackend, HeadMatmulOverStridedHeads) {
   for (DType type : {DType::F32, DType::BF16}) {
     HarnessCase kase{"head_matmul " + std::string(dtypeName(type))};

@@ -76,8 +76,9 @@ DeviceRows packedRows(void* data, int64_t batches, int64_t rows, int64_t heads, 
   return r;
 }
 
-// MLA's absorbed decode: one query per sequence, `heads` query heads over one latent key head.
-void mlaDecode(int64_t batch, int64_t heads, int64_t keys, unsigned* error) {
+// MLA's absorbed decode: one query per sequence, `heads` query heads over one latent key head;
+// with `split` the backend's split-KV form where the rows are few, else one block per row.
+void mlaDecode(int64_t batch, int64_t heads, int64_t keys, bool split, unsigned* error) {
   const int64_t latent = 512, rope = 64;
   void* q = deviceBytes(size_t(batch * heads * latent) * 2);
   void* qRope = deviceBytes(size_t(batch * heads * rope) * 2);
@@ -108,9 +109,18 @@ void mlaDecode(int64_t batch, int64_t heads, int64_t keys, unsigned* error) {
   a.keyValidBatchStride = keys;
   a.causal = true;
   a.scale = 0.07f;
-  const double ms = timeMs(5, [&] { check(launchAttention(a, error, nullptr), "attention"); });
+  int device = 0, multiprocessors = 1;
+  check(cudaGetDevice(&device), "device");
+  check(cudaDeviceGetAttribute(&multiprocessors, cudaDevAttrMultiProcessorCount, device), "sms");
+  const int64_t target = 2 * int64_t(multiprocessors), runs = 2 * target;
+  void* scratchMemory = deviceBytes(splitScratchBytes(runs));
+  const SplitScratch scratch =
+      split ? carveSplitScratch(scratchMemory, runs, target) : SplitScratch{};
+  const double ms =
+      timeMs(5, [&] { check(launchAttention(a, error, nullptr, scratch), "attention"); });
   const double bytes = double(batch * keys * (latent + rope)) * 2;
-  report("mla_decode",
+  cudaFree(scratchMemory);
+  report(split ? "mla_decode_split_kv" : "mla_decode",
          "b" + std::to_string(batch) + " h" + std::to_string(heads) + " keys" +
              std::to_string(keys),
          ms, "GB/s", bytes / (ms * 1e6));
@@ -187,9 +197,12 @@ int main(int argc, char** argv) {
   int devices = 0;
   check(cudaGetDeviceCount(&devices), "cudaGetDeviceCount");
   unsigned* error = static_cast<unsigned*>(deviceBytes(sizeof(unsigned)));
-  for (int64_t batch : {1, 8, 64})
-    mlaDecode(batch, 16, 4096, error);
-  mlaDecode(1, 128, 4096, error);
+  for (bool split : {false, true}) {
+    for (int64_t batch : {1, 8, 64})
+      mlaDecode(batch, 16, 4096, split, error);
+    mlaDecode(1, 128, 4096, split, error);
+    mlaDecode(1, 16, 32768, split, error);
+  }
   // DeepSeek-V3's projections (DeepGEMM's table) at 4096 tokens.
   const int64_t shapes[][2] = {
       {2112, 7168}, {24576, 1536}, {7168, 16384}, {4096, 7168}, {7168, 2048}};

@@ -96,6 +96,17 @@ Factory rope(CudaResources& gpu, const fb::KernelCall& call, const std::vector<W
   });
 }
 
+// Split-KV attention's scratch (Launch.h's SplitScratch): runs for twice the blocks that fill
+// the GPU (a row splits only while the call has fewer rows than that).
+void ensureSplitScratch(CudaResources& gpu) {
+  if (gpu.splitMemory)
+    return;
+  const int64_t target = 2 * std::max(gpu.multiprocessors, 1), runs = 2 * target;
+  gpu.splitMemory =
+      std::make_shared<OwnedDeviceMemory>(splitScratchBytes(runs), "split attention scratch");
+  gpu.split = carveSplitScratch(gpu.splitMemory->data, runs, target);
+}
+
 Factory attention(CudaResources& gpu, const fb::KernelCall& call,
                   const std::vector<Weight>& weights, const PlanLimits&) {
   const auto* p = call.params_as_AttentionCall();
@@ -118,6 +129,7 @@ Factory attention(CudaResources& gpu, const fb::KernelCall& call,
     rotation = rotationOf(*fused, weights, int64_t(qRope->head_dim()), name);
     positions = fused->positions();
   }
+  ensureSplitScratch(gpu);
   const float scale = p->scale();
   const bool causal = p->causal();
   return makeKernel([&gpu, &q, &k, &v, &mask, &out, qRope, kRope, start, rotation, positions, scale,
@@ -196,7 +208,7 @@ Factory attention(CudaResources& gpu, const fb::KernelCall& call,
     a.keyValidBatchStride = mt.batchStride;
     if (c.planning())
       return;
-    check(launchAttention(a, gpu.errorWord, gpu.stream), "attention");
+    check(launchAttention(a, gpu.errorWord, gpu.stream, gpu.split), "attention");
   });
 }
 

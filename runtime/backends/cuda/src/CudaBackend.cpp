@@ -69,6 +69,7 @@ const KernelFactory* cudaKernelTable() {
     addAttentionKernels(entries.data());
     addMoeKernels(entries.data());
     addVisionKernels(entries.data());
+    addCollectiveKernels(entries.data());
     return entries;
   }();
   return table.data();
@@ -102,13 +103,19 @@ public:
     check(cudaGetDeviceProperties(&properties, device), "cudaGetDeviceProperties");
     resources_.computeCapability = properties.major * 10 + properties.minor;
     multiprocessors_ = properties.multiProcessorCount;
+    resources_.multiprocessors = multiprocessors_;
     check(cudaStreamCreateWithFlags(&resources_.stream, cudaStreamNonBlocking), "stream");
     if (cublasLtCreate(&resources_.blas) != CUBLAS_STATUS_SUCCESS)
       throw Error("cuda backend: cublasLtCreate failed");
     resources_.workspace = allocate(kWorkspaceBytes);
     resources_.workspaceBytes = kWorkspaceBytes;
     resources_.errorWord = static_cast<unsigned*>(allocate(sizeof(unsigned)));
-    (void)options;
+    // Under NCCL this rank's device is current already (ncclWorld picked it by local rank), so
+    // the stream above is on it; collectives join the stream, ordered with the kernels.
+    resources_.communicator = options.communicator;
+    resources_.deviceCommunicator = dynamic_cast<comm::DeviceCommunicator*>(options.communicator);
+    if (resources_.deviceCommunicator)
+      resources_.deviceCommunicator->setStream(resources_.stream);
   }
   ~CudaBackend() override {
     cudaStreamSynchronize(resources_.stream);

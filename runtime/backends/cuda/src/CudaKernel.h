@@ -3,14 +3,17 @@
 // Kernel that checks its operands on the host and enqueues device kernels on the backend's
 // stream (src/Launch.h); nothing synchronizes inside a step.
 #include "DeviceRows.h"
+#include "Launch.h"
 #include "fathom/backend/Backend.h"
 #include "fathom/backend/FunctionKernel.h"
+#include "fathom/comm/Nccl.h"
 #include "fathom/runtime/Error.h"
 
 #include <cublasLt.h>
 #include <cuda_runtime_api.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 
 namespace fathom::cuda {
@@ -21,6 +24,21 @@ using backend::PlanLimits;
 using backend::Tensor;
 using backend::Weight;
 
+// Throws fathom::Error naming the kernel and CUDA's error unless `status` is cudaSuccess.
+void check(cudaError_t status, const char* what);
+[[noreturn]] void shapeError(const char* kernel, const std::string& what);
+
+// Device memory a prepared kernel owns (freed with it): scratch sized for the planned rows.
+struct OwnedDeviceMemory {
+  void* data = nullptr;
+  OwnedDeviceMemory(size_t bytes, const char* what) {
+    check(cudaMalloc(&data, bytes > 256 ? bytes : 256), what);
+  }
+  ~OwnedDeviceMemory() { cudaFree(data); }
+  OwnedDeviceMemory(const OwnedDeviceMemory&) = delete;
+  OwnedDeviceMemory& operator=(const OwnedDeviceMemory&) = delete;
+};
+
 struct CudaResources {
   cudaStream_t stream = nullptr;
   cublasLtHandle_t blas = nullptr;
@@ -28,11 +46,16 @@ struct CudaResources {
   size_t workspaceBytes = 0;
   unsigned* errorWord = nullptr; // device; DeviceError bits
   int computeCapability = 0;     // major * 10 + minor
+  int multiprocessors = 0;
+  // Split-KV attention's scratch (AttentionKernels.cpp), made at the first attention call and
+  // shared by all: they run one after another on the stream.
+  std::shared_ptr<OwnedDeviceMemory> splitMemory;
+  SplitScratch split;
+  // The ranks of a sharded artifact (BackendOptions::communicator), and the same as a device
+  // communicator (NCCL) when it is one: the only kind CUDA collectives run over.
+  comm::Communicator* communicator = nullptr;
+  comm::DeviceCommunicator* deviceCommunicator = nullptr;
 };
-
-// Throws fathom::Error naming the kernel and CUDA's error unless `status` is cudaSuccess.
-void check(cudaError_t status, const char* what);
-[[noreturn]] void shapeError(const char* kernel, const std::string& what);
 
 using backend::makeHostSyncingKernel;
 using backend::makeKernel;
@@ -42,12 +65,13 @@ using KernelFactory = std::unique_ptr<backend::Kernel> (*)(CudaResources&, const
                                                            const PlanLimits&);
 
 // Entries by group (DenseKernels.cpp, LinearKernels.cpp, AttentionKernels.cpp, MoeKernels.cpp,
-// VisionKernels.cpp).
+// VisionKernels.cpp, CollectiveKernels.cpp).
 void addDenseKernels(KernelFactory* table);
 void addLinearKernels(KernelFactory* table);
 void addAttentionKernels(KernelFactory* table);
 void addMoeKernels(KernelFactory* table);
 void addVisionKernels(KernelFactory* table);
+void addCollectiveKernels(KernelFactory* table);
 
 const fb::View& required(const fb::View* view, const char* kernel, const char* field);
 const Weight& weightAt(const std::vector<Weight>& weights, int32_t index, const char* kernel);
@@ -80,17 +104,6 @@ void linearRows(CudaResources& gpu, const Weight& weight, const Weight* bias, DT
 // propagates).
 std::unique_ptr<backend::Recording> recordGraph(cudaStream_t stream,
                                                 const std::function<void()>& launches);
-
-// Device memory a prepared kernel owns (freed with it): scratch sized for the planned rows.
-struct OwnedDeviceMemory {
-  void* data = nullptr;
-  OwnedDeviceMemory(size_t bytes, const char* what) {
-    check(cudaMalloc(&data, bytes > 256 ? bytes : 256), what);
-  }
-  ~OwnedDeviceMemory() { cudaFree(data); }
-  OwnedDeviceMemory(const OwnedDeviceMemory&) = delete;
-  OwnedDeviceMemory& operator=(const OwnedDeviceMemory&) = delete;
-};
 
 // Device memory token selection reuses from step to step.
 struct SelectionScratch {

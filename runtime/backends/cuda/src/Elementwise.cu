@@ -119,6 +119,13 @@ template <class Body> cudaError_t withElementBytes(size_t bytes, Body&& body) {
   }
 }
 
+template <class From, class To>
+__global__ void convertKernel(const From* in, To* out, int64_t count) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < count;
+       i += int64_t(gridDim.x) * blockDim.x)
+    out[i] = fromFloat<To>(toFloat(in[i]));
+}
+
 } // namespace
 
 cudaError_t launchAdd(DType type, const DeviceRows& a, const DeviceRows& b, const DeviceRows& out,
@@ -193,6 +200,22 @@ cudaError_t launchEmbedding(DType tableType, const void* table, int64_t tableRow
       return cudaGetLastError();
     });
   });
+}
+
+cudaError_t launchConvert(DType from, const void* in, DType to, void* out, int64_t count,
+                          cudaStream_t stream) {
+  if (count == 0)
+    return cudaSuccess;
+  using Bf16 = __nv_bfloat16;
+  if (from == DType::BF16 && to == DType::F32)
+    convertKernel<<<blocksFor(count), kThreads, 0, stream>>>(static_cast<const Bf16*>(in),
+                                                             static_cast<float*>(out), count);
+  else if (from == DType::F32 && to == DType::BF16)
+    convertKernel<<<blocksFor(count), kThreads, 0, stream>>>(static_cast<const float*>(in),
+                                                             static_cast<Bf16*>(out), count);
+  else
+    return cudaErrorInvalidValue;
+  return cudaGetLastError();
 }
 
 } // namespace fathom::cuda

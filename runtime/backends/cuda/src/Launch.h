@@ -18,6 +18,9 @@ cudaError_t launchSiluMul(DType type, const DeviceRows& gate, const DeviceRows& 
 // Copies elements of `elementBytes` from in's rows and heads to out's (same rows and width).
 cudaError_t launchCopy(size_t elementBytes, const DeviceRows& in, const DeviceRows& out,
                        cudaStream_t stream);
+// out[i] = in[i] converted from `from` to `to` (F32 or BF16, nearest even), count packed elements.
+cudaError_t launchConvert(DType from, const void* in, DType to, void* out, int64_t count,
+                          cudaStream_t stream);
 // out[i] = in[rows[i]] (flat row indices); an index outside in's rows sets kRowOutOfRange and
 // leaves that output row as it was.
 cudaError_t launchSelectRows(size_t elementBytes, const DeviceRows& in, const int64_t* rows,
@@ -91,7 +94,29 @@ struct Attention {
   bool rotateQuery = false;
   DeviceRope rope; // rotates q_rope on load
 };
-cudaError_t launchAttention(const Attention& args, unsigned* error, cudaStream_t stream);
+// Device scratch for split-KV attention (decode over long contexts): per run of a row's keys
+// its max, whether it saw a key, its double sum and its partial output of valueDim floats, for
+// at most capacityRuns runs. Null maxima: never split. targetBlocks: the blocks a call should
+// fill the GPU with (a few per multiprocessor); a call of fewer rows over at least
+// kMinSplitKeys keys splits each row's keys into up to kMaxSplits runs.
+inline constexpr int64_t kMinSplitKeys = 512;
+inline constexpr int64_t kMaxSplits = 64;
+struct SplitScratch {
+  float* maxima = nullptr;
+  int* visible = nullptr;
+  double* totals = nullptr;
+  float* partials = nullptr;
+  int64_t capacityRuns = 0, targetBlocks = 0;
+  int64_t splits = 1; // set per launch
+};
+// The scratch of `runs` runs: its bytes, and its arrays carved from `memory` (that many bytes of
+// device memory) for calls that fill the GPU with targetBlocks blocks.
+size_t splitScratchBytes(int64_t runs);
+SplitScratch carveSplitScratch(void* memory, int64_t runs, int64_t targetBlocks);
+// The runs a call's rows are split into (1: the one-block-per-row kernel).
+int64_t attentionSplits(const Attention& args, const SplitScratch& scratch);
+cudaError_t launchAttention(const Attention& args, unsigned* error, cudaStream_t stream,
+                            const SplitScratch& scratch = {});
 
 // DeepSeek's routers (MoeRouter.cpp), one thread per token: indices [tokens, topK] i32 and
 // weights f32, slots in descending score order (the CPU keeps torch's unsorted order; the set,
