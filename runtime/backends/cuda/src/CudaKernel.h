@@ -99,6 +99,23 @@ inline DeviceRows deviceRows(const Tensor& t) {
 void linearRows(CudaResources& gpu, const Weight& weight, const Weight* bias, DType type,
                 const std::byte* x, int64_t ldx, std::byte* y, int64_t ldy, int64_t rows);
 
+// Throws fathom::Error naming the cuBLASLt call unless `status` is success (LinearKernels.cpp).
+void checkBlas(cublasStatus_t status, const char* what);
+
+// linear_fp8 through cuBLASLt's block-scaled FP8 GEMM (LinearFp8Blas.cpp): available on compute
+// capability 9.0 with cuBLASLt 12.9 on; the weight's scales in its layout ([out / 128] rows of
+// in / 128 scales padded to a multiple of 4: DeepSeek's own where in / 128 is one); false when
+// cuBLASLt has no algorithm for the call (the reference kernel runs then). args.xScales must
+// be block-major (launchFp8Quantize's scalesByBlock).
+bool blockScaledBlasAvailable(const CudaResources& gpu);
+struct BlockScales {
+  explicit BlockScales(const Weight& weight);
+  const float* data = nullptr;
+  int64_t stride = 0;
+  std::unique_ptr<OwnedDeviceMemory> padded;
+};
+bool blasFp8BlockLinear(CudaResources& gpu, const Fp8BlockLinear& args, const BlockScales& scales);
+
 // The launches `launches` makes on `stream`, captured into an instantiated CUDA graph (null when
 // the capture or instantiation failed; an exception from `launches` ends the capture and
 // propagates).

@@ -213,6 +213,9 @@ struct Fp8BlockLinear : DequantLinear {
   float* xScales = nullptr;
 };
 cudaError_t launchFp8BlockLinear(const Fp8BlockLinear& args, cudaStream_t stream);
+// Its first half alone: x quantized into xCodes / xScales, the scales row-major [rows, in / 128]
+// or, scalesByBlock, block-major [in / 128, rows] (what cuBLASLt's VEC128 mode reads).
+cudaError_t launchFp8Quantize(const Fp8BlockLinear& args, bool scalesByBlock, cudaStream_t stream);
 
 // The vision tower's kernels, with the CPU's arithmetic (runtime/backends/cpu/src/Vision.cpp;
 // products and sums rounded one at a time, never fused).

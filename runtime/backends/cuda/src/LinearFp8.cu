@@ -1,8 +1,9 @@
 // linear_fp8 (sm_90a artifacts): DeepSeek's W8A8 block recipe. Each row of x is quantized per
 // 128 columns to E4M3 (scale = amax / 448, 1 where amax is 0; q = x / scale, nearest even,
 // saturating), then y[r, o] = sum over 128-wide k blocks of (q_x . q_w) * s_x[r, kb] *
-// s_w[o / 128, kb], rounded once to y's type. Decoded to fp32 products here; cuBLASLt's
-// block-scaled FP8 GEMM is the fast form of the same sum.
+// s_w[o / 128, kb], rounded once to y's type. Decoded to fp32 products here, the reference
+// form; on Hopper the backend hands the same sum to cuBLASLt's block-scaled FP8 GEMM
+// (LinearFp8Blas.cpp), which takes the activation scales block-major.
 #include "DeviceNumeric.cuh"
 #include "Launch.h"
 
@@ -16,8 +17,9 @@ constexpr int kBlock = 128;
 constexpr int kWarpsPerBlock = 8;
 constexpr int kRowsPerWarp = 8;
 
-// One block of 128 threads per (row, k block): grid (rows, in / 128).
-template <class T> __global__ void quantizeKernel(Fp8BlockLinear a) {
+// One block of 128 threads per (row, k block): grid (rows, in / 128). The scales row-major
+// [rows, in / 128], or block-major [in / 128, rows] (cuBLASLt's VEC128 layout).
+template <class T> __global__ void quantizeKernel(Fp8BlockLinear a, bool scalesByBlock) {
   __shared__ float warpMax[kBlock / 32];
   const int64_t r = blockIdx.x, kb = blockIdx.y, k = kb * kBlock + threadIdx.x;
   const float x = toFloat(static_cast<const T*>(a.x)[r * a.ldx + k]);
@@ -31,7 +33,7 @@ template <class T> __global__ void quantizeKernel(Fp8BlockLinear a) {
   const float scale = amax > 0.0f ? amax / 448.0f : 1.0f;
   a.xCodes[r * a.in + k] = __nv_fp8_e4m3(x / scale).__x;
   if (threadIdx.x == 0)
-    a.xScales[r * (a.in / kBlock) + kb] = scale;
+    a.xScales[scalesByBlock ? kb * a.rows + r : r * (a.in / kBlock) + kb] = scale;
 }
 
 template <class T> __global__ void blockGemmKernel(Fp8BlockLinear a) {
@@ -62,9 +64,15 @@ template <class T> __global__ void blockGemmKernel(Fp8BlockLinear a) {
   }
 }
 
+template <class T>
+cudaError_t launchQuantize(const Fp8BlockLinear& a, bool scalesByBlock, cudaStream_t stream) {
+  quantizeKernel<T>
+      <<<dim3(unsigned(a.rows), unsigned(a.in / kBlock)), kBlock, 0, stream>>>(a, scalesByBlock);
+  return cudaGetLastError();
+}
+
 template <class T> cudaError_t launchTyped(const Fp8BlockLinear& a, cudaStream_t stream) {
-  quantizeKernel<T><<<dim3(unsigned(a.rows), unsigned(a.in / kBlock)), kBlock, 0, stream>>>(a);
-  if (cudaError_t status = cudaGetLastError(); status != cudaSuccess)
+  if (cudaError_t status = launchQuantize<T>(a, false, stream); status != cudaSuccess)
     return status;
   const dim3 grid(unsigned((a.out + kWarpsPerBlock - 1) / kWarpsPerBlock),
                   unsigned((a.rows + kRowsPerWarp - 1) / kRowsPerWarp));
@@ -73,6 +81,18 @@ template <class T> cudaError_t launchTyped(const Fp8BlockLinear& a, cudaStream_t
 }
 
 } // namespace
+
+cudaError_t launchFp8Quantize(const Fp8BlockLinear& args, bool scalesByBlock, cudaStream_t stream) {
+  if (args.rows == 0)
+    return cudaSuccess;
+  if (args.in % kBlock != 0)
+    return cudaErrorInvalidValue;
+  if (args.type == DType::BF16)
+    return launchQuantize<__nv_bfloat16>(args, scalesByBlock, stream);
+  if (args.type == DType::F32)
+    return launchQuantize<float>(args, scalesByBlock, stream);
+  return cudaErrorInvalidValue;
+}
 
 cudaError_t launchFp8BlockLinear(const Fp8BlockLinear& args, cudaStream_t stream) {
   if (args.rows == 0 || args.out == 0)

@@ -8,13 +8,14 @@
 #include <memory>
 
 namespace fathom::cuda {
-namespace {
 
 void checkBlas(cublasStatus_t status, const char* what) {
   if (status != CUBLAS_STATUS_SUCCESS)
     throw Error(std::string("cuda linear: ") + what + " failed: " + cublasLtGetStatusName(status) +
                 " (" + cublasLtGetStatusString(status) + ")");
 }
+
+namespace {
 
 cudaDataType_t blasType(DType type) {
   return type == DType::BF16 ? CUDA_R_16BF : CUDA_R_32F;
@@ -153,7 +154,15 @@ std::unique_ptr<backend::Kernel> linearFp8(CudaResources& gpu, const Weight& wei
   auto codes = std::make_shared<OwnedDeviceMemory>(size_t(maxRows * in), "linear_fp8 scratch");
   auto scales = std::make_shared<OwnedDeviceMemory>(size_t(maxRows * (in / 128)) * sizeof(float),
                                                     "linear_fp8 scratch");
-  return makeKernel([&gpu, &weight, bias, &x, &out, maxRows, codes, scales](const CallContext& c) {
+  // Hopper: cuBLASLt's block-scaled GEMM, tried at the first run (outside any CUDA graph
+  // capture: a bucket's first step runs eagerly); the reference kernel where it declines, and
+  // for a bias, which the block-scaled modes do not fuse.
+  std::shared_ptr<BlockScales> blockScales;
+  if (!bias && blockScaledBlasAvailable(gpu))
+    blockScales = std::make_shared<BlockScales>(weight);
+  auto useBlas = std::make_shared<bool>(blockScales != nullptr);
+  return makeKernel([&gpu, &weight, bias, &x, &out, maxRows, codes, scales, blockScales,
+                     useBlas](const CallContext& c) {
     const Tensor input = c.tensor(x), result = c.tensor(out);
     if (input.width() != weight.shape[1] || result.width() != weight.shape[0] ||
         input.rows() != result.rows() || !input.packed() || !result.packed() ||
@@ -185,6 +194,12 @@ std::unique_ptr<backend::Kernel> linearFp8(CudaResources& gpu, const Weight& wei
     }
     args.xCodes = static_cast<uint8_t*>(codes->data);
     args.xScales = static_cast<float*>(scales->data);
+    if (*useBlas) {
+      check(launchFp8Quantize(args, /*scalesByBlock=*/true, gpu.stream), "linear_fp8");
+      if (blasFp8BlockLinear(gpu, args, *blockScales))
+        return;
+      *useBlas = false;
+    }
     check(launchFp8BlockLinear(args, gpu.stream), "linear_fp8");
   });
 }
