@@ -170,6 +170,64 @@ TEST_F(CrossBackend, SplitKvDecodeOverLongContexts) {
     }
 }
 
+// Prefill (a call of eight or more queries): the CUDA kernel tiles the queries, one warp each,
+// the keys and values staged once per tile. 37 queries (a partial last tile) after cached keys
+// (query_start), padding in the mask, MLA's absorbed form with a rotated rope piece and grouped
+// heads without one, causal and not.
+TEST_F(CrossBackend, TiledPrefillAttention) {
+  struct Shape {
+    int64_t heads, kHeads, keyDim, ropeDim, valueDim;
+    bool causal, rotate;
+  };
+  const Shape shapes[] = {{4, 1, 64, 32, 64, true, true},
+                          {4, 2, 48, 0, 40, false, false},
+                          {2, 1, 512, 64, 512, true, false}};
+  for (DType type : {DType::F32, DType::BF16})
+    for (const Shape& s : shapes) {
+      const int64_t batch = 2, queries = 37, keys = 57;
+      HarnessCase kase{"tiled prefill " + std::string(dtypeName(type)) + " heads " +
+                       std::to_string(s.heads) + "/" + std::to_string(s.kHeads) + " dims " +
+                       std::to_string(s.keyDim) + "+" + std::to_string(s.ropeDim)};
+      std::vector<uint8_t> mask(size_t(batch * keys), 1);
+      for (int64_t j = 0; j < 6; ++j)
+        mask[size_t(keys + j)] = 0; // the second sequence's left padding
+      kase.buffers.push_back(randomBuffer(rng_, type, batch, queries, s.heads * s.keyDim));   // 0
+      kase.buffers.push_back(randomBuffer(rng_, type, batch, keys, s.kHeads * s.keyDim));     // 1
+      kase.buffers.push_back(randomBuffer(rng_, type, batch, keys, s.kHeads * s.valueDim));   // 2
+      kase.buffers.push_back(maskBuffer(mask, batch));                                        // 3
+      kase.buffers.push_back(randomBuffer(rng_, type, batch, queries, s.heads * s.valueDim)); // 4
+      kase.buffers.push_back(randomBuffer(rng_, type, batch, queries, s.heads * s.ropeDim));  // 5
+      kase.buffers.push_back(randomBuffer(rng_, type, batch, keys, s.ropeDim));               // 6
+      kase.buffers.push_back(indexBuffer({20, 5}, 1));                                        // 7
+      kase.buffers.push_back(
+          randomBuffer(rng_, DType::I64, batch, queries, 1, float(kTableRows))); // 8
+      fb::AttentionCallT call;
+      call.q = view(0, uint64_t(s.heads * s.keyDim), uint32_t(s.keyDim), uint32_t(s.heads),
+                    uint64_t(s.keyDim));
+      call.k = view(1, uint64_t(s.kHeads * s.keyDim), uint32_t(s.keyDim), uint32_t(s.kHeads),
+                    uint64_t(s.keyDim));
+      call.v = view(2, uint64_t(s.kHeads * s.valueDim), uint32_t(s.valueDim), uint32_t(s.kHeads),
+                    uint64_t(s.valueDim));
+      call.key_mask = view(3, 1, 1);
+      call.out = view(4, uint64_t(s.heads * s.valueDim), uint32_t(s.valueDim), uint32_t(s.heads),
+                      uint64_t(s.valueDim));
+      if (s.ropeDim > 0) {
+        call.q_rope = view(5, uint64_t(s.heads * s.ropeDim), uint32_t(s.ropeDim), uint32_t(s.heads),
+                           uint64_t(s.ropeDim));
+        call.k_rope = view(6, uint64_t(s.ropeDim), uint32_t(s.ropeDim));
+      }
+      call.query_start = view(7, 1, 1);
+      if (s.rotate) {
+        addTables(kase, fb::RopeMode::RotateHalf, type, s.ropeDim);
+        call.rope = fusedRope(8, 0, fb::RopeMode::RotateHalf);
+      }
+      call.scale = 1.0f / std::sqrt(float(s.keyDim + s.ropeDim));
+      call.causal = s.causal;
+      kase.call.params.Set(std::move(call));
+      expectSame(kase, type == DType::F32 ? Tolerance{1e-5, 1e-6} : Tolerance{1.0 / 64, 1e-3});
+    }
+}
+
 TEST_F(CrossBackend, HeadMatmulOverStridedHeads) {
   for (DType type : {DType::F32, DType::BF16}) {
     HarnessCase kase{"head_matmul " + std::string(dtypeName(type))};

@@ -1,8 +1,8 @@
 // RoPE, the cache append and eager attention. Correctness first: attention is one block per
 // (sequence, head, query) making three passes over the visible keys (max, sum, weighted values;
 // the scores are recomputed rather than stored), so no scratch grows with the context; decode
-// over long contexts takes the split-KV form (AttentionSplitKv.cu). The arithmetic is the CPU
-// kernels' (AttentionDevice.cuh).
+// over long contexts takes the split-KV form (AttentionSplitKv.cu), prefill the tiled one
+// (AttentionTiled.cu). The arithmetic is the CPU kernels' (AttentionDevice.cuh).
 #include "AttentionDevice.cuh"
 
 namespace fathom::cuda {
@@ -192,6 +192,8 @@ cudaError_t launchAttention(const Attention& args, unsigned* error, cudaStream_t
     runs.splits = splits;
     return launchSplitKvAttention(args, runs, error, stream);
   }
+  if (tiledAttentionFits(args))
+    return launchTiledAttention(args, error, stream);
   if (args.kvType == DType::BF16)
     attentionKernel<__nv_bfloat16><<<unsigned(blocks), kThreads, 0, stream>>>(args, error);
   else if (args.kvType == DType::F32)

@@ -124,6 +124,10 @@ __device__ inline bool stageQuery(const Attention& a, int64_t b, int64_t i, int6
 
 } // namespace attention
 
+// The tiled form for prefill (AttentionTiled.cu): whether a call takes it, and its launch.
+bool tiledAttentionFits(const Attention& args);
+cudaError_t launchTiledAttention(const Attention& args, unsigned* error, cudaStream_t stream);
+
 // The split-KV form of launchAttention (AttentionSplitKv.cu), `scratch.splits` runs per row.
 cudaError_t launchSplitKvAttention(const Attention& args, const SplitScratch& scratch,
                                    unsigned* error, cudaStream_t stream);
