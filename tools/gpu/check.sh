@@ -8,11 +8,15 @@
 #   tools/gpu/check.sh bundle [DIR]    here, without a GPU: builds the GPU targets and packs them
 #                                      into DIR (.gpu-bundle): the executables, the shared
 #                                      libraries they need that a CUDA image lacks (MPI's), and
-#                                      the gpu tests' command lines taken from ctest.
+#                                      the gpu tests' command lines taken from ctest; and DIR as
+#                                      DIR.tar.gz (the executables are fat sm_90a + sm_80
+#                                      binaries, about 3x smaller packed: the device tool
+#                                      carries 64 MiB at most).
 #   tools/gpu/check.sh run [DIR]       on the device machine (CUDA and NCCL there, no MLIR, no
-#                                      gtest, no MPI): runs the bundle's tests and baselines.
+#                                      gtest, no MPI): runs the bundle's tests and baselines;
+#                                      DIR.tar.gz is unpacked first where DIR is absent.
 #
-# The device tool sends the bundle with carry [".gpu-bundle"]:
+# The device tool sends the bundle with carry [".gpu-bundle.tar.gz"]:
 #   tools/gpu/check.sh run .gpu-bundle 2>&1 | tee $OUT/gpu-check.log
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -165,7 +169,9 @@ for test in json.load(sys.stdin)["tests"]:
     *) cp -L "$library" "$dir/lib/" ;;
     esac
   done
-  echo "check.sh: bundle in $dir ($(du -sh "$dir" | cut -f1), $(wc -l <"$dir/tests.tsv") tests)"
+  tar czf "$dir.tar.gz" "$dir" || exit 1
+  echo "check.sh: bundle in $dir ($(du -sh "$dir" | cut -f1), $(wc -l <"$dir/tests.tsv") tests)," \
+       "packed in $dir.tar.gz ($(du -sh "$dir.tar.gz" | cut -f1))"
 }
 
 # NCCL and cudart from the device image: the CUDA toolkit's, else the pip wheels' (PyTorch's).
@@ -185,6 +191,9 @@ for root in site.getsitepackages():
 
 run_bundle() {
   local dir="$1"
+  if [ ! -d "$dir" ] && [ -f "$dir.tar.gz" ]; then
+    tar xzf "$dir.tar.gz" || { echo "check.sh: cannot unpack $dir.tar.gz" >&2; exit 1; }
+  fi
   [ -f "$dir/tests.tsv" ] || { echo "check.sh: no bundle in $dir (run 'check.sh bundle' first)" >&2; exit 1; }
   echo "== device: $(device_line)"
   export LD_LIBRARY_PATH FATHOM_GPU_ARTIFACTS FATHOM_REFERENCE_DIR

@@ -52,6 +52,9 @@ struct VlVariant {
   std::string checkpoint; // tiny-vl, or tiny-vl-gqa (GQA, llama3 rope, tanh GELU)
   std::string dtype;      // fp32 or bf16
 };
+void PrintTo(const VlVariant& v, std::ostream* out) {
+  *out << v.checkpoint << " " << v.dtype;
+}
 
 class VisionLanguageParity : public testing::TestWithParam<VlVariant> {
 protected:
