@@ -249,9 +249,29 @@ void Scheduler::decodeRunning() {
       rows.ids.push_back(active->lastToken);
       rows.positions.push_back(model_.sequenceLength(active->sequence));
     }
-    std::vector<float> logits;
+    // When no request wants logprobs and all choose alike, the device may choose the tokens
+    // (one id per sequence back instead of its logits). The draws come from copies of the
+    // requests' generators, kept only once the step has run, so a step that is retried draws
+    // again from the same state.
+    const bool chooseOnDevice = std::all_of(running.begin(), running.end(), [&](Active* a) {
+      const backend::TokenChoice& c = a->request.sampling;
+      const backend::TokenChoice& first = running.front()->request.sampling;
+      return a->request.topLogprobs < 0 && c.doSample == first.doSample &&
+             c.temperature == first.temperature && c.topK == first.topK &&
+             c.topP == first.topP && c.minTokensToKeep == first.minTokensToKeep;
+    });
+    std::vector<cpu::SamplingRng> generators;
+    std::vector<double> draws;
+    for (Active* active : running) {
+      generators.push_back(active->rng);
+      draws.push_back(active->request.sampling.doSample ? generators.back().nextUniform() : 0.0);
+    }
+    executor::Model::Chosen chosen;
     try {
-      logits = model_.step(sequences, rows);
+      if (chooseOnDevice)
+        chosen = model_.stepChoosing(sequences, rows, running.front()->request.sampling, draws);
+      else
+        chosen.logits = model_.step(sequences, rows);
     } catch (const executor::CacheExhausted&) {
       // Blocks go back from a newcomer whose prompt is half read, else from the youngest running
       // sequence, which is read again, generated tokens included, once there is room (vLLM's
@@ -288,7 +308,19 @@ void Scheduler::decodeRunning() {
     }
     for (size_t b = 0; b < running.size(); ++b) {
       Active& active = *running[b];
-      if (emit(active, logits.data() + b * size_t(vocab_))) {
+      bool finished;
+      if (chosen.onDevice) {
+        active.rng = generators[b];
+        if (chosen.tokens[b].nonFinite >= 0)
+          throw Error("the logits hold NaN or +inf: the model's arithmetic overflowed");
+        finished = emitToken(active, chosen.tokens[b].token, {});
+      } else if (chooseOnDevice) { // declined: the host chooses with the same draws
+        active.rng = generators[b];
+        finished = emit(active, chosen.logits.data() + b * size_t(vocab_), draws[b]);
+      } else {
+        finished = emit(active, chosen.logits.data() + b * size_t(vocab_));
+      }
+      if (finished) {
         retire(active, active.finishReason);
       }
     }
@@ -296,12 +328,11 @@ void Scheduler::decodeRunning() {
   }
 }
 
-bool Scheduler::emit(Active& active, const float* row) {
+bool Scheduler::emit(Active& active, const float* row, std::optional<double> draw) {
   std::vector<float> logits(row, row + vocab_);
   for (float value : logits)
     if (std::isnan(value) || value == INFINITY)
       throw Error("the logits hold NaN or +inf: the model's arithmetic overflowed");
-  Piece piece;
   std::vector<double> logprobs;
   if (active.request.topLogprobs >= 0) {
     const float top = *std::max_element(logits.begin(), logits.end());
@@ -314,7 +345,15 @@ bool Scheduler::emit(Active& active, const float* row) {
       logprobs[i] = double(logits[i]) - logSum;
   }
   const int64_t token =
-      cpu::selectToken(logits.data(), vocab_, active.request.sampling, active.rng, scratch_.span());
+      draw ? cpu::selectToken(logits.data(), vocab_, active.request.sampling, *draw,
+                              scratch_.span())
+           : cpu::selectToken(logits.data(), vocab_, active.request.sampling, active.rng,
+                              scratch_.span());
+  return emitToken(active, token, logprobs);
+}
+
+bool Scheduler::emitToken(Active& active, int64_t token, const std::vector<double>& logprobs) {
+  Piece piece;
   piece.token = token;
   piece.text = active.text.push(token);
   if (!logprobs.empty()) {

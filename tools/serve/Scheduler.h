@@ -50,9 +50,12 @@ private:
   void admit();
   void prefillOne();
   void decodeRunning();
-  // Samples the next token of a sequence from its logits row, streams it, and says whether the
-  // sequence has finished.
-  bool emit(Active& active, const float* logits);
+  // Samples the next token of a sequence from its logits row (with `draw` where it was made
+  // already, else from the request's generator), streams it, and says whether the sequence has
+  // finished.
+  bool emit(Active& active, const float* logits, std::optional<double> draw = std::nullopt);
+  // Streams a token chosen already (with its logprobs when the request asks for them).
+  bool emitToken(Active& active, int64_t token, const std::vector<double>& logprobs);
   void finish(Active& active, const std::string& reason, const std::string& error = {},
               bool overloaded = false);
   // finish(), then out of the running batch.

@@ -236,6 +236,34 @@ for i, (result, want) in enumerate(zip(results, expected)):
         fail(f"concurrent client {i}: {result!r} != {want!r}")
 print("8 concurrent streaming clients each got their own text: ok")
 
+# Seeded sampling: each request draws from its own generator, one draw per token as
+# fathom-run's generate() does, so the same seed gives fathom-run's text, alone or beside others
+# (in one batch the device may choose every row's token; a greedy request beside them keeps the
+# choice on the host).
+sampled = "And God said"
+sampled_args = ["--temperature", "0.8", "--top-k", "40", "--top-p", "0.9", "--seed", "7"]
+out = subprocess.run(["fathom-run", artifact, "--prompt", sampled, "--max-new-tokens", "12",
+                      "--json"] + sampled_args, capture_output=True, text=True, check=True)
+want = json.loads(out.stdout)["text"][0]
+body = {"prompt": sampled, "max_tokens": 12, "temperature": 0.8, "top_k": 40, "top_p": 0.9,
+        "seed": 7}
+for together in ([body] * 3, [body, body, {"prompt": sampled, "max_tokens": 12,
+                                           "temperature": 0}]):
+    results = [None] * len(together)
+
+    def sampled_client(i):
+        results[i] = generate("/v1/completions", together[i])["choices"][0]["text"]
+
+    threads = [threading.Thread(target=sampled_client, args=(i,)) for i in range(len(together))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for i, got in enumerate(results):
+        if together[i].get("seed") == 7 and got != want:
+            fail(f"seeded sample {i}: {got!r} != fathom-run {want!r}")
+print("seeded sampling, alone or beside others, equals fathom-run: ok")
+
 def wait_cancelled(before, what):
     """Polls /metrics until one more request was cancelled and nothing runs or holds blocks."""
     deadline = time.time() + 20
