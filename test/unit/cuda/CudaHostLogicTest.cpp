@@ -1,7 +1,10 @@
 // The CUDA backend's host-side decisions, which need no GPU (run in make check as
 // cuda.host-logic): which attention form a call takes and how many runs split-KV cuts a row
-// into, and the split scratch's layout.
+// into, the split scratch's layout, and which token choices the device leaves to the host
+// (decided before any device call).
+#include "CudaKernel.h"
 #include "Launch.h"
+#include "fathom/cuda/Kernels.h"
 
 #include <gtest/gtest.h>
 
@@ -51,6 +54,40 @@ TEST(CudaHostLogic, SplitScratchArraysAreAlignedAndDisjoint) {
   EXPECT_LE(at(s.visible) + runs * sizeof(int), at(backing.data()) + splitScratchBytes(runs));
   EXPECT_EQ(s.capacityRuns, runs);
   EXPECT_EQ(s.targetBlocks, 50);
+}
+
+TEST(CudaHostLogic, TokenChoicesTheDeviceLeavesToTheHost) {
+  CudaResources gpu; // no device: every case here must decline before touching one
+  SelectionScratch scratch;
+  backend::Tensor logits;
+  logits.type = DType::F32;
+  logits.rowsPerBatch = 2;
+  logits.rowStride = logits.headDim = 5000;
+  const double draws[] = {0.5, 0.5};
+  backend::SelectedToken selected[2];
+  auto declines = [&](const backend::TokenChoice& choice) {
+    return !selectTokensOnDevice(gpu, scratch, logits, choice, draws, selected);
+  };
+  EXPECT_TRUE(declines({true, 1.0f, 0, 0.9, 1}));    // top-p alone sorts the whole vocabulary
+  EXPECT_TRUE(declines({true, 1.0f, 0, 1.0, 1}));    // so does plain sampling
+  EXPECT_TRUE(declines({true, 1.0f, 2049, 1.0, 1})); // more candidates than shared memory holds
+  EXPECT_TRUE(declines({true, 1.0f, 5, 1.0, 3000})); // min_tokens_to_keep raises k past it
+  EXPECT_TRUE(declines({true, 0.0f, 50, 1.0, 1}));   // the host words these errors
+  EXPECT_TRUE(declines({true, 1.0f, 50, 1.5, 1}));
+  EXPECT_TRUE(declines({true, 1.0f, 50, 1.0, -1}));
+  // What the device does take goes on to it: here, without one, that is CUDA's error.
+  std::string reason;
+  if (!deviceAvailable(reason)) {
+    EXPECT_THROW(declines({}), Error);
+    EXPECT_THROW(declines({true, 0.6f, 50, 0.95, 1}), Error);
+  }
+  logits.type = DType::I64; // not logits at all
+  EXPECT_TRUE(declines({}));
+  logits.type = DType::F32;
+  logits.heads = 2; // rows that are not one run
+  logits.headDim = 2500;
+  logits.headStride = 2600;
+  EXPECT_TRUE(declines({}));
 }
 
 } // namespace
