@@ -257,15 +257,16 @@ void Scheduler::decodeRunning() {
       const backend::TokenChoice& c = a->request.sampling;
       const backend::TokenChoice& first = running.front()->request.sampling;
       return a->request.topLogprobs < 0 && c.doSample == first.doSample &&
-             c.temperature == first.temperature && c.topK == first.topK &&
-             c.topP == first.topP && c.minTokensToKeep == first.minTokensToKeep;
+             c.temperature == first.temperature && c.topK == first.topK && c.topP == first.topP &&
+             c.minTokensToKeep == first.minTokensToKeep;
     });
     std::vector<cpu::SamplingRng> generators;
     std::vector<double> draws;
-    for (Active* active : running) {
-      generators.push_back(active->rng);
-      draws.push_back(active->request.sampling.doSample ? generators.back().nextUniform() : 0.0);
-    }
+    if (chooseOnDevice)
+      for (Active* active : running) {
+        generators.push_back(active->rng);
+        draws.push_back(active->request.sampling.doSample ? generators.back().nextUniform() : 0.0);
+      }
     executor::Model::Chosen chosen;
     try {
       if (chooseOnDevice)
@@ -344,11 +345,10 @@ bool Scheduler::emit(Active& active, const float* row, std::optional<double> dra
     for (size_t i = 0; i < logits.size(); ++i)
       logprobs[i] = double(logits[i]) - logSum;
   }
-  const int64_t token =
-      draw ? cpu::selectToken(logits.data(), vocab_, active.request.sampling, *draw,
-                              scratch_.span())
-           : cpu::selectToken(logits.data(), vocab_, active.request.sampling, active.rng,
-                              scratch_.span());
+  const int64_t token = draw ? cpu::selectToken(logits.data(), vocab_, active.request.sampling,
+                                                *draw, scratch_.span())
+                             : cpu::selectToken(logits.data(), vocab_, active.request.sampling,
+                                                active.rng, scratch_.span());
   return emitToken(active, token, logprobs);
 }
 

@@ -3,8 +3,8 @@
 // this file, and gives the CPU backend's tokens. And the caches the runtime allocates are what
 // fathom-compile --report planned: the latent cache with MLA absorption, the per-head cache
 // without it.
+#include "CpuBackendWrapper.h"
 #include "compiler/driver/CompileCheckpoint.h"
-#include "fathom/cpu/CpuBackend.h"
 #include "fathom/executor/Generate.h"
 #include "fathom/executor/Model.h"
 
@@ -22,29 +22,14 @@ const fs::path kTinyV3 =
     fs::path(FATHOM_SOURCE_DIR) / "test" / "reference" / "checkpoints" / "tiny-v3";
 
 // Delegates everything to the CPU backend and counts prepared calls and kernel runs by kind.
-class CountingBackend final : public backend::Backend {
+class CountingBackend final : public test::CpuBackendWrapper {
 public:
-  CountingBackend() : cpu_(cpu::createCpuBackend({})) {}
-
   std::map<std::string, int> prepared, runs;
   size_t allocations = 0;
 
-  std::string_view name() const override { return cpu_->name(); }
-  int parallelism() const override { return cpu_->parallelism(); }
   void* allocate(size_t bytes) override {
     ++allocations;
     return cpu_->allocate(bytes);
-  }
-  void release(void* memory) override { cpu_->release(memory); }
-  void copyToDevice(void* device, const void* host, size_t bytes) override {
-    cpu_->copyToDevice(device, host, bytes);
-  }
-  void copyToHost(void* host, const void* device, size_t bytes) override {
-    cpu_->copyToHost(host, device, bytes);
-  }
-  void synchronize() override { cpu_->synchronize(); }
-  std::vector<backend::Weight> bindWeights(const artifact::Artifact& artifact) override {
-    return cpu_->bindWeights(artifact);
   }
   std::unique_ptr<backend::Kernel> prepare(const fb::KernelCall& call,
                                            const std::vector<backend::Weight>& weights,
@@ -65,7 +50,6 @@ private:
     std::unique_ptr<backend::Kernel> inner;
     int& count;
   };
-  std::unique_ptr<backend::Backend> cpu_;
 };
 
 class Artifact : public testing::Test {

@@ -2,8 +2,8 @@
 // that wraps the CPU's and chooses with the host sampler from the draws it is given (declining,
 // as CUDA does, top-p without top-k): the tokens of the plain CPU run for greedy and sampled
 // generation, whether the device chooses or declines, since the draws are made the same way.
+#include "CpuBackendWrapper.h"
 #include "compiler/driver/CompileCheckpoint.h"
-#include "fathom/cpu/CpuBackend.h"
 #include "fathom/cpu/Sampling.h"
 #include "fathom/executor/Generate.h"
 #include "fathom/executor/Model.h"
@@ -21,31 +21,12 @@ namespace {
 namespace fs = std::filesystem;
 namespace fb = artifact::fb;
 
-class ChoosingBackend final : public backend::Backend {
+class ChoosingBackend final : public test::CpuBackendWrapper {
 public:
-  ChoosingBackend() : cpu_(cpu::createCpuBackend({2, nullptr})) {}
+  ChoosingBackend() : CpuBackendWrapper({2, nullptr}) {}
 
   int chosen = 0, declined = 0;
 
-  std::string_view name() const override { return cpu_->name(); }
-  int parallelism() const override { return cpu_->parallelism(); }
-  void* allocate(size_t bytes) override { return cpu_->allocate(bytes); }
-  void release(void* memory) override { cpu_->release(memory); }
-  void copyToDevice(void* device, const void* host, size_t bytes) override {
-    cpu_->copyToDevice(device, host, bytes);
-  }
-  void copyToHost(void* host, const void* device, size_t bytes) override {
-    cpu_->copyToHost(host, device, bytes);
-  }
-  void synchronize() override { cpu_->synchronize(); }
-  std::vector<backend::Weight> bindWeights(const artifact::Artifact& artifact) override {
-    return cpu_->bindWeights(artifact);
-  }
-  std::unique_ptr<backend::Kernel> prepare(const fb::KernelCall& call,
-                                           const std::vector<backend::Weight>& weights,
-                                           const backend::PlanLimits& limits) override {
-    return cpu_->prepare(call, weights, limits);
-  }
   bool selectTokens(const backend::Tensor& logits, const backend::TokenChoice& choice,
                     const double* uniforms, backend::SelectedToken* selected) override {
     if (choice.doSample && choice.topK <= 0) {
@@ -68,9 +49,6 @@ public:
     }
     return true;
   }
-
-private:
-  std::unique_ptr<backend::Backend> cpu_;
 };
 
 class DeviceTokenChoice : public testing::Test {

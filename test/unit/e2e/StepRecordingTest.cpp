@@ -2,8 +2,8 @@
 // records as a CUDA graph would (a recording replays the same calls at the same step shape): every
 // step at its bucket, padded sequences parked in the scratch block, padded keys masked, and the
 // tokens and logits those of the CPU backend's own eager run.
+#include "CpuBackendWrapper.h"
 #include "compiler/driver/CompileCheckpoint.h"
-#include "fathom/cpu/CpuBackend.h"
 #include "fathom/executor/Generate.h"
 #include "fathom/executor/Model.h"
 
@@ -18,27 +18,13 @@ namespace {
 namespace fs = std::filesystem;
 namespace fb = artifact::fb;
 
-class RecordingBackend final : public backend::Backend {
+class RecordingBackend final : public test::CpuBackendWrapper {
 public:
   explicit RecordingBackend(bool kernelsRecordable = true)
-      : cpu_(cpu::createCpuBackend({2, nullptr})), kernelsRecordable_(kernelsRecordable) {}
+      : CpuBackendWrapper({2, nullptr}), kernelsRecordable_(kernelsRecordable) {}
 
   int recordings = 0, replays = 0;
 
-  std::string_view name() const override { return cpu_->name(); }
-  int parallelism() const override { return cpu_->parallelism(); }
-  void* allocate(size_t bytes) override { return cpu_->allocate(bytes); }
-  void release(void* memory) override { cpu_->release(memory); }
-  void copyToDevice(void* device, const void* host, size_t bytes) override {
-    cpu_->copyToDevice(device, host, bytes);
-  }
-  void copyToHost(void* host, const void* device, size_t bytes) override {
-    cpu_->copyToHost(host, device, bytes);
-  }
-  void synchronize() override { cpu_->synchronize(); }
-  std::vector<backend::Weight> bindWeights(const artifact::Artifact& artifact) override {
-    return cpu_->bindWeights(artifact);
-  }
   std::unique_ptr<backend::Kernel> prepare(const fb::KernelCall& call,
                                            const std::vector<backend::Weight>& weights,
                                            const backend::PlanLimits& limits) override {
@@ -69,7 +55,6 @@ private:
     std::function<void()> launches;
     int& replays;
   };
-  std::unique_ptr<backend::Backend> cpu_;
   bool kernelsRecordable_;
 };
 

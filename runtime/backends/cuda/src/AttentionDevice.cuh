@@ -81,17 +81,11 @@ __device__ float scoreOf(const Attention& a, const float* q, int64_t b, int64_t 
   return roundTo<T>(roundTo<T>(dot) * a.scale); // the matmul's output, then `* scaling`
 }
 
-// The block's query row (b, i, head h) staged into q as fp32, its rope part rotated when the
-// call fuses the rotation; the row's offset into the keys in queryOffset. False (the error word
-// set) when the placement or position is out of range.
-__device__ inline bool stageQuery(const Attention& a, int64_t b, int64_t i, int64_t h, float* q,
-                                  float* rotated, int64_t& queryOffset, unsigned* error) {
-  queryOffset = a.queryStart ? a.queryStart[b] : a.keyLen - a.queryLen;
-  if (queryOffset < 0 || queryOffset + a.queryLen > a.keyLen) {
-    if (threadIdx.x == 0)
-      atomicOr(error, unsigned(kQueriesOutsideKeys));
-    return false;
-  }
+// Query row (b, i), head h, staged into q as fp32 by the block's threads, its rope part rotated
+// when the call fuses the rotation. False (the error word set) when the position is out of the
+// tables. The block must synchronize before reading q.
+__device__ inline bool stageQueryRow(const Attention& a, int64_t b, int64_t i, int64_t h, float* q,
+                                     float* rotated, unsigned* error) {
   const std::byte* qRow =
       reinterpret_cast<const std::byte*>(a.q.data) + a.q.rowOffset(b, i) * bytesOf(a.qType);
   for (int64_t d = threadIdx.x; d < a.keyDim; d += blockDim.x)
@@ -118,6 +112,21 @@ __device__ inline bool stageQuery(const Attention& a, int64_t b, int64_t i, int6
         q[a.keyDim + d] = rotated[d];
     }
   }
+  return true;
+}
+
+// The block's query row staged (stageQueryRow) after checking where the queries sit in the keys
+// (queryOffset); false, the error word set, when either is out of range.
+__device__ inline bool stageQuery(const Attention& a, int64_t b, int64_t i, int64_t h, float* q,
+                                  float* rotated, int64_t& queryOffset, unsigned* error) {
+  queryOffset = a.queryStart ? a.queryStart[b] : a.keyLen - a.queryLen;
+  if (queryOffset < 0 || queryOffset + a.queryLen > a.keyLen) {
+    if (threadIdx.x == 0)
+      atomicOr(error, unsigned(kQueriesOutsideKeys));
+    return false;
+  }
+  if (!stageQueryRow(a, b, i, h, q, rotated, error))
+    return false;
   __syncthreads();
   return true;
 }

@@ -47,33 +47,8 @@ template <class T> __global__ void tiledAttentionKernel(Attention a, unsigned* e
   for (int k = 0; k < kPerLane; ++k)
     q[k] = 0.0f;
   for (int w = 0; w < kTileQueries && first + w < a.queryLen; ++w) {
-    const int64_t row = first + w;
-    const std::byte* qRow =
-        reinterpret_cast<const std::byte*>(a.q.data) + a.q.rowOffset(b, row) * bytesOf(a.qType);
-    for (int64_t d = threadIdx.x; d < a.keyDim; d += blockDim.x)
-      staged[d] = load(a.qType, qRow, h * a.q.headStride + d);
-    if (a.ropeDim > 0) {
-      const std::byte* ropeRow = reinterpret_cast<const std::byte*>(a.qRope.data) +
-                                 a.qRope.rowOffset(b, row) * bytesOf(a.qRopeType);
-      for (int64_t d = threadIdx.x; d < a.ropeDim; d += blockDim.x)
-        staged[a.keyDim + d] = load(a.qRopeType, ropeRow, h * a.qRope.headStride + d);
-      if (a.rotateQuery) {
-        const int64_t position = a.rope.positions[b * a.rope.positionBatchStride + row];
-        if (position < 0 || position >= a.rope.tableRows) {
-          if (threadIdx.x == 0)
-            atomicOr(error, unsigned(kPositionOutOfRange));
-          return;
-        }
-        __syncthreads();
-        if (a.qRopeType == DType::F32)
-          rotateStaged<float>(a.rope, position, staged + a.keyDim, rotated);
-        else
-          rotateStaged<__nv_bfloat16>(a.rope, position, staged + a.keyDim, rotated);
-        __syncthreads();
-        for (int64_t d = threadIdx.x; d < a.ropeDim; d += blockDim.x)
-          staged[a.keyDim + d] = rotated[d];
-      }
-    }
+    if (!stageQueryRow(a, b, first + w, h, staged, rotated, error))
+      return;
     __syncthreads();
     if (warp == w) {
 #pragma unroll
