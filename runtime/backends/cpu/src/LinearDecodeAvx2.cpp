@@ -41,20 +41,34 @@ FATHOM_AVX2 FATHOM_ALWAYS_INLINE __m256 lookUpU4(const uint8_t* codes, __m256 lo
 constexpr int kEvenOdd[8] = {0, 2, 4, 6, 1, 3, 5, 7};
 constexpr int kEvenOddInverse[8] = {0, 4, 1, 5, 2, 6, 3, 7};
 
-// The byte tables of one group: lane 0 of `low` / `high` holds the low / high bytes of the 16
-// bf16 weights, repeated in lane 1.
-FATHOM_AVX2 FATHOM_ALWAYS_INLINE void bf16ByteTables(Vec8 codes0to7, Vec8 codes8to15, __m256i& low,
-                                                     __m256i& high) {
-  const __m256i words = _mm256_permute4x64_epi64(
-      _mm256_packus_epi32(_mm256_srli_epi32(_mm256_castps_si256(toM256(codes0to7)), 16),
-                          _mm256_srli_epi32(_mm256_castps_si256(toM256(codes8to15)), 16)),
-      0xd8);
-  const __m256i bytes =
-      _mm256_permute4x64_epi64(_mm256_packus_epi16(_mm256_and_si256(words, _mm256_set1_epi16(0xff)),
-                                                   _mm256_srli_epi16(words, 8)),
-                               0xd8);
-  low = _mm256_permute2x128_si256(bytes, bytes, 0x00);
-  high = _mm256_permute2x128_si256(bytes, bytes, 0x11);
+// The byte tables of one group from its 16 weights as fp32 bits whose upper halves are their
+// bf16 bits (the lower halves are not read): lane 0 of `low` / `high` holds the low / high
+// bytes of the 16 bf16 weights, repeated in lane 1.
+FATHOM_AVX2 FATHOM_ALWAYS_INLINE void bf16ByteTables(__m256i bits0to7, __m256i bits8to15,
+                                                     __m256i& low, __m256i& high) {
+  // Bytes 2 and 3 of each dword, gathered per lane into dwords 0 and 1 (weights 0-7) or 2 and 3
+  // (weights 8-15), so `both` = [lo 0-3, hi 0-3, lo 8-11, hi 8-11 | lo 4-7, hi 4-7, lo 12-15,
+  // hi 12-15] as dwords.
+  const __m256i toFirst =
+      _mm256_setr_epi8(2, 6, 10, 14, 3, 7, 11, 15, -1, -1, -1, -1, -1, -1, -1, -1, 2, 6, 10, 14, 3,
+                       7, 11, 15, -1, -1, -1, -1, -1, -1, -1, -1);
+  const __m256i toSecond =
+      _mm256_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, 2, 6, 10, 14, 3, 7, 11, 15, -1, -1, -1, -1,
+                       -1, -1, -1, -1, 2, 6, 10, 14, 3, 7, 11, 15);
+  const __m256i both = _mm256_blend_epi32(_mm256_shuffle_epi8(bits0to7, toFirst),
+                                          _mm256_shuffle_epi8(bits8to15, toSecond), 0xcc);
+  low = _mm256_permutevar8x32_epi32(both, _mm256_setr_epi32(0, 4, 2, 6, 0, 4, 2, 6));
+  high = _mm256_permutevar8x32_epi32(both, _mm256_setr_epi32(1, 5, 3, 7, 1, 5, 3, 7));
+}
+
+// v's bf16 rounding (roundVecToBf16) in the upper half of each lane, the lower half left as
+// it falls.
+FATHOM_AVX2 FATHOM_ALWAYS_INLINE __m256i bf16UpperHalves(Vec8 v, bool mayBeNan) {
+  if (mayBeNan)
+    return _mm256_castps_si256(toM256(roundVecToBf16(v)));
+  const __m256i bits = _mm256_castps_si256(toM256(v));
+  const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(bits, 16), _mm256_set1_epi32(1));
+  return _mm256_add_epi32(bits, _mm256_add_epi32(lsb, _mm256_set1_epi32(0x7fff)));
 }
 
 // 32 codes (16 bytes) of one row: its bf16 weights as four fp32 vectors, inputs
@@ -167,77 +181,114 @@ FATHOM_AVX2 void multiRowAvx2(const float* x, int64_t ldx, int rows, const float
   multiRow(x, ldx, rows, wRow, in, prefetchAhead, acc);
 }
 
+FATHOM_AVX2 void permuteEvenOddAvx2(const float* x, int64_t in, float* out) {
+  const __m256i evenOdd = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kEvenOdd));
+  for (int64_t k = 0; k < in; k += 8)
+    _mm256_storeu_ps(out + k, _mm256_permutevar8x32_ps(_mm256_loadu_ps(x + k), evenOdd));
+}
+
+namespace {
+// float(q - zero) * scale for q = 0..7 and 8..15 of one row's group, as loadU4Vec * scale
+// computes it; true where the scale is not finite, the one way (q - zero) * scale is NaN.
+FATHOM_AVX2 FATHOM_ALWAYS_INLINE bool u4GroupValues(const LinearProblem& p, int64_t row,
+                                                    int64_t group, Vec8& low, Vec8& high) {
+  using I32 = VecTraits<Vec8>::I32;
+  const float scale = p.w.scales[row * p.w.scaleCols + group];
+  const int32_t zero = u4Zero(p.w, row, group);
+  low = __builtin_convertvector(I32{0, 1, 2, 3, 4, 5, 6, 7} - zero, Vec8) * scale;
+  high = __builtin_convertvector(I32{8, 9, 10, 11, 12, 13, 14, 15} - zero, Vec8) * scale;
+  return !std::isfinite(scale);
+}
+
+// The byte lookups of a bf16 model, two rows at a time: their four tables, four accumulators
+// and the weights in flight fill the 16 registers, and the activations (already in kEvenOdd
+// order) are FMA memory operands. Four rows at once spilled tables and accumulators into the
+// FMA chains.
+FATHOM_AVX2 FATHOM_ALWAYS_INLINE void u4BytePair(const LinearProblem& p, const float* xEvenOdd,
+                                                 const int64_t (&rowOf)[2], int numReal,
+                                                 int64_t ahead, __m256 (&a)[2][2]) {
+  const uint8_t* wRow[2];
+  for (int j = 0; j < 2; ++j)
+    wRow[j] = static_cast<const uint8_t*>(p.w.data) + rowOf[j] * (p.w.ld / 2);
+  for (int64_t k0 = 0; k0 < p.in; k0 += p.w.blockCols) {
+    const int64_t group = k0 / p.w.blockCols, kEnd = std::min(p.in, k0 + p.w.blockCols);
+    __m256i lowBytes[2], highBytes[2];
+    for (int j = 0; j < 2; ++j) {
+      Vec8 low, high;
+      const bool mayBeNan = u4GroupValues(p, rowOf[j], group, low, high);
+      bf16ByteTables(bf16UpperHalves(low, mayBeNan), bf16UpperHalves(high, mayBeNan), lowBytes[j],
+                     highBytes[j]);
+      if (j < numReal)
+        prefetchWeightRow(p.w, p.out, rowOf[j] + ahead, k0, kEnd);
+    }
+    for (int64_t k = k0; k < kEnd; k += 32)
+      for (int j = 0; j < 2; ++j) {
+        __m256 w[4];
+        lookUpU4Bytes(wRow[j] + k / 2, lowBytes[j], highBytes[j], w);
+        a[j][0] = _mm256_fmadd_ps(w[0], _mm256_loadu_ps(xEvenOdd + k), a[j][0]);
+        a[j][1] = _mm256_fmadd_ps(w[1], _mm256_loadu_ps(xEvenOdd + k + 8), a[j][1]);
+        a[j][0] = _mm256_fmadd_ps(w[2], _mm256_loadu_ps(xEvenOdd + k + 16), a[j][0]);
+        a[j][1] = _mm256_fmadd_ps(w[3], _mm256_loadu_ps(xEvenOdd + k + 24), a[j][1]);
+      }
+  }
+}
+} // namespace
+
+bool u4ByteLookupApplies(const LinearProblem& p) {
+  return p.w.type == DType::U4 && p.w.roundDequantizedToBf16 && p.in % 32 == 0 &&
+         p.w.blockCols % 32 == 0;
+}
+
 FATHOM_AVX2 void u4RowsAvx2(const LinearProblem& p, const float* x, const int64_t (&rowOf)[4],
                             int64_t numOut, int64_t ahead, Vec8 (&acc)[4][2]) {
-  using I32 = VecTraits<Vec8>::I32;
-  const bool bytes = p.w.roundDequantizedToBf16 && p.in % 32 == 0 && p.w.blockCols % 32 == 0;
-  const __m256i evenOdd = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kEvenOdd));
-  const uint8_t* wRow[4];
+  if (u4ByteLookupApplies(p)) { // x is in kEvenOdd order: lane l sums input residue kEvenOdd[l]
+    const __m256i evenOdd = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kEvenOdd));
+    const __m256i inverse = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kEvenOddInverse));
+    for (int pair = 0; 2 * pair < numOut; ++pair) { // padding rows are never stored
+      __m256 a[2][2];
+      for (int j = 0; j < 2; ++j)
+        for (int part = 0; part < 2; ++part)
+          a[j][part] = _mm256_permutevar8x32_ps(toM256(acc[2 * pair + j][part]), evenOdd);
+      const int64_t rows[2] = {rowOf[2 * pair], rowOf[2 * pair + 1]};
+      u4BytePair(p, x, rows, int(std::min<int64_t>(numOut - 2 * pair, 2)), ahead, a);
+      for (int j = 0; j < 2; ++j)
+        for (int part = 0; part < 2; ++part)
+          acc[2 * pair + j][part] =
+              reinterpret_cast<Vec8>(_mm256_permutevar8x32_ps(a[j][part], inverse));
+    }
+    return;
+  }
   __m256 a[4][2];
   for (int j = 0; j < 4; ++j) {
-    wRow[j] = static_cast<const uint8_t*>(p.w.data) + rowOf[j] * (p.w.ld / 2);
     a[j][0] = toM256(acc[j][0]);
     a[j][1] = toM256(acc[j][1]);
-    if (bytes) { // lane l sums input residue kEvenOdd[l]
-      a[j][0] = _mm256_permutevar8x32_ps(a[j][0], evenOdd);
-      a[j][1] = _mm256_permutevar8x32_ps(a[j][1], evenOdd);
-    }
   }
   for (int64_t k0 = 0; k0 < p.in; k0 += p.w.blockCols) {
     const int64_t group = k0 / p.w.blockCols, kEnd = std::min(p.in, k0 + p.w.blockCols);
-    // float(q - zero) * scale for q = 0..7 and 8..15, as loadU4Vec * scale computes it.
     __m256 low[4], high[4];
-    __m256i lowBytes[4], highBytes[4];
     for (int j = 0; j < 4; ++j) {
-      const float scale = p.w.scales[rowOf[j] * p.w.scaleCols + group];
-      const int32_t zero = u4Zero(p.w, rowOf[j], group);
-      Vec8 lowValues = __builtin_convertvector(I32{0, 1, 2, 3, 4, 5, 6, 7} - zero, Vec8) * scale;
-      Vec8 highValues =
-          __builtin_convertvector(I32{8, 9, 10, 11, 12, 13, 14, 15} - zero, Vec8) * scale;
+      Vec8 lowValues, highValues;
+      const bool mayBeNan = u4GroupValues(p, rowOf[j], group, lowValues, highValues);
       if (p.w.roundDequantizedToBf16) {
-        // (q - zero) * scale can be NaN only for a scale that is not finite.
-        const bool nan = !std::isfinite(scale);
-        lowValues = nan ? roundVecToBf16(lowValues) : roundVecToBf16NoNan(lowValues);
-        highValues = nan ? roundVecToBf16(highValues) : roundVecToBf16NoNan(highValues);
+        lowValues = mayBeNan ? roundVecToBf16(lowValues) : roundVecToBf16NoNan(lowValues);
+        highValues = mayBeNan ? roundVecToBf16(highValues) : roundVecToBf16NoNan(highValues);
       }
       low[j] = toM256(lowValues);
       high[j] = toM256(highValues);
-      if (bytes)
-        bf16ByteTables(lowValues, highValues, lowBytes[j], highBytes[j]);
       if (j < numOut)
         prefetchWeightRow(p.w, p.out, rowOf[j] + ahead, k0, kEnd);
-    }
-    if (bytes) {
-      for (int64_t k = k0; k < kEnd; k += 32) {
-        __m256 xv[4];
-        for (int i = 0; i < 4; ++i)
-          xv[i] = _mm256_permutevar8x32_ps(_mm256_loadu_ps(x + k + 8 * i), evenOdd);
-        for (int j = 0; j < 4; ++j) {
-          __m256 w[4];
-          lookUpU4Bytes(wRow[j] + k / 2, lowBytes[j], highBytes[j], w);
-          a[j][0] = _mm256_fmadd_ps(w[0], xv[0], a[j][0]);
-          a[j][1] = _mm256_fmadd_ps(w[1], xv[1], a[j][1]);
-          a[j][0] = _mm256_fmadd_ps(w[2], xv[2], a[j][0]);
-          a[j][1] = _mm256_fmadd_ps(w[3], xv[3], a[j][1]);
-        }
-      }
-      continue;
     }
     for (int64_t k = k0; k < kEnd; k += 16) {
       const __m256 x0 = _mm256_loadu_ps(x + k), x1 = _mm256_loadu_ps(x + k + 8);
       for (int j = 0; j < 4; ++j) {
-        const uint8_t* codes = wRow[j] + k / 2;
+        const uint8_t* codes =
+            static_cast<const uint8_t*>(p.w.data) + rowOf[j] * (p.w.ld / 2) + k / 2;
         a[j][0] = _mm256_fmadd_ps(lookUpU4(codes, low[j], high[j]), x0, a[j][0]);
         a[j][1] = _mm256_fmadd_ps(lookUpU4(codes + 4, low[j], high[j]), x1, a[j][1]);
       }
     }
   }
-  const __m256i inverse = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kEvenOddInverse));
   for (int j = 0; j < 4; ++j) {
-    if (bytes) {
-      a[j][0] = _mm256_permutevar8x32_ps(a[j][0], inverse);
-      a[j][1] = _mm256_permutevar8x32_ps(a[j][1], inverse);
-    }
     acc[j][0] = reinterpret_cast<Vec8>(a[j][0]);
     acc[j][1] = reinterpret_cast<Vec8>(a[j][1]);
   }

@@ -136,6 +136,10 @@ bool fp8RowsAvx2(const LinearProblem& p, const float* x, const uint8_t* const (&
                  Vec8 (&acc)[4][2]);
 void u4RowsAvx2(const LinearProblem& p, const float* x, const int64_t (&rowOf)[4], int64_t numOut,
                 int64_t ahead, Vec8 (&acc)[4][2]);
+// A bf16 model's INT4 rows are looked up as bytes (u4ByteLookupApplies); that form reads its
+// activations with every 8 inputs permuted by permuteEvenOddAvx2 (once per call, not per block).
+bool u4ByteLookupApplies(const LinearProblem& p);
+void permuteEvenOddAvx2(const float* x, int64_t in, float* out);
 // widenWeightRow's FP8 case (LinearDecodeFp8Avx2.cpp): the single-row kernel's decode, the same
 // values.
 void widenFp8RowAvx2(const WeightSource& w, int64_t row, int64_t k0, int64_t count, float* dst);

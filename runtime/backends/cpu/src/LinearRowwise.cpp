@@ -450,13 +450,25 @@ bool singleRowApplies(const LinearProblem& p) {
          (p.w.type == DType::F32 || p.w.type == DType::BF16 || blocked);
 }
 
-const float* activationAsFloats(const LinearProblem& p) {
-  if (p.xType == DType::F32)
-    return static_cast<const float*>(p.x);
+// The AVX2 INT4 byte lookups take theirs permuted (u4ByteLookupApplies).
+const float* activationAsFloats(const LinearProblem& p, Isa isa) {
+  const float* x = static_cast<const float*>(p.x);
   thread_local std::vector<float> widened;
-  widened.resize(size_t(p.in));
-  widenBf16<Vec4>(static_cast<const uint16_t*>(p.x), p.in, widened.data());
-  return widened.data();
+  if (p.xType != DType::F32) {
+    widened.resize(size_t(p.in));
+    widenBf16<Vec4>(static_cast<const uint16_t*>(p.x), p.in, widened.data());
+    x = widened.data();
+  }
+#if FATHOM_X86_DISPATCH
+  if (isa == Isa::Avx2 && u4ByteLookupApplies(p)) {
+    thread_local std::vector<float> permuted;
+    permuted.resize(size_t(p.in));
+    permuteEvenOddAvx2(x, p.in, permuted.data());
+    return permuted.data();
+  }
+#endif
+  (void)isa;
+  return x;
 }
 
 #if FATHOM_X86_DISPATCH
@@ -525,7 +537,8 @@ __attribute__((target("arch=x86-64-v3"))) void multiRowRows(const LinearProblem&
 } // namespace
 
 void linearRowwiseRange(const LinearProblem& p, int64_t outBegin, int64_t outEnd) {
-  const Kernel kernel = kernelFor(gemmIsa());
+  const Isa isa = gemmIsa();
+  const Kernel kernel = kernelFor(isa);
 #if FATHOM_X86_DISPATCH
   if (multiRowApplies(p))
     return multiRowRows(p, activationRowsAsFloats(p), outBegin, outEnd);
@@ -539,7 +552,7 @@ void linearRowwiseRange(const LinearProblem& p, int64_t outBegin, int64_t outEnd
     if (dotX && bf16DotDecodeRows(p, dotX, begin, end))
       continue;
     if (singleRow && !x)
-      x = activationAsFloats(p);
+      x = activationAsFloats(p, isa);
     if (singleRow)
       kernel.singleRow(p, x, begin, end);
     else
