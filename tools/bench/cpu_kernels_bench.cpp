@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -246,6 +247,71 @@ void BM_ReadBandwidth(benchmark::State& state) {
 BENCHMARK(BM_ReadBandwidth)
     ->Arg(1024)
     ->ArgName("MiB")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+// Decode as a model runs it: one-row GEMVs of a bf16 model, each over its own weights, one after
+// another through 256 MiB of them (so every call reads DRAM, not the cache the repeated
+// BM_Linear calls hit); the matrices are copies of one. GB/s next to BM_ReadBandwidth shows
+// what a call of this size loses to its start, its end and the hand-off between calls.
+// Arguments: in, out, weight dtype (bf16, or FP8 quantized from Gaussian weights).
+void BM_ColdGemvSequence(benchmark::State& state) {
+  const int64_t in = state.range(0), out = state.range(1);
+  const DType weight = DType(state.range(2));
+  std::vector<uint8_t> one; // one matrix's bytes
+  std::vector<float> scales;
+  if (weight == DType::F8E4M3) {
+    quantizedFp8(randomData<float>(size_t(in * out), 3), out, in, one, scales);
+  } else {
+    const std::vector<uint16_t> w = randomData<uint16_t>(size_t(in * out), 3);
+    one.resize(w.size() * 2);
+    std::memcpy(one.data(), w.data(), one.size());
+  }
+  const int64_t matrixBytes = int64_t(one.size());
+  const int64_t count = std::max<int64_t>(2, (int64_t(256) << 20) / matrixBytes);
+  std::vector<uint8_t> weights(size_t(count * matrixBytes));
+  for (int64_t m = 0; m < count; ++m)
+    std::memcpy(weights.data() + m * matrixBytes, one.data(), one.size());
+  auto x = randomData<uint16_t>(size_t(in), 1);
+  std::vector<uint16_t> y(static_cast<size_t>(out));
+  LinearArgs args;
+  args.rows = 1;
+  args.inFeatures = in;
+  args.outFeatures = out;
+  args.xType = args.yType = DType::BF16;
+  args.wType = weight;
+  args.wScales = BlockScales{scales.data(), 128, 128};
+  args.x = x.data();
+  args.y = y.data();
+  ScratchBuffer scratch(linearScratchBytes(args, pool()));
+  for (auto _ : state)
+    for (int64_t m = 0; m < count; ++m) {
+      args.w = weights.data() + m * matrixBytes;
+      linear(args, pool(), scratch.span());
+      benchmark::ClobberMemory();
+    }
+  state.counters["GB/s"] =
+      benchmark::Counter(double(count * matrixBytes), benchmark::Counter::kIsIterationInvariantRate,
+                         benchmark::Counter::kIs1000);
+  state.counters["us/call"] =
+      benchmark::Counter(double(count) * 1e-6, benchmark::Counter::kIsIterationInvariantRate |
+                                                   benchmark::Counter::kInvert);
+  state.counters["threads"] = pool().numThreads();
+  state.SetLabel(std::string(dtypeName(weight)) + ", ISA " + isaName(gemmIsa()));
+}
+
+// The 460M benchmark model's decode shapes: q_a (1024 -> 384), an expert's gate or up (1024 ->
+// 512), o_proj (1024 -> 1024), the dense MLP's gate or up (1024 -> 2816), the LM head (bf16
+// in every artifact).
+void coldShapes(benchmark::internal::Benchmark* b) {
+  for (int64_t weight : {int64_t(DType::BF16), int64_t(DType::F8E4M3)})
+    for (int64_t out : {384, 512, 1024, 2816})
+      b->Args({1024, out, weight});
+  b->Args({1024, 32000, int64_t(DType::BF16)});
+}
+BENCHMARK(BM_ColdGemvSequence)
+    ->Apply(coldShapes)
+    ->ArgNames({"in", "out", "w"})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 

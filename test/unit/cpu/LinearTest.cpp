@@ -286,7 +286,8 @@ float laneTreeDot(const float* w, const float* x, int64_t in) {
   return lanes[0];
 }
 
-// The one-row FP8 path (the AVX2 table kernel, its exact fallback, or the portable loop) against
+// The one-row FP8 path (the AVX2 table kernel, looked up as bytes for a bf16 model where inputs
+// and blocks are multiples of 32 (320 x 128), its exact fallback, or the portable loop) against
 // the two-row path (on AVX2 the same decoder widening rows): the same bits for every code kind,
 // for scales the table takes (negative, large) and ones it leaves to the exact path (tiny:
 // entries subnormal), scale blocks of 128 and of 48 columns (not a multiple of 32), partial edge

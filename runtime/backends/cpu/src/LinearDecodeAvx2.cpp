@@ -41,26 +41,6 @@ FATHOM_AVX2 FATHOM_ALWAYS_INLINE __m256 lookUpU4(const uint8_t* codes, __m256 lo
 constexpr int kEvenOdd[8] = {0, 2, 4, 6, 1, 3, 5, 7};
 constexpr int kEvenOddInverse[8] = {0, 4, 1, 5, 2, 6, 3, 7};
 
-// The byte tables of one group from its 16 weights as fp32 bits whose upper halves are their
-// bf16 bits (the lower halves are not read): lane 0 of `low` / `high` holds the low / high
-// bytes of the 16 bf16 weights, repeated in lane 1.
-FATHOM_AVX2 FATHOM_ALWAYS_INLINE void bf16ByteTables(__m256i bits0to7, __m256i bits8to15,
-                                                     __m256i& low, __m256i& high) {
-  // Bytes 2 and 3 of each dword, gathered per lane into dwords 0 and 1 (weights 0-7) or 2 and 3
-  // (weights 8-15), so `both` = [lo 0-3, hi 0-3, lo 8-11, hi 8-11 | lo 4-7, hi 4-7, lo 12-15,
-  // hi 12-15] as dwords.
-  const __m256i toFirst =
-      _mm256_setr_epi8(2, 6, 10, 14, 3, 7, 11, 15, -1, -1, -1, -1, -1, -1, -1, -1, 2, 6, 10, 14, 3,
-                       7, 11, 15, -1, -1, -1, -1, -1, -1, -1, -1);
-  const __m256i toSecond =
-      _mm256_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, 2, 6, 10, 14, 3, 7, 11, 15, -1, -1, -1, -1,
-                       -1, -1, -1, -1, 2, 6, 10, 14, 3, 7, 11, 15);
-  const __m256i both = _mm256_blend_epi32(_mm256_shuffle_epi8(bits0to7, toFirst),
-                                          _mm256_shuffle_epi8(bits8to15, toSecond), 0xcc);
-  low = _mm256_permutevar8x32_epi32(both, _mm256_setr_epi32(0, 4, 2, 6, 0, 4, 2, 6));
-  high = _mm256_permutevar8x32_epi32(both, _mm256_setr_epi32(1, 5, 3, 7, 1, 5, 3, 7));
-}
-
 // v's bf16 rounding (roundVecToBf16) in the upper half of each lane, the lower half left as
 // it falls.
 FATHOM_AVX2 FATHOM_ALWAYS_INLINE __m256i bf16UpperHalves(Vec8 v, bool mayBeNan) {

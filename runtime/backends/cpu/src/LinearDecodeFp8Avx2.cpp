@@ -11,6 +11,10 @@
 // each weight is the portable path's and each lane's FMA chain too, so are the bits (LinearTest).
 // Rows go two at a time: 4 accumulators, 2 activation vectors and two tables leave the registers
 // to the decode (four rows at once spilled the accumulators to the stack).
+// A bf16 model's weights are bf16, so where inputs and blocks are multiples of 32 the table is
+// looked up as bytes instead (decodeFp8Bytes: vpshufb on the code's two nibbles, 17
+// instructions per 32 weights with their FMAs where the vpermps decode takes 24), on activations
+// permuted once per call.
 #include "Avx2.h"
 #include "LinearKernels.h"
 
@@ -109,16 +113,95 @@ struct BlockTables {
   const float* scaleRow = nullptr;
   std::vector<float> entries; // 8 per block
   std::vector<uint8_t> fits;  // whether each block's table applies
+  // bf16 models: per block the low and high bytes (16 each) of entry m times 2^e0, indexed by a
+  // code's low nibble e0 m (decodeFp8Bytes).
+  std::vector<uint8_t> bytes;
 };
 
 FATHOM_AVX2 void buildTables(const float* scaleRow, int64_t blocks, bool toBf16, BlockTables& t) {
   t.scaleRow = scaleRow;
   t.entries.resize(size_t(blocks * 8));
   t.fits.resize(size_t(blocks));
+  t.bytes.resize(toBf16 ? size_t(blocks * 32) : 0);
   for (int64_t b = 0; b < blocks; ++b) {
     __m256 table;
     t.fits[size_t(b)] = mantissaTable(scaleRow[b], toBf16, table);
     _mm256_storeu_ps(t.entries.data() + b * 8, table);
+    if (toBf16) { // times 2 is exact: the entries times 2^1..2^15 are normal where they fit
+      __m256i low, high;
+      bf16ByteTables(_mm256_castps_si256(table), _mm256_castps_si256(_mm256_add_ps(table, table)),
+                     low, high);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(t.bytes.data() + b * 32),
+                       _mm256_castsi256_si128(low));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(t.bytes.data() + b * 32 + 16),
+                       _mm256_castsi256_si128(high));
+    }
+  }
+}
+
+// 32 normal codes of one row as their bf16 weights in four fp32 vectors, inputs {0-3, 8-11},
+// {4-7, 12-15}, {16-19, 24-27} and {20-23, 28-31}. A code s eeee mmm is worth entry m times
+// 2^e, negated for s: its low nibble (e0 m) looks entry m times 2^e0 up in the block's byte
+// tables, and its high nibble (s e3 e2 e1) adds e3e2e1 to the high byte (2 * e3e2e1 to the
+// exponent) and s to the sign bit; no exponent overflows where the block's table fits.
+FATHOM_AVX2 FATHOM_ALWAYS_INLINE void decodeFp8Bytes(const uint8_t* codes, __m256i low,
+                                                     __m256i high, __m256 (&w)[4]) {
+  const __m256i highNibbleTerms =
+      _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, -128, -127, -126, -125, -124, -123, -122, -121, 0, 1,
+                       2, 3, 4, 5, 6, 7, -128, -127, -126, -125, -124, -123, -122, -121);
+  const __m256i nibble = _mm256_set1_epi8(0x0f);
+  // Quadwords 0, 2 | 1, 3: lane 0 holds codes 0-7 and 16-23, lane 1 codes 8-15 and 24-31.
+  const __m256i c =
+      _mm256_permute4x64_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes)), 0xd8);
+  const __m256i lowNibbles = _mm256_and_si256(c, nibble);
+  const __m256i highNibbles = _mm256_and_si256(_mm256_srli_epi16(c, 4), nibble);
+  const __m256i lowBytes = _mm256_shuffle_epi8(low, lowNibbles);
+  const __m256i highBytes = _mm256_add_epi8(_mm256_shuffle_epi8(high, lowNibbles),
+                                            _mm256_shuffle_epi8(highNibbleTerms, highNibbles));
+  const __m256i first = _mm256_unpacklo_epi8(lowBytes, highBytes);
+  const __m256i second = _mm256_unpackhi_epi8(lowBytes, highBytes);
+  const __m256i zero = _mm256_setzero_si256();
+  w[0] = _mm256_castsi256_ps(_mm256_unpacklo_epi16(zero, first));
+  w[1] = _mm256_castsi256_ps(_mm256_unpackhi_epi16(zero, first));
+  w[2] = _mm256_castsi256_ps(_mm256_unpacklo_epi16(zero, second));
+  w[3] = _mm256_castsi256_ps(_mm256_unpackhi_epi16(zero, second));
+}
+
+// The byte path's accumulator lanes: a[0] sums inputs k % 16 in {0-3, 8-11}, a[1] {4-7, 12-15},
+// where the other paths' a[0] sums 0-7 and a[1] 8-15. Exchanging the middle 128-bit halves
+// converts either way.
+FATHOM_AVX2 FATHOM_ALWAYS_INLINE void switchByteLayout(__m256 (&a)[2]) {
+  const __m256 first = _mm256_permute2f128_ps(a[0], a[1], 0x20);
+  const __m256 second = _mm256_permute2f128_ps(a[0], a[1], 0x31);
+  a[0] = first;
+  a[1] = second;
+}
+
+// Inputs [k0, kEnd) (multiples of 32) of two rows through their blocks' byte tables, the
+// activations in fp8ByteActivations order, the accumulators in the byte layout.
+FATHOM_AVX2 FATHOM_ALWAYS_INLINE void fp8BytesTwoRows(const float* xBytes, int64_t k0, int64_t kEnd,
+                                                      const uint8_t* const (&wRow)[2],
+                                                      const uint8_t* const (&tables)[2],
+                                                      int64_t prefetchBytes, __m256 (&a)[2][2]) {
+  __m256i low[2], high[2];
+  for (int r = 0; r < 2; ++r) {
+    low[r] =
+        _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tables[r])));
+    high[r] = _mm256_broadcastsi128_si256(
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(tables[r] + 16)));
+  }
+  for (int64_t k = k0; k < kEnd; k += 32) {
+    if (prefetchBytes && k % 64 == 0)
+      for (int r = 0; r < 2; ++r)
+        __builtin_prefetch(wRow[r] + k + prefetchBytes, 0, 2);
+    for (int r = 0; r < 2; ++r) {
+      __m256 w[4];
+      decodeFp8Bytes(wRow[r] + k, low[r], high[r], w);
+      a[r][0] = _mm256_fmadd_ps(w[0], _mm256_loadu_ps(xBytes + k), a[r][0]);
+      a[r][1] = _mm256_fmadd_ps(w[1], _mm256_loadu_ps(xBytes + k + 8), a[r][1]);
+      a[r][0] = _mm256_fmadd_ps(w[2], _mm256_loadu_ps(xBytes + k + 16), a[r][0]);
+      a[r][1] = _mm256_fmadd_ps(w[3], _mm256_loadu_ps(xBytes + k + 24), a[r][1]);
+    }
   }
 }
 
@@ -133,12 +216,28 @@ FATHOM_AVX2 void tableBlocks(const LinearProblem& p, const uint8_t* wRow, const 
 // Two weight rows against every input: both rows' blocks through the table where both take it,
 // else each row's block by its own decode.
 FATHOM_AVX2 FATHOM_ALWAYS_INLINE void
-fp8TwoRows(const LinearProblem& p, const float* x, const uint8_t* const (&wRow)[2],
-           const float* const (&scaleRow)[2], const BlockTables* const (&tables)[2],
-           const uint8_t* const (&fast)[2], int64_t prefetchBytes, __m256 (&a)[2][2]) {
+fp8TwoRows(const LinearProblem& p, const float* x, const float* xBytes,
+           const uint8_t* const (&wRow)[2], const float* const (&scaleRow)[2],
+           const BlockTables* const (&tables)[2], const uint8_t* const (&fast)[2],
+           int64_t prefetchBytes, __m256 (&a)[2][2]) {
   const bool toBf16 = p.w.roundDequantizedToBf16;
+  bool byteLayout = false;
+  auto useByteLayout = [&](bool bytes) FATHOM_AVX2 {
+    if (bytes != byteLayout)
+      for (int r = 0; r < 2; ++r)
+        switchByteLayout(a[r]);
+    byteLayout = bytes;
+  };
   for (int64_t k0 = 0, b = 0; k0 < p.in; k0 += p.w.blockCols, ++b) {
     const int64_t kEnd = std::min(p.in, k0 + p.w.blockCols);
+    if (xBytes && (fast[0][b] & fast[1][b])) {
+      useByteLayout(true);
+      fp8BytesTwoRows(xBytes, k0, kEnd, wRow,
+                      {tables[0]->bytes.data() + b * 32, tables[1]->bytes.data() + b * 32},
+                      prefetchBytes, a);
+      continue;
+    }
+    useByteLayout(false);
     const __m256 table[2] = {_mm256_loadu_ps(tables[0]->entries.data() + b * 8),
                              _mm256_loadu_ps(tables[1]->entries.data() + b * 8)};
     if (fast[0][b] & fast[1][b]) {
@@ -161,11 +260,25 @@ fp8TwoRows(const LinearProblem& p, const float* x, const uint8_t* const (&wRow)[
       }
     }
   }
+  useByteLayout(false);
 }
 
 } // namespace
 
-FATHOM_AVX2 bool fp8RowsAvx2(const LinearProblem& p, const float* x,
+bool fp8ByteLookupApplies(const LinearProblem& p) {
+  return p.w.type == DType::F8E4M3 && p.w.roundDequantizedToBf16 && p.in % 32 == 0 &&
+         p.w.blockCols % 32 == 0;
+}
+
+FATHOM_AVX2 void fp8ByteActivations(const float* x, int64_t in, float* out) {
+  for (int64_t k = 0; k < in; k += 16) {
+    const __m256 first = _mm256_loadu_ps(x + k), second = _mm256_loadu_ps(x + k + 8);
+    _mm256_storeu_ps(out + k, _mm256_permute2f128_ps(first, second, 0x20));
+    _mm256_storeu_ps(out + k + 8, _mm256_permute2f128_ps(first, second, 0x31));
+  }
+}
+
+FATHOM_AVX2 bool fp8RowsAvx2(const LinearProblem& p, const float* x, const float* xBytes,
                              const uint8_t* const (&wRow)[4], const float* const (&scaleRow)[4],
                              int64_t outBegin, int64_t numOut, int64_t ahead, Vec8 (&acc)[4][2]) {
   const int64_t blocks = (p.in + p.w.blockCols - 1) / p.w.blockCols;
@@ -203,7 +316,7 @@ FATHOM_AVX2 bool fp8RowsAvx2(const LinearProblem& p, const float* x,
     // A padding row repeats the last real one, whose blocks are known.
     const uint8_t* pairFast[2] = {fast[j0], j0 + 1 < numOut ? fast[j0 + 1] : fast[j0]};
     const int64_t prefetchBytes = outBegin + j0 + 1 + ahead < p.out ? ahead * p.w.ld : 0;
-    fp8TwoRows(p, x, {wRow[j0], wRow[j0 + 1]}, {scaleRow[j0], scaleRow[j0 + 1]},
+    fp8TwoRows(p, x, xBytes, {wRow[j0], wRow[j0 + 1]}, {scaleRow[j0], scaleRow[j0 + 1]},
                {tables[j0], tables[j0 + 1]}, pairFast, prefetchBytes, a);
     for (int r = 0; r < 2; ++r) {
       acc[j0 + r][0] = reinterpret_cast<Vec8>(a[r][0]);

@@ -131,9 +131,13 @@ void multiRowAvx2(const float* x, int64_t ldx, int rows, const uint16_t* const (
                   int64_t in, int64_t prefetchAhead, float (&acc)[kMultiRowsAvx2][2][16]);
 void multiRowAvx2(const float* x, int64_t ldx, int rows, const float* const (&wRow)[2], int64_t in,
                   int64_t prefetchAhead, float (&acc)[kMultiRowsAvx2][2][16]);
-bool fp8RowsAvx2(const LinearProblem& p, const float* x, const uint8_t* const (&wRow)[4],
-                 const float* const (&scaleRow)[4], int64_t outBegin, int64_t numOut, int64_t ahead,
-                 Vec8 (&acc)[4][2]);
+// xBytes: for fp8ByteLookupApplies problems the activations permuted by fp8ByteActivations
+// (the byte lookups read them), else null.
+bool fp8RowsAvx2(const LinearProblem& p, const float* x, const float* xBytes,
+                 const uint8_t* const (&wRow)[4], const float* const (&scaleRow)[4],
+                 int64_t outBegin, int64_t numOut, int64_t ahead, Vec8 (&acc)[4][2]);
+bool fp8ByteLookupApplies(const LinearProblem& p);
+void fp8ByteActivations(const float* x, int64_t in, float* out);
 void u4RowsAvx2(const LinearProblem& p, const float* x, const int64_t (&rowOf)[4], int64_t numOut,
                 int64_t ahead, Vec8 (&acc)[4][2]);
 // A bf16 model's INT4 rows are looked up as bytes (u4ByteLookupApplies); that form reads its

@@ -231,7 +231,8 @@ FATHOM_ALWAYS_INLINE void singleRowBlockFp8(const LinearProblem& p, const float*
   bool done = false;
 #if FATHOM_X86_DISPATCH
   if constexpr (L == 8 && kOut == 4)
-    done = fp8RowsAvx2(p, x, wRow, scaleRow, outBegin, numOut, ahead, a);
+    done = fp8RowsAvx2(p, x, fp8ByteLookupApplies(p) ? x + p.in : nullptr, wRow, scaleRow, outBegin,
+                       numOut, ahead, a);
 #endif
   for (int64_t k0 = 0; !done && k0 < p.in; k0 += p.w.blockCols) {
     const int64_t kEnd = std::min(p.in, k0 + p.w.blockCols);
@@ -450,16 +451,27 @@ bool singleRowApplies(const LinearProblem& p) {
          (p.w.type == DType::F32 || p.w.type == DType::BF16 || blocked);
 }
 
-// The AVX2 INT4 byte lookups take theirs permuted (u4ByteLookupApplies).
+// The AVX2 INT4 byte lookups take theirs permuted (u4ByteLookupApplies); the FP8 ones read a
+// permuted copy right after them, at x + in, and the other paths x (fp8ByteLookupApplies).
 const float* activationAsFloats(const LinearProblem& p, Isa isa) {
   const float* x = static_cast<const float*>(p.x);
   thread_local std::vector<float> widened;
-  if (p.xType != DType::F32) {
-    widened.resize(size_t(p.in));
-    widenBf16<Vec4>(static_cast<const uint16_t*>(p.x), p.in, widened.data());
+#if FATHOM_X86_DISPATCH
+  const bool fp8Bytes = isa == Isa::Avx2 && fp8ByteLookupApplies(p);
+#else
+  const bool fp8Bytes = false;
+#endif
+  if (p.xType != DType::F32 || fp8Bytes) {
+    widened.resize(size_t(fp8Bytes ? 2 * p.in : p.in));
+    if (p.xType == DType::F32)
+      std::copy(x, x + p.in, widened.data());
+    else
+      widenBf16<Vec4>(static_cast<const uint16_t*>(p.x), p.in, widened.data());
     x = widened.data();
   }
 #if FATHOM_X86_DISPATCH
+  if (fp8Bytes)
+    fp8ByteActivations(x, p.in, widened.data() + p.in);
   if (isa == Isa::Avx2 && u4ByteLookupApplies(p)) {
     thread_local std::vector<float> permuted;
     permuted.resize(size_t(p.in));
