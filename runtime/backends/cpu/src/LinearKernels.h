@@ -256,9 +256,13 @@ FATHOM_ALWAYS_INLINE void widenU4Row(const WeightSource& w, int64_t row, int64_t
     const int64_t groupEnd = std::min(k0 + count, (group + 1) * w.blockCols);
     const float scale = scaleRow[group];
     const int32_t zero = u4Zero(w, row, group);
+    // (q - zero) * scale is NaN only for a scale that is not finite.
+    const bool mayBeNan = !std::isfinite(scale);
     for (; k % 2 == 0 && k + L <= groupEnd; k += L) {
       V v = loadU4Vec<V>(src + k / 2, zero) * scale;
-      storeVec(dst + (k - k0), w.roundDequantizedToBf16 ? roundVecToBf16(v) : v);
+      if (w.roundDequantizedToBf16)
+        v = mayBeNan ? roundVecToBf16(v) : roundVecToBf16NoNan(v);
+      storeVec(dst + (k - k0), v);
     }
     for (; k < groupEnd; ++k) {
       float v = float(int32_t(loadU4(src, k)) - zero) * scale;
