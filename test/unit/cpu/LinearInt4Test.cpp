@@ -134,7 +134,8 @@ TEST_P(LinearInt4, MatchesTheDequantizedMatrixOnEveryPath) {
 // decode adds pairs with vdpbf16ps: Bf16DotDecodeMatchesTheReference).
 // Output counts 149-151 end in blocks of 1, 2 and 3 rows; one row has an infinite scale (its
 // weights infinite, and NaN where the code equals the zero point), one a NaN scale, and one
-// 1 + 3 * 2^-8, whose products with +-1, 2, 4 and 8 are bf16 ties away from an odd mantissa.
+// 1 + 3 * 2^-8, whose products with +-1, 2, 4 and 8 are bf16 ties (between an odd and an even
+// mantissa).
 TEST_P(LinearInt4, SingleRowPathMatchesChunkedPathBitForBit) {
   const int64_t in = 320;
   for (int64_t out : {149, 150, 151})
