@@ -132,9 +132,10 @@ TEST_P(LinearInt4, MatchesTheDequantizedMatrixOnEveryPath) {
 // The single-row path dequantizes in registers (a table lookup on AVX-512), the two-row path
 // through a buffer: the same bits, in fp32 and bf16 (except a bf16 model on avx512bf16, whose
 // decode adds pairs with vdpbf16ps: Bf16DotDecodeMatchesTheReference).
-// Output counts 149-151 end in blocks of 1, 2 and 3 rows; one row has an infinite scale (its
-// weights infinite, and NaN where the code equals the zero point), one a NaN scale, and one
-// 1 + 3 * 2^-8, whose products with +-1, 2, 4 and 8 are bf16 ties (between an odd and an even
+// Where the kernels use FMA (AVX2 and up), both also equal the emulated sum over the reference
+// dequantization. Output counts 149-151 end in blocks of 1, 2 and 3 rows; one row has an infinite
+// scale (its weights infinite, and NaN where the code equals the zero point), one a NaN scale, and
+// one 1 + 3 * 2^-8, whose products with +-1, 2, 4 and 8 are bf16 ties (between an odd and an even
 // mantissa).
 TEST_P(LinearInt4, SingleRowPathMatchesChunkedPathBitForBit) {
   const int64_t in = 320;
@@ -165,10 +166,17 @@ TEST_P(LinearInt4, SingleRowPathMatchesChunkedPathBitForBit) {
                std::bit_cast<uint32_t>(a) == std::bit_cast<uint32_t>(b);
       };
       EXPECT_TRUE(std::isnan(single[5]) && std::isnan(single[9])) << dtypeName(act);
+      const std::vector<float> dequant = w.dequantized(act);
+      const std::vector<float> xUsed = bf16 ? test::widen(xb) : xf;
       for (int64_t o = 0; o < out; ++o) {
         EXPECT_PRED2(same, single[size_t(o)], pair[size_t(o)]) << dtypeName(act) << " output " << o;
         EXPECT_PRED2(same, single[size_t(o)], pair[size_t(out + o)])
             << dtypeName(act) << " output " << o;
+        if (GetParam() >= Isa::Avx2) {
+          EXPECT_PRED2(same, single[size_t(o)],
+                       test::laneTreeDot(dequant.data() + o * in, xUsed.data(), in))
+              << dtypeName(act) << " output " << o;
+        }
       }
     }
 }

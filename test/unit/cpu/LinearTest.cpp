@@ -274,18 +274,6 @@ bool sameFloat(float a, float b) {
   return std::isnan(a) ? std::isnan(b) : a == b;
 }
 
-// The decode kernels' sum, emulated: lane k % 16 sums w * x over k in increasing order with
-// fused multiply-adds, then the 16 lanes are added in sumLanes' fixed tree.
-float laneTreeDot(const float* w, const float* x, int64_t in) {
-  float lanes[16] = {};
-  for (int64_t k = 0; k < in; ++k)
-    lanes[k % 16] = std::fma(w[k], x[k], lanes[k % 16]);
-  for (int width = 8; width >= 1; width /= 2)
-    for (int i = 0; i < width; ++i)
-      lanes[i] += lanes[i + width];
-  return lanes[0];
-}
-
 // The one-row FP8 path (the AVX2 table kernel, looked up as bytes for a bf16 model where inputs
 // and blocks are multiples of 32 (320 x 128), its exact fallback, or the portable loop) against
 // the two-row path (on AVX2 the same decoder widening rows): the same bits for every code kind,
@@ -347,7 +335,8 @@ TEST_P(LinearOnEveryIsa, Fp8SingleRowPathMatchesChunkedPathBitForBit) {
               if (bf16)
                 for (float& v : w)
                   v = roundToBf16(v);
-              EXPECT_TRUE(sameFloat(y, laneTreeDot(w.data(), xUsed.data(), s.in))) << where << o;
+              EXPECT_TRUE(sameFloat(y, test::laneTreeDot(w.data(), xUsed.data(), s.in)))
+                  << where << o;
             }
           }
         }

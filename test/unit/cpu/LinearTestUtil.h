@@ -54,6 +54,18 @@ template <class Y> std::vector<Y> runLinear(LinearArgs args, ThreadPool& pool) {
   return y;
 }
 
+// The decode kernels' sum, emulated: lane k % 16 sums w * x over k in increasing order with
+// fused multiply-adds, then the 16 lanes are added in sumLanes' fixed tree.
+inline float laneTreeDot(const float* w, const float* x, int64_t in) {
+  float lanes[16] = {};
+  for (int64_t k = 0; k < in; ++k)
+    lanes[k % 16] = std::fma(w[k], x[k], lanes[k % 16]);
+  for (int width = 8; width >= 1; width /= 2)
+    for (int i = 0; i < width; ++i)
+      lanes[i] += lanes[i + width];
+  return lanes[0];
+}
+
 // Parameterized by ISA; skipped where the CPU lacks it.
 class OnEveryGemmIsa : public ::testing::TestWithParam<Isa> {
 protected:

@@ -170,11 +170,11 @@ FATHOM_AVX2 void permuteEvenOddAvx2(const float* x, int64_t in, float* out) {
 namespace {
 // float(q - zero) * scale for q = 0..7 and 8..15 of one row's group, as loadU4Vec * scale
 // computes it; true where the scale is not finite, the one way (q - zero) * scale is NaN.
-FATHOM_AVX2 FATHOM_ALWAYS_INLINE bool u4GroupValues(const LinearProblem& p, int64_t row,
+FATHOM_AVX2 FATHOM_ALWAYS_INLINE bool u4GroupValues(const WeightSource& w, int64_t row,
                                                     int64_t group, Vec8& low, Vec8& high) {
   using I32 = VecTraits<Vec8>::I32;
-  const float scale = p.w.scales[row * p.w.scaleCols + group];
-  const int32_t zero = u4Zero(p.w, row, group);
+  const float scale = w.scales[row * w.scaleCols + group];
+  const int32_t zero = u4Zero(w, row, group);
   low = __builtin_convertvector(I32{0, 1, 2, 3, 4, 5, 6, 7} - zero, Vec8) * scale;
   high = __builtin_convertvector(I32{8, 9, 10, 11, 12, 13, 14, 15} - zero, Vec8) * scale;
   return !std::isfinite(scale);
@@ -195,7 +195,7 @@ FATHOM_AVX2 FATHOM_ALWAYS_INLINE void u4BytePair(const LinearProblem& p, const f
     __m256i lowBytes[2], highBytes[2];
     for (int j = 0; j < 2; ++j) {
       Vec8 low, high;
-      const bool mayBeNan = u4GroupValues(p, rowOf[j], group, low, high);
+      const bool mayBeNan = u4GroupValues(p.w, rowOf[j], group, low, high);
       bf16ByteTables(bf16UpperHalves(low, mayBeNan), bf16UpperHalves(high, mayBeNan), lowBytes[j],
                      highBytes[j]);
       if (j < numReal)
@@ -213,6 +213,34 @@ FATHOM_AVX2 FATHOM_ALWAYS_INLINE void u4BytePair(const LinearProblem& p, const f
   }
 }
 } // namespace
+
+FATHOM_AVX2 void widenU4RowAvx2(const WeightSource& w, int64_t row, int64_t k0, int64_t count,
+                                float* dst) {
+  const uint8_t* src = static_cast<const uint8_t*>(w.data) + row * (w.ld / 2);
+  const __m256i inverse = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kEvenOddInverse));
+  const int64_t end = k0 + count;
+  for (int64_t k = k0; k < end;) {
+    const int64_t group = k / w.blockCols, groupEnd = std::min(end, (group + 1) * w.blockCols);
+    const int64_t lookUpEnd =
+        w.roundDequantizedToBf16 && k % 2 == 0 ? k + (groupEnd - k) / 32 * 32 : k;
+    if (lookUpEnd > k) {
+      Vec8 low, high;
+      const bool mayBeNan = u4GroupValues(w, row, group, low, high);
+      __m256i lowBytes, highBytes;
+      bf16ByteTables(bf16UpperHalves(low, mayBeNan), bf16UpperHalves(high, mayBeNan), lowBytes,
+                     highBytes);
+      for (; k < lookUpEnd; k += 32) {
+        __m256 v[4];
+        lookUpU4Bytes(src + k / 2, lowBytes, highBytes, v);
+        for (int i = 0; i < 4; ++i) // back from kEvenOdd to input order
+          _mm256_storeu_ps(dst + (k - k0) + 8 * i, _mm256_permutevar8x32_ps(v[i], inverse));
+      }
+    }
+    if (k < groupEnd)
+      widenU4Row<Vec8>(w, row, k, groupEnd - k, dst + (k - k0));
+    k = groupEnd;
+  }
+}
 
 bool u4ByteLookupApplies(const LinearProblem& p) {
   return p.w.type == DType::U4 && p.w.roundDequantizedToBf16 && p.in % 32 == 0 &&
@@ -248,7 +276,7 @@ FATHOM_AVX2 void u4RowsAvx2(const LinearProblem& p, const float* x, const int64_
     __m256 low[4], high[4];
     for (int j = 0; j < 4; ++j) {
       Vec8 lowValues, highValues;
-      const bool mayBeNan = u4GroupValues(p, rowOf[j], group, lowValues, highValues);
+      const bool mayBeNan = u4GroupValues(p.w, rowOf[j], group, lowValues, highValues);
       if (p.w.roundDequantizedToBf16) {
         lowValues = mayBeNan ? roundVecToBf16(lowValues) : roundVecToBf16NoNan(lowValues);
         highValues = mayBeNan ? roundVecToBf16(highValues) : roundVecToBf16NoNan(highValues);

@@ -147,6 +147,9 @@ void permuteEvenOddAvx2(const float* x, int64_t in, float* out);
 // widenWeightRow's FP8 case (LinearDecodeFp8Avx2.cpp): the single-row kernel's decode, the same
 // values.
 void widenFp8RowAvx2(const WeightSource& w, int64_t row, int64_t k0, int64_t count, float* dst);
+// widenWeightRow's INT4 case (LinearDecodeAvx2.cpp): a bf16 model's groups looked up as bytes
+// 32 codes at a time, as the single-row kernel does; widenU4Row's values.
+void widenU4RowAvx2(const WeightSource& w, int64_t row, int64_t k0, int64_t count, float* dst);
 #endif
 // Tiled: rows [rowBegin, rowEnd) x outputs [colBegin, colEnd), with one thread's slot of
 // linearTiledThreadBytes().
@@ -280,13 +283,14 @@ FATHOM_ALWAYS_INLINE void widenWeightRow(const WeightSource& w, int64_t row, int
     return copyFloats<V>(static_cast<const float*>(w.data) + row * w.ld + k0, count, dst);
   if (w.type == DType::BF16)
     return widenBf16<V>(static_cast<const uint16_t*>(w.data) + row * w.ld + k0, count, dst);
-  if (w.type == DType::U4)
-    return widenU4Row<V>(w, row, k0, count, dst);
 #if FATHOM_X86_DISPATCH
   if constexpr (L == 8)
     if (gemmIsa() == Isa::Avx2)
-      return widenFp8RowAvx2(w, row, k0, count, dst);
+      return w.type == DType::U4 ? widenU4RowAvx2(w, row, k0, count, dst)
+                                 : widenFp8RowAvx2(w, row, k0, count, dst);
 #endif
+  if (w.type == DType::U4)
+    return widenU4Row<V>(w, row, k0, count, dst);
   // F8E4M3: w = f8(w8) * scale in fp32, per scale block.
   const uint8_t* src = static_cast<const uint8_t*>(w.data) + row * w.ld;
   const float* scaleRow = w.scales + (row / w.blockRows) * w.scaleCols;
