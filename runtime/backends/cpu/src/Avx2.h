@@ -42,5 +42,19 @@ FATHOM_AVX2 FATHOM_ALWAYS_INLINE void bf16ByteTables(__m256i bits0to7, __m256i b
   high = _mm256_permutevar8x32_epi32(both, _mm256_setr_epi32(1, 5, 3, 7, 1, 5, 3, 7));
 }
 
+// 32 bf16 weights given as their low and high bytes (what vpshufb finds in bf16ByteTables'
+// tables) as four fp32 vectors: the bytes of lane l's positions 0-7 and 8-15 become w[0] / w[1]
+// (lane 0 positions 0-3 and 4-7 then lane 1's alike) and w[2] / w[3].
+FATHOM_AVX2 FATHOM_ALWAYS_INLINE void bf16BytesToFloats(__m256i lowBytes, __m256i highBytes,
+                                                        __m256 (&w)[4]) {
+  const __m256i first = _mm256_unpacklo_epi8(lowBytes, highBytes);
+  const __m256i second = _mm256_unpackhi_epi8(lowBytes, highBytes);
+  const __m256i zero = _mm256_setzero_si256();
+  w[0] = _mm256_castsi256_ps(_mm256_unpacklo_epi16(zero, first));
+  w[1] = _mm256_castsi256_ps(_mm256_unpackhi_epi16(zero, first));
+  w[2] = _mm256_castsi256_ps(_mm256_unpacklo_epi16(zero, second));
+  w[3] = _mm256_castsi256_ps(_mm256_unpackhi_epi16(zero, second));
+}
+
 } // namespace fathom::cpu::detail
 #endif

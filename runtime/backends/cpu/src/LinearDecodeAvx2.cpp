@@ -61,13 +61,7 @@ FATHOM_AVX2 FATHOM_ALWAYS_INLINE void lookUpU4Bytes(const uint8_t* codes, __m256
                                          _mm256_set1_epi8(0x0f));
   const __m256i lowBytes = _mm256_shuffle_epi8(low, index);
   const __m256i highBytes = _mm256_shuffle_epi8(high, index);
-  const __m256i first = _mm256_unpacklo_epi8(lowBytes, highBytes);
-  const __m256i second = _mm256_unpackhi_epi8(lowBytes, highBytes);
-  const __m256i zero = _mm256_setzero_si256();
-  w[0] = _mm256_castsi256_ps(_mm256_unpacklo_epi16(zero, first));
-  w[1] = _mm256_castsi256_ps(_mm256_unpackhi_epi16(zero, first));
-  w[2] = _mm256_castsi256_ps(_mm256_unpacklo_epi16(zero, second));
-  w[3] = _mm256_castsi256_ps(_mm256_unpackhi_epi16(zero, second));
+  bf16BytesToFloats(lowBytes, highBytes, w);
 }
 
 } // namespace

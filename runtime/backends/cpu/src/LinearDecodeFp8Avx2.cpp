@@ -166,13 +166,7 @@ FATHOM_AVX2 FATHOM_ALWAYS_INLINE void decodeFp8Bytes(const uint8_t* codes, __m25
   const __m256i lowBytes = _mm256_shuffle_epi8(low, lowNibbles);
   const __m256i highBytes = _mm256_add_epi8(_mm256_shuffle_epi8(high, lowNibbles),
                                             _mm256_shuffle_epi8(highNibbleTerms, highNibbles));
-  const __m256i first = _mm256_unpacklo_epi8(lowBytes, highBytes);
-  const __m256i second = _mm256_unpackhi_epi8(lowBytes, highBytes);
-  const __m256i zero = _mm256_setzero_si256();
-  w[0] = _mm256_castsi256_ps(_mm256_unpacklo_epi16(zero, first));
-  w[1] = _mm256_castsi256_ps(_mm256_unpackhi_epi16(zero, first));
-  w[2] = _mm256_castsi256_ps(_mm256_unpacklo_epi16(zero, second));
-  w[3] = _mm256_castsi256_ps(_mm256_unpackhi_epi16(zero, second));
+  bf16BytesToFloats(lowBytes, highBytes, w);
 }
 
 // The byte path's accumulator lanes: a[0] sums inputs k % 16 in {0-3, 8-11}, a[1] {4-7, 12-15},

@@ -101,6 +101,13 @@ void linearRows(CudaResources& gpu, const Weight& weight, const Weight* bias, DT
 
 // Throws fathom::Error naming the cuBLASLt call unless `status` is success (LinearKernels.cpp).
 void checkBlas(cublasStatus_t status, const char* what);
+// Searches cuBLASLt's first algorithm for `op` over layouts a, b and c (c also the output)
+// within the workspace: the search's status, and `found` whether it found one
+// (LinearKernels.cpp).
+cublasStatus_t findBlasAlgorithm(CudaResources& gpu, cublasLtMatmulDesc_t op,
+                                 cublasLtMatrixLayout_t a, cublasLtMatrixLayout_t b,
+                                 cublasLtMatrixLayout_t c,
+                                 cublasLtMatmulHeuristicResult_t& heuristic, bool& found);
 
 // linear_fp8 through cuBLASLt's block-scaled FP8 GEMM (LinearFp8Blas.cpp): available on compute
 // capability 9.0 with cuBLASLt 12.9 on; the weight's scales in its layout ([out / 128] rows of

@@ -74,18 +74,10 @@ bool blasFp8BlockLinear(CudaResources& gpu, const Fp8BlockLinear& args, const Bl
             "activation layout");
   checkBlas(cublasLtMatrixLayoutCreate(&d.c, y, out, rows, args.ldy), "output layout");
 
-  cublasLtMatmulPreference_t preference = nullptr;
-  checkBlas(cublasLtMatmulPreferenceCreate(&preference), "preference");
   cublasLtMatmulHeuristicResult_t heuristic{};
-  int found = 0;
-  cublasStatus_t status =
-      cublasLtMatmulPreferenceSetAttribute(preference, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
-                                           &gpu.workspaceBytes, sizeof gpu.workspaceBytes);
-  if (status == CUBLAS_STATUS_SUCCESS)
-    status = cublasLtMatmulAlgoGetHeuristic(gpu.blas, d.op, d.a, d.b, d.c, d.c, preference, 1,
-                                            &heuristic, &found);
-  cublasLtMatmulPreferenceDestroy(preference);
-  if (status != CUBLAS_STATUS_SUCCESS || found == 0)
+  bool found = false;
+  findBlasAlgorithm(gpu, d.op, d.a, d.b, d.c, heuristic, found);
+  if (!found)
     return false; // not this shape or this library: the reference kernel runs instead
   const float one = 1.0f, zero = 0.0f;
   checkBlas(cublasLtMatmul(gpu.blas, d.op, &one, args.weight, d.a, args.xCodes, d.b, &zero, args.y,

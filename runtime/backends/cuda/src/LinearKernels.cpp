@@ -15,6 +15,24 @@ void checkBlas(cublasStatus_t status, const char* what) {
                 " (" + cublasLtGetStatusString(status) + ")");
 }
 
+cublasStatus_t findBlasAlgorithm(CudaResources& gpu, cublasLtMatmulDesc_t op,
+                                 cublasLtMatrixLayout_t a, cublasLtMatrixLayout_t b,
+                                 cublasLtMatrixLayout_t c,
+                                 cublasLtMatmulHeuristicResult_t& heuristic, bool& found) {
+  cublasLtMatmulPreference_t preference = nullptr;
+  checkBlas(cublasLtMatmulPreferenceCreate(&preference), "preference");
+  int count = 0;
+  cublasStatus_t status =
+      cublasLtMatmulPreferenceSetAttribute(preference, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
+                                           &gpu.workspaceBytes, sizeof gpu.workspaceBytes);
+  if (status == CUBLAS_STATUS_SUCCESS)
+    status =
+        cublasLtMatmulAlgoGetHeuristic(gpu.blas, op, a, b, c, c, preference, 1, &heuristic, &count);
+  cublasLtMatmulPreferenceDestroy(preference);
+  found = status == CUBLAS_STATUS_SUCCESS && count > 0;
+  return status;
+}
+
 namespace {
 
 cudaDataType_t blasType(DType type) {
@@ -84,19 +102,10 @@ void blasLinear(CudaResources& gpu, const Weight& weight, const Weight* bias, DT
     setBatch(c, batched, batched.yStride);
   }
 
-  cublasLtMatmulPreference_t preference = nullptr;
-  checkBlas(cublasLtMatmulPreferenceCreate(&preference), "preference");
   cublasLtMatmulHeuristicResult_t heuristic{};
-  int found = 0;
-  cublasStatus_t status =
-      cublasLtMatmulPreferenceSetAttribute(preference, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
-                                           &gpu.workspaceBytes, sizeof gpu.workspaceBytes);
-  if (status == CUBLAS_STATUS_SUCCESS)
-    status =
-        cublasLtMatmulAlgoGetHeuristic(gpu.blas, op, a, b, c, c, preference, 1, &heuristic, &found);
-  cublasLtMatmulPreferenceDestroy(preference);
-  checkBlas(status, "algorithm search");
-  if (found == 0)
+  bool found = false;
+  checkBlas(findBlasAlgorithm(gpu, op, a, b, c, heuristic, found), "algorithm search");
+  if (!found)
     throw Error("cuda linear: cuBLASLt has no algorithm for weight " + weight.name + " [" +
                 std::to_string(out) + " x " + std::to_string(in) + "] over " +
                 std::to_string(rows) + " rows");
